@@ -1,0 +1,76 @@
+/* certs/ca.h: the lab CA — a per-user, name-constrained ECDSA P-256 CA — and the certificate
+ * profiles it mints chains for (valid, expired, wrong-name, ...). */
+#ifndef AD_CERTS_CA_H
+#define AD_CERTS_CA_H
+
+#include <openssl/base.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+struct ca;
+struct ca_chain;
+struct ca_profile;
+
+enum ca_status {
+  CA_OK = 0,
+  CA_ENOMEM,
+  CA_EIO,       /* a key or certificate file could not be read or written */
+  CA_EPROFILE,  /* the scenario names a profile we do not know */
+  CA_ECRYPTO,   /* BoringSSL refused; ca_detail says why */
+  CA_ENOTPERMITTED, /* a name lies outside the CA's name constraints; ca_detail names it */
+  CA_ENOCA,     /* no CA exists in the directory and creation was not asked for */
+};
+
+/* ca_strerror returns a fixed description of `st`; never NULL. */
+const char *ca_strerror(enum ca_status st);
+/* ca_detail says what went wrong in the last failed call on `ca`; never NULL. */
+const char *ca_detail(const struct ca *ca);
+
+/* ca_default_dir writes the CA directory to use: $AUTODISCO_CA_DIR, else
+ * $XDG_DATA_HOME/autodisco/ca, else ~/.local/share/autodisco/ca. False if it does not fit. */
+bool ca_default_dir(char *out, size_t out_size);
+
+/* ca_open loads the CA kept in `dir`; when there is none and `create` is true it creates one
+ * (directory mode 0700, key mode 0600) permitting the default domains. *out is set even on
+ * failure when a detail is available (free it with ca_free). */
+enum ca_status ca_open(struct ca **out, const char *dir, bool create);
+/* ca_init (re)creates the CA in `dir`, permitting the default domains plus `permit`. */
+enum ca_status ca_init(struct ca **out, const char *dir, const char *const *permit, size_t n_permit);
+/* ca_free releases the CA; NULL is fine. */
+void ca_free(struct ca *ca);
+
+/* ca_cert returns the CA certificate (borrowed). */
+X509 *ca_cert(const struct ca *ca);
+/* ca_cert_path returns the path of the CA certificate's PEM file (borrowed). */
+const char *ca_cert_path(const struct ca *ca);
+/* ca_dir returns the CA directory (borrowed). */
+const char *ca_dir(const struct ca *ca);
+/* ca_permits says whether the name constraints allow `dns_name` (exact or a subdomain). */
+bool ca_permits(const struct ca *ca, const char *dns_name);
+/* ca_permitted lists the permitted domains (borrowed). */
+const char *const *ca_permitted(const struct ca *ca, size_t *out_n);
+
+/* ca_profile_named returns the profile spelled `name` ("valid", "expired", "not-yet-valid",
+ * "wrong-name", "self-signed", "untrusted-root"), or NULL. */
+const struct ca_profile *ca_profile_named(const char *name);
+const char *ca_profile_name(const struct ca_profile *p);
+/* ca_profile_badssl names the badssl.com host that shows the same failure. */
+const char *ca_profile_badssl(const struct ca_profile *p);
+/* ca_profile_at returns the i-th profile, NULL past the last (for listings). */
+const struct ca_profile *ca_profile_at(size_t i);
+
+/* ca_mint returns a chain (leaf, key, intermediates) for `names` (SAN DNS names, the first is
+ * also the CN) in `profile`. Chains are cached on disk under the CA directory keyed by CA,
+ * profile and names. Fails with CA_ENOTPERMITTED when a name is outside the constraints of the
+ * CA that would sign it. */
+enum ca_status ca_mint(struct ca *ca, struct ca_chain **out, const struct ca_profile *profile,
+                       const char *const *names, size_t n_names);
+void ca_chain_free(struct ca_chain *chain);
+X509 *ca_chain_leaf(const struct ca_chain *chain);                 /* borrowed */
+EVP_PKEY *ca_chain_key(const struct ca_chain *chain);              /* borrowed */
+STACK_OF(X509) *ca_chain_intermediates(const struct ca_chain *chain); /* borrowed; may be empty */
+time_t ca_chain_not_before(const struct ca_chain *chain);
+time_t ca_chain_not_after(const struct ca_chain *chain);
+
+#endif

@@ -1,0 +1,2 @@
+/* placeholder so the module configures; delete when real sources land */
+typedef int lab_placeholder;

@@ -1,0 +1,53 @@
+/* proxy/dns/dns.h: the lab's authoritative DNS — answers built from the scenario's records
+ * with libknot — served over UDP and TCP on one libuv loop. */
+#ifndef AD_PROXY_DNS_DNS_H
+#define AD_PROXY_DNS_DNS_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "lab/model/scn.h"
+#include "proxy/journal/jnl.h"
+
+struct dns_zoneset;
+struct dns_server;
+
+/* What one query was and how it was answered, for the journal and tests. */
+struct dns_info {
+  char qname[256]; /* lowercase, no trailing dot; "" when the query could not be parsed */
+  uint16_t qtype;
+  uint16_t rcode;    /* KNOT_RCODE_* / RFC 1035 */
+  uint16_t n_answer; /* records in the answer section */
+  bool truncated;    /* TC set */
+  bool dropped;      /* no answer at all (timeout behaviour, or not a DNS query) */
+  const char *why;   /* for dropped or FORMERR: a short reason; else NULL */
+};
+
+/* dns_zoneset_new builds the zones from `scn`; host_addrs[i] is the lab address (text) of
+ * scn->hosts[i]. On failure returns NULL and writes a sentence to err. */
+struct dns_zoneset *dns_zoneset_new(const struct scn *scn, const char *const *host_addrs,
+                                    char *err, size_t err_size);
+void dns_zoneset_free(struct dns_zoneset *zs);
+
+/* dns_answer writes the response to `query` into `out` (at most out_cap bytes; a UDP caller
+ * passes the payload size it may send, and gets TC when the answer does not fit) and returns
+ * its length; 0 means send nothing. Never reads past query_len. */
+size_t dns_answer(const struct dns_zoneset *zs, const uint8_t *query, size_t query_len,
+                  uint8_t *out, size_t out_cap, bool over_tcp, struct dns_info *info);
+
+/* dns_server_start listens on UDP and TCP at `addr` (port 0: an ephemeral port, the same for
+ * both) and answers from `zs` (borrowed; must outlive the server). Each query is a `dns.query`
+ * journal event. */
+int dns_server_start(struct dns_server **out, uv_loop_t *loop, const struct sockaddr *addr,
+                     const struct dns_zoneset *zs, struct jnl *j, char *err, size_t err_size);
+/* dns_server_addr gives the address actually bound. */
+void dns_server_addr(const struct dns_server *s, struct sockaddr_storage *out);
+/* dns_server_close stops listening, closes open TCP connections and frees the server once the
+ * loop has run the close callbacks. */
+void dns_server_close(struct dns_server *s);
+
+#endif

@@ -1,0 +1,27 @@
+/* proxy/http/http.h: a simulated host's web server on one address and port — plain HTTP or
+ * TLS (BoringSSL) — parsing requests with llhttp and answering from the scenario's routes. */
+#ifndef AD_PROXY_HTTP_HTTP_H
+#define AD_PROXY_HTTP_HTTP_H
+
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "lab/model/scn.h"
+#include "proxy/journal/jnl.h"
+
+struct http_listener;
+
+/* http_listener_start listens at `addr` (port 0: ephemeral) for `host`'s listener `l` (both
+ * borrowed, must outlive the listener). `tls` (an up-ref is taken) makes it HTTPS; NULL plain
+ * HTTP. Events: tcp.accept, tls.hello, tls.alert, tls.done, http.request, http.response. */
+int http_listener_start(struct http_listener **out, uv_loop_t *loop, const struct sockaddr *addr,
+                        const struct scn_host *host, const struct scn_listener *l, SSL_CTX *tls,
+                        struct jnl *j, char *err, size_t err_size);
+/* http_listener_addr gives the address actually bound. */
+void http_listener_addr(const struct http_listener *l, struct sockaddr_storage *out);
+/* http_listener_close stops listening, closes its connections and frees itself once the loop
+ * has run the close callbacks. */
+void http_listener_close(struct http_listener *l);
+
+#endif

@@ -1,0 +1,277 @@
+/* proxy/journal/jnl.c: JSON lines for the journal, and the one place that knows JSON escaping. */
+#include "proxy/journal/jnl.h"
+
+#include <openssl/sha.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#define LINE_MAX_BYTES (1u << 20)
+
+struct jnl {
+  FILE *out;
+  bool owned;
+  uint64_t n_events;
+};
+
+struct jnl *jnl_open(const char *path) {
+  if (path == NULL) {
+    return NULL;
+  }
+  if (strcmp(path, "-") == 0) {
+    return jnl_open_stream(stdout);
+  }
+  FILE *f = fopen(path, "a");
+  if (f == NULL) {
+    return NULL;
+  }
+  struct jnl *j = jnl_open_stream(f);
+  j->owned = true;
+  return j;
+}
+
+struct jnl *jnl_open_stream(FILE *stream) {
+  struct jnl *j = xcalloc(1, sizeof *j);
+  j->out = stream;
+  return j;
+}
+
+void jnl_close(struct jnl *j) {
+  if (j == NULL) {
+    return;
+  }
+  fflush(j->out);
+  if (j->owned) {
+    fclose(j->out);
+  }
+  free(j);
+}
+
+uint64_t jnl_n_events(const struct jnl *j) {
+  return j == NULL ? 0 : j->n_events;
+}
+
+void jnl_now_rfc3339(char out[32]) {
+  struct timeval tv;
+  gettimeofday(&tv, NULL);
+  struct tm tm;
+  gmtime_r(&tv.tv_sec, &tm);
+  char date[24];
+  strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+  buf_fmt(out, 32, "%s.%06ldZ", date, (long) tv.tv_usec);
+}
+
+bool jnl_escape(struct buf *b, struct slice s) {
+  static const char hex[] = "0123456789abcdef";
+  bool ok = buf_append_str(b, "\"");
+  size_t i = 0;
+  while (ok && i < s.len) {
+    uint8_t c = s.ptr[i];
+    char esc[8];
+    size_t esc_len = 0;
+    switch (c) {
+      case '"': esc[0] = '\\'; esc[1] = '"'; esc_len = 2; break;
+      case '\\': esc[0] = '\\'; esc[1] = '\\'; esc_len = 2; break;
+      case '\n': esc[0] = '\\'; esc[1] = 'n'; esc_len = 2; break;
+      case '\r': esc[0] = '\\'; esc[1] = 'r'; esc_len = 2; break;
+      case '\t': esc[0] = '\\'; esc[1] = 't'; esc_len = 2; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          memcpy(esc, "\\u00", 4);
+          esc[4] = hex[c >> 4];
+          esc[5] = hex[c & 15];
+          esc_len = 6;
+        }
+        break;
+    }
+    if (esc_len > 0) {
+      ok = buf_append(b, (struct slice){(const uint8_t *) esc, esc_len});
+      i++;
+      continue;
+    }
+    /* Copy a run of plain bytes; invalid UTF-8 becomes U+FFFD so the line stays valid JSON. */
+    size_t seq = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    bool valid = seq > 0 && i + seq <= s.len;
+    for (size_t k = 1; valid && k < seq; k++) {
+      valid = (s.ptr[i + k] & 0xc0) == 0x80;
+    }
+    if (valid) {
+      ok = buf_append(b, (struct slice){s.ptr + i, seq});
+      i += seq;
+    } else {
+      ok = buf_append_str(b, "\\ufffd");
+      i++;
+    }
+  }
+  return ok && buf_append_str(b, "\"");
+}
+
+static void key(struct jnl_event *ev, const char *k) {
+  if (ev->need_comma[ev->depth]) {
+    ev->overflow |= !buf_append_str(&ev->line, ",");
+  }
+  ev->need_comma[ev->depth] = true;
+  if (k != NULL) {
+    ev->overflow |= !jnl_escape(&ev->line, slice_of_str(k));
+    ev->overflow |= !buf_append_str(&ev->line, ":");
+  }
+}
+
+static void open_container(struct jnl_event *ev, const char *k, const char *bracket) {
+  key(ev, k);
+  ev->overflow |= !buf_append_str(&ev->line, bracket);
+  if (ev->depth + 1 < (int) (sizeof ev->need_comma / sizeof ev->need_comma[0])) {
+    ev->depth++;
+    ev->need_comma[ev->depth] = false;
+  } else {
+    ev->overflow = true;
+  }
+}
+
+static void close_container(struct jnl_event *ev, const char *bracket) {
+  ev->overflow |= !buf_append_str(&ev->line, bracket);
+  if (ev->depth > 0) {
+    ev->depth--;
+  }
+}
+
+void jnl_doc_begin(struct jnl_event *doc) {
+  memset(doc, 0, sizeof *doc);
+  buf_init(&doc->line, 64u << 20);
+  buf_append_str(&doc->line, "{");
+}
+
+char *jnl_doc_take(struct jnl_event *doc) {
+  while (doc->depth > 0) {
+    close_container(doc, "]"); /* only reached on misuse; keeps the text parseable */
+  }
+  buf_append_str(&doc->line, "}");
+  return buf_take(&doc->line);
+}
+
+void jnl_begin(struct jnl_event *ev, struct jnl *j, const char *name) {
+  memset(ev, 0, sizeof *ev);
+  ev->j = j;
+  buf_init(&ev->line, LINE_MAX_BYTES);
+  if (j == NULL) {
+    return;
+  }
+  char t[32];
+  jnl_now_rfc3339(t);
+  buf_append_str(&ev->line, "{");
+  jnl_str(ev, "t", t);
+  jnl_str(ev, "ev", name);
+}
+
+void jnl_end(struct jnl_event *ev) {
+  if (ev->j != NULL) {
+    if (ev->overflow || ev->depth != 0) {
+      /* Never lose the line: say that it was too large rather than write broken JSON. */
+      buf_reset(&ev->line);
+      char t[32];
+      jnl_now_rfc3339(t);
+      buf_appendf(&ev->line, "{\"t\":\"%s\",\"ev\":\"journal.truncated\"", t);
+    }
+    buf_append_str(&ev->line, "}\n");
+    fwrite(ev->line.ptr, 1, ev->line.len, ev->j->out);
+    fflush(ev->j->out);
+    ev->j->n_events++;
+  }
+  buf_cleanup(&ev->line);
+}
+
+static bool dropped(const struct jnl_event *ev) {
+  return ev->j == NULL && ev->line.len == 0;
+}
+
+void jnl_strn(struct jnl_event *ev, const char *k, struct slice value) {
+  if (dropped(ev)) {
+    return;
+  }
+  key(ev, k);
+  ev->overflow |= !jnl_escape(&ev->line, value);
+}
+
+void jnl_str(struct jnl_event *ev, const char *k, const char *value) {
+  if (value == NULL) {
+    jnl_null(ev, k);
+    return;
+  }
+  jnl_strn(ev, k, slice_of_str(value));
+}
+
+static void raw(struct jnl_event *ev, const char *k, const char *text) {
+  if (dropped(ev)) {
+    return;
+  }
+  key(ev, k);
+  ev->overflow |= !buf_append_str(&ev->line, text);
+}
+
+void jnl_int(struct jnl_event *ev, const char *k, int64_t value) {
+  char text[24];
+  buf_fmt(text, sizeof text, "%lld", (long long) value);
+  raw(ev, k, text);
+}
+
+void jnl_uint(struct jnl_event *ev, const char *k, uint64_t value) {
+  char text[24];
+  buf_fmt(text, sizeof text, "%llu", (unsigned long long) value);
+  raw(ev, k, text);
+}
+
+void jnl_double(struct jnl_event *ev, const char *k, double value) {
+  char text[40];
+  buf_fmt(text, sizeof text, "%.6g", value);
+  raw(ev, k, text);
+}
+
+void jnl_bool(struct jnl_event *ev, const char *k, bool value) {
+  raw(ev, k, value ? "true" : "false");
+}
+
+void jnl_null(struct jnl_event *ev, const char *k) {
+  raw(ev, k, "null");
+}
+
+void jnl_obj_begin(struct jnl_event *ev, const char *k) {
+  if (!dropped(ev)) {
+    open_container(ev, k, "{");
+  }
+}
+
+void jnl_obj_end(struct jnl_event *ev) {
+  if (!dropped(ev)) {
+    close_container(ev, "}");
+  }
+}
+
+void jnl_arr_begin(struct jnl_event *ev, const char *k) {
+  if (!dropped(ev)) {
+    open_container(ev, k, "[");
+  }
+}
+
+void jnl_arr_end(struct jnl_event *ev) {
+  if (!dropped(ev)) {
+    close_container(ev, "]");
+  }
+}
+
+void jnl_secret(struct jnl_event *ev, const char *k, struct slice value) {
+  size_t scheme_len = 0;
+  while (scheme_len < value.len && value.ptr[scheme_len] != ' ') {
+    scheme_len++;
+  }
+  uint8_t digest[SHA256_DIGEST_LENGTH];
+  SHA256(value.ptr, value.len, digest);
+  char fp[13];
+  for (int i = 0; i < 6; i++) {
+    buf_fmt(fp + 2 * i, 3, "%02x", digest[i]);
+  }
+  jnl_obj_begin(ev, k);
+  jnl_strn(ev, "scheme", (struct slice){value.ptr, scheme_len});
+  jnl_str(ev, "sha256", fp);
+  jnl_obj_end(ev);
+}

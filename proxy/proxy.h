@@ -1,0 +1,45 @@
+/* proxy/proxy.h: the lab network — the scenario's DNS server and every simulated host's
+ * listeners on one libuv loop, each host on its own loopback address. */
+#ifndef AD_PROXY_PROXY_H
+#define AD_PROXY_PROXY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "certs/ca.h"
+#include "lab/model/scn.h"
+#include "proxy/journal/jnl.h"
+
+struct proxy;
+
+struct proxy_options {
+  struct jnl *jnl;          /* may be NULL */
+  struct ca *ca;            /* signs the hosts' chains */
+  const char *dns_listen;   /* "ADDR:PORT"; NULL → 127.0.0.1:0 */
+  int https_port;           /* port the hosts' HTTPS listeners bind; 0 → ephemeral */
+  int http_port;            /* the same for plain HTTP */
+  const char *address_base; /* the first host address; NULL → 127.77.0.1 */
+};
+
+/* proxy_start mints the chains, starts DNS and every listener. When a host lacks a listener for
+ * a port, a bound socket that does not listen stands in its place so that a connection to it is
+ * refused (RST), as on a real machine. Returns 0, or -1 with a sentence in err. */
+int proxy_start(struct proxy **out, uv_loop_t *loop, const struct scn *scn,
+                const struct proxy_options *opt, char *err, size_t err_size);
+/* proxy_close closes everything; the loop must run afterwards to finish (frees itself). */
+void proxy_close(struct proxy *p);
+
+/* proxy_dns_addr gives the DNS server's bound address. */
+void proxy_dns_addr(const struct proxy *p, struct sockaddr_storage *out);
+/* proxy_host_address returns the lab address (text) of scn->hosts[i]. */
+const char *proxy_host_address(const struct proxy *p, size_t i);
+/* proxy_map says where a connection to `want` (a host address and its nominal port 443 or 80)
+ * really goes; false when `want` is not a lab address. Signature fits sim_env.map. */
+bool proxy_map(void *p, const struct sockaddr *want, struct sockaddr_storage *out);
+/* proxy_ready_json describes the running lab: DNS address and each host's names, address and
+ * bound ports (caller frees). */
+char *proxy_ready_json(const struct proxy *p);
+
+#endif

@@ -1,0 +1,2 @@
+/* placeholder so the module configures; delete when real sources land */
+typedef int proxy_tls_placeholder;
