@@ -209,6 +209,10 @@ static void raw(struct jnl_event *ev, const char *k, const char *text) {
   ev->overflow |= !buf_append_str(&ev->line, text);
 }
 
+void jnl_raw(struct jnl_event *ev, const char *k, const char *json) {
+  raw(ev, k, json);
+}
+
 void jnl_int(struct jnl_event *ev, const char *k, int64_t value) {
   char text[24];
   buf_fmt(text, sizeof text, "%lld", (long long) value);

@@ -51,6 +51,8 @@ void jnl_null(struct jnl_event *ev, const char *key);
 /* jnl_secret writes a credential as {"scheme":..,"sha256":first 12 hex} — never the value.
  * `value` is the whole header value, e.g. "Basic dXNlcjpwYXNz". */
 void jnl_secret(struct jnl_event *ev, const char *key, struct slice value);
+/* jnl_raw inserts JSON text that jnl_doc_take produced (trusted to be valid JSON). */
+void jnl_raw(struct jnl_event *ev, const char *key, const char *json);
 void jnl_obj_begin(struct jnl_event *ev, const char *key);
 void jnl_obj_end(struct jnl_event *ev);
 void jnl_arr_begin(struct jnl_event *ev, const char *key);

@@ -1,0 +1,31 @@
+/* lab/cli/cli.h: the command line's shared pieces — the printer for people and the commands. */
+#ifndef AD_LAB_CLI_CLI_H
+#define AD_LAB_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "certs/ca.h"
+
+/* Exit codes: the contract in DESIGN.md. */
+enum { EXIT_HOLDS = 0, EXIT_FAILS = 1, EXIT_BAD_INPUT = 2 };
+
+struct cli {
+  bool quiet; /* --quiet: no progress or notes on stderr */
+  bool color; /* stdout is a terminal and NO_COLOR is unset */
+  const char *ca_dir; /* --ca-dir, else NULL: ca_default_dir */
+};
+
+/* cli_error prints "autodisco: message" on stderr (always, even with --quiet). */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* cli_note prints a note for people on stderr unless --quiet. */
+void cli_note(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* cli_open_ca opens (creating on first use) the CA for run and serve; NULL after an error. */
+struct ca *cli_open_ca(const struct cli *c);
+
+int cmd_run(struct cli *c, int argc, char **argv);
+int cmd_serve(struct cli *c, int argc, char **argv);
+int cmd_ca(struct cli *c, int argc, char **argv);
+int cmd_validate(struct cli *c, int argc, char **argv);
+
+#endif

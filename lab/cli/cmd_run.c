@@ -1,0 +1,191 @@
+/* lab/cli/cmd_run.c: `autodisco run` — the scenario's network in-process, each client model
+ * walked through it, the transcript and the verdict. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lab/cli/cli.h"
+#include "lab/lab.h"
+
+static const char run_usage[] =
+    "usage: autodisco run SCENARIO [--client NAME]... [--email ADDR] [--format text|json]\n"
+    "                     [--out FILE] [--journal FILE] [--timeout MS]\n"
+    "\n"
+    "Starts the scenario's DNS and hosts on loopback addresses, walks each client model through\n"
+    "them over real sockets, prints one line per step (prompts stand out) and the verdict.\n"
+    "Exit status: 0 every expectation holds (or none are given), 1 one fails, 2 bad input.\n"
+    "\n"
+    "  --client NAME   walk this model (repeatable; default: the scenario's clients)\n"
+    "  --email ADDR    look up this address instead of the scenario's\n"
+    "  --format F      text (default) or json (docs/transcript.md)\n"
+    "  --out FILE      write the report to FILE instead of stdout\n"
+    "  --journal FILE  append every server and client event as JSON lines (docs/journal.md)\n"
+    "  --timeout MS    per network operation, instead of each model's own\n";
+
+static void print_text(FILE *out, const struct scn *s, const struct lab_result *r, size_t n,
+                       bool color, size_t n_failing) {
+  fprintf(out, "scenario %s (%s)\n", s->name, s->path);
+  for (size_t i = 0; i < n; i++) {
+    fputc('\n', out);
+    sim_transcript_text(r[i].transcript, out, color);
+    if (r[i].expect == NULL) {
+      fputs("expectations: none given\n", out);
+    } else if (r[i].n_failures == 0) {
+      fputs("expectations: hold\n", out);
+    } else {
+      fprintf(out, "expectations: %s%zu failed%s\n", color ? "\033[1;31m" : "", r[i].n_failures,
+              color ? "\033[0m" : "");
+      fputs(buf_cstr(&r[i].failures), out);
+    }
+  }
+  fprintf(out, "\nverdict: %s (%zu of %zu clients hold)\n",
+          n_failing == 0 ? "expectations hold" : "expectations fail", n - n_failing, n);
+}
+
+static void print_json(FILE *out, const struct scn *s, const struct lab_result *r, size_t n,
+                       size_t n_failing) {
+  struct jnl_event doc;
+  jnl_doc_begin(&doc);
+  jnl_obj_begin(&doc, "scenario");
+  jnl_str(&doc, "name", s->name);
+  jnl_str(&doc, "path", s->path);
+  jnl_str(&doc, "description", s->description);
+  jnl_str(&doc, "domain", s->domain);
+  jnl_str(&doc, "email", s->email);
+  jnl_obj_end(&doc);
+  jnl_arr_begin(&doc, "clients");
+  for (size_t i = 0; i < n; i++) {
+    jnl_obj_begin(&doc, NULL);
+    jnl_str(&doc, "client", r[i].client->model);
+    char *t = sim_transcript_json(r[i].transcript);
+    jnl_raw(&doc, "transcript", t);
+    free(t);
+    jnl_obj_begin(&doc, "expectations");
+    jnl_bool(&doc, "given", r[i].expect != NULL);
+    jnl_bool(&doc, "hold", r[i].n_failures == 0);
+    jnl_arr_begin(&doc, "failures");
+    const char *line = buf_cstr(&r[i].failures);
+    while (*line != 0) {
+      const char *nl = strchr(line, '\n');
+      size_t len = nl != NULL ? (size_t) (nl - line) : strlen(line);
+      jnl_strn(&doc, NULL, (struct slice){(const uint8_t *) line, len});
+      line += len + (nl != NULL ? 1 : 0);
+    }
+    jnl_arr_end(&doc);
+    jnl_obj_end(&doc);
+    jnl_obj_end(&doc);
+  }
+  jnl_arr_end(&doc);
+  jnl_bool(&doc, "hold", n_failing == 0);
+  char *text = jnl_doc_take(&doc);
+  fputs(text, out);
+  fputc('\n', out);
+  free(text);
+}
+
+int cmd_run(struct cli *c, int argc, char **argv) {
+  static const struct option opts[] = {
+      {"client", required_argument, NULL, 'c'}, {"email", required_argument, NULL, 'e'},
+      {"format", required_argument, NULL, 'f'}, {"out", required_argument, NULL, 'o'},
+      {"journal", required_argument, NULL, 'j'}, {"timeout", required_argument, NULL, 't'},
+      {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+  };
+  const char **clients = xcalloc((size_t) argc, sizeof *clients);
+  size_t n_clients = 0;
+  struct lab_run_options ro = {0};
+  const char *format = "text";
+  const char *out_path = NULL;
+  const char *journal_path = NULL;
+  int rc = EXIT_BAD_INPUT;
+  int opt;
+  optind = 1;
+  while ((opt = getopt_long(argc, argv, "c:e:f:o:j:t:h", opts, NULL)) != -1) {
+    switch (opt) {
+      case 'c': clients[n_clients++] = optarg; break;
+      case 'e': ro.email = optarg; break;
+      case 'f': format = optarg; break;
+      case 'o': out_path = optarg; break;
+      case 'j': journal_path = optarg; break;
+      case 't': {
+        uint32_t ms = 0;
+        if (!parse_u32(optarg, 1, 3600000, &ms)) {
+          cli_error("--timeout %s: expected milliseconds (1..3600000)", optarg);
+          free(clients);
+          return EXIT_BAD_INPUT;
+        }
+        ro.timeout_ms = ms;
+        break;
+      }
+      case 'h':
+        fputs(run_usage, stdout);
+        free(clients);
+        return EXIT_HOLDS;
+      default:
+        fputs(run_usage, stderr);
+        free(clients);
+        return EXIT_BAD_INPUT;
+    }
+  }
+  if (optind + 1 != argc) {
+    cli_error("run takes one SCENARIO\n%s", run_usage);
+    free(clients);
+    return EXIT_BAD_INPUT;
+  }
+  if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0) {
+    cli_error("--format %s: expected text or json", format);
+    free(clients);
+    return EXIT_BAD_INPUT;
+  }
+  struct scn *s = NULL;
+  struct ca *ca = NULL;
+  struct jnl *j = NULL;
+  FILE *out = stdout;
+  struct lab_result *results = NULL;
+  size_t n = 0;
+  char err[1024];
+  if (scn_load(&s, argv[optind], err, sizeof err) != SCN_OK) {
+    cli_error("%s", err);
+    goto out;
+  }
+  ca = cli_open_ca(c);
+  if (ca == NULL) {
+    goto out;
+  }
+  if (journal_path != NULL && (j = jnl_open(journal_path)) == NULL) {
+    cli_error("--journal %s: cannot open it", journal_path);
+    goto out;
+  }
+  ro.ca = ca;
+  ro.jnl = j;
+  ro.clients = clients;
+  ro.n_clients = n_clients;
+  if (lab_run(s, &ro, &results, &n, err, sizeof err) != 0) {
+    cli_error("%s", err);
+    goto out;
+  }
+  if (out_path != NULL && (out = fopen(out_path, "w")) == NULL) {
+    cli_error("--out %s: cannot write it", out_path);
+    out = stdout;
+    goto out;
+  }
+  size_t n_failing = 0;
+  for (size_t i = 0; i < n; i++) {
+    n_failing += results[i].n_failures > 0;
+  }
+  if (strcmp(format, "json") == 0) {
+    print_json(out, s, results, n, n_failing);
+  } else {
+    print_text(out, s, results, n, c->color && out == stdout, n_failing);
+  }
+  rc = n_failing == 0 ? EXIT_HOLDS : EXIT_FAILS;
+out:
+  if (out != stdout) {
+    fclose(out);
+  }
+  lab_results_free(results, n);
+  jnl_close(j);
+  ca_free(ca);
+  scn_free(s);
+  free(clients);
+  return rc;
+}

@@ -1,0 +1,148 @@
+/* lab/run.c: one scenario, in-process: the lab network and the client walks share one loop.
+ * The walks run one after another so the journal and the transcripts read in order. */
+#include "lab/lab.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy/proxy.h"
+
+struct run {
+  uv_loop_t *loop;
+  struct proxy *proxy;
+  struct sim_env env;
+  const struct scn *scn;
+  const struct lab_run_options *opt;
+  struct lab_result *results;
+  size_t n_results;
+  size_t next;
+  int status;
+  char *err;
+  size_t err_size;
+};
+
+static void start_next(struct run *r);
+
+static void on_walk_done(void *arg, struct sim_transcript *t) {
+  struct run *r = arg;
+  struct lab_result *res = &r->results[r->next];
+  res->transcript = t;
+  res->expect = lab_expect_for(r->scn, res->client->model);
+  if (res->expect != NULL) {
+    res->n_failures = lab_expect_check(res->expect, t, &res->failures);
+  }
+  r->next++;
+  start_next(r);
+}
+
+static void start_next(struct run *r) {
+  while (r->next < r->n_results) {
+    struct lab_result *res = &r->results[r->next];
+    const struct sim_model *model = sim_model_named(res->client->model);
+    const char *email = r->opt->email != NULL ? r->opt->email : r->scn->email;
+    struct sim_walk *walk = NULL;
+    if (model != NULL && sim_walk_start(&walk, &r->env, model, res->client, email, on_walk_done,
+                                        r) == 0) {
+      return; /* on_walk_done continues */
+    }
+    snprintf(r->err, r->err_size, "client %s could not start its walk", res->client->model);
+    r->status = -1;
+    break;
+  }
+  proxy_close(r->proxy);
+  r->proxy = NULL;
+}
+
+static const struct scn_client *find_client(const struct scn *s, const char *model) {
+  for (size_t i = 0; i < s->n_clients; i++) {
+    if (strcmp(s->clients[i].model, model) == 0) {
+      return &s->clients[i];
+    }
+  }
+  return NULL;
+}
+
+/* unknown_model writes which models exist. */
+static int unknown_model(struct run *r, const char *name) {
+  struct buf known;
+  buf_init(&known, 4096);
+  for (size_t i = 0; sim_model_at(i) != NULL; i++) {
+    buf_appendf(&known, "%s%s", i > 0 ? ", " : "", sim_model_name(sim_model_at(i)));
+  }
+  snprintf(r->err, r->err_size, "unknown client model \"%s\" (known: %s)", name, buf_cstr(&known));
+  buf_cleanup(&known);
+  return -1;
+}
+
+int lab_run(const struct scn *s, const struct lab_run_options *opt, struct lab_result **out_results,
+            size_t *out_n, char *err, size_t err_size) {
+  static const char *const fallback[] = {"outlook-2016-msi"};
+  struct run r = {.scn = s, .opt = opt, .err = err, .err_size = err_size};
+  size_t n = opt->n_clients > 0 ? opt->n_clients : s->n_clients;
+  if (n == 0) {
+    n = 1;
+  }
+  r.results = xcalloc(n, sizeof *r.results);
+  r.n_results = n;
+  for (size_t i = 0; i < n; i++) {
+    const char *model = opt->n_clients > 0    ? opt->clients[i]
+                        : s->n_clients > 0    ? s->clients[i].model
+                                              : fallback[0];
+    const struct scn_client *c = find_client(s, model);
+    if (c == NULL) {
+      r.results[i].default_client.model = (char *) model; /* borrowed from opt or a literal */
+      c = &r.results[i].default_client;
+    }
+    r.results[i].client = c;
+    buf_init(&r.results[i].failures, 64 * 1024);
+    if (sim_model_named(model) == NULL) {
+      unknown_model(&r, model);
+      lab_results_free(r.results, n);
+      return -1;
+    }
+  }
+
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  r.loop = &loop;
+  struct proxy_options popt = {.jnl = opt->jnl, .ca = opt->ca};
+  if (proxy_start(&r.proxy, &loop, s, &popt, err, err_size) != 0) {
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    lab_results_free(r.results, n);
+    return -1;
+  }
+  r.env.loop = &loop;
+  proxy_dns_addr(r.proxy, &r.env.dns);
+  r.env.map = proxy_map;
+  r.env.map_arg = r.proxy;
+  r.env.trust_pem = ca_cert_path(opt->ca);
+  r.env.jnl = opt->jnl;
+  r.env.timeout_ms = opt->timeout_ms;
+  start_next(&r);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  if (uv_loop_close(&loop) != 0) {
+    /* A handle left open is our bug; say so rather than hide it. */
+    fprintf(stderr, "autodisco: internal: the lab loop still had open handles\n");
+  }
+  if (r.status != 0) {
+    lab_results_free(r.results, n);
+    return -1;
+  }
+  *out_results = r.results;
+  *out_n = n;
+  return 0;
+}
+
+void lab_results_free(struct lab_result *r, size_t n) {
+  if (r == NULL) {
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    sim_transcript_free(r[i].transcript);
+    buf_cleanup(&r[i].failures);
+  }
+  free(r);
+}

@@ -1,0 +1,379 @@
+/* proxy/proxy.c: brings a scenario's network up on one loop — the DNS server, a listener per
+ * simulated host and port, each host on its own loopback address — and keeps the port map that
+ * tells a client model where a connection to a host's 443 or 80 really lands. */
+#include "proxy/proxy.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "proxy/dns/dns.h"
+#include "proxy/http/http.h"
+#include "proxy/tls/tls.h"
+
+/* One nominal (address, port) of a host and where connections to it really go. */
+struct port_entry {
+  struct sockaddr_storage nominal;
+  struct sockaddr_storage actual;
+  bool listening;                /* false: a bound socket that refuses connections */
+  struct http_listener *listener; /* when listening */
+  int refuser_fd;                /* when not listening: bound, never listen()ed → RST */
+};
+
+struct proxy_host {
+  char address[INET6_ADDRSTRLEN];
+  struct port_entry https;
+  struct port_entry http;
+};
+
+struct proxy {
+  uv_loop_t *loop;
+  const struct scn *scn;
+  struct jnl *jnl;
+  struct ca *ca;
+  struct proxy_host *hosts;
+  size_t n_hosts;
+  struct dns_zoneset *zones;
+  struct dns_server *dns;
+  struct sockaddr_storage dns_addr;
+};
+
+static int fail(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t err_size, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, err_size, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+/* parse_addr reads "ADDR:PORT" or "[V6]:PORT". */
+static bool parse_addr(const char *text, struct sockaddr_storage *out) {
+  char host[INET6_ADDRSTRLEN + 2];
+  const char *colon = strrchr(text, ':');
+  if (colon == NULL || (size_t) (colon - text) >= sizeof host) {
+    return false;
+  }
+  const char *start = text;
+  size_t len = (size_t) (colon - text);
+  if (len >= 2 && text[0] == '[' && text[len - 1] == ']') {
+    start++;
+    len -= 2;
+  }
+  memcpy(host, start, len);
+  host[len] = 0;
+  uint32_t port = 0;
+  if (!parse_u32(colon + 1, 0, 65535, &port)) {
+    return false;
+  }
+  memset(out, 0, sizeof *out);
+  if (uv_ip4_addr(host, (int) port, (struct sockaddr_in *) out) == 0) {
+    return true;
+  }
+  return uv_ip6_addr(host, (int) port, (struct sockaddr_in6 *) out) == 0;
+}
+
+static uint16_t port_of(const struct sockaddr_storage *ss) {
+  if (ss->ss_family == AF_INET6) {
+    return ntohs(((const struct sockaddr_in6 *) ss)->sin6_port);
+  }
+  return ntohs(((const struct sockaddr_in *) ss)->sin_port);
+}
+
+static void set_port(struct sockaddr_storage *ss, uint16_t port) {
+  if (ss->ss_family == AF_INET6) {
+    ((struct sockaddr_in6 *) ss)->sin6_port = htons(port);
+  } else {
+    ((struct sockaddr_in *) ss)->sin_port = htons(port);
+  }
+}
+
+static bool same_ip(const struct sockaddr *a, const struct sockaddr_storage *b) {
+  if (a->sa_family != b->ss_family) {
+    return false;
+  }
+  if (a->sa_family == AF_INET6) {
+    return memcmp(&((const struct sockaddr_in6 *) a)->sin6_addr,
+                  &((const struct sockaddr_in6 *) b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+  }
+  return ((const struct sockaddr_in *) a)->sin_addr.s_addr ==
+         ((const struct sockaddr_in *) b)->sin_addr.s_addr;
+}
+
+static socklen_t addr_len(const struct sockaddr_storage *ss) {
+  return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+/* allocate_address gives host i the next loopback address after `base` unless it has one. */
+static bool allocate_address(struct proxy_host *h, const struct scn_host *sh, const char *base,
+                             size_t i) {
+  if (sh->address != NULL) {
+    return buf_fmt(h->address, sizeof h->address, "%s", sh->address);
+  }
+  struct in_addr a;
+  if (inet_pton(AF_INET, base, &a) != 1) {
+    return false;
+  }
+  uint32_t n = ntohl(a.s_addr) + (uint32_t) i;
+  if ((n >> 24) != 127) {
+    return false; /* the lab never leaves 127.0.0.0/8 */
+  }
+  a.s_addr = htonl(n);
+  return inet_ntop(AF_INET, &a, h->address, sizeof h->address) != NULL;
+}
+
+/* start_refuser binds a socket that never listens: a SYN to it is answered with RST, which is
+ * what a machine without a listener on that port does. */
+static int start_refuser(struct port_entry *e, const struct sockaddr_storage *bind_addr, char *err,
+                         size_t err_size) {
+  int fd = socket(bind_addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return fail(err, err_size, "socket: %s", strerror(errno));
+  }
+  e->actual = *bind_addr;
+  if (bind(fd, (struct sockaddr *) &e->actual, addr_len(&e->actual)) != 0) {
+    int saved = errno;
+    close(fd);
+    return fail(err, err_size, "bind: %s", strerror(saved));
+  }
+  socklen_t len = sizeof e->actual;
+  getsockname(fd, (struct sockaddr *) &e->actual, &len);
+  e->refuser_fd = fd;
+  e->listening = false;
+  return 0;
+}
+
+static int start_port(struct proxy *p, struct port_entry *e, const struct scn_host *sh,
+                      const struct scn_listener *l, struct ca *ca, uint16_t nominal, int bind_port,
+                      bool tls, char *err, size_t err_size) {
+  char why[512];
+  e->refuser_fd = -1;
+  memset(&e->nominal, 0, sizeof e->nominal);
+  struct sockaddr_storage bind_addr;
+  size_t idx = (size_t) (sh - p->scn->hosts);
+  const char *address = p->hosts[idx].address;
+  if (uv_ip4_addr(address, bind_port, (struct sockaddr_in *) &bind_addr) != 0 &&
+      uv_ip6_addr(address, bind_port, (struct sockaddr_in6 *) &bind_addr) != 0) {
+    return fail(err, err_size, "host %s: bad address %s", sh->id, address);
+  }
+  e->nominal = bind_addr;
+  set_port(&e->nominal, nominal);
+  if (!l->present) {
+    if (start_refuser(e, &bind_addr, why, sizeof why) != 0) {
+      return fail(err, err_size, "host %s: cannot reserve %s port %d: %s", sh->id, address,
+                  bind_port, why);
+    }
+    return 0;
+  }
+  SSL_CTX *ctx = NULL;
+  struct ca_chain *chain = NULL;
+  if (tls) {
+    const char *const *names = (const char *const *) l->cert.names;
+    size_t n_names = l->cert.n_names;
+    if (n_names == 0) {
+      names = (const char *const *) sh->names;
+      n_names = sh->n_names;
+    }
+    const char *fallback = NULL;
+    char fallback_name[300];
+    if (n_names == 0) {
+      buf_fmt(fallback_name, sizeof fallback_name, "%s.lab.invalid", sh->id);
+      fallback = fallback_name;
+      names = &fallback;
+      n_names = 1;
+    }
+    const struct ca_profile *profile = ca_profile_named(scn_cert_profile_name(l->cert.profile));
+    if (profile == NULL) {
+      return fail(err, err_size, "%s:%d:%d: certificate profile %s is not known to the lab CA",
+                  l->cert.mark.file, l->cert.mark.line, l->cert.mark.col,
+                  scn_cert_profile_name(l->cert.profile));
+    }
+    enum ca_status st = ca_mint(ca, &chain, profile, names, n_names);
+    if (st != CA_OK) {
+      return fail(err, err_size, "%s:%d:%d: host %s: %s", l->cert.mark.file, l->cert.mark.line,
+                  l->cert.mark.col, sh->id, ca_detail(ca));
+    }
+    ctx = tls_server_ctx_new(chain, why, sizeof why);
+    ca_chain_free(chain);
+    if (ctx == NULL) {
+      return fail(err, err_size, "host %s: TLS: %s", sh->id, why);
+    }
+  }
+  int rc = http_listener_start(&e->listener, p->loop, (struct sockaddr *) &bind_addr, sh, l, ctx,
+                               p->jnl, why, sizeof why);
+  SSL_CTX_free(ctx); /* the listener holds its own reference */
+  if (rc != 0) {
+    return fail(err, err_size, "host %s: cannot listen on %s port %d: %s", sh->id, address,
+                bind_port, why);
+  }
+  http_listener_addr(e->listener, &e->actual);
+  e->listening = true;
+  return 0;
+}
+
+int proxy_start(struct proxy **out, uv_loop_t *loop, const struct scn *scn,
+                const struct proxy_options *opt, char *err, size_t err_size) {
+  struct proxy *p = xcalloc(1, sizeof *p);
+  p->loop = loop;
+  p->scn = scn;
+  p->jnl = opt->jnl;
+  p->ca = opt->ca;
+  p->n_hosts = scn->n_hosts;
+  p->hosts = xcalloc(scn->n_hosts, sizeof *p->hosts);
+  const char **addrs = xcalloc(scn->n_hosts, sizeof *addrs);
+  const char *base = opt->address_base != NULL ? opt->address_base : "127.77.0.1";
+  int rc = 0;
+  for (size_t i = 0; i < scn->n_hosts; i++) {
+    p->hosts[i].https.refuser_fd = -1;
+    p->hosts[i].http.refuser_fd = -1;
+  }
+  for (size_t i = 0; i < scn->n_hosts && rc == 0; i++) {
+    if (!allocate_address(&p->hosts[i], &scn->hosts[i], base, i)) {
+      rc = fail(err, err_size, "host %s: no loopback address can be allocated from %s",
+                scn->hosts[i].id, base);
+    }
+    addrs[i] = p->hosts[i].address;
+  }
+  for (size_t i = 0; i < scn->n_hosts && rc == 0; i++) {
+    const struct scn_host *sh = &scn->hosts[i];
+    rc = start_port(p, &p->hosts[i].https, sh, &sh->https, opt->ca, 443, opt->https_port, true,
+                    err, err_size);
+    if (rc == 0) {
+      rc = start_port(p, &p->hosts[i].http, sh, &sh->http, opt->ca, 80, opt->http_port, false,
+                      err, err_size);
+    }
+  }
+  if (rc == 0) {
+    char why[512];
+    p->zones = dns_zoneset_new(scn, addrs, why, sizeof why);
+    if (p->zones == NULL) {
+      rc = fail(err, err_size, "DNS: %s", why);
+    }
+  }
+  if (rc == 0) {
+    struct sockaddr_storage dns_addr;
+    const char *listen = opt->dns_listen != NULL ? opt->dns_listen : "127.0.0.1:0";
+    char why[512];
+    if (!parse_addr(listen, &dns_addr)) {
+      rc = fail(err, err_size, "--dns %s: expected ADDR:PORT", listen);
+    } else if (dns_server_start(&p->dns, loop, (struct sockaddr *) &dns_addr, p->zones, p->jnl,
+                                why, sizeof why) != 0) {
+      rc = fail(err, err_size, "DNS: cannot listen on %s: %s", listen, why);
+    } else {
+      dns_server_addr(p->dns, &p->dns_addr);
+    }
+  }
+  free(addrs);
+  if (rc != 0) {
+    proxy_close(p);
+    return -1;
+  }
+  *out = p;
+  return 0;
+}
+
+static void close_port(struct port_entry *e) {
+  if (e->listener != NULL) {
+    http_listener_close(e->listener);
+    e->listener = NULL;
+  }
+  if (e->refuser_fd >= 0) {
+    close(e->refuser_fd);
+    e->refuser_fd = -1;
+  }
+}
+
+void proxy_close(struct proxy *p) {
+  if (p == NULL) {
+    return;
+  }
+  for (size_t i = 0; i < p->n_hosts; i++) {
+    close_port(&p->hosts[i].https);
+    close_port(&p->hosts[i].http);
+  }
+  if (p->dns != NULL) {
+    dns_server_close(p->dns); /* frees itself in its close callbacks */
+  }
+  /* The zones are read by the DNS server until its handles are closed, and a closing server
+   * reads nothing more: the zones can go now. */
+  dns_zoneset_free(p->zones);
+  free(p->hosts);
+  free(p);
+}
+
+void proxy_dns_addr(const struct proxy *p, struct sockaddr_storage *out) {
+  *out = p->dns_addr;
+}
+
+const char *proxy_host_address(const struct proxy *p, size_t i) {
+  return i < p->n_hosts ? p->hosts[i].address : NULL;
+}
+
+bool proxy_map(void *arg, const struct sockaddr *want, struct sockaddr_storage *out) {
+  const struct proxy *p = arg;
+  uint16_t port = want->sa_family == AF_INET6
+                      ? ntohs(((const struct sockaddr_in6 *) want)->sin6_port)
+                      : ntohs(((const struct sockaddr_in *) want)->sin_port);
+  for (size_t i = 0; i < p->n_hosts; i++) {
+    const struct port_entry *entries[] = {&p->hosts[i].https, &p->hosts[i].http};
+    for (size_t k = 0; k < 2; k++) {
+      const struct port_entry *e = entries[k];
+      if (port_of(&e->nominal) == port && same_ip(want, &e->nominal)) {
+        *out = e->actual;
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+static void addr_text(const struct sockaddr_storage *ss, char *out, size_t out_size) {
+  char ip[INET6_ADDRSTRLEN] = "?";
+  if (ss->ss_family == AF_INET6) {
+    uv_ip6_name((const struct sockaddr_in6 *) ss, ip, sizeof ip);
+    buf_fmt(out, out_size, "[%s]:%u", ip, port_of(ss));
+  } else {
+    uv_ip4_name((const struct sockaddr_in *) ss, ip, sizeof ip);
+    buf_fmt(out, out_size, "%s:%u", ip, port_of(ss));
+  }
+}
+
+static void port_json(struct jnl_event *doc, const char *key, const struct port_entry *e) {
+  if (e->listening) {
+    jnl_uint(doc, key, port_of(&e->actual));
+  } else {
+    jnl_null(doc, key);
+  }
+}
+
+char *proxy_ready_json(const struct proxy *p) {
+  struct jnl_event doc;
+  jnl_doc_begin(&doc);
+  char text[80];
+  addr_text(&p->dns_addr, text, sizeof text);
+  jnl_str(&doc, "dns", text);
+  jnl_arr_begin(&doc, "hosts");
+  for (size_t i = 0; i < p->n_hosts; i++) {
+    const struct scn_host *sh = &p->scn->hosts[i];
+    jnl_obj_begin(&doc, NULL);
+    jnl_str(&doc, "id", sh->id);
+    jnl_arr_begin(&doc, "names");
+    for (size_t k = 0; k < sh->n_names; k++) {
+      jnl_str(&doc, NULL, sh->names[k]);
+    }
+    jnl_arr_end(&doc);
+    jnl_str(&doc, "address", p->hosts[i].address);
+    port_json(&doc, "https", &p->hosts[i].https);
+    port_json(&doc, "http", &p->hosts[i].http);
+    jnl_obj_end(&doc);
+  }
+  jnl_arr_end(&doc);
+  jnl_str(&doc, "ca", p->ca != NULL ? ca_cert_path(p->ca) : NULL);
+  return jnl_doc_take(&doc);
+}

@@ -1,0 +1,113 @@
+"""Start the real `autodisco serve` on ephemeral ports and talk to it from outside.
+
+Tests wait for lines (the ready line, journal events), never for a fixed time.
+"""
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+AD_BIN = os.environ.get("AD_BIN", "autodisco")
+SOURCE = os.environ.get("AD_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+SKIP = 77  # ctest SKIP_RETURN_CODE
+
+
+def scenario(rel):
+    return os.path.join(SOURCE, rel)
+
+
+def read_line(stream, timeout):
+    """One line from a pipe, or None when nothing came within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    line = b""
+    fd = stream.fileno()
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        ch = os.read(fd, 1)
+        if not ch:
+            break
+        line += ch
+        if ch == b"\n":
+            return line.decode()
+    return None
+
+
+class Lab:
+    """`autodisco serve SCENARIO` with its own CA directory and journal."""
+
+    def __init__(self, scenario_path, ca_dir=None, extra=()):
+        self.tmp = tempfile.mkdtemp(prefix="autodisco-test-")
+        self.ca_dir = ca_dir or os.path.join(self.tmp, "ca")
+        self.journal = os.path.join(self.tmp, "journal.jsonl")
+        cmd = [AD_BIN, "--ca-dir", self.ca_dir, "serve", scenario_path,
+               "--dns", "127.0.0.1:0", "--https-port", "0", "--http-port", "0",
+               "--journal", self.journal, *extra]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        line = read_line(self.proc.stdout, 60)
+        if line is None or not line.startswith("ready "):
+            self.proc.kill()
+            err = self.proc.stderr.read().decode(errors="replace")
+            raise AssertionError(f"no ready line from serve: {line!r}; stderr: {err}")
+        self.info = json.loads(line[len("ready "):])
+        dns_host, dns_port = self.info["dns"].rsplit(":", 1)
+        self.dns_host, self.dns_port = dns_host, int(dns_port)
+        self.ca_pem = self.info["ca"]
+
+    def host(self, host_id):
+        for h in self.info["hosts"]:
+            if h["id"] == host_id:
+                return h
+        raise KeyError(host_id)
+
+    def events(self, ev=None):
+        out = []
+        if not os.path.exists(self.journal):
+            return out
+        with open(self.journal) as f:
+            for line in f:
+                obj = json.loads(line)  # every line must be one JSON object
+                if ev is None or obj["ev"] == ev:
+                    out.append(obj)
+        return out
+
+    def wait_event(self, ev, pred=lambda e: True, timeout=10):
+        """The first journal event `ev` for which pred holds, waiting for it to be written."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for e in self.events(ev):
+                if pred(e):
+                    return e
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {ev} event matching within {timeout}s; journal: "
+                                     f"{self.events()}")
+            time.sleep(0.02)
+
+    def stop(self):
+        """SIGTERM; serve must exit 0 with the journal complete."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(timeout=20)
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        return rc
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, **kw)
+
+
+def main():
+    unittest.main(verbosity=2)

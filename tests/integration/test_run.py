@@ -1,0 +1,123 @@
+"""`autodisco run` on the founding story: the expired root certificate prompts, both fixes do
+not, and all three end with the same settings; JSON output; bad input exits 2."""
+import json
+import os
+import re
+import shutil
+import tempfile
+import unittest
+
+from labharness import AD_BIN, run, scenario, main
+
+FOUNDING = {
+    "expired": scenario("scenarios/founding/expired-root-cert.yaml"),
+    "remove": scenario("scenarios/founding/fix-remove-root-record.yaml"),
+    "renew": scenario("scenarios/founding/fix-renew-root-cert.yaml"),
+}
+FINAL_URL = "https://autodiscover.contoso.com/autodiscover/autodiscover.xml"
+EWS = "https://mail.contoso.com/EWS/Exchange.asmx"
+
+
+class RunTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="autodisco-run-")
+        cls.ca = os.path.join(cls.tmp, "ca")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def ad(self, *args):
+        return run([AD_BIN, "--ca-dir", self.ca, *args])
+
+    def run_json(self, path, *extra):
+        r = self.ad("run", path, "--format", "json", *extra)
+        self.assertIn(r.returncode, (0, 1), r.stderr)
+        return r, json.loads(r.stdout)
+
+    def test_expired_root_prompts_then_finds_settings(self):
+        r = self.ad("run", FOUNDING["expired"], "--client", "outlook-2016-msi")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"PROMPT certificate: contoso\.com .*expired")
+        self.assertIn(FINAL_URL, r.stdout)
+        self.assertIn("expectations: hold", r.stdout)
+
+    def test_expired_root_json_transcript(self):
+        r, doc = self.run_json(FOUNDING["expired"])
+        self.assertEqual(r.returncode, 0)
+        self.assertTrue(doc["hold"])
+        for c in doc["clients"]:
+            t = c["transcript"]
+            self.assertTrue(t["success"], t)
+            self.assertEqual(t["final_url"], FINAL_URL)
+            self.assertEqual(t["ews_url"], EWS)
+            prompts = t["prompts"]
+            self.assertEqual(len(prompts), 1, prompts)
+            self.assertEqual(prompts[0]["kind"], "certificate")
+            self.assertEqual(prompts[0]["host"], "contoso.com")
+            self.assertEqual(prompts[0]["reason"], "expired")
+            root = t["steps"][0]
+            self.assertEqual(root["name"], "https-root")
+            self.assertEqual(root["http_status"], 404)  # the user said Yes; the site had no XML
+
+    def test_fixes_have_no_prompt_and_the_same_settings(self):
+        _, before = self.run_json(FOUNDING["expired"])
+        for fix in ("remove", "renew"):
+            r, doc = self.run_json(FOUNDING[fix])
+            self.assertEqual(r.returncode, 0, r.stdout)
+            for c, b in zip(doc["clients"], before["clients"]):
+                self.assertEqual(c["transcript"]["prompts"], [])
+                self.assertEqual(c["transcript"]["final_url"], b["transcript"]["final_url"])
+                self.assertEqual(c["transcript"]["ews_url"], b["transcript"]["ews_url"])
+
+    def test_removed_record_fails_quietly_at_dns(self):
+        _, doc = self.run_json(FOUNDING["remove"], "--client", "outlook-2016-msi")
+        root = doc["clients"][0]["transcript"]["steps"][0]
+        self.assertEqual(root["name"], "https-root")
+        self.assertIn(root["dns_error"], ("NXDOMAIN", "NODATA"))
+
+    def test_renewed_certificate_fails_quietly_on_404(self):
+        _, doc = self.run_json(FOUNDING["renew"], "--client", "outlook-2016-msi")
+        root = doc["clients"][0]["transcript"]["steps"][0]
+        self.assertEqual(root["http_status"], 404)
+        self.assertEqual(root["cert_failures"], [])
+
+    def test_failed_expectation_exits_1(self):
+        tmp = tempfile.mkdtemp(dir=self.tmp)
+        with open(FOUNDING["renew"]) as f:
+            text = f.read()
+        # The renewed certificate prompts nothing: expecting a prompt there must fail.
+        text = re.sub(r"prompts: \[\]", "prompts: [ { kind: certificate, host: contoso.com, "
+                      "reason: expired } ]", text, count=1)
+        path = os.path.join(tmp, "wrong-expectation.yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        r = self.ad("run", path)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, re.escape(path) + r":\d+:\d+: prompt: expected certificate")
+
+    def test_bad_scenario_exits_2_with_location(self):
+        tmp = tempfile.mkdtemp(dir=self.tmp)
+        path = os.path.join(tmp, "bad.yaml")
+        with open(path, "w") as f:
+            f.write("name: bad\ndescription: x\ndomain: contoso.com\nclientz: []\n")
+        r = self.ad("run", path)
+        self.assertEqual(r.returncode, 2)
+        self.assertRegex(r.stderr, re.escape(path) + r":4:1: .*clientz")
+
+    def test_unknown_client_is_bad_input(self):
+        r = self.ad("run", FOUNDING["expired"], "--client", "outlook-1997")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("outlook-1997", r.stderr)
+
+    def test_help_on_every_command(self):
+        for cmd in (["--help"], ["run", "--help"], ["serve", "--help"], ["ca", "--help"],
+                    ["validate", "--help"]):
+            r = self.ad(*cmd)
+            self.assertEqual(r.returncode, 0, cmd)
+            self.assertIn("usage: autodisco", r.stdout)
+
+
+if __name__ == "__main__":
+    main()

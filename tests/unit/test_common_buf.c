@@ -1,0 +1,69 @@
+/* tests/unit/test_common_buf.c: buffers stop at their limit, slices compare as IIS paths do,
+ * numbers are range-checked. */
+#include "common/buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/unit/testutil.h"
+
+static void test_append_stops_at_max(void **state) {
+  struct buf b;
+  buf_init(&b, 8);
+  assert_true(buf_append_str(&b, "1234"));
+  assert_true(buf_append_str(&b, "5678"));
+  assert_false(buf_append_str(&b, "9"));
+  assert_string_equal(buf_cstr(&b), "12345678");
+  assert_false(buf_appendf(&b, "%d", 1));
+  assert_int_equal(b.len, 8);
+  buf_cleanup(&b);
+}
+
+static void test_appendf_and_take(void **state) {
+  struct buf b;
+  buf_init(&b, 1024);
+  assert_string_equal(buf_cstr(&b), "");
+  assert_true(buf_appendf(&b, "%s:%d", "contoso.com", 443));
+  char *s = buf_take(&b);
+  assert_string_equal(s, "contoso.com:443");
+  assert_int_equal(b.len, 0);
+  free(s);
+}
+
+static void test_fmt_reports_truncation(void **state) {
+  char small[4];
+  assert_false(buf_fmt(small, sizeof small, "%s", "abcd"));
+  assert_string_equal(small, "abc");
+  assert_true(buf_fmt(small, sizeof small, "%s", "abc"));
+}
+
+static void test_case_insensitive_compare(void **state) {
+  assert_true(slice_eq_nocase(slice_of_str("/Autodiscover/Autodiscover.xml"),
+                              "/autodiscover/autodiscover.xml"));
+  assert_false(slice_eq_nocase(slice_of_str("/autodiscover"), "/autodiscover/"));
+  assert_true(str_eq_nocase(NULL, NULL));
+  assert_false(str_eq_nocase("a", NULL));
+}
+
+static void test_parse_u32_range(void **state) {
+  uint32_t v = 0;
+  assert_true(parse_u32("443", 0, 65535, &v));
+  assert_int_equal(v, 443);
+  assert_false(parse_u32("65536", 0, 65535, &v));
+  assert_false(parse_u32("-1", 0, 65535, &v));
+  assert_false(parse_u32("12x", 0, 65535, &v));
+  assert_false(parse_u32("", 0, 65535, &v));
+  assert_false(parse_u32(" 1", 0, 65535, &v));
+  assert_false(parse_u32("99999999999999999999", 0, UINT32_MAX, &v));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_append_stops_at_max),
+      cmocka_unit_test(test_appendf_and_take),
+      cmocka_unit_test(test_fmt_reports_truncation),
+      cmocka_unit_test(test_case_insensitive_compare),
+      cmocka_unit_test(test_parse_u32_range),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

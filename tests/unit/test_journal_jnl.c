@@ -1,0 +1,150 @@
+/* tests/unit/test_journal_jnl.c: the journal writes one valid JSON object per line, escapes
+ * what needs escaping, never writes a credential, and survives oversized events. */
+#include "proxy/journal/jnl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/unit/testutil.h"
+
+static char *journal_text(void (*write)(struct jnl *)) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&text, &len);
+  assert_non_null(mem);
+  struct jnl *j = jnl_open_stream(mem);
+  write(j);
+  jnl_close(j);
+  fclose(mem);
+  char *copy = str_dup(text); /* memstream's buffer no longer tied to a local's address */
+  free(text);
+  return copy;
+}
+
+static void write_alert(struct jnl *j) {
+  struct jnl_event ev;
+  jnl_begin(&ev, j, "tls.alert");
+  jnl_str(&ev, "host", "contoso.com");
+  jnl_str(&ev, "alert", "certificate expired");
+  jnl_end(&ev);
+}
+
+static void test_event_is_one_line_with_time_and_name(void **state) {
+  char *text = journal_text(write_alert);
+  assert_non_null(strstr(text, "\"ev\":\"tls.alert\",\"host\":\"contoso.com\","
+                               "\"alert\":\"certificate expired\"}\n"));
+  assert_int_equal(strncmp(text, "{\"t\":\"", 6), 0);
+  /* 2026-01-05T10:00:00.123456Z: 27 characters */
+  const char *t = text + 6;
+  assert_int_equal(t[4], '-');
+  assert_int_equal(t[10], 'T');
+  assert_int_equal(t[19], '.');
+  assert_int_equal(t[26], 'Z');
+  assert_int_equal(t[27], '"');
+  size_t n_lines = 0;
+  for (const char *p = text; *p != 0; p++) {
+    n_lines += *p == '\n';
+  }
+  assert_int_equal(n_lines, 1);
+  free(text);
+}
+
+static void write_hostile(struct jnl *j) {
+  struct jnl_event ev;
+  jnl_begin(&ev, j, "http.request");
+  static const uint8_t path[] = {'/', '"', '\\', '\n', 0x01, 0xff, 'x', 0xc3, 0xa9};
+  jnl_strn(&ev, "path", (struct slice){path, sizeof path});
+  jnl_end(&ev);
+}
+
+static void test_escapes_quotes_controls_and_bad_utf8(void **state) {
+  char *text = journal_text(write_hostile);
+  assert_non_null(strstr(text, "\"path\":\"/\\\"\\\\\\n\\u0001\\ufffdx\xc3\xa9\"}"));
+  free(text);
+}
+
+static void write_secret(struct jnl *j) {
+  struct jnl_event ev;
+  jnl_begin(&ev, j, "http.request");
+  jnl_secret(&ev, "authorization", slice_of_str("Basic YWxpY2U6c2VjcmV0"));
+  jnl_end(&ev);
+}
+
+static void test_secret_keeps_scheme_and_fingerprint_only(void **state) {
+  char *text = journal_text(write_secret);
+  assert_non_null(strstr(text, "\"authorization\":{\"scheme\":\"Basic\",\"sha256\":\""));
+  assert_null(strstr(text, "YWxpY2U6c2VjcmV0"));
+  free(text);
+}
+
+static void write_nested(struct jnl *j) {
+  struct jnl_event ev;
+  jnl_begin(&ev, j, "tls.hello");
+  jnl_arr_begin(&ev, "versions");
+  jnl_str(&ev, NULL, "TLS1.3");
+  jnl_str(&ev, NULL, "TLS1.2");
+  jnl_arr_end(&ev);
+  jnl_obj_begin(&ev, "o");
+  jnl_int(&ev, "n", -3);
+  jnl_bool(&ev, "b", true);
+  jnl_null(&ev, "z");
+  jnl_obj_end(&ev);
+  jnl_end(&ev);
+}
+
+static void test_arrays_and_objects(void **state) {
+  char *text = journal_text(write_nested);
+  assert_non_null(
+      strstr(text, "\"versions\":[\"TLS1.3\",\"TLS1.2\"],\"o\":{\"n\":-3,\"b\":true,\"z\":null}}"));
+  free(text);
+}
+
+static void write_huge(struct jnl *j) {
+  struct jnl_event ev;
+  jnl_begin(&ev, j, "http.request");
+  size_t n = 2u << 20;
+  uint8_t *big = malloc(n);
+  memset(big, 'a', n);
+  jnl_strn(&ev, "body", (struct slice){big, n});
+  jnl_end(&ev);
+  free(big);
+  write_alert(j);
+}
+
+static void test_oversized_event_is_not_lost_silently(void **state) {
+  char *text = journal_text(write_huge);
+  assert_non_null(strstr(text, "\"ev\":\"journal.truncated\"}\n"));
+  assert_non_null(strstr(text, "\"ev\":\"tls.alert\""));
+  free(text);
+}
+
+static void test_null_journal_drops_events(void **state) {
+  struct jnl_event ev;
+  jnl_begin(&ev, NULL, "dns.query");
+  jnl_str(&ev, "qname", "contoso.com");
+  jnl_end(&ev);
+  assert_int_equal(jnl_n_events(NULL), 0);
+}
+
+static void test_document_builder(void **state) {
+  struct jnl_event doc;
+  jnl_doc_begin(&doc);
+  jnl_str(&doc, "a", "b");
+  jnl_raw(&doc, "c", "{\"d\":1}");
+  char *text = jnl_doc_take(&doc);
+  assert_string_equal(text, "{\"a\":\"b\",\"c\":{\"d\":1}}");
+  free(text);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_event_is_one_line_with_time_and_name),
+      cmocka_unit_test(test_escapes_quotes_controls_and_bad_utf8),
+      cmocka_unit_test(test_secret_keeps_scheme_and_fingerprint_only),
+      cmocka_unit_test(test_arrays_and_objects),
+      cmocka_unit_test(test_oversized_event_is_not_lost_silently),
+      cmocka_unit_test(test_null_journal_drops_events),
+      cmocka_unit_test(test_document_builder),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
