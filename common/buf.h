@@ -42,7 +42,8 @@ struct slice buf_slice(const struct buf *b);
 char *buf_take(struct buf *b);
 
 /* buf_fmt formats into dst; false if the result was truncated. */
-bool buf_fmt(char *dst, size_t dst_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+bool buf_fmt(char *dst, size_t dst_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* slice_of_str views a C string (may be NULL: empty slice). */
 struct slice slice_of_str(const char *s);

@@ -6,8 +6,8 @@
 
 static void mismatch(struct buf *failures, const struct scn_mark *m, const char *what,
                      const char *want, const char *got) {
-  buf_appendf(failures, "%s:%d:%d: %s: expected %s, got %s\n", m->file, m->line, m->col, what,
-              want, got != NULL ? got : "nothing");
+  buf_appendf(failures, "%s:%d:%d: %s: expected %s, got %s\n", m->file, m->line, m->col, what, want,
+              got != NULL ? got : "nothing");
 }
 
 static bool prompt_matches(const struct scn_prompt_expect *want, const struct sim_prompt *got) {

@@ -3,14 +3,14 @@
 #ifndef AD_LAB_LAB_H
 #define AD_LAB_LAB_H
 
-#include <stdbool.h>
-#include <stddef.h>
-
 #include "certs/ca.h"
 #include "client/sim.h"
 #include "common/buf.h"
 #include "lab/model/scn.h"
 #include "proxy/journal/jnl.h"
+
+#include <stdbool.h>
+#include <stddef.h>
 
 /* lab_expect_check compares a transcript with an expectation and appends one line per
  * mismatch to `failures` ("file:line:col: expected ..., got ..."); returns the number of
@@ -22,7 +22,7 @@ const struct scn_expect *lab_expect_for(const struct scn *s, const char *client)
 
 /* One client walk of a lab run. */
 struct lab_result {
-  const struct scn_client *client; /* the scenario's, or default_client */
+  const struct scn_client *client;  /* the scenario's, or default_client */
   struct scn_client default_client; /* settings of a client the scenario does not configure */
   struct sim_transcript *transcript;
   const struct scn_expect *expect; /* NULL: nothing expected */
@@ -32,11 +32,11 @@ struct lab_result {
 
 struct lab_run_options {
   struct ca *ca;
-  struct jnl *jnl;              /* server and client events; may be NULL */
-  const char *const *clients;   /* models to walk; n_clients == 0 → the scenario's */
+  struct jnl *jnl;            /* server and client events; may be NULL */
+  const char *const *clients; /* models to walk; n_clients == 0 → the scenario's */
   size_t n_clients;
-  const char *email;            /* NULL → the scenario's */
-  unsigned timeout_ms;          /* per network operation; 0 → the models' own */
+  const char *email;   /* NULL → the scenario's */
+  unsigned timeout_ms; /* per network operation; 0 → the models' own */
 };
 
 /* lab_run starts the scenario's network, walks every client through it and checks the

@@ -1,13 +1,12 @@
 /* lab/run.c: one scenario, in-process: the lab network and the client walks share one loop.
  * The walks run one after another so the journal and the transcripts read in order. */
 #include "lab/lab.h"
+#include "proxy/proxy.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "proxy/proxy.h"
 
 struct run {
   uv_loop_t *loop;
@@ -43,8 +42,8 @@ static void start_next(struct run *r) {
     const struct sim_model *model = sim_model_named(res->client->model);
     const char *email = r->opt->email != NULL ? r->opt->email : r->scn->email;
     struct sim_walk *walk = NULL;
-    if (model != NULL && sim_walk_start(&walk, &r->env, model, res->client, email, on_walk_done,
-                                        r) == 0) {
+    if (model != NULL &&
+        sim_walk_start(&walk, &r->env, model, res->client, email, on_walk_done, r) == 0) {
       return; /* on_walk_done continues */
     }
     snprintf(r->err, r->err_size, "client %s could not start its walk", res->client->model);
@@ -87,9 +86,9 @@ int lab_run(const struct scn *s, const struct lab_run_options *opt, struct lab_r
   r.results = xcalloc(n, sizeof *r.results);
   r.n_results = n;
   for (size_t i = 0; i < n; i++) {
-    const char *model = opt->n_clients > 0    ? opt->clients[i]
-                        : s->n_clients > 0    ? s->clients[i].model
-                                              : fallback[0];
+    const char *model = opt->n_clients > 0 ? opt->clients[i]
+                        : s->n_clients > 0 ? s->clients[i].model
+                                           : fallback[0];
     const struct scn_client *c = find_client(s, model);
     if (c == NULL) {
       r.results[i].default_client.model = (char *) model; /* borrowed from opt or a literal */

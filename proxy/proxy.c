@@ -3,6 +3,11 @@
  * tells a client model where a connection to a host's 443 or 80 really lands. */
 #include "proxy/proxy.h"
 
+#include "common/buf.h"
+#include "proxy/dns/dns.h"
+#include "proxy/http/http.h"
+#include "proxy/tls/tls.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -11,18 +16,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/buf.h"
-#include "proxy/dns/dns.h"
-#include "proxy/http/http.h"
-#include "proxy/tls/tls.h"
-
 /* One nominal (address, port) of a host and where connections to it really go. */
 struct port_entry {
   struct sockaddr_storage nominal;
   struct sockaddr_storage actual;
-  bool listening;                /* false: a bound socket that refuses connections */
+  bool listening;                 /* false: a bound socket that refuses connections */
   struct http_listener *listener; /* when listening */
-  int refuser_fd;                /* when not listening: bound, never listen()ed → RST */
+  int refuser_fd;                 /* when not listening: bound, never listen()ed → RST */
 };
 
 struct proxy_host {
@@ -43,7 +43,8 @@ struct proxy {
   struct sockaddr_storage dns_addr;
 };
 
-static int fail(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t err_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(char *err, size_t err_size, const char *fmt, ...) {
   va_list ap;
@@ -242,11 +243,11 @@ int proxy_start(struct proxy **out, uv_loop_t *loop, const struct scn *scn,
   }
   for (size_t i = 0; i < scn->n_hosts && rc == 0; i++) {
     const struct scn_host *sh = &scn->hosts[i];
-    rc = start_port(p, &p->hosts[i].https, sh, &sh->https, opt->ca, 443, opt->https_port, true,
-                    err, err_size);
+    rc = start_port(p, &p->hosts[i].https, sh, &sh->https, opt->ca, 443, opt->https_port, true, err,
+                    err_size);
     if (rc == 0) {
-      rc = start_port(p, &p->hosts[i].http, sh, &sh->http, opt->ca, 80, opt->http_port, false,
-                      err, err_size);
+      rc = start_port(p, &p->hosts[i].http, sh, &sh->http, opt->ca, 80, opt->http_port, false, err,
+                      err_size);
     }
   }
   if (rc == 0) {
@@ -262,8 +263,8 @@ int proxy_start(struct proxy **out, uv_loop_t *loop, const struct scn *scn,
     char why[512];
     if (!parse_addr(listen, &dns_addr)) {
       rc = fail(err, err_size, "--dns %s: expected ADDR:PORT", listen);
-    } else if (dns_server_start(&p->dns, loop, (struct sockaddr *) &dns_addr, p->zones, p->jnl,
-                                why, sizeof why) != 0) {
+    } else if (dns_server_start(&p->dns, loop, (struct sockaddr *) &dns_addr, p->zones, p->jnl, why,
+                                sizeof why) != 0) {
       rc = fail(err, err_size, "DNS: cannot listen on %s: %s", listen, why);
     } else {
       dns_server_addr(p->dns, &p->dns_addr);

@@ -3,14 +3,14 @@
 #ifndef AD_PROXY_PROXY_H
 #define AD_PROXY_PROXY_H
 
+#include "certs/ca.h"
+#include "lab/model/scn.h"
+#include "proxy/journal/jnl.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <uv.h>
-
-#include "certs/ca.h"
-#include "lab/model/scn.h"
-#include "proxy/journal/jnl.h"
 
 struct proxy;
 

@@ -2,17 +2,17 @@
 #ifndef AD_LAB_CLI_CLI_H
 #define AD_LAB_CLI_CLI_H
 
+#include "certs/ca.h"
+
 #include <stdbool.h>
 #include <stdio.h>
-
-#include "certs/ca.h"
 
 /* Exit codes: the contract in DESIGN.md. */
 enum { EXIT_HOLDS = 0, EXIT_FAILS = 1, EXIT_BAD_INPUT = 2 };
 
 struct cli {
-  bool quiet; /* --quiet: no progress or notes on stderr */
-  bool color; /* stdout is a terminal and NO_COLOR is unset */
+  bool quiet;         /* --quiet: no progress or notes on stderr */
+  bool color;         /* stdout is a terminal and NO_COLOR is unset */
   const char *ca_dir; /* --ca-dir, else NULL: ca_default_dir */
 };
 

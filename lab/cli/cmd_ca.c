@@ -1,9 +1,9 @@
 /* lab/cli/cmd_ca.c: `autodisco ca` — create, describe and export the lab CA. */
-#include <stdlib.h>
-#include <string.h>
-
 #include "common/buf.h"
 #include "lab/cli/cli.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 static const char ca_usage[] =
     "usage: autodisco [--ca-dir DIR] ca init [--permit DOMAIN]...\n"

@@ -1,11 +1,11 @@
 /* lab/cli/cmd_run.c: `autodisco run` — the scenario's network in-process, each client model
  * walked through it, the transcript and the verdict. */
+#include "lab/cli/cli.h"
+#include "lab/lab.h"
+
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "lab/cli/cli.h"
-#include "lab/lab.h"
 
 static const char run_usage[] =
     "usage: autodisco run SCENARIO [--client NAME]... [--email ADDR] [--format text|json]\n"
@@ -85,10 +85,10 @@ static void print_json(FILE *out, const struct scn *s, const struct lab_result *
 
 int cmd_run(struct cli *c, int argc, char **argv) {
   static const struct option opts[] = {
-      {"client", required_argument, NULL, 'c'}, {"email", required_argument, NULL, 'e'},
-      {"format", required_argument, NULL, 'f'}, {"out", required_argument, NULL, 'o'},
+      {"client", required_argument, NULL, 'c'},  {"email", required_argument, NULL, 'e'},
+      {"format", required_argument, NULL, 'f'},  {"out", required_argument, NULL, 'o'},
       {"journal", required_argument, NULL, 'j'}, {"timeout", required_argument, NULL, 't'},
-      {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+      {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
   };
   const char **clients = xcalloc((size_t) argc, sizeof *clients);
   size_t n_clients = 0;

@@ -1,13 +1,13 @@
 /* lab/cli/cmd_serve.c: `autodisco serve` — the scenario's network kept up for real clients
  * until SIGINT or SIGTERM, with the journal complete when it exits. */
+#include "lab/cli/cli.h"
+#include "lab/model/scn.h"
+#include "proxy/proxy.h"
+
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "lab/cli/cli.h"
-#include "lab/model/scn.h"
-#include "proxy/proxy.h"
 
 static const char serve_usage[] =
     "usage: autodisco serve SCENARIO [--dns ADDR:PORT] [--https-port N] [--http-port N]\n"
@@ -60,9 +60,12 @@ static bool parse_port(const char *flag, const char *text, int *out) {
 
 int cmd_serve(struct cli *c, int argc, char **argv) {
   static const struct option opts[] = {
-      {"dns", required_argument, NULL, 'd'},          {"https-port", required_argument, NULL, 's'},
-      {"http-port", required_argument, NULL, 'p'},    {"address-base", required_argument, NULL, 'a'},
-      {"journal", required_argument, NULL, 'j'},      {"help", no_argument, NULL, 'h'},
+      {"dns", required_argument, NULL, 'd'},
+      {"https-port", required_argument, NULL, 's'},
+      {"http-port", required_argument, NULL, 'p'},
+      {"address-base", required_argument, NULL, 'a'},
+      {"journal", required_argument, NULL, 'j'},
+      {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
   struct proxy_options po = {.dns_listen = "127.0.0.1:53", .https_port = 443, .http_port = 80};

@@ -1,8 +1,8 @@
 /* lab/cli/cmd_validate.c: `autodisco validate` — parse and check scenario files only. */
-#include <string.h>
-
 #include "lab/cli/cli.h"
 #include "lab/model/scn.h"
+
+#include <string.h>
 
 static const char validate_usage[] =
     "usage: autodisco validate SCENARIO...\n"

@@ -1,12 +1,11 @@
 /* lab/cli/main.c: `autodisco COMMAND ...` — dispatch, global options and the printer. */
+#include "common/buf.h"
 #include "lab/cli/cli.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include "common/buf.h"
 
 static const char usage[] =
     "usage: autodisco [--quiet] [--ca-dir DIR] COMMAND [ARGS]\n"
@@ -15,7 +14,8 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  run SCENARIO      start the scenario's network, walk each client model through it,\n"
-    "                    print the transcript and the verdict (exit 0 holds, 1 fails, 2 bad input)\n"
+    "                    print the transcript and the verdict (exit 0 holds, 1 fails, 2 bad "
+    "input)\n"
     "  serve SCENARIO    keep the scenario's network up for real clients\n"
     "  ca init|show|export\n"
     "                    the lab CA: create it, describe it, export it for trust stores\n"

@@ -71,11 +71,31 @@ bool jnl_escape(struct buf *b, struct slice s) {
     char esc[8];
     size_t esc_len = 0;
     switch (c) {
-      case '"': esc[0] = '\\'; esc[1] = '"'; esc_len = 2; break;
-      case '\\': esc[0] = '\\'; esc[1] = '\\'; esc_len = 2; break;
-      case '\n': esc[0] = '\\'; esc[1] = 'n'; esc_len = 2; break;
-      case '\r': esc[0] = '\\'; esc[1] = 'r'; esc_len = 2; break;
-      case '\t': esc[0] = '\\'; esc[1] = 't'; esc_len = 2; break;
+      case '"':
+        esc[0] = '\\';
+        esc[1] = '"';
+        esc_len = 2;
+        break;
+      case '\\':
+        esc[0] = '\\';
+        esc[1] = '\\';
+        esc_len = 2;
+        break;
+      case '\n':
+        esc[0] = '\\';
+        esc[1] = 'n';
+        esc_len = 2;
+        break;
+      case '\r':
+        esc[0] = '\\';
+        esc[1] = 'r';
+        esc_len = 2;
+        break;
+      case '\t':
+        esc[0] = '\\';
+        esc[1] = 't';
+        esc_len = 2;
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           memcpy(esc, "\\u00", 4);

@@ -3,11 +3,11 @@
 #ifndef AD_PROXY_JOURNAL_JNL_H
 #define AD_PROXY_JOURNAL_JNL_H
 
+#include "common/buf.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
-
-#include "common/buf.h"
 
 struct jnl;
 

@@ -1,11 +1,10 @@
 /* tests/unit/test_common_buf.c: buffers stop at their limit, slices compare as IIS paths do,
  * numbers are range-checked. */
 #include "common/buf.h"
+#include "tests/unit/testutil.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#include "tests/unit/testutil.h"
 
 static void test_append_stops_at_max(void **state) {
   struct buf b;

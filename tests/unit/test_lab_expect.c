@@ -1,10 +1,9 @@
 /* tests/unit/test_lab_expect.c: expectations against transcripts — each mismatch is one line
  * that points at the scenario, and a transcript that matches produces none. */
 #include "lab/lab.h"
+#include "tests/unit/testutil.h"
 
 #include <string.h>
-
-#include "tests/unit/testutil.h"
 
 static struct sim_prompt cert_prompt = {
     .kind = SIM_PROMPT_CERTIFICATE, .host = "contoso.com", .reason = "expired", .accepted = true};
@@ -20,9 +19,10 @@ static struct sim_transcript expired_walk(void) {
   };
 }
 
-static struct scn_prompt_expect want_prompt = {
-    .kind = "certificate", .host = "contoso.com", .reason = "expired",
-    .mark = {.file = "s.yaml", .line = 20, .col = 17}};
+static struct scn_prompt_expect want_prompt = {.kind = "certificate",
+                                               .host = "contoso.com",
+                                               .reason = "expired",
+                                               .mark = {.file = "s.yaml", .line = 20, .col = 17}};
 
 static struct scn_expect expectation(void) {
   return (struct scn_expect){

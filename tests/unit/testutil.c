@@ -1,12 +1,12 @@
 /* tests/unit/testutil.c: helpers every unit test may use. */
 #include "tests/unit/testutil.h"
 
+#include "common/buf.h"
+
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "common/buf.h"
 
 void test_loop_close(uv_loop_t *loop) {
   uv_run(loop, UV_RUN_DEFAULT); /* let close callbacks run */

@@ -2,14 +2,13 @@
 #ifndef AD_TESTS_TESTUTIL_H
 #define AD_TESTS_TESTUTIL_H
 
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 #include <uv.h>
-
-#include <cmocka.h>
 
 /* test_loop_close fails the test unless uv_loop_close returns 0: a forgotten handle fails. */
 void test_loop_close(uv_loop_t *loop);
