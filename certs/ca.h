@@ -4,8 +4,10 @@
 #define AD_CERTS_CA_H
 
 #include <openssl/base.h>
+#include <openssl/x509.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 struct ca;
@@ -15,11 +17,11 @@ struct ca_profile;
 enum ca_status {
   CA_OK = 0,
   CA_ENOMEM,
-  CA_EIO,       /* a key or certificate file could not be read or written */
-  CA_EPROFILE,  /* the scenario names a profile we do not know */
-  CA_ECRYPTO,   /* BoringSSL refused; ca_detail says why */
+  CA_EIO,           /* a key or certificate file could not be read or written */
+  CA_EPROFILE,      /* the scenario names a profile we do not know */
+  CA_ECRYPTO,       /* BoringSSL refused; ca_detail says why */
   CA_ENOTPERMITTED, /* a name lies outside the CA's name constraints; ca_detail names it */
-  CA_ENOCA,     /* no CA exists in the directory and creation was not asked for */
+  CA_ENOCA,         /* no CA exists in the directory and creation was not asked for */
 };
 
 /* ca_strerror returns a fixed description of `st`; never NULL. */
@@ -36,7 +38,8 @@ bool ca_default_dir(char *out, size_t out_size);
  * failure when a detail is available (free it with ca_free). */
 enum ca_status ca_open(struct ca **out, const char *dir, bool create);
 /* ca_init (re)creates the CA in `dir`, permitting the default domains plus `permit`. */
-enum ca_status ca_init(struct ca **out, const char *dir, const char *const *permit, size_t n_permit);
+enum ca_status ca_init(struct ca **out, const char *dir, const char *const *permit,
+                       size_t n_permit);
 /* ca_free releases the CA; NULL is fine. */
 void ca_free(struct ca *ca);
 
@@ -50,6 +53,12 @@ const char *ca_dir(const struct ca *ca);
 bool ca_permits(const struct ca *ca, const char *dns_name);
 /* ca_permitted lists the permitted domains (borrowed). */
 const char *const *ca_permitted(const struct ca *ca, size_t *out_n);
+/* ca_export writes the CA certificate to `path` ("-": standard output) as PEM, or DER when
+ * `der`; CA_EIO when the file cannot be written. */
+enum ca_status ca_export(struct ca *ca, const char *path, bool der);
+/* ca_describe prints the CA's subject, validity (UTC), permitted domains, SHA-256 fingerprint,
+ * SHA-1 thumbprint (what Windows shows) and file paths, one "label: value" line each. */
+void ca_describe(const struct ca *ca, FILE *out);
 
 /* ca_profile_named returns the profile spelled `name` ("valid", "expired", "not-yet-valid",
  * "wrong-name", "self-signed", "untrusted-root"), or NULL. */
@@ -61,15 +70,17 @@ const char *ca_profile_badssl(const struct ca_profile *p);
 const struct ca_profile *ca_profile_at(size_t i);
 
 /* ca_mint returns a chain (leaf, key, intermediates) for `names` (SAN DNS names, the first is
- * also the CN) in `profile`. Chains are cached on disk under the CA directory keyed by CA,
- * profile and names. Fails with CA_ENOTPERMITTED when a name is outside the constraints of the
- * CA that would sign it. */
+ * also the CN) in `profile`; "wrong-name" always certifies "wrong.host.invalid" instead.
+ * Chains are cached on disk under the CA directory keyed by CA, profile and names. Fails with
+ * CA_EPROFILE when profile is NULL, and with CA_ENOTPERMITTED when there are no names or more
+ * than 100, or a name is not a DNS name or lies outside the lab CA's name constraints — for
+ * every profile, even those the lab CA does not sign (docs/certificates.md). */
 enum ca_status ca_mint(struct ca *ca, struct ca_chain **out, const struct ca_profile *profile,
                        const char *const *names, size_t n_names);
 void ca_chain_free(struct ca_chain *chain);
-X509 *ca_chain_leaf(const struct ca_chain *chain);                 /* borrowed */
-EVP_PKEY *ca_chain_key(const struct ca_chain *chain);              /* borrowed */
-STACK_OF(X509) *ca_chain_intermediates(const struct ca_chain *chain); /* borrowed; may be empty */
+X509 *ca_chain_leaf(const struct ca_chain *chain);                     /* borrowed */
+EVP_PKEY *ca_chain_key(const struct ca_chain *chain);                  /* borrowed */
+STACK_OF(X509) * ca_chain_intermediates(const struct ca_chain *chain); /* borrowed; may be empty */
 time_t ca_chain_not_before(const struct ca_chain *chain);
 time_t ca_chain_not_after(const struct ca_chain *chain);
 

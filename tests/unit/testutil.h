@@ -2,11 +2,13 @@
 #ifndef AD_TESTS_TESTUTIL_H
 #define AD_TESTS_TESTUTIL_H
 
-#include <cmocka.h>
+// clang-format off: cmocka.h needs these four first
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
+// clang-format on
 #include <time.h>
 #include <uv.h>
 
