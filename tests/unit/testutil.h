@@ -2,7 +2,8 @@
 #ifndef AD_TESTS_TESTUTIL_H
 #define AD_TESTS_TESTUTIL_H
 
-// clang-format off: cmocka.h needs these four first
+/* cmocka.h needs these four first */
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
