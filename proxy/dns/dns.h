@@ -3,15 +3,15 @@
 #ifndef AD_PROXY_DNS_DNS_H
 #define AD_PROXY_DNS_DNS_H
 
+#include "lab/model/scn.h"
+#include "proxy/journal/jnl.h"
+
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <uv.h>
-
-#include "lab/model/scn.h"
-#include "proxy/journal/jnl.h"
 
 struct dns_zoneset;
 struct dns_server;
@@ -29,8 +29,8 @@ struct dns_info {
 
 /* dns_zoneset_new builds the zones from `scn`; host_addrs[i] is the lab address (text) of
  * scn->hosts[i]. On failure returns NULL and writes a sentence to err. */
-struct dns_zoneset *dns_zoneset_new(const struct scn *scn, const char *const *host_addrs,
-                                    char *err, size_t err_size);
+struct dns_zoneset *dns_zoneset_new(const struct scn *scn, const char *const *host_addrs, char *err,
+                                    size_t err_size);
 void dns_zoneset_free(struct dns_zoneset *zs);
 
 /* dns_answer writes the response to `query` into `out` (at most out_cap bytes; a UDP caller

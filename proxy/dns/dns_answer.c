@@ -1,0 +1,332 @@
+/* proxy/dns/dns_answer.c: one query in, one response out — parsed and built with libknot,
+ * answered from the zone data (dns_zone.c) the way an authoritative server would (RFC 1034
+ * 4.3.2), with RFC 2308 negative answers and RFC 6891 EDNS payload sizes. */
+#include "proxy/dns/dns.h"
+#include "proxy/dns/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+  UDP_MIN_PAYLOAD = 512,  /* RFC 1035 4.2.1, RFC 6891 6.2.3 */
+  UDP_MAX_PAYLOAD = 4096, /* what the lab advertises and sends at most */
+  MAX_CHAIN = 8,          /* CNAMEs followed within the lab's data */
+  MAX_ANSWER = 32,
+};
+
+/* What to answer, before it is written. */
+struct plan {
+  uint16_t rcode; /* may be extended (BADVERS) */
+  bool aa;
+  bool drop;
+  const char *why;
+  const knot_rrset_t *answer[MAX_ANSWER];
+  size_t n_answer;
+  const knot_rrset_t *authority; /* the zone SOA of a negative answer, or NULL */
+};
+
+static void plan_add(struct plan *p, const knot_rrset_t *rr) {
+  if (p->n_answer < MAX_ANSWER) {
+    p->answer[p->n_answer++] = rr;
+  }
+}
+
+/* negative answers NODATA or NXDOMAIN for `name` in `zone` with the zone's SOA (RFC 2308 §2). */
+static void negative(const struct dns_zoneset *zs, const struct dns_zone *zone,
+                     const knot_dname_t *name, struct plan *p) {
+  p->authority = &zs->rrsets[zone->soa_index];
+  bool exists = dns__name_exists(zs, name) || dns__name_has_children(zs, name);
+  p->rcode = exists ? KNOT_RCODE_NOERROR : KNOT_RCODE_NXDOMAIN;
+}
+
+/* apply_rule turns a per-name behaviour into the plan; false when the name is answered from
+ * the records. */
+static bool apply_rule(const struct dns_zoneset *zs, const knot_dname_t *name, struct plan *p) {
+  switch (dns__rule_find(zs, name)) {
+    case SCN_DNS_ANSWER: return false;
+    case SCN_DNS_TIMEOUT:
+      p->drop = true;
+      p->why = "timeout rule";
+      return true;
+    case SCN_DNS_SERVFAIL:
+      p->rcode = KNOT_RCODE_SERVFAIL;
+      p->aa = false;
+      p->n_answer = 0;
+      return true;
+    case SCN_DNS_NXDOMAIN: {
+      const struct dns_zone *zone = dns__zone_find(zs, name);
+      p->rcode = KNOT_RCODE_NXDOMAIN;
+      p->authority = zone != NULL ? &zs->rrsets[zone->soa_index] : NULL;
+      return true;
+    }
+  }
+  return false;
+}
+
+static bool in_answer(const struct plan *p, const knot_dname_t *name) {
+  for (size_t i = 0; i < p->n_answer; i++) {
+    if (knot_dname_is_equal(p->answer[i]->owner, name)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/* resolve decides the answer to (qname, qtype); qname is lowercase. */
+static void resolve(const struct dns_zoneset *zs, const knot_dname_t *qname, uint16_t qtype,
+                    struct plan *p) {
+  p->rcode = KNOT_RCODE_NOERROR;
+  p->aa = true;
+  if (apply_rule(zs, qname, p)) {
+    return;
+  }
+  const struct dns_zone *zone = dns__zone_find(zs, qname);
+  if (zone == NULL) {
+    p->rcode = KNOT_RCODE_REFUSED; /* not ours: RFC 1034 4.3.2 step 2 without recursion */
+    p->aa = false;
+    return;
+  }
+  const knot_dname_t *cur = qname;
+  for (int hop = 0; hop <= MAX_CHAIN; hop++) {
+    if (qtype == KNOT_RRTYPE_ANY) {
+      size_t before = p->n_answer;
+      for (size_t i = 0; i < zs->n_rrsets; i++) {
+        if (knot_dname_is_equal(zs->rrsets[i].owner, cur)) {
+          plan_add(p, &zs->rrsets[i]);
+        }
+      }
+      if (p->n_answer == before) {
+        negative(zs, zone, cur, p);
+      }
+      return;
+    }
+    const knot_rrset_t *rr = dns__rrset_find(zs, cur, qtype);
+    if (rr != NULL) {
+      plan_add(p, rr);
+      return;
+    }
+    const knot_rrset_t *cname = NULL;
+    if (qtype != KNOT_RRTYPE_CNAME) {
+      cname = dns__rrset_find(zs, cur, KNOT_RRTYPE_CNAME);
+    }
+    if (cname == NULL) {
+      negative(zs, zone, cur, p);
+      return;
+    }
+    /* RFC 1034 4.3.2 step 3a: add the CNAME and restart at its target */
+    plan_add(p, cname);
+    const knot_dname_t *target = knot_cname_name(cname->rrs.rdata);
+    if (in_answer(p, target) || apply_rule(zs, target, p)) {
+      return; /* a loop stops here; a rule on the target decides */
+    }
+    zone = dns__zone_find(zs, target);
+    if (zone == NULL) {
+      return; /* outside the lab: the CNAME alone is the answer */
+    }
+    cur = target;
+  }
+}
+
+/* reset_response makes `r` the header and question of a response to `q`. */
+static int reset_response(knot_pkt_t *r, const knot_pkt_t *q) {
+  int ret = knot_pkt_init_response(r, q);
+  if (ret != KNOT_EOK) {
+    return ret;
+  }
+  knot_wire_set_ancount(r->wire, 0);
+  knot_wire_set_nscount(r->wire, 0);
+  knot_wire_set_arcount(r->wire, 0);
+  return KNOT_EOK;
+}
+
+/* write_response writes `p` into `out` (at most `limit` bytes) as the response to `q`; when the
+ * records do not fit it sends header and question with TC (RFC 2181 9). Returns the length, or
+ * 0 when not even the header and question fit. */
+static size_t write_response(const knot_pkt_t *q, const struct plan *p, uint8_t *out, size_t limit,
+                             struct dns_info *info) {
+  knot_pkt_t *r = knot_pkt_new(out, (uint16_t) limit, NULL);
+  knot_rrset_t opt;
+  bool has_opt = false;
+  size_t len = 0;
+  knot_rrset_init_empty(&opt);
+  if (r == NULL || reset_response(r, q) != KNOT_EOK) {
+    info->dropped = true;
+    info->why = "response buffer too small";
+    goto out;
+  }
+  if (q->opt_rr != NULL) {
+    /* RFC 6891 6.1.3: extended RCODE's upper 8 bits live in the OPT */
+    uint8_t ext = (uint8_t) (p->rcode >> 4);
+    if (knot_edns_init(&opt, UDP_MAX_PAYLOAD, ext, 0, NULL) == KNOT_EOK) {
+      has_opt = knot_pkt_reserve(r, (uint16_t) knot_edns_wire_size(&opt)) == KNOT_EOK;
+    }
+  }
+  bool truncated = false;
+  int ret = knot_pkt_begin(r, KNOT_ANSWER);
+  for (size_t i = 0; ret == KNOT_EOK && i < p->n_answer; i++) {
+    /* the first answer is owned by the QNAME: point at the question */
+    uint16_t hint = i == 0 ? KNOT_COMPR_HINT_QNAME : KNOT_COMPR_HINT_NONE;
+    ret = knot_pkt_put(r, hint, p->answer[i], KNOT_PF_NOTRUNC);
+  }
+  if (ret == KNOT_EOK && p->authority != NULL) {
+    ret = knot_pkt_begin(r, KNOT_AUTHORITY);
+    if (ret == KNOT_EOK) {
+      ret = knot_pkt_put(r, KNOT_COMPR_HINT_NONE, p->authority, KNOT_PF_NOTRUNC);
+    }
+  }
+  if (ret != KNOT_EOK) {
+    truncated = true;
+    if (reset_response(r, q) != KNOT_EOK) {
+      info->dropped = true;
+      info->why = "response buffer too small";
+      goto out;
+    }
+  }
+  if (p->aa) {
+    knot_wire_set_aa(r->wire); /* also when truncated: only the records did not fit */
+  }
+  if (truncated) {
+    knot_wire_set_tc(r->wire);
+  }
+  knot_wire_set_rcode(r->wire, (short) (p->rcode & 0xf));
+  if (has_opt) {
+    knot_pkt_reclaim(r, (uint16_t) knot_edns_wire_size(&opt));
+    if (knot_pkt_begin(r, KNOT_ADDITIONAL) != KNOT_EOK ||
+        knot_pkt_put(r, KNOT_COMPR_HINT_NONE, &opt, KNOT_PF_NOTRUNC) != KNOT_EOK) {
+      info->dropped = true;
+      info->why = "OPT does not fit";
+      goto out;
+    }
+  }
+  len = r->size;
+  info->rcode = p->rcode;
+  info->n_answer = knot_wire_get_ancount(r->wire);
+  info->truncated = truncated;
+out:
+  knot_rrset_clear(&opt, NULL);
+  knot_pkt_free(r);
+  return len;
+}
+
+/* response_limit is how many bytes the response may take (RFC 6891 6.2.5, RFC 7766 8). */
+static size_t response_limit(const knot_pkt_t *q, size_t out_cap, bool over_tcp) {
+  size_t limit = KNOT_WIRE_MAX_PKTSIZE;
+  if (!over_tcp) {
+    limit = UDP_MIN_PAYLOAD;
+    if (q->opt_rr != NULL) {
+      uint16_t advertised = knot_edns_get_payload(q->opt_rr);
+      limit = advertised > UDP_MIN_PAYLOAD ? advertised : UDP_MIN_PAYLOAD;
+      limit = limit < UDP_MAX_PAYLOAD ? limit : UDP_MAX_PAYLOAD;
+    }
+  }
+  return limit < out_cap ? limit : out_cap;
+}
+
+static void note_qname(const knot_pkt_t *q, struct dns_info *info) {
+  const knot_dname_t *qname = knot_pkt_qname(q);
+  if (qname == NULL || knot_dname_to_str(info->qname, qname, sizeof info->qname) == NULL) {
+    info->qname[0] = '\0';
+    return;
+  }
+  size_t n = strlen(info->qname);
+  if (n > 1 && info->qname[n - 1] == '.') {
+    info->qname[n - 1] = '\0'; /* the root stays "." */
+  }
+  info->qtype = knot_pkt_qtype(q);
+}
+
+/* parse_query parses `wire` into a new packet over it; on failure tells whether header and
+ * question could still be read (then *out is that packet, with the question only). */
+static int parse_query(uint8_t *wire, size_t len, knot_pkt_t **out, bool *question_ok) {
+  *question_ok = false;
+  knot_pkt_t *q = knot_pkt_new(wire, (uint16_t) len, NULL);
+  if (q == NULL) {
+    *out = NULL;
+    return KNOT_ENOMEM;
+  }
+  int ret = knot_pkt_parse(q, 0);
+  if (ret != KNOT_EOK) {
+    knot_pkt_free(q);
+    q = knot_pkt_new(wire, (uint16_t) len, NULL);
+    if (q != NULL && knot_pkt_parse_question(q) == KNOT_EOK && q->qname_size > 0) {
+      *question_ok = true;
+    }
+  } else {
+    *question_ok = q->qname_size > 0;
+  }
+  *out = q;
+  return ret;
+}
+
+size_t dns_answer(const struct dns_zoneset *zs, const uint8_t *query, size_t query_len,
+                  uint8_t *out, size_t out_cap, bool over_tcp, struct dns_info *info) {
+  memset(info, 0, sizeof *info);
+  if (query_len < KNOT_WIRE_HEADER_SIZE) {
+    info->dropped = true;
+    info->why = "shorter than a DNS header";
+    return 0;
+  }
+  if (query_len > KNOT_WIRE_MAX_PKTSIZE) {
+    info->dropped = true;
+    info->why = "longer than a DNS message";
+    return 0;
+  }
+  if (knot_wire_get_qr(query)) {
+    info->dropped = true;
+    info->why = "a response, not a query";
+    return 0;
+  }
+  /* libknot parses in place and may rewrite (TSIG stripping): work on a copy */
+  uint8_t *wire = malloc(query_len);
+  knot_pkt_t *q = NULL;
+  size_t len = 0;
+  struct plan p = {.rcode = KNOT_RCODE_NOERROR};
+  if (wire == NULL) {
+    info->dropped = true;
+    info->why = "out of memory";
+    return 0;
+  }
+  memcpy(wire, query, query_len);
+  bool question_ok = false;
+  int ret = parse_query(wire, query_len, &q, &question_ok);
+  if (q == NULL) {
+    info->dropped = true;
+    info->why = "out of memory";
+    goto out;
+  }
+  if (question_ok) {
+    note_qname(q, info);
+  } else {
+    q->qname_size = 0; /* the response echoes the header only */
+  }
+  if (knot_wire_get_opcode(q->wire) != KNOT_OPCODE_QUERY) {
+    p.rcode = KNOT_RCODE_NOTIMPL; /* RFC 1035 4.1.1 */
+    info->why = "opcode not implemented";
+  } else if (!question_ok) {
+    info->dropped = true;
+    info->why = ret != KNOT_EOK ? "malformed question" : "no question";
+    goto out;
+  } else if (ret != KNOT_EOK) {
+    p.rcode = KNOT_RCODE_FORMERR;
+    info->why = ret == KNOT_ETRAIL ? "trailing bytes after the message" : "malformed message";
+  } else if (q->opt_rr != NULL && knot_edns_get_version(q->opt_rr) != 0) {
+    p.rcode = KNOT_RCODE_BADVERS; /* RFC 6891 6.1.3 */
+    info->why = "unsupported EDNS version";
+  } else if (knot_pkt_qclass(q) != KNOT_CLASS_IN && knot_pkt_qclass(q) != KNOT_CLASS_ANY) {
+    p.rcode = KNOT_RCODE_REFUSED;
+  } else if (knot_pkt_qtype(q) == KNOT_RRTYPE_AXFR || knot_pkt_qtype(q) == KNOT_RRTYPE_IXFR) {
+    p.rcode = KNOT_RCODE_REFUSED; /* no zone transfers from the lab */
+  } else {
+    resolve(zs, knot_pkt_qname(q), knot_pkt_qtype(q), &p);
+  }
+  if (p.drop) {
+    info->dropped = true;
+    info->why = p.why;
+    goto out;
+  }
+  len = write_response(q, &p, out, response_limit(q, out_cap, over_tcp), info);
+out:
+  knot_pkt_free(q);
+  free(wire);
+  return len;
+}

@@ -1,0 +1,456 @@
+/* proxy/dns/dns_server.c: the lab DNS on a libuv loop — one UDP socket and one TCP listener on
+ * the same address and port; TCP carries 2-byte length-prefixed messages (RFC 1035 4.2.2), several
+ * per connection (RFC 7766 6.2.1), closed after an idle time. */
+#include "common/buf.h"
+#include "proxy/dns/dns.h"
+#include "proxy/dns/internal.h"
+
+#include <errno.h>
+#include <libknot/libknot.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum {
+  TCP_IDLE_MS = 10000,      /* RFC 7766 6.2.3: a few seconds of idleness closes */
+  TCP_MAX_CONNS = 256,      /* beyond this, new connections are closed at once */
+  TCP_MAX_QUEUED = 1 << 20, /* a client that does not read its answers is dropped */
+  UDP_OUT_MAX = 4096,
+  BIND_TRIES = 8,
+};
+
+struct dns_tcp_conn;
+
+struct dns_server {
+  uv_loop_t *loop;
+  uv_udp_t udp;
+  uv_tcp_t tcp;
+  const struct dns_zoneset *zs;
+  struct jnl *j;
+  struct sockaddr_storage addr;
+  int n_open_handles; /* the two sockets, plus one per open connection */
+  bool closing;
+  struct dns_tcp_conn *conns; /* doubly linked */
+  size_t n_conns;
+  uint8_t udp_in[65536];
+  uint8_t udp_out[UDP_OUT_MAX];
+};
+
+struct dns_tcp_conn {
+  struct dns_server *server;
+  struct dns_tcp_conn *prev, *next;
+  uv_tcp_t tcp;
+  uv_timer_t idle;
+  int n_open_handles;
+  bool closing;
+  char peer[64];
+  size_t in_len;
+  uint8_t in[2 + 65535]; /* one whole message with its length always fits */
+};
+
+/* A response on its way out; the bytes follow the request. */
+struct udp_send {
+  uv_udp_send_t req;
+  size_t len;
+  uint8_t data[];
+};
+
+struct tcp_write {
+  uv_write_t req;
+  size_t len;
+  uint8_t data[];
+};
+
+static void server_handle_closed(uv_handle_t *h) {
+  struct dns_server *s = h->data;
+  if (--s->n_open_handles == 0) {
+    free(s);
+  }
+}
+
+/* addr_text writes "a.b.c.d:port" or "[v6]:port". */
+static void addr_text(const struct sockaddr *sa, char *out, size_t out_size) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  if (sa->sa_family == AF_INET) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *) sa;
+    uv_ip4_name(in, host, sizeof host);
+    buf_fmt(out, out_size, "%s:%u", host, (unsigned) ntohs(in->sin_port));
+  } else if (sa->sa_family == AF_INET6) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *) sa;
+    uv_ip6_name(in6, host, sizeof host);
+    buf_fmt(out, out_size, "[%s]:%u", host, (unsigned) ntohs(in6->sin6_port));
+  } else {
+    buf_fmt(out, out_size, "?");
+  }
+}
+
+/* rcode_name gives RFC 6895 2.3's mnemonic ("NOTIMP", where libknot says "NOTIMPL"). */
+static const char *rcode_name(uint16_t rcode) {
+  if (rcode == KNOT_RCODE_NOTIMPL) {
+    return "NOTIMP";
+  }
+  if (rcode == KNOT_RCODE_BADVERS) {
+    return "BADVERS"; /* shares 16 with TSIG's BADSIG */
+  }
+  const knot_lookup_t *l = knot_lookup_by_id(knot_rcode_names, rcode);
+  return l != NULL ? l->name : "UNKNOWN";
+}
+
+/* journal_query writes the dns.query event of one query. */
+static void journal_query(struct dns_server *s, const char *transport, const char *client,
+                          const struct dns_info *info) {
+  struct jnl_event ev;
+  jnl_begin(&ev, s->j, "dns.query");
+  jnl_str(&ev, "transport", transport);
+  jnl_str(&ev, "client", client);
+  if (info->qname[0] != '\0') {
+    char type[32];
+    if (knot_rrtype_to_string(info->qtype, type, sizeof type) < 0) {
+      buf_fmt(type, sizeof type, "TYPE%u", (unsigned) info->qtype);
+    }
+    jnl_str(&ev, "qname", info->qname);
+    jnl_str(&ev, "qtype", type);
+  } else {
+    jnl_null(&ev, "qname");
+    jnl_null(&ev, "qtype");
+  }
+  if (info->dropped) {
+    jnl_null(&ev, "rcode");
+  } else {
+    jnl_str(&ev, "rcode", rcode_name(info->rcode));
+  }
+  jnl_uint(&ev, "answers", info->n_answer);
+  jnl_bool(&ev, "tc", info->truncated);
+  if (info->dropped) {
+    jnl_bool(&ev, "dropped", true);
+  }
+  if (info->why != NULL) {
+    jnl_str(&ev, "why", info->why);
+  }
+  jnl_end(&ev);
+}
+
+/* --- UDP --- */
+
+static void udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  struct dns_server *s = h->data;
+  *buf = uv_buf_init((char *) s->udp_in, sizeof s->udp_in);
+}
+
+static void udp_sent(uv_udp_send_t *req, int status) {
+  free(req->data);
+}
+
+static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *from,
+                     unsigned flags) {
+  struct dns_server *s = h->data;
+  if (nread < 0 || from == NULL || s->closing) {
+    return; /* a receive error on UDP is about one datagram (e.g. ICMP): keep serving */
+  }
+  char client[80];
+  addr_text(from, client, sizeof client);
+  struct dns_info info;
+  size_t len = dns_answer(s->zs, (const uint8_t *) buf->base, (size_t) nread, s->udp_out,
+                          sizeof s->udp_out, false, &info);
+  journal_query(s, "udp", client, &info);
+  if (len == 0) {
+    return;
+  }
+  uv_buf_t out = uv_buf_init((char *) s->udp_out, (unsigned) len);
+  int ret = uv_udp_try_send(&s->udp, &out, 1, from);
+  if (ret != UV_EAGAIN) {
+    return; /* sent, or failed as UDP may: the client will retry */
+  }
+  struct udp_send *u = malloc(sizeof *u + len);
+  if (u == NULL) {
+    return;
+  }
+  u->len = len;
+  memcpy(u->data, s->udp_out, len);
+  u->req.data = u;
+  out = uv_buf_init((char *) u->data, (unsigned) len);
+  if (uv_udp_send(&u->req, &s->udp, &out, 1, from, udp_sent) != 0) {
+    free(u);
+  }
+}
+
+/* --- TCP --- */
+
+static void conn_handle_closed(uv_handle_t *h) {
+  struct dns_tcp_conn *c = h->data;
+  if (--c->n_open_handles > 0) {
+    return;
+  }
+  struct dns_server *s = c->server;
+  if (c->prev != NULL) {
+    c->prev->next = c->next;
+  } else {
+    s->conns = c->next;
+  }
+  if (c->next != NULL) {
+    c->next->prev = c->prev;
+  }
+  s->n_conns--;
+  free(c);
+  if (--s->n_open_handles == 0) {
+    free(s);
+  }
+}
+
+static void conn_close(struct dns_tcp_conn *c) {
+  if (c->closing) {
+    return;
+  }
+  c->closing = true;
+  uv_close((uv_handle_t *) &c->tcp, conn_handle_closed);
+  uv_close((uv_handle_t *) &c->idle, conn_handle_closed);
+}
+
+static void conn_idle(uv_timer_t *t) {
+  conn_close(t->data);
+}
+
+static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  struct dns_tcp_conn *c = h->data;
+  *buf = uv_buf_init((char *) c->in + c->in_len, (unsigned) (sizeof c->in - c->in_len));
+}
+
+static void conn_written(uv_write_t *req, int status) {
+  free(req->data);
+}
+
+/* conn_send frames one response (RFC 1035 4.2.2: a two-byte length first); false when the
+ * connection should close. */
+static bool conn_send(struct dns_tcp_conn *c, const uint8_t *msg, size_t len) {
+  if (c->tcp.write_queue_size > TCP_MAX_QUEUED) {
+    return false;
+  }
+  struct tcp_write *w = malloc(sizeof *w + 2 + len);
+  if (w == NULL) {
+    return false;
+  }
+  w->len = 2 + len;
+  knot_wire_write_u16(w->data, (uint16_t) len);
+  memcpy(w->data + 2, msg, len);
+  w->req.data = w;
+  uv_buf_t b = uv_buf_init((char *) w->data, (unsigned) w->len);
+  if (uv_write(&w->req, (uv_stream_t *) &c->tcp, &b, 1, conn_written) != 0) {
+    free(w);
+    return false;
+  }
+  return true;
+}
+
+/* conn_advance answers every whole message received so far; false when the connection should
+ * close. */
+static bool conn_advance(struct dns_tcp_conn *c) {
+  struct dns_server *s = c->server;
+  size_t at = 0;
+  bool ok = true;
+  uint8_t *out = NULL;
+  while (ok && c->in_len - at >= 2) {
+    size_t msg_len = knot_wire_read_u16(c->in + at);
+    if (c->in_len - at - 2 < msg_len) {
+      break; /* the rest has not arrived yet */
+    }
+    if (out == NULL) {
+      out = malloc(KNOT_WIRE_MAX_PKTSIZE);
+      if (out == NULL) {
+        return false;
+      }
+    }
+    struct dns_info info;
+    size_t len =
+        dns_answer(s->zs, c->in + at + 2, msg_len, out, KNOT_WIRE_MAX_PKTSIZE, true, &info);
+    journal_query(s, "tcp", c->peer, &info);
+    at += 2 + msg_len;
+    if (len > 0) {
+      ok = conn_send(c, out, len);
+    }
+  }
+  free(out);
+  memmove(c->in, c->in + at, c->in_len - at);
+  c->in_len -= at;
+  return ok;
+}
+
+static void conn_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf) {
+  struct dns_tcp_conn *c = h->data;
+  if (nread < 0) {
+    conn_close(c); /* EOF or an error: either way this connection is over */
+    return;
+  }
+  if (nread == 0 || c->closing) {
+    return;
+  }
+  c->in_len += (size_t) nread;
+  uv_timer_start(&c->idle, conn_idle, TCP_IDLE_MS, 0);
+  if (!conn_advance(c)) {
+    conn_close(c);
+  }
+}
+
+static void on_connection(uv_stream_t *listener, int status) {
+  struct dns_server *s = listener->data;
+  if (status != 0 || s->closing) {
+    return;
+  }
+  struct dns_tcp_conn *c = calloc(1, sizeof *c);
+  if (c == NULL) {
+    return;
+  }
+  c->server = s;
+  uv_tcp_init(s->loop, &c->tcp);
+  uv_timer_init(s->loop, &c->idle);
+  c->tcp.data = c;
+  c->idle.data = c;
+  c->n_open_handles = 2;
+  c->next = s->conns;
+  if (s->conns != NULL) {
+    s->conns->prev = c;
+  }
+  s->conns = c;
+  s->n_conns++;
+  s->n_open_handles++;
+  if (uv_accept(listener, (uv_stream_t *) &c->tcp) != 0 || s->n_conns > TCP_MAX_CONNS) {
+    conn_close(c);
+    return;
+  }
+  struct sockaddr_storage peer;
+  int peer_len = sizeof peer;
+  if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *) &peer, &peer_len) == 0) {
+    addr_text((struct sockaddr *) &peer, c->peer, sizeof c->peer);
+  } else {
+    buf_fmt(c->peer, sizeof c->peer, "?");
+  }
+  uv_timer_start(&c->idle, conn_idle, TCP_IDLE_MS, 0);
+  if (uv_read_start((uv_stream_t *) &c->tcp, conn_alloc, conn_read) != 0) {
+    conn_close(c);
+  }
+}
+
+/* --- start and close --- */
+
+static socklen_t addr_len(const struct sockaddr *sa) {
+  return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+/* bind_pair binds a UDP and a TCP socket on the same address and port; with port 0 it lets the
+ * UDP bind choose and tries a few times, as the TCP port may be taken. */
+static int bind_pair(const struct sockaddr *addr, int *out_udp, int *out_tcp,
+                     struct sockaddr_storage *bound, const char **what) {
+  int err = 0;
+  for (int attempt = 0; attempt < BIND_TRIES; attempt++) {
+    int u = socket(addr->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int t = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    socklen_t len = sizeof *bound;
+    *what = "socket";
+    if (u < 0 || t < 0) {
+      err = errno;
+      goto next;
+    }
+    if (addr->sa_family == AF_INET6) {
+      setsockopt(u, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+      setsockopt(t, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    }
+    setsockopt(t, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    *what = "UDP bind";
+    if (bind(u, addr, addr_len(addr)) != 0 || getsockname(u, (struct sockaddr *) bound, &len)) {
+      err = errno;
+      goto next;
+    }
+    *what = "TCP bind";
+    if (bind(t, (struct sockaddr *) bound, addr_len(addr)) != 0 || listen(t, 128) != 0) {
+      err = errno;
+      goto next;
+    }
+    *out_udp = u;
+    *out_tcp = t;
+    return 0;
+  next:
+    if (u >= 0) {
+      close(u);
+    }
+    if (t >= 0) {
+      close(t);
+    }
+    uint16_t port = addr->sa_family == AF_INET6 ? ((const struct sockaddr_in6 *) addr)->sin6_port
+                                                : ((const struct sockaddr_in *) addr)->sin_port;
+    if (port != 0 || err != EADDRINUSE) {
+      break; /* only an ephemeral port is worth another try */
+    }
+  }
+  return err;
+}
+
+int dns_server_start(struct dns_server **out, uv_loop_t *loop, const struct sockaddr *addr,
+                     const struct dns_zoneset *zs, struct jnl *j, char *err, size_t err_size) {
+  *out = NULL;
+  if (addr == NULL || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)) {
+    buf_fmt(err, err_size, "dns: an IPv4 or IPv6 address is needed");
+    return UV_EINVAL;
+  }
+  int ufd = -1;
+  int tfd = -1;
+  struct sockaddr_storage bound;
+  const char *what = "";
+  int e = bind_pair(addr, &ufd, &tfd, &bound, &what);
+  if (e != 0) {
+    char text[80];
+    addr_text(addr, text, sizeof text);
+    buf_fmt(err, err_size, "dns: %s %s: %s", what, text, strerror(e));
+    return uv_translate_sys_error(e);
+  }
+  struct dns_server *s = xcalloc(1, sizeof *s);
+  s->loop = loop;
+  s->zs = zs;
+  s->j = j;
+  s->addr = bound;
+  uv_udp_init(loop, &s->udp);
+  uv_tcp_init(loop, &s->tcp);
+  s->udp.data = s;
+  s->tcp.data = s;
+  s->n_open_handles = 2;
+  int ret = uv_udp_open(&s->udp, ufd);
+  if (ret == 0) {
+    ufd = -1; /* the handle owns it now */
+    ret = uv_tcp_open(&s->tcp, tfd);
+  }
+  if (ret == 0) {
+    tfd = -1;
+    ret = uv_listen((uv_stream_t *) &s->tcp, 128, on_connection);
+  }
+  if (ret == 0) {
+    ret = uv_udp_recv_start(&s->udp, udp_alloc, udp_recv);
+  }
+  if (ret != 0) {
+    buf_fmt(err, err_size, "dns: cannot serve: %s", uv_strerror(ret));
+    if (ufd >= 0) {
+      close(ufd);
+    }
+    if (tfd >= 0) {
+      close(tfd);
+    }
+    dns_server_close(s);
+    return ret;
+  }
+  *out = s;
+  return 0;
+}
+
+void dns_server_addr(const struct dns_server *s, struct sockaddr_storage *out) {
+  *out = s->addr;
+}
+
+void dns_server_close(struct dns_server *s) {
+  if (s == NULL || s->closing) {
+    return;
+  }
+  s->closing = true;
+  for (struct dns_tcp_conn *c = s->conns; c != NULL; c = c->next) {
+    conn_close(c);
+  }
+  uv_close((uv_handle_t *) &s->udp, server_handle_closed);
+  uv_close((uv_handle_t *) &s->tcp, server_handle_closed);
+}

@@ -1,0 +1,846 @@
+/* tests/unit/test_dns_answer.c: dns_zoneset_new and dns_answer — queries built with libknot,
+ * responses parsed back with libknot and checked field by field. */
+#include "common/buf.h"
+#include "proxy/dns/dns.h"
+#include "tests/unit/testutil.h"
+
+#include <arpa/inet.h>
+#include <libknot/libknot.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- a scenario built by hand --- */
+
+static struct scn_record *add_record(struct scn *s, const char *name, uint16_t type) {
+  s->records = xrealloc_array(s->records, s->n_records + 1, sizeof *s->records);
+  struct scn_record *r = &s->records[s->n_records++];
+  memset(r, 0, sizeof *r);
+  r->name = str_dup(name);
+  r->type = type;
+  r->ttl = 300;
+  return r;
+}
+
+static void add_rule(struct scn *s, const char *name, enum scn_dns_behaviour b) {
+  s->rules = xrealloc_array(s->rules, s->n_rules + 1, sizeof *s->rules);
+  s->rules[s->n_rules++] = (struct scn_dns_rule){.name = str_dup(name), .behaviour = b};
+}
+
+static void add_host(struct scn *s, const char *id, const char *first_name) {
+  s->hosts = xrealloc_array(s->hosts, s->n_hosts + 1, sizeof *s->hosts);
+  struct scn_host *h = &s->hosts[s->n_hosts++];
+  memset(h, 0, sizeof *h);
+  h->id = str_dup(id);
+  if (first_name != NULL) {
+    h->names = xcalloc(1, sizeof *h->names);
+    h->names[0] = str_dup(first_name);
+    h->n_names = 1;
+  }
+}
+
+static void free_scn(struct scn *s) {
+  for (size_t i = 0; i < s->n_records; i++) {
+    struct scn_record *r = &s->records[i];
+    free(r->name);
+    free(r->host);
+    free(r->address);
+    free(r->target);
+    free(r->text);
+  }
+  for (size_t i = 0; i < s->n_rules; i++) {
+    free(s->rules[i].name);
+  }
+  for (size_t i = 0; i < s->n_hosts; i++) {
+    for (size_t k = 0; k < s->hosts[i].n_names; k++) {
+      free(s->hosts[i].names[k]);
+    }
+    free(s->hosts[i].names);
+    free(s->hosts[i].id);
+  }
+  for (size_t i = 0; i < s->n_zones; i++) {
+    free(s->zones[i]);
+  }
+  free(s->zones);
+  free(s->records);
+  free(s->rules);
+  free(s->hosts);
+  free(s->domain);
+  free(s);
+}
+
+static const char *const HOST_ADDRS[] = {"127.0.0.2", "127.0.0.3", "127.0.0.4", "fd00::5"};
+
+/* The founding scenario's DNS, plus what the edge cases need. */
+static struct scn *contoso(void) {
+  struct scn *s = xcalloc(1, sizeof *s);
+  s->domain = str_dup("contoso.com");
+  add_host(s, "www", "contoso.com");
+  add_host(s, "exchange", "autodiscover.contoso.com");
+  add_host(s, "bare", NULL);
+  add_host(s, "v6", "v6.contoso.com");
+  add_record(s, "contoso.com", KNOT_RRTYPE_A)->host = str_dup("www");
+  add_record(s, "www.contoso.com", KNOT_RRTYPE_CNAME)->target = str_dup("contoso.com");
+  struct scn_record *r = add_record(s, "autodiscover.contoso.com", KNOT_RRTYPE_A);
+  r->host = str_dup("exchange");
+  r->ttl = 60;
+  r = add_record(s, "_autodiscover._tcp.contoso.com", KNOT_RRTYPE_SRV);
+  r->target = str_dup("autodiscover.contoso.com");
+  r->priority = 1;
+  r->weight = 2;
+  r->port = 443;
+  r = add_record(s, "contoso.com", KNOT_RRTYPE_MX);
+  r->target = str_dup("mail.contoso.com");
+  r->priority = 10;
+  add_record(s, "contoso.com", KNOT_RRTYPE_TXT)->text = str_dup("v=spf1 -all");
+  for (int i = 0; i < 40; i++) {
+    char text[64];
+    buf_fmt(text, sizeof text, "record number %02d of a long TXT set", i);
+    add_record(s, "big.contoso.com", KNOT_RRTYPE_TXT)->text = str_dup(text);
+  }
+  add_record(s, "loop1.contoso.com", KNOT_RRTYPE_CNAME)->target = str_dup("loop2.contoso.com");
+  add_record(s, "loop2.contoso.com", KNOT_RRTYPE_CNAME)->target = str_dup("loop1.contoso.com");
+  add_record(s, "dangling.contoso.com", KNOT_RRTYPE_CNAME)->target = str_dup("nothere.contoso.com");
+  add_record(s, "ext.contoso.com", KNOT_RRTYPE_CNAME)->target = str_dup("autodiscover.outlook.com");
+  add_record(s, "chain.contoso.com", KNOT_RRTYPE_CNAME)->target = str_dup("broken.contoso.com");
+  add_record(s, "o365.fabrikam.com", KNOT_RRTYPE_A)->address = str_dup("52.1.2.3");
+  add_record(s, "v6.contoso.com", KNOT_RRTYPE_AAAA)->host = str_dup("v6");
+  add_record(s, "zero.contoso.com", KNOT_RRTYPE_A)->address = str_dup("10.0.0.1");
+  s->records[s->n_records - 1].ttl = 0;
+  add_rule(s, "timeout.contoso.com", SCN_DNS_TIMEOUT);
+  add_rule(s, "broken.contoso.com", SCN_DNS_SERVFAIL);
+  add_rule(s, "Gone.Contoso.com", SCN_DNS_NXDOMAIN);
+  return s;
+}
+
+static int setup(void **state) {
+  struct scn *s = contoso();
+  char err[256];
+  struct dns_zoneset *zs = dns_zoneset_new(s, HOST_ADDRS, err, sizeof err);
+  free_scn(s);
+  if (zs == NULL) {
+    fprintf(stderr, "dns_zoneset_new: %s\n", err);
+    return -1;
+  }
+  *state = zs;
+  return 0;
+}
+
+static int teardown(void **state) {
+  dns_zoneset_free(*state);
+  return 0;
+}
+
+/* --- queries and responses --- */
+
+/* make_query writes a query for (name, type) into wire; edns_payload 0 means no OPT. */
+static size_t make_query(uint8_t *wire, size_t cap, uint16_t id, const char *name, uint16_t type,
+                         uint16_t edns_payload) {
+  knot_pkt_t *q = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+  assert_non_null(q);
+  knot_wire_set_id(q->wire, id);
+  knot_wire_set_rd(q->wire);
+  knot_dname_t *qname = knot_dname_from_str_alloc(name);
+  assert_non_null(qname);
+  assert_int_equal(knot_pkt_put_question(q, qname, KNOT_CLASS_IN, type), KNOT_EOK);
+  knot_dname_free(qname, NULL);
+  if (edns_payload > 0) {
+    knot_rrset_t opt;
+    assert_int_equal(knot_edns_init(&opt, edns_payload, 0, 0, NULL), KNOT_EOK);
+    assert_int_equal(knot_pkt_begin(q, KNOT_ADDITIONAL), KNOT_EOK);
+    assert_int_equal(knot_pkt_put(q, KNOT_COMPR_HINT_NONE, &opt, 0), KNOT_EOK);
+    knot_rrset_clear(&opt, NULL);
+  }
+  size_t len = q->size;
+  assert_true(len <= cap);
+  memcpy(wire, q->wire, len);
+  knot_pkt_free(q);
+  return len;
+}
+
+struct reply {
+  uint8_t wire[KNOT_WIRE_MAX_PKTSIZE];
+  size_t len;
+  knot_pkt_t *pkt; /* parsed, or NULL when nothing was sent */
+  struct dns_info info;
+};
+
+static struct reply *answer_wire(const struct dns_zoneset *zs, const uint8_t *q, size_t q_len,
+                                 size_t cap, bool tcp) {
+  struct reply *r = xcalloc(1, sizeof *r);
+  r->len = dns_answer(zs, q, q_len, r->wire, cap, tcp, &r->info);
+  assert_true(r->len <= cap);
+  if (r->len > 0) {
+    r->pkt = knot_pkt_new(r->wire, (uint16_t) r->len, NULL);
+    assert_non_null(r->pkt);
+    assert_int_equal(knot_pkt_parse(r->pkt, 0), KNOT_EOK);
+  }
+  return r;
+}
+
+/* ask sends one UDP-sized (64 KiB buffer) query and parses the response. */
+static struct reply *ask(const struct dns_zoneset *zs, const char *name, uint16_t type) {
+  uint8_t q[512];
+  size_t len = make_query(q, sizeof q, 0x1234, name, type, 0);
+  return answer_wire(zs, q, len, KNOT_WIRE_MAX_PKTSIZE, false);
+}
+
+static void reply_free(struct reply *r) {
+  knot_pkt_free(r->pkt);
+  free(r);
+}
+
+static uint16_t count(const struct reply *r, knot_section_t s) {
+  return knot_pkt_section(r->pkt, s)->count;
+}
+
+static const knot_rrset_t *rr_at(const struct reply *r, knot_section_t s, uint16_t i) {
+  assert_true(i < count(r, s));
+  return knot_pkt_rr(knot_pkt_section(r->pkt, s), i);
+}
+
+static void assert_name(const knot_dname_t *name, const char *expected) {
+  char text[KNOT_DNAME_TXT_MAXLEN + 1];
+  assert_non_null(knot_dname_to_str(text, name, sizeof text));
+  assert_string_equal(text, expected);
+}
+
+static void assert_a(const knot_rrset_t *rr, const char *owner, const char *addr) {
+  assert_int_equal(rr->type, KNOT_RRTYPE_A);
+  assert_name(rr->owner, owner);
+  assert_int_equal(rr->rrs.rdata->len, 4);
+  char text[INET_ADDRSTRLEN];
+  assert_non_null(inet_ntop(AF_INET, rr->rrs.rdata->data, text, sizeof text));
+  assert_string_equal(text, addr);
+}
+
+/* assert_soa checks the SOA of a negative answer (RFC 2308 §3). */
+static void assert_soa(const struct reply *r, const char *zone) {
+  assert_int_equal(count(r, KNOT_AUTHORITY), 1);
+  const knot_rrset_t *soa = rr_at(r, KNOT_AUTHORITY, 0);
+  assert_int_equal(soa->type, KNOT_RRTYPE_SOA);
+  assert_name(soa->owner, zone);
+  assert_name(knot_soa_primary(soa->rrs.rdata), "ns.lab.invalid.");
+  assert_int_equal(knot_soa_serial(soa->rrs.rdata), 1);
+  assert_int_equal(knot_soa_minimum(soa->rrs.rdata), 60);
+  assert_int_equal(soa->ttl, 60);
+}
+
+static void assert_header(const struct reply *r, uint16_t rcode, bool aa) {
+  assert_non_null(r->pkt);
+  const uint8_t *w = r->wire;
+  assert_int_equal(knot_wire_get_id(w), 0x1234);
+  assert_true(knot_wire_get_qr(w));
+  assert_int_equal(knot_wire_get_rcode(w), rcode);
+  assert_int_equal(knot_wire_get_aa(w) != 0, aa);
+  assert_true(knot_wire_get_rd(w)); /* copied */
+  assert_false(knot_wire_get_ra(w));
+  assert_int_equal(knot_wire_get_qdcount(w), 1);
+  assert_int_equal(r->info.rcode, rcode);
+  assert_false(r->info.dropped);
+}
+
+/* --- tests --- */
+
+static void test_a_via_host_symbol(void **state) {
+  struct reply *r = ask(*state, "contoso.com", KNOT_RRTYPE_A);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 1);
+  assert_a(rr_at(r, KNOT_ANSWER, 0), "contoso.com.", "127.0.0.2");
+  assert_int_equal(rr_at(r, KNOT_ANSWER, 0)->ttl, 300);
+  assert_name(knot_pkt_qname(r->pkt), "contoso.com.");
+  assert_int_equal(knot_pkt_qtype(r->pkt), KNOT_RRTYPE_A);
+  assert_string_equal(r->info.qname, "contoso.com");
+  assert_int_equal(r->info.qtype, KNOT_RRTYPE_A);
+  assert_int_equal(r->info.n_answer, 1);
+  assert_false(r->info.truncated);
+  assert_null(r->info.why);
+  reply_free(r);
+}
+
+static void test_ttl_as_given_or_300(void **state) {
+  struct reply *r = ask(*state, "autodiscover.contoso.com", KNOT_RRTYPE_A);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_a(rr_at(r, KNOT_ANSWER, 0), "autodiscover.contoso.com.", "127.0.0.3");
+  assert_int_equal(rr_at(r, KNOT_ANSWER, 0)->ttl, 60);
+  reply_free(r);
+  r = ask(*state, "zero.contoso.com", KNOT_RRTYPE_A);
+  assert_a(rr_at(r, KNOT_ANSWER, 0), "zero.contoso.com.", "10.0.0.1");
+  assert_int_equal(rr_at(r, KNOT_ANSWER, 0)->ttl, 300);
+  reply_free(r);
+}
+
+static void test_question_echoed_with_its_case(void **state) {
+  uint8_t q[512];
+  size_t len = make_query(q, sizeof q, 0xbeef, "AutoDiscover.CONTOSO.com", KNOT_RRTYPE_A, 0);
+  struct reply *r = answer_wire(*state, q, len, sizeof r->wire, false);
+  assert_int_equal(knot_wire_get_id(r->wire), 0xbeef);
+  assert_memory_equal(r->wire + KNOT_WIRE_HEADER_SIZE, q + KNOT_WIRE_HEADER_SIZE,
+                      len - KNOT_WIRE_HEADER_SIZE);
+  assert_int_equal(knot_wire_get_rcode(r->wire), KNOT_RCODE_NOERROR);
+  assert_int_equal(count(r, KNOT_ANSWER), 1);
+  assert_string_equal(r->info.qname, "autodiscover.contoso.com");
+  reply_free(r);
+}
+
+static void test_rd_clear_stays_clear(void **state) {
+  uint8_t q[512];
+  size_t len = make_query(q, sizeof q, 7, "contoso.com", KNOT_RRTYPE_A, 0);
+  knot_wire_clear_rd(q);
+  struct reply *r = answer_wire(*state, q, len, sizeof r->wire, false);
+  assert_false(knot_wire_get_rd(r->wire));
+  assert_true(knot_wire_get_aa(r->wire));
+  reply_free(r);
+}
+
+static void test_cname_chain_followed(void **state) {
+  struct reply *r = ask(*state, "www.contoso.com", KNOT_RRTYPE_A);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 2);
+  const knot_rrset_t *cname = rr_at(r, KNOT_ANSWER, 0);
+  assert_int_equal(cname->type, KNOT_RRTYPE_CNAME);
+  assert_name(cname->owner, "www.contoso.com.");
+  assert_name(knot_cname_name(cname->rrs.rdata), "contoso.com.");
+  assert_a(rr_at(r, KNOT_ANSWER, 1), "contoso.com.", "127.0.0.2");
+  assert_int_equal(r->info.n_answer, 2);
+  reply_free(r);
+}
+
+static void test_cname_query_not_followed(void **state) {
+  struct reply *r = ask(*state, "www.contoso.com", KNOT_RRTYPE_CNAME);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 1);
+  assert_int_equal(rr_at(r, KNOT_ANSWER, 0)->type, KNOT_RRTYPE_CNAME);
+  reply_free(r);
+}
+
+static void test_cname_loop_stops(void **state) {
+  struct reply *r = ask(*state, "loop1.contoso.com", KNOT_RRTYPE_A);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 2);
+  assert_name(rr_at(r, KNOT_ANSWER, 0)->owner, "loop1.contoso.com.");
+  assert_name(rr_at(r, KNOT_ANSWER, 1)->owner, "loop2.contoso.com.");
+  reply_free(r);
+}
+
+static void test_cname_to_missing_name_is_nxdomain(void **state) {
+  /* RFC 6604 §2: the RCODE is about the last name in the chain */
+  struct reply *r = ask(*state, "dangling.contoso.com", KNOT_RRTYPE_A);
+  assert_header(r, KNOT_RCODE_NXDOMAIN, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 1);
+  assert_int_equal(rr_at(r, KNOT_ANSWER, 0)->type, KNOT_RRTYPE_CNAME);
+  assert_soa(r, "contoso.com.");
+  reply_free(r);
+}
+
+static void test_cname_out_of_lab_answers_cname_only(void **state) {
+  struct reply *r = ask(*state, "ext.contoso.com", KNOT_RRTYPE_A);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 1);
+  assert_name(knot_cname_name(rr_at(r, KNOT_ANSWER, 0)->rrs.rdata), "autodiscover.outlook.com.");
+  assert_int_equal(count(r, KNOT_AUTHORITY), 0);
+  reply_free(r);
+}
+
+static void test_cname_to_servfail_rule(void **state) {
+  struct reply *r = ask(*state, "chain.contoso.com", KNOT_RRTYPE_A);
+  assert_header(r, KNOT_RCODE_SERVFAIL, false);
+  assert_int_equal(count(r, KNOT_ANSWER), 0);
+  reply_free(r);
+}
+
+static void test_srv_fields(void **state) {
+  struct reply *r = ask(*state, "_autodiscover._tcp.contoso.com", KNOT_RRTYPE_SRV);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 1);
+  const knot_rrset_t *srv = rr_at(r, KNOT_ANSWER, 0);
+  assert_int_equal(srv->type, KNOT_RRTYPE_SRV);
+  assert_name(srv->owner, "_autodiscover._tcp.contoso.com.");
+  /* RFC 2782: priority, weight, port, target */
+  assert_int_equal(knot_wire_read_u16(srv->rrs.rdata->data), 1);
+  assert_int_equal(knot_wire_read_u16(srv->rrs.rdata->data + 2), 2);
+  assert_int_equal(knot_wire_read_u16(srv->rrs.rdata->data + 4), 443);
+  assert_name(knot_srv_name(srv->rrs.rdata), "autodiscover.contoso.com.");
+  reply_free(r);
+}
+
+static void test_mx_txt_ns_soa_at_apex(void **state) {
+  struct reply *r = ask(*state, "contoso.com", KNOT_RRTYPE_MX);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 1);
+  assert_int_equal(knot_wire_read_u16(rr_at(r, KNOT_ANSWER, 0)->rrs.rdata->data), 10);
+  assert_name(knot_mx_name(rr_at(r, KNOT_ANSWER, 0)->rrs.rdata), "mail.contoso.com.");
+  reply_free(r);
+
+  r = ask(*state, "contoso.com", KNOT_RRTYPE_TXT);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  const knot_rdata_t *txt = rr_at(r, KNOT_ANSWER, 0)->rrs.rdata;
+  assert_int_equal(txt->len, 12);
+  assert_int_equal(txt->data[0], 11);
+  assert_memory_equal(txt->data + 1, "v=spf1 -all", 11);
+  reply_free(r);
+
+  r = ask(*state, "contoso.com", KNOT_RRTYPE_NS);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 1);
+  assert_name(knot_ns_name(rr_at(r, KNOT_ANSWER, 0)->rrs.rdata), "ns.lab.invalid.");
+  reply_free(r);
+
+  r = ask(*state, "contoso.com", KNOT_RRTYPE_SOA);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 1);
+  assert_name(knot_soa_mailbox(rr_at(r, KNOT_ANSWER, 0)->rrs.rdata), "hostmaster.contoso.com.");
+  reply_free(r);
+
+  r = ask(*state, "contoso.com", KNOT_RRTYPE_ANY);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 5); /* SOA, A, MX, TXT, NS */
+  reply_free(r);
+}
+
+static void test_aaaa_from_host(void **state) {
+  struct reply *r = ask(*state, "v6.contoso.com", KNOT_RRTYPE_AAAA);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  const knot_rrset_t *rr = rr_at(r, KNOT_ANSWER, 0);
+  assert_int_equal(rr->type, KNOT_RRTYPE_AAAA);
+  uint8_t expected[16];
+  assert_int_equal(inet_pton(AF_INET6, "fd00::5", expected), 1);
+  assert_int_equal(rr->rrs.rdata->len, 16);
+  assert_memory_equal(rr->rrs.rdata->data, expected, 16);
+  reply_free(r);
+}
+
+static void test_nxdomain_with_soa(void **state) {
+  struct reply *r = ask(*state, "nothere.contoso.com", KNOT_RRTYPE_A);
+  assert_header(r, KNOT_RCODE_NXDOMAIN, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 0);
+  assert_soa(r, "contoso.com.");
+  assert_int_equal(r->info.n_answer, 0);
+  reply_free(r);
+}
+
+static void test_nodata_aaaa_when_only_a(void **state) {
+  struct reply *r = ask(*state, "contoso.com", KNOT_RRTYPE_AAAA);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 0);
+  assert_soa(r, "contoso.com.");
+  reply_free(r);
+  r = ask(*state, "autodiscover.contoso.com", KNOT_RRTYPE_AAAA);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 0);
+  assert_soa(r, "contoso.com.");
+  reply_free(r);
+}
+
+static void test_empty_non_terminal_is_nodata(void **state) {
+  struct reply *r = ask(*state, "_tcp.contoso.com", KNOT_RRTYPE_SRV);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 0);
+  assert_soa(r, "contoso.com.");
+  reply_free(r);
+  r = ask(*state, "x._tcp.contoso.com", KNOT_RRTYPE_SRV);
+  assert_header(r, KNOT_RCODE_NXDOMAIN, true);
+  reply_free(r);
+}
+
+static void test_refused_outside_zones(void **state) {
+  struct reply *r = ask(*state, "example.org", KNOT_RRTYPE_A);
+  assert_header(r, KNOT_RCODE_REFUSED, false);
+  assert_int_equal(count(r, KNOT_ANSWER), 0);
+  assert_int_equal(count(r, KNOT_AUTHORITY), 0);
+  reply_free(r);
+  r = ask(*state, "com", KNOT_RRTYPE_NS);
+  assert_header(r, KNOT_RCODE_REFUSED, false);
+  reply_free(r);
+  r = ask(*state, "9.9.9.9.in-addr.arpa", KNOT_RRTYPE_PTR);
+  assert_header(r, KNOT_RCODE_REFUSED, false);
+  reply_free(r);
+}
+
+static void test_derived_zone_from_record(void **state) {
+  struct reply *r = ask(*state, "o365.fabrikam.com", KNOT_RRTYPE_A);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_a(rr_at(r, KNOT_ANSWER, 0), "o365.fabrikam.com.", "52.1.2.3");
+  reply_free(r);
+  r = ask(*state, "nothere.fabrikam.com", KNOT_RRTYPE_A);
+  assert_header(r, KNOT_RCODE_NXDOMAIN, true);
+  assert_soa(r, "fabrikam.com.");
+  reply_free(r);
+}
+
+static void test_ptr_for_host_addresses(void **state) {
+  struct reply *r = ask(*state, "2.0.0.127.in-addr.arpa", KNOT_RRTYPE_PTR);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 1);
+  assert_name(knot_ptr_name(rr_at(r, KNOT_ANSWER, 0)->rrs.rdata), "contoso.com.");
+  reply_free(r);
+
+  r = ask(*state, "4.0.0.127.in-addr.arpa", KNOT_RRTYPE_PTR);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_name(knot_ptr_name(rr_at(r, KNOT_ANSWER, 0)->rrs.rdata), "bare.lab.invalid.");
+  reply_free(r);
+
+  r = ask(*state, "5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa",
+          KNOT_RRTYPE_PTR);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_name(knot_ptr_name(rr_at(r, KNOT_ANSWER, 0)->rrs.rdata), "v6.contoso.com.");
+  reply_free(r);
+
+  r = ask(*state, "2.0.0.127.in-addr.arpa", KNOT_RRTYPE_A);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 0);
+  assert_soa(r, "2.0.0.127.in-addr.arpa.");
+  reply_free(r);
+}
+
+static void test_servfail_rule(void **state) {
+  struct reply *r = ask(*state, "broken.contoso.com", KNOT_RRTYPE_A);
+  assert_header(r, KNOT_RCODE_SERVFAIL, false);
+  assert_int_equal(count(r, KNOT_ANSWER), 0);
+  reply_free(r);
+}
+
+static void test_nxdomain_rule_case_insensitive(void **state) {
+  struct reply *r = ask(*state, "GONE.contoso.COM", KNOT_RRTYPE_A);
+  assert_header(r, KNOT_RCODE_NXDOMAIN, true);
+  assert_soa(r, "contoso.com.");
+  reply_free(r);
+}
+
+static void test_timeout_rule_sends_nothing(void **state) {
+  struct reply *r = ask(*state, "timeout.contoso.com", KNOT_RRTYPE_A);
+  assert_int_equal(r->len, 0);
+  assert_null(r->pkt);
+  assert_true(r->info.dropped);
+  assert_non_null(r->info.why);
+  assert_string_equal(r->info.qname, "timeout.contoso.com");
+  reply_free(r);
+}
+
+static void test_tc_without_edns(void **state) {
+  uint8_t q[512];
+  size_t len = make_query(q, sizeof q, 0x1234, "big.contoso.com", KNOT_RRTYPE_TXT, 0);
+  struct reply *r = answer_wire(*state, q, len, sizeof r->wire, false);
+  assert_true(r->len <= 512);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_true(knot_wire_get_tc(r->wire));
+  assert_int_equal(knot_wire_get_ancount(r->wire), 0);
+  assert_int_equal(knot_wire_get_nscount(r->wire), 0);
+  assert_int_equal(knot_wire_get_arcount(r->wire), 0);
+  assert_int_equal(r->len, len); /* header and question only */
+  assert_true(r->info.truncated);
+  assert_int_equal(r->info.n_answer, 0);
+  reply_free(r);
+}
+
+static void test_no_tc_with_edns_4096(void **state) {
+  uint8_t q[512];
+  size_t len = make_query(q, sizeof q, 0x1234, "big.contoso.com", KNOT_RRTYPE_TXT, 4096);
+  struct reply *r = answer_wire(*state, q, len, sizeof r->wire, false);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_true(r->len > 512 && r->len <= 4096);
+  assert_false(knot_wire_get_tc(r->wire));
+  assert_int_equal(count(r, KNOT_ANSWER), 40);
+  assert_true(knot_pkt_has_edns(r->pkt));
+  assert_int_equal(knot_edns_get_payload(r->pkt->opt_rr), 4096);
+  assert_false(r->info.truncated);
+  reply_free(r);
+}
+
+static void test_edns_small_payload_means_512(void **state) {
+  uint8_t q[512];
+  size_t len = make_query(q, sizeof q, 0x1234, "big.contoso.com", KNOT_RRTYPE_TXT, 100);
+  struct reply *r = answer_wire(*state, q, len, sizeof r->wire, false);
+  assert_true(r->len <= 512);
+  assert_true(knot_wire_get_tc(r->wire));
+  assert_true(knot_pkt_has_edns(r->pkt)); /* the OPT stays with TC */
+  reply_free(r);
+  /* and a UDP caller's own smaller buffer wins too */
+  len = make_query(q, sizeof q, 0x1234, "big.contoso.com", KNOT_RRTYPE_TXT, 4096);
+  r = answer_wire(*state, q, len, 1000, false);
+  assert_true(knot_wire_get_tc(r->wire));
+  reply_free(r);
+}
+
+static void test_no_edns_no_opt(void **state) {
+  struct reply *r = ask(*state, "contoso.com", KNOT_RRTYPE_A);
+  assert_false(knot_pkt_has_edns(r->pkt));
+  reply_free(r);
+}
+
+static void test_tcp_sends_everything(void **state) {
+  uint8_t q[512];
+  size_t len = make_query(q, sizeof q, 0x1234, "big.contoso.com", KNOT_RRTYPE_TXT, 0);
+  struct reply *r = answer_wire(*state, q, len, sizeof r->wire, true);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_false(knot_wire_get_tc(r->wire));
+  assert_int_equal(count(r, KNOT_ANSWER), 40);
+  assert_true(r->len > 512);
+  reply_free(r);
+}
+
+static void test_badvers(void **state) {
+  uint8_t q[512];
+  size_t len = make_query(q, sizeof q, 0x1234, "contoso.com", KNOT_RRTYPE_A, 1232);
+  /* the OPT is the last RR, ending in TTL (ext. RCODE, version, flags) and RDLENGTH (RFC
+   * 6891 6.1.3) */
+  q[len - 2 - 4 + 1] = 1;
+  struct reply *r = answer_wire(*state, q, len, sizeof r->wire, false);
+  assert_true(knot_pkt_has_edns(r->pkt));
+  assert_int_equal(knot_pkt_ext_rcode(r->pkt), KNOT_RCODE_BADVERS);
+  assert_int_equal(count(r, KNOT_ANSWER), 0);
+  assert_int_equal(r->info.rcode, KNOT_RCODE_BADVERS);
+  reply_free(r);
+}
+
+static void test_short_input_dropped(void **state) {
+  uint8_t q[512];
+  size_t len = make_query(q, sizeof q, 0x1234, "contoso.com", KNOT_RRTYPE_A, 0);
+  uint8_t out[512];
+  struct dns_info info;
+  assert_int_equal(dns_answer(*state, q, 0, out, sizeof out, false, &info), 0);
+  assert_true(info.dropped);
+  assert_non_null(info.why);
+  assert_string_equal(info.qname, "");
+  assert_int_equal(dns_answer(*state, q, 11, out, sizeof out, false, &info), 0);
+  assert_true(info.dropped);
+  /* every cut inside the question: the question cannot be read, nothing is sent */
+  for (size_t cut = KNOT_WIRE_HEADER_SIZE; cut < len; cut++) {
+    assert_int_equal(dns_answer(*state, q, cut, out, sizeof out, false, &info), 0);
+    assert_true(info.dropped);
+    assert_non_null(info.why);
+  }
+}
+
+static void test_header_without_question_dropped(void **state) {
+  uint8_t q[512];
+  make_query(q, sizeof q, 0x1234, "contoso.com", KNOT_RRTYPE_A, 0);
+  knot_wire_set_qdcount(q, 0);
+  uint8_t out[512];
+  struct dns_info info;
+  assert_int_equal(dns_answer(*state, q, KNOT_WIRE_HEADER_SIZE, out, sizeof out, false, &info), 0);
+  assert_true(info.dropped);
+  assert_string_equal(info.why, "no question");
+}
+
+static void test_compression_loop_dropped(void **state) {
+  uint8_t q[64] = {0};
+  knot_wire_set_id(q, 1);
+  knot_wire_set_qdcount(q, 1);
+  /* the QNAME is a pointer to itself, then a pointer to the header */
+  q[12] = 0xc0;
+  q[13] = 12;
+  q[14] = 0;
+  q[15] = 1;
+  q[16] = 0;
+  q[17] = 1;
+  uint8_t out[512];
+  struct dns_info info;
+  assert_int_equal(dns_answer(*state, q, 18, out, sizeof out, false, &info), 0);
+  assert_true(info.dropped);
+  q[13] = 0;
+  assert_int_equal(dns_answer(*state, q, 18, out, sizeof out, false, &info), 0);
+  assert_true(info.dropped);
+}
+
+static void test_bad_record_section_is_formerr(void **state) {
+  uint8_t q[512];
+  size_t len = make_query(q, sizeof q, 0x1234, "contoso.com", KNOT_RRTYPE_A, 0);
+  knot_wire_set_ancount(q, 1); /* claims an answer record that is not there */
+  struct reply *r = answer_wire(*state, q, len, sizeof r->wire, false);
+  assert_header(r, KNOT_RCODE_FORMERR, false);
+  assert_name(knot_pkt_qname(r->pkt), "contoso.com.");
+  assert_int_equal(count(r, KNOT_ANSWER), 0);
+  assert_non_null(r->info.why);
+  reply_free(r);
+
+  /* an answer record pointing into a compression loop */
+  len = make_query(q, sizeof q, 0x1234, "contoso.com", KNOT_RRTYPE_A, 0);
+  knot_wire_set_ancount(q, 1);
+  size_t at = len;
+  q[at] = 0xc0;
+  q[at + 1] = (uint8_t) at;
+  memset(q + at + 2, 0, 10);
+  r = answer_wire(*state, q, at + 12, sizeof r->wire, false);
+  assert_header(r, KNOT_RCODE_FORMERR, false);
+  reply_free(r);
+}
+
+static void test_trailing_bytes_formerr(void **state) {
+  uint8_t q[512];
+  size_t len = make_query(q, sizeof q, 0x1234, "contoso.com", KNOT_RRTYPE_A, 0);
+  q[len] = 0xab;
+  struct reply *r = answer_wire(*state, q, len + 1, sizeof r->wire, false);
+  assert_header(r, KNOT_RCODE_FORMERR, false);
+  reply_free(r);
+}
+
+static void test_response_dropped(void **state) {
+  uint8_t q[512];
+  size_t len = make_query(q, sizeof q, 0x1234, "contoso.com", KNOT_RRTYPE_A, 0);
+  knot_wire_set_qr(q);
+  uint8_t out[512];
+  struct dns_info info;
+  assert_int_equal(dns_answer(*state, q, len, out, sizeof out, false, &info), 0);
+  assert_true(info.dropped);
+  assert_non_null(info.why);
+}
+
+static void test_other_opcode_notimp(void **state) {
+  uint8_t q[512];
+  size_t len = make_query(q, sizeof q, 0x1234, "contoso.com", KNOT_RRTYPE_SOA, 0);
+  knot_wire_set_opcode(q, KNOT_OPCODE_NOTIFY);
+  struct reply *r = answer_wire(*state, q, len, sizeof r->wire, false);
+  assert_header(r, KNOT_RCODE_NOTIMPL, false);
+  assert_int_equal(knot_wire_get_opcode(r->wire), KNOT_OPCODE_NOTIFY);
+  reply_free(r);
+  /* with a question that cannot be read: the header alone */
+  knot_wire_set_opcode(q, KNOT_OPCODE_STATUS);
+  r = answer_wire(*state, q, KNOT_WIRE_HEADER_SIZE + 3, sizeof r->wire, false);
+  assert_int_equal(r->len, KNOT_WIRE_HEADER_SIZE);
+  assert_int_equal(knot_wire_get_rcode(r->wire), KNOT_RCODE_NOTIMPL);
+  assert_int_equal(knot_wire_get_qdcount(r->wire), 0);
+  reply_free(r);
+}
+
+static void test_not_class_in_refused(void **state) {
+  uint8_t q[512];
+  size_t len = make_query(q, sizeof q, 0x1234, "contoso.com", KNOT_RRTYPE_TXT, 0);
+  knot_wire_write_u16(q + len - 2, KNOT_CLASS_CH);
+  struct reply *r = answer_wire(*state, q, len, sizeof r->wire, false);
+  assert_header(r, KNOT_RCODE_REFUSED, false);
+  reply_free(r);
+  len = make_query(q, sizeof q, 0x1234, "contoso.com", KNOT_RRTYPE_AXFR, 0);
+  r = answer_wire(*state, q, len, sizeof r->wire, true);
+  assert_header(r, KNOT_RCODE_REFUSED, false);
+  reply_free(r);
+}
+
+/* Mutations of valid queries never crash and never answer past the cap. */
+static void test_mutations_never_crash(void **state) {
+  uint8_t base[512];
+  size_t base_len = make_query(base, sizeof base, 0x1234, "_autodiscover._tcp.contoso.com",
+                               KNOT_RRTYPE_SRV, 1232);
+  uint8_t q[600];
+  uint8_t out[512];
+  unsigned seed = 12345;
+  for (int i = 0; i < 20000; i++) {
+    memcpy(q, base, base_len);
+    size_t len = base_len;
+    int edits = 1 + (int) (rand_r(&seed) % 4);
+    for (int e = 0; e < edits; e++) {
+      q[rand_r(&seed) % len] = (uint8_t) rand_r(&seed);
+    }
+    if (rand_r(&seed) % 4 == 0) {
+      len = rand_r(&seed) % (base_len + 1);
+    }
+    q[2] &= 0x7f; /* keep QR clear so the parser is exercised */
+    struct dns_info info;
+    size_t n = dns_answer(*state, q, len, out, sizeof out, false, &info);
+    assert_true(n <= sizeof out);
+    if (n > 0) {
+      knot_pkt_t *p = knot_pkt_new(out, (uint16_t) n, NULL);
+      assert_int_equal(knot_pkt_parse(p, 0), KNOT_EOK);
+      knot_pkt_free(p);
+    } else {
+      assert_true(info.dropped);
+    }
+  }
+}
+
+static void test_zoneset_errors(void **state) {
+  char err[256];
+  struct scn *s = xcalloc(1, sizeof *s);
+  s->domain = str_dup("contoso.com");
+  struct scn_record *r = add_record(s, "contoso.com", KNOT_RRTYPE_A);
+  r->host = str_dup("nobody");
+  r->mark = (struct scn_mark){.file = "s.yaml", .line = 4, .col = 7};
+  assert_null(dns_zoneset_new(s, NULL, err, sizeof err));
+  assert_non_null(strstr(err, "s.yaml:4:7: "));
+  assert_non_null(strstr(err, "nobody"));
+  free(r->host);
+  r->host = NULL;
+  r->address = str_dup("not-an-address");
+  assert_null(dns_zoneset_new(s, NULL, err, sizeof err));
+  assert_non_null(strstr(err, "not-an-address"));
+  free(r->address);
+  r->address = str_dup("fd00::1"); /* an IPv6 address in an A record */
+  assert_null(dns_zoneset_new(s, NULL, err, sizeof err));
+  r->type = KNOT_RRTYPE_AAAA;
+  struct dns_zoneset *zs = dns_zoneset_new(s, NULL, err, sizeof err);
+  assert_non_null(zs);
+  dns_zoneset_free(zs);
+  r = add_record(s, "x.contoso.com", KNOT_RRTYPE_CNAME); /* no target */
+  assert_null(dns_zoneset_new(s, NULL, err, sizeof err));
+  assert_non_null(strstr(err, "x.contoso.com"));
+  free_scn(s);
+}
+
+static void test_given_zones_used(void **state) {
+  char err[256];
+  struct scn *s = xcalloc(1, sizeof *s);
+  s->domain = str_dup("contoso.com");
+  s->zones = xcalloc(1, sizeof *s->zones);
+  s->zones[0] = str_dup("corp.contoso.com");
+  s->n_zones = 1;
+  add_record(s, "mail.corp.contoso.com", KNOT_RRTYPE_A)->address = str_dup("10.1.1.1");
+  struct dns_zoneset *zs = dns_zoneset_new(s, NULL, err, sizeof err);
+  assert_non_null(zs);
+  struct reply *r = ask(zs, "nothere.corp.contoso.com", KNOT_RRTYPE_A);
+  assert_header(r, KNOT_RCODE_NXDOMAIN, true);
+  assert_soa(r, "corp.contoso.com.");
+  reply_free(r);
+  r = ask(zs, "www.contoso.com", KNOT_RRTYPE_A);
+  assert_header(r, KNOT_RCODE_REFUSED, false);
+  reply_free(r);
+  dns_zoneset_free(zs);
+  free_scn(s);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_a_via_host_symbol),
+      cmocka_unit_test(test_ttl_as_given_or_300),
+      cmocka_unit_test(test_question_echoed_with_its_case),
+      cmocka_unit_test(test_rd_clear_stays_clear),
+      cmocka_unit_test(test_cname_chain_followed),
+      cmocka_unit_test(test_cname_query_not_followed),
+      cmocka_unit_test(test_cname_loop_stops),
+      cmocka_unit_test(test_cname_to_missing_name_is_nxdomain),
+      cmocka_unit_test(test_cname_out_of_lab_answers_cname_only),
+      cmocka_unit_test(test_cname_to_servfail_rule),
+      cmocka_unit_test(test_srv_fields),
+      cmocka_unit_test(test_mx_txt_ns_soa_at_apex),
+      cmocka_unit_test(test_aaaa_from_host),
+      cmocka_unit_test(test_nxdomain_with_soa),
+      cmocka_unit_test(test_nodata_aaaa_when_only_a),
+      cmocka_unit_test(test_empty_non_terminal_is_nodata),
+      cmocka_unit_test(test_refused_outside_zones),
+      cmocka_unit_test(test_derived_zone_from_record),
+      cmocka_unit_test(test_ptr_for_host_addresses),
+      cmocka_unit_test(test_servfail_rule),
+      cmocka_unit_test(test_nxdomain_rule_case_insensitive),
+      cmocka_unit_test(test_timeout_rule_sends_nothing),
+      cmocka_unit_test(test_tc_without_edns),
+      cmocka_unit_test(test_no_tc_with_edns_4096),
+      cmocka_unit_test(test_edns_small_payload_means_512),
+      cmocka_unit_test(test_no_edns_no_opt),
+      cmocka_unit_test(test_tcp_sends_everything),
+      cmocka_unit_test(test_badvers),
+      cmocka_unit_test(test_short_input_dropped),
+      cmocka_unit_test(test_header_without_question_dropped),
+      cmocka_unit_test(test_compression_loop_dropped),
+      cmocka_unit_test(test_bad_record_section_is_formerr),
+      cmocka_unit_test(test_trailing_bytes_formerr),
+      cmocka_unit_test(test_response_dropped),
+      cmocka_unit_test(test_other_opcode_notimp),
+      cmocka_unit_test(test_not_class_in_refused),
+      cmocka_unit_test(test_mutations_never_crash),
+  };
+  const struct CMUnitTest standalone[] = {
+      cmocka_unit_test(test_zoneset_errors),
+      cmocka_unit_test(test_given_zones_used),
+  };
+  int failed = cmocka_run_group_tests_name("dns_answer", tests, setup, teardown);
+  failed += cmocka_run_group_tests_name("dns_zoneset", standalone, NULL, NULL);
+  return failed;
+}

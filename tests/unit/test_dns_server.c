@@ -1,0 +1,312 @@
+/* tests/unit/test_dns_server.c: dns_server_start on 127.0.0.1:0 answers a UDP query and
+ * pipelined, split TCP queries on the same port, journals each, and closes cleanly. */
+#include "common/buf.h"
+#include "proxy/dns/dns.h"
+#include "tests/unit/testutil.h"
+
+#include <libknot/libknot.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct dns_zoneset *small_zoneset(void) {
+  struct scn s = {0};
+  struct scn_record records[41] = {0};
+  char texts[40][48];
+  records[0] =
+      (struct scn_record){.name = "contoso.com", .type = KNOT_RRTYPE_A, .ttl = 300, .host = "www"};
+  for (int i = 0; i < 40; i++) {
+    buf_fmt(texts[i], sizeof texts[i], "record number %02d of a long TXT set", i);
+    records[1 + i] = (struct scn_record){
+        .name = "big.contoso.com", .type = KNOT_RRTYPE_TXT, .ttl = 300, .text = texts[i]};
+  }
+  struct scn_host host = {.id = "www"};
+  const char *addrs[] = {"127.0.0.2"};
+  s.domain = "contoso.com";
+  s.records = records;
+  s.n_records = 41;
+  s.hosts = &host;
+  s.n_hosts = 1;
+  char err[256];
+  struct dns_zoneset *zs = dns_zoneset_new(&s, addrs, err, sizeof err);
+  assert_non_null(zs);
+  return zs;
+}
+
+static size_t make_query(uint8_t *wire, uint16_t id, const char *name, uint16_t type) {
+  knot_pkt_t *q = knot_pkt_new(NULL, 512, NULL);
+  assert_non_null(q);
+  knot_wire_set_id(q->wire, id);
+  knot_dname_t *qname = knot_dname_from_str_alloc(name);
+  assert_int_equal(knot_pkt_put_question(q, qname, KNOT_CLASS_IN, type), KNOT_EOK);
+  knot_dname_free(qname, NULL);
+  size_t len = q->size;
+  memcpy(wire, q->wire, len);
+  knot_pkt_free(q);
+  return len;
+}
+
+/* check_reply parses one response and returns its RCODE; *n_answer and *tc tell the rest. */
+static int check_reply(const uint8_t *wire, size_t len, int *n_answer, bool *tc) {
+  knot_pkt_t *p = knot_pkt_new((void *) wire, (uint16_t) len, NULL);
+  assert_non_null(p);
+  assert_int_equal(knot_pkt_parse(p, 0), KNOT_EOK);
+  assert_true(knot_wire_get_qr(wire));
+  assert_true(knot_wire_get_aa(wire));
+  *n_answer = knot_wire_get_ancount(wire);
+  *tc = knot_wire_get_tc(wire) != 0;
+  int rcode = knot_wire_get_rcode(wire);
+  knot_pkt_free(p);
+  return rcode;
+}
+
+struct client {
+  uv_loop_t *loop;
+  struct dns_server *server;
+  struct sockaddr_storage addr;
+  uv_udp_t udp;
+  uv_tcp_t tcp;
+  uv_connect_t connect;
+  uv_timer_t pause;
+  uv_write_t writes[2];
+  uint8_t query[1024];
+  size_t query_len;
+  size_t first_len; /* the first TCP message, framed */
+  uint8_t in[70000];
+  size_t in_len;
+  int udp_answers;
+  int udp_nxdomain_rcode;
+  int udp_replies;
+  bool udp_tc;
+  int tcp_replies;
+  int tcp_answers[3];
+  bool tcp_eof;
+  uint8_t udp_buf[4096];
+};
+
+static void udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  struct client *c = h->data;
+  *buf = uv_buf_init((char *) c->udp_buf, sizeof c->udp_buf);
+}
+
+static void tcp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  struct client *c = h->data;
+  *buf = uv_buf_init((char *) c->in + c->in_len, (unsigned) (sizeof c->in - c->in_len));
+}
+
+static void tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
+  struct client *c = s->data;
+  if (nread < 0) {
+    c->tcp_eof = true; /* the server closed it: dns_server_close ends open connections */
+    uv_close((uv_handle_t *) &c->tcp, NULL);
+    return;
+  }
+  c->in_len += (size_t) nread;
+  while (c->in_len >= 2) {
+    size_t len = knot_wire_read_u16(c->in);
+    if (c->in_len < 2 + len) {
+      break;
+    }
+    bool tc = true;
+    assert_true(c->tcp_replies < 3);
+    assert_int_equal(knot_wire_get_id(c->in + 2), 10 + c->tcp_replies); /* in order */
+    assert_int_equal(check_reply(c->in + 2, len, &c->tcp_answers[c->tcp_replies], &tc),
+                     KNOT_RCODE_NOERROR);
+    assert_false(tc);
+    c->tcp_replies++;
+    memmove(c->in, c->in + 2 + len, c->in_len - 2 - len);
+    c->in_len -= 2 + len;
+  }
+  if (c->tcp_replies == 3) {
+    dns_server_close(c->server); /* with this connection still open */
+  }
+}
+
+static void write_done(uv_write_t *w, int status) {
+  assert_int_equal(status, 0);
+}
+
+/* send_rest writes the rest of the first message and two whole ones in one go. */
+static void send_rest(uv_timer_t *t) {
+  struct client *c = t->data;
+  uv_buf_t b = uv_buf_init((char *) c->query + 1, (unsigned) (c->query_len - 1));
+  assert_int_equal(uv_write(&c->writes[1], (uv_stream_t *) &c->tcp, &b, 1, write_done), 0);
+  uv_close((uv_handle_t *) &c->pause, NULL);
+}
+
+static void tcp_connected(uv_connect_t *req, int status) {
+  struct client *c = req->data;
+  assert_int_equal(status, 0);
+  /* three framed queries: contoso.com A, big TXT (too big for UDP), contoso.com A */
+  uint8_t q[512];
+  size_t at = 0;
+  const char *names[] = {"contoso.com", "big.contoso.com", "contoso.com"};
+  const uint16_t types[] = {KNOT_RRTYPE_A, KNOT_RRTYPE_TXT, KNOT_RRTYPE_A};
+  for (int i = 0; i < 3; i++) {
+    size_t len = make_query(q, (uint16_t) (10 + i), names[i], types[i]);
+    knot_wire_write_u16(c->query + at, (uint16_t) len);
+    memcpy(c->query + at + 2, q, len);
+    at += 2 + len;
+  }
+  c->query_len = at;
+  /* one byte first, the rest later: the server must wait for a whole message */
+  uv_buf_t b = uv_buf_init((char *) c->query, 1);
+  assert_int_equal(uv_write(&c->writes[0], (uv_stream_t *) &c->tcp, &b, 1, write_done), 0);
+  assert_int_equal(uv_read_start((uv_stream_t *) &c->tcp, tcp_alloc, tcp_read), 0);
+  uv_timer_init(c->loop, &c->pause);
+  c->pause.data = c;
+  uv_timer_start(&c->pause, send_rest, 50, 0);
+}
+
+static void udp_send(struct client *c, uint16_t id, const char *name, uint16_t type) {
+  uint8_t q[512];
+  size_t len = make_query(q, id, name, type);
+  uv_buf_t b = uv_buf_init((char *) q, (unsigned) len);
+  assert_int_equal(uv_udp_try_send(&c->udp, &b, 1, (struct sockaddr *) &c->addr), (int) len);
+}
+
+static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *from,
+                     unsigned flags) {
+  struct client *c = h->data;
+  if (nread <= 0) {
+    return;
+  }
+  const uint8_t *wire = (const uint8_t *) buf->base;
+  bool tc = false;
+  int n = 0;
+  int rcode = check_reply(wire, (size_t) nread, &n, &tc);
+  c->udp_replies++;
+  switch (knot_wire_get_id(wire)) {
+    case 1:
+      assert_int_equal(rcode, KNOT_RCODE_NOERROR);
+      c->udp_answers = n;
+      break;
+    case 3: c->udp_nxdomain_rcode = rcode; break;
+    case 2:
+      c->udp_tc = tc;
+      uv_close((uv_handle_t *) &c->udp, NULL);
+      /* now TCP, on the same port */
+      uv_tcp_init(c->loop, &c->tcp);
+      c->tcp.data = c;
+      c->connect.data = c;
+      assert_int_equal(
+          uv_tcp_connect(&c->connect, &c->tcp, (struct sockaddr *) &c->addr, tcp_connected), 0);
+      return;
+    default: fail_msg("unexpected id %u", knot_wire_get_id(wire));
+  }
+  if (c->udp_replies == 2) {
+    /* the big TXT set, truncated over UDP */
+    udp_send(c, 2, "big.contoso.com", KNOT_RRTYPE_TXT);
+  }
+}
+
+static size_t count_lines(const char *text, const char *needle) {
+  size_t n = 0;
+  for (const char *p = strstr(text, needle); p != NULL; p = strstr(p + 1, needle)) {
+    n++;
+  }
+  return n;
+}
+
+static void test_udp_and_tcp_on_one_port(void **state) {
+  uv_loop_t loop;
+  assert_int_equal(uv_loop_init(&loop), 0);
+  struct dns_zoneset *zs = small_zoneset();
+  FILE *journal_file = tmpfile();
+  assert_non_null(journal_file);
+  struct jnl *j = jnl_open_stream(journal_file);
+  struct sockaddr_in any;
+  uv_ip4_addr("127.0.0.1", 0, &any);
+  struct client *c = xcalloc(1, sizeof *c);
+  c->loop = &loop;
+  char err[256];
+  assert_int_equal(
+      dns_server_start(&c->server, &loop, (struct sockaddr *) &any, zs, j, err, sizeof err), 0);
+  dns_server_addr(c->server, &c->addr);
+  assert_int_equal(c->addr.ss_family, AF_INET);
+  assert_int_not_equal(((struct sockaddr_in *) &c->addr)->sin_port, 0);
+
+  uv_udp_init(&loop, &c->udp);
+  c->udp.data = c;
+  assert_int_equal(uv_udp_recv_start(&c->udp, udp_alloc, udp_recv), 0);
+  /* garbage first: journaled as dropped, no answer */
+  uv_buf_t b = uv_buf_init("\x01\x02\x03", 3);
+  assert_int_equal(uv_udp_try_send(&c->udp, &b, 1, (struct sockaddr *) &c->addr), 3);
+  udp_send(c, 1, "contoso.com", KNOT_RRTYPE_A);
+  udp_send(c, 3, "nothere.contoso.com", KNOT_RRTYPE_A);
+
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_int_equal(c->udp_answers, 1);
+  assert_int_equal(c->udp_nxdomain_rcode, KNOT_RCODE_NXDOMAIN);
+  assert_int_equal(c->udp_replies, 3);
+  assert_true(c->udp_tc);
+  assert_int_equal(c->tcp_replies, 3);
+  assert_int_equal(c->tcp_answers[0], 1);
+  assert_int_equal(c->tcp_answers[1], 40);
+  assert_int_equal(c->tcp_answers[2], 1);
+  assert_true(c->tcp_eof);
+  test_loop_close(&loop);
+
+  jnl_close(j);
+  fflush(journal_file);
+  long size = ftell(journal_file);
+  assert_true(size > 0);
+  char *text = xcalloc(1, (size_t) size + 1);
+  rewind(journal_file);
+  assert_int_equal(fread(text, 1, (size_t) size, journal_file), (size_t) size);
+  assert_int_equal(count_lines(text, "\"ev\":\"dns.query\""), 7);
+  assert_int_equal(count_lines(text, "\"transport\":\"udp\""), 4);
+  assert_int_equal(count_lines(text, "\"transport\":\"tcp\""), 3);
+  assert_int_equal(count_lines(text, "\"qtype\":\"TXT\""), 2);
+  assert_int_equal(count_lines(text, "\"rcode\":\"NOERROR\""), 5);
+  assert_int_equal(count_lines(text, "\"tc\":true"), 1);
+  assert_int_equal(count_lines(text, "\"answers\":40"), 1);
+  assert_int_equal(count_lines(text, "\"rcode\":\"NXDOMAIN\""), 1);
+  assert_int_equal(count_lines(text, "\"dropped\":true"), 1);
+  assert_int_equal(count_lines(text, "\"why\":\"shorter than a DNS header\""), 1);
+  assert_int_equal(count_lines(text, "\"client\":\"127.0.0.1:"), 7);
+  assert_non_null(strstr(text, "\"qname\":\"big.contoso.com\""));
+  free(text);
+  fclose(journal_file);
+  free(c);
+  dns_zoneset_free(zs);
+}
+
+static void test_bind_failures_are_reported(void **state) {
+  uv_loop_t loop;
+  assert_int_equal(uv_loop_init(&loop), 0);
+  struct dns_zoneset *zs = small_zoneset();
+  struct dns_server *first = NULL;
+  struct dns_server *second = NULL;
+  struct sockaddr_in addr;
+  uv_ip4_addr("127.0.0.1", 0, &addr);
+  char err[256];
+  assert_int_equal(
+      dns_server_start(&first, &loop, (struct sockaddr *) &addr, zs, NULL, err, sizeof err), 0);
+  struct sockaddr_storage bound;
+  dns_server_addr(first, &bound);
+  /* the same port again: taken */
+  assert_int_equal(
+      dns_server_start(&second, &loop, (struct sockaddr *) &bound, zs, NULL, err, sizeof err),
+      UV_EADDRINUSE);
+  assert_null(second);
+  assert_non_null(strstr(err, "127.0.0.1:"));
+  /* an address this machine does not have */
+  uv_ip4_addr("192.0.2.1", 0, &addr);
+  assert_int_not_equal(
+      dns_server_start(&second, &loop, (struct sockaddr *) &addr, zs, NULL, err, sizeof err), 0);
+  assert_null(second);
+  assert_non_null(strstr(err, "192.0.2.1"));
+  dns_server_close(first);
+  dns_server_close(first); /* a second close is harmless until the loop runs */
+  test_loop_close(&loop);
+  dns_zoneset_free(zs);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_udp_and_tcp_on_one_port),
+      cmocka_unit_test(test_bind_failures_are_reported),
+  };
+  return cmocka_run_group_tests_name("dns_server", tests, NULL, NULL);
+}
