@@ -4,15 +4,15 @@
 #ifndef AD_CLIENT_SIM_H
 #define AD_CLIENT_SIM_H
 
+#include "lab/model/scn.h"
+#include "proxy/journal/jnl.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <uv.h>
-
-#include "lab/model/scn.h"
-#include "proxy/journal/jnl.h"
 
 enum sim_step_kind {
   SIM_STEP_HTTPS_ROOT,         /* https://<domain>/autodiscover/autodiscover.xml */
@@ -24,17 +24,17 @@ enum sim_step_kind {
 
 /* What happened at one step; the first field that failed says where the step ended. */
 enum sim_result {
-  SIM_R_SKIPPED,       /* excluded by a client setting */
-  SIM_R_DNS_FAILED,    /* NXDOMAIN, NODATA, SERVFAIL or timeout: dns_error says which */
-  SIM_R_CONNECT_FAILED,/* refused, unreachable or timed out: connect_error says which */
-  SIM_R_TLS_FAILED,    /* handshake failed, or the user declined a certificate prompt */
-  SIM_R_HTTP_FAILED,   /* connection dropped or the answer was not HTTP */
+  SIM_R_SKIPPED,          /* excluded by a client setting */
+  SIM_R_DNS_FAILED,       /* NXDOMAIN, NODATA, SERVFAIL or timeout: dns_error says which */
+  SIM_R_CONNECT_FAILED,   /* refused, unreachable or timed out: connect_error says which */
+  SIM_R_TLS_FAILED,       /* handshake failed, or the user declined a certificate prompt */
+  SIM_R_HTTP_FAILED,      /* connection dropped or the answer was not HTTP */
   SIM_R_NOT_AUTODISCOVER, /* a status or body that is not an Autodiscover answer */
-  SIM_R_REDIRECT,      /* led to another URL or address (see redirect_to) */
-  SIM_R_XML_ERROR,     /* a POX Error response (error_code) */
-  SIM_R_SETTINGS,      /* a POX settings response: the walk ends with success */
-  SIM_R_NO_CANDIDATE,  /* the step produced nothing to try (no SRV record, no 302) */
-  SIM_R_REJECTED,      /* a redirect target refused by policy (not https, loop, limit) */
+  SIM_R_REDIRECT,         /* led to another URL or address (see redirect_to) */
+  SIM_R_XML_ERROR,        /* a POX Error response (error_code) */
+  SIM_R_SETTINGS,         /* a POX settings response: the walk ends with success */
+  SIM_R_NO_CANDIDATE,     /* the step produced nothing to try (no SRV record, no 302) */
+  SIM_R_REJECTED,         /* a redirect target refused by policy (not https, loop, limit) */
 };
 
 /* Which of the Security Alert's three checks failed (bits). */
@@ -49,47 +49,47 @@ enum sim_prompt_kind { SIM_PROMPT_CERTIFICATE, SIM_PROMPT_REDIRECT, SIM_PROMPT_C
 
 struct sim_prompt {
   enum sim_prompt_kind kind;
-  char *host;   /* certificate: the host connected to; redirect: the target host */
-  char *reason; /* certificate: "expired", "not-yet-valid", "name", "untrusted" (the first
-                   failing check in that order of the dialog), redirect: the URL offered */
+  char *host;             /* certificate: the host connected to; redirect: the target host */
+  char *reason;           /* certificate: "expired", "not-yet-valid", "name", "untrusted" (the first
+                             failing check in that order of the dialog), redirect: the URL offered */
   unsigned cert_failures; /* certificate: every failing check (enum sim_cert_failure bits) */
-  char *text;   /* what the dialog says, as Outlook words it */
+  char *text;             /* what the dialog says, as Outlook words it */
   bool accepted;
-  size_t step;  /* index of the step that raised it */
+  size_t step; /* index of the step that raised it */
 };
 
 struct sim_step {
   enum sim_step_kind kind;
-  char *name;     /* "https-root", "https-autodiscover", "http-redirect", "srv", "redirect" */
-  char *url;      /* the candidate URL (for srv: the URL built from the answer; may be NULL) */
-  char *host;     /* host name asked */
+  char *name; /* "https-root", "https-autodiscover", "http-redirect", "srv", "redirect" */
+  char *url;  /* the candidate URL (for srv: the URL built from the answer; may be NULL) */
+  char *host; /* host name asked */
   enum sim_result result;
-  char *dns_answer;  /* the address connected to, or the SRV target; NULL when none */
-  char *dns_error;   /* "NXDOMAIN", "NODATA", "SERVFAIL", "timeout", or NULL */
-  char *connect_error; /* "refused", "timeout", ... or NULL */
-  char *tls_error;     /* handshake failure text, or NULL */
+  char *dns_answer;       /* the address connected to, or the SRV target; NULL when none */
+  char *dns_error;        /* "NXDOMAIN", "NODATA", "SERVFAIL", "timeout", or NULL */
+  char *connect_error;    /* "refused", "timeout", ... or NULL */
+  char *tls_error;        /* handshake failure text, or NULL */
   unsigned cert_failures; /* enum sim_cert_failure bits from verification */
   char *cert_subject;     /* presented leaf: subject CN */
   char *cert_issuer;
-  int http_status;        /* 0 when none */
-  char *detail;           /* a sentence: why the step ended as it did */
-  char *redirect_to;      /* SIM_R_REDIRECT: the URL or e-mail address */
-  unsigned error_code;    /* SIM_R_XML_ERROR */
-  double elapsed_ms;      /* time the user waited in this step */
+  int http_status;     /* 0 when none */
+  char *detail;        /* a sentence: why the step ended as it did */
+  char *redirect_to;   /* SIM_R_REDIRECT: the URL or e-mail address */
+  unsigned error_code; /* SIM_R_XML_ERROR */
+  double elapsed_ms;   /* time the user waited in this step */
 };
 
 struct sim_transcript {
-  char *client;   /* model name */
-  char *email;    /* address asked for first */
+  char *client; /* model name */
+  char *email;  /* address asked for first */
   struct sim_step *steps;
   size_t n_steps;
   struct sim_prompt *prompts;
   size_t n_prompts;
   bool success;
-  char *final_url;     /* the URL that returned settings, or NULL */
-  char *settings_email;/* the address the settings are for */
-  char *ews_url;       /* EwsUrl from the settings, or NULL */
-  char *server;        /* EXPR/EXCH Server, or NULL */
+  char *final_url;      /* the URL that returned settings, or NULL */
+  char *settings_email; /* the address the settings are for */
+  char *ews_url;        /* EwsUrl from the settings, or NULL */
+  char *server;         /* EXPR/EXCH Server, or NULL */
   double total_ms;
 };
 
@@ -105,7 +105,8 @@ const char *sim_model_summary(const struct sim_model *m);
 /* The machine the modelled client runs on. */
 struct sim_env {
   uv_loop_t *loop;
-  struct sockaddr_storage dns; /* the DNS server the client asks (c-ares) */
+  struct sockaddr_storage dns; /* the DNS server the client asks (c-ares); ss_family 0: the
+                                  system's resolv.conf servers */
   /* map, when set, tells where a TCP connection to `want` really goes (the lab's port map);
    * false means connect to `want` as is. */
   bool (*map)(void *arg, const struct sockaddr *want, struct sockaddr_storage *out);
@@ -119,7 +120,10 @@ struct sim_walk;
 typedef void (*sim_done_cb)(void *arg, struct sim_transcript *t /* caller frees */);
 
 /* sim_walk_start walks `model` for `email` with the client settings `cfg` (may be NULL);
- * `done` runs once, on the loop, when the walk is over. */
+ * `done` runs once, on the loop, when the walk is over and every handle it used is closed (the
+ * walk frees itself; *out is only valid until then). Returns 0, UV_EINVAL for a bad argument
+ * (no '@' in email, no loop, model or done), UV_EIO when env->trust_pem cannot be loaded, or
+ * UV_ENOMEM. env is copied; env->trust_pem is read before the call returns. */
 int sim_walk_start(struct sim_walk **out, const struct sim_env *env, const struct sim_model *model,
                    const struct scn_client *cfg, const char *email, sim_done_cb done, void *arg);
 

@@ -1,0 +1,209 @@
+/* client/sim_rules.c: the client's rules that need no socket — which redirects it follows
+ * (§3.4), how it orders SRV answers (§5), and what its dialogs say (§2.3, §2.5). */
+#include "client/internal.h"
+#include "client/sim.h"
+
+#include <openssl/x509.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- redirects --- */
+
+static bool seen(char *const *list, size_t n, const char *s) {
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(list[i], s) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+static void remember(char ***list, size_t *n, const char *s) {
+  *list = xrealloc_array(*list, *n + 1, sizeof **list);
+  (*list)[(*n)++] = str_lower(str_dup(s));
+}
+
+void sim__visit_note(struct sim_visits *v, const char *url) {
+  char *low = str_lower(str_dup(url));
+  if (!seen(v->urls, v->n_urls, low)) {
+    remember(&v->urls, &v->n_urls, low);
+  }
+  free(low);
+}
+
+enum sim_redirect_verdict sim__visit_url(struct sim_visits *v, const struct sim_policy *p,
+                                         const char *url) {
+  struct sim_url u;
+  if (!sim__url_parse(&u, url)) {
+    return SIM_REDIRECT_BAD;
+  }
+  bool https = u.https;
+  sim__url_cleanup(&u);
+  if (!https && p->https_only_redirects) {
+    return SIM_REDIRECT_NOT_HTTPS;
+  }
+  char *low = str_lower(str_dup(url));
+  enum sim_redirect_verdict verdict = SIM_REDIRECT_OK;
+  if (seen(v->urls, v->n_urls, low)) {
+    verdict = SIM_REDIRECT_LOOP;
+  } else if (v->n_redirects >= p->max_redirects) {
+    verdict = SIM_REDIRECT_LIMIT;
+  } else {
+    remember(&v->urls, &v->n_urls, low);
+    v->n_redirects++;
+  }
+  free(low);
+  return verdict;
+}
+
+enum sim_redirect_verdict sim__visit_addr(struct sim_visits *v, const struct sim_policy *p,
+                                          const char *addr, bool count) {
+  const char *at = addr != NULL ? strrchr(addr, '@') : NULL;
+  if (at == NULL || at == addr || at[1] == '\0') {
+    return SIM_REDIRECT_BAD;
+  }
+  char *low = str_lower(str_dup(addr));
+  enum sim_redirect_verdict verdict = SIM_REDIRECT_OK;
+  if (seen(v->addrs, v->n_addrs, low)) {
+    verdict = count ? SIM_REDIRECT_LOOP : SIM_REDIRECT_OK;
+  } else if (count && v->n_redirects >= p->max_redirects) {
+    verdict = SIM_REDIRECT_LIMIT;
+  } else {
+    remember(&v->addrs, &v->n_addrs, low);
+    v->n_redirects += count ? 1 : 0;
+  }
+  free(low);
+  return verdict;
+}
+
+const char *sim__redirect_verdict_text(enum sim_redirect_verdict v) {
+  switch (v) {
+    case SIM_REDIRECT_OK: return "followed";
+    case SIM_REDIRECT_BAD: return "not a usable URL or address";
+    case SIM_REDIRECT_NOT_HTTPS: return "not https";
+    case SIM_REDIRECT_LOOP: return "already visited (loop)";
+    case SIM_REDIRECT_LIMIT: return "too many redirects";
+  }
+  return "?";
+}
+
+void sim__visits_cleanup(struct sim_visits *v) {
+  for (size_t i = 0; i < v->n_urls; i++) {
+    free(v->urls[i]);
+  }
+  for (size_t i = 0; i < v->n_addrs; i++) {
+    free(v->addrs[i]);
+  }
+  free(v->urls);
+  free(v->addrs);
+  memset(v, 0, sizeof *v);
+}
+
+/* --- SRV --- */
+
+/* A stable insertion sort keeps equal records in answer order, so a transcript is repeatable;
+ * RFC 2782's weighted random pick is approximated by "heavier first" for the same reason. */
+static bool before(const struct sim_srv *a, const struct sim_srv *b, enum sim_srv_order order) {
+  if (order == SIM_SRV_LARGEST_WINS) {
+    return a->priority != b->priority ? a->priority > b->priority : a->weight > b->weight;
+  }
+  return a->priority != b->priority ? a->priority < b->priority : a->weight > b->weight;
+}
+
+size_t sim__srv_select(struct sim_srv *recs, size_t n, const struct sim_policy *p) {
+  size_t kept = 0;
+  for (size_t i = 0; i < n; i++) { /* stable partition: usable records first */
+    bool usable = recs[i].target != NULL && recs[i].target[0] != '\0' &&
+                  strcmp(recs[i].target, ".") != 0; /* "." : no service (RFC 2782) */
+    if (usable && (!p->srv_port_443_only || recs[i].port == 443)) {
+      struct sim_srv r = recs[i];
+      memmove(&recs[kept + 1], &recs[kept], (i - kept) * sizeof *recs);
+      recs[kept++] = r;
+    }
+  }
+  for (size_t i = 1; i < kept; i++) {
+    struct sim_srv r = recs[i];
+    size_t j = i;
+    while (j > 0 && before(&r, &recs[j - 1], p->srv_order)) {
+      recs[j] = recs[j - 1];
+      j--;
+    }
+    recs[j] = r;
+  }
+  return kept;
+}
+
+/* --- prompts --- */
+
+unsigned sim__cert_failure_of_verify(int x509_error) {
+  switch (x509_error) {
+    case X509_V_OK: return 0;
+    case X509_V_ERR_CERT_HAS_EXPIRED: return SIM_CERT_EXPIRED;
+    case X509_V_ERR_CERT_NOT_YET_VALID: return SIM_CERT_NOT_YET_VALID;
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH: return SIM_CERT_NAME;
+    /* UNABLE_TO_GET_ISSUER_CERT(_LOCALLY), DEPTH_ZERO_SELF_SIGNED_CERT,
+     * SELF_SIGNED_CERT_IN_CHAIN, CERT_UNTRUSTED, UNABLE_TO_VERIFY_LEAF_SIGNATURE,
+     * PERMITTED_VIOLATION and any other chain problem: the dialog has only the "trusted
+     * certifying authority" line for them (§2.3). */
+    default: return SIM_CERT_UNTRUSTED;
+  }
+}
+
+const char *sim__cert_reason(unsigned failures) {
+  if (failures & SIM_CERT_EXPIRED) {
+    return "expired";
+  }
+  if (failures & SIM_CERT_NOT_YET_VALID) {
+    return "not-yet-valid";
+  }
+  if (failures & SIM_CERT_NAME) {
+    return "name";
+  }
+  if (failures & SIM_CERT_UNTRUSTED) {
+    return "untrusted";
+  }
+  return NULL;
+}
+
+char *sim__cert_prompt_text(const char *host, unsigned failures) {
+  /* The Windows Security Alert: its three checks in its own order, each passed or failed
+   * (§2.3; KB 2772058 for the name line). */
+  bool trusted = !(failures & SIM_CERT_UNTRUSTED);
+  bool dated = !(failures & (SIM_CERT_EXPIRED | SIM_CERT_NOT_YET_VALID));
+  bool named = !(failures & SIM_CERT_NAME);
+  struct buf b;
+  buf_init(&b, 4096);
+  buf_appendf(&b,
+              "Security Alert — %s\n"
+              "Information you exchange with this site cannot be viewed or changed by others. "
+              "However, there is a problem with the site's security certificate.\n",
+              host);
+  buf_appendf(&b, "%s\n",
+              trusted ? "✓ The security certificate is from a trusted certifying authority."
+                      : "✗ The security certificate was issued by a company you have not chosen "
+                        "to trust. View the certificate to determine whether you want to trust "
+                        "the certifying authority.");
+  buf_appendf(&b, "%s\n",
+              dated ? "✓ The security certificate date is valid."
+                    : "✗ The security certificate has expired or is not yet valid.");
+  buf_appendf(&b, "%s\n",
+              named ? "✓ The security certificate has a valid name matching the name of the "
+                      "page you are trying to view."
+                    : "✗ The name on the security certificate is invalid or does not match the "
+                      "name of the site.");
+  buf_append_str(&b, "Do you want to proceed?");
+  return buf_take(&b);
+}
+
+char *sim__redirect_prompt_text(const char *email, const char *url) {
+  /* KB 2480582's dialog (§2.5). */
+  struct buf b;
+  buf_init(&b, 4096);
+  buf_appendf(&b,
+              "Allow this website to configure %s server settings?\n%s\n"
+              "Your account was redirected to this website for settings. You should only allow "
+              "settings from sources you know and trust.",
+              email, url);
+  return buf_take(&b);
+}

@@ -1,0 +1,286 @@
+/* tests/unit/test_client_pox.c: the POX request the client models send and how they sort the
+ * answers (client/sim_pox.c). */
+#include "client/internal.h"
+#include "tests/unit/testutil.h"
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *SETTINGS =
+    "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+    "<Autodiscover xmlns=\"" SIM_NS_RESPONSE "\">"
+    "<Response xmlns=\"" SIM_NS_RESPONSE_A "\">"
+    "<User><DisplayName>Alice</DisplayName>"
+    "<AutoDiscoverSMTPAddress>alice@contoso.com</AutoDiscoverSMTPAddress></User>"
+    "<Account><AccountType>email</AccountType><Action>settings</Action>"
+    "<Protocol><Type>EXCH</Type><Server>exch.contoso.com</Server>"
+    "<EwsUrl>https://internal.contoso.com/EWS/Exchange.asmx</EwsUrl></Protocol>"
+    "<Protocol><Type>EXPR</Type><Server>mail.contoso.com</Server>"
+    "<EwsUrl> https://mail.contoso.com/EWS/Exchange.asmx </EwsUrl></Protocol>"
+    "</Account></Response></Autodiscover>";
+
+static struct slice S(const char *s) {
+  return slice_of_str(s);
+}
+
+static void
+test_request_body_parses_back(void **state) {
+  char *body = sim__pox_body("alice@contoso.com");
+  assert_non_null(body);
+  assert_true(strncmp(body, "<?xml version=\"1.0\" encoding=\"utf-8\"?>", 38) == 0);
+  xmlDocPtr doc = xmlReadMemory(body, (int) strlen(body), "req.xml", NULL, XML_PARSE_NONET);
+  assert_non_null(doc);
+  xmlNodePtr root = xmlDocGetRootElement(doc);
+  assert_string_equal((const char *) root->name, "Autodiscover");
+  assert_non_null(root->ns);
+  assert_string_equal((const char *) root->ns->href, SIM_NS_REQUEST);
+  xmlNodePtr req = xmlFirstElementChild(root);
+  assert_string_equal((const char *) req->name, "Request");
+  xmlNodePtr addr = xmlFirstElementChild(req);
+  assert_string_equal((const char *) addr->name, "EMailAddress");
+  assert_string_equal((const char *) addr->ns->href, SIM_NS_REQUEST);
+  xmlChar *v = xmlNodeGetContent(addr);
+  assert_string_equal((const char *) v, "alice@contoso.com");
+  xmlFree(v);
+  xmlNodePtr schema = xmlNextElementSibling(addr);
+  assert_string_equal((const char *) schema->name, "AcceptableResponseSchema");
+  v = xmlNodeGetContent(schema);
+  assert_string_equal((const char *) v, SIM_NS_RESPONSE_A);
+  xmlFree(v);
+  xmlFreeDoc(doc);
+  free(body);
+}
+
+static void test_request_body_escapes_the_address(void **state) {
+  char *body = sim__pox_body("a<b>&c@contoso.com");
+  assert_non_null(strstr(body, "a&lt;b&gt;&amp;c@contoso.com"));
+  free(body);
+}
+
+static void test_request_headers_as_outlook_sends_them(void **state) {
+  const struct sim_model *m = sim_model_named("outlook-2016-msi");
+  struct buf b;
+  buf_init(&b, 1 << 16);
+  assert_true(sim__request(&b, &m->policy, true, "contoso.com", "/autodiscover/autodiscover.xml",
+                           "alice@contoso.com"));
+  const char *r = buf_cstr(&b);
+  assert_true(
+      strncmp(r, "POST /autodiscover/autodiscover.xml HTTP/1.1\r\nHost: contoso.com\r\n", 65) == 0);
+  assert_non_null(strstr(r, "\r\nContent-Type: text/xml\r\n"));
+  assert_non_null(strstr(r, "\r\nUser-Agent: Microsoft Office/16.0 (Windows NT 10.0; Microsoft "
+                            "Outlook 16.0.4266; Pro)\r\n"));
+  assert_non_null(strstr(r, "\r\nX-MapiHttpCapability: 1\r\n"));
+  assert_non_null(strstr(r, "\r\nX-AnchorMailbox: alice@contoso.com\r\n"));
+  const char *body = strstr(r, "\r\n\r\n") + 4;
+  char want[64];
+  buf_fmt(want, sizeof want, "\r\nContent-Length: %zu\r\n", strlen(body));
+  assert_non_null(strstr(r, want));
+  assert_non_null(strstr(body, "<EMailAddress>alice@contoso.com</EMailAddress>"));
+  buf_cleanup(&b);
+}
+
+static void test_get_request_has_no_body(void **state) {
+  const struct sim_model *m = sim_model_named("mso-xdscli");
+  struct buf b;
+  buf_init(&b, 1 << 16);
+  assert_true(sim__request(&b, &m->policy, false, "autodiscover.contoso.com",
+                           "/autodiscover/autodiscover.xml", "alice@contoso.com"));
+  const char *r = buf_cstr(&b);
+  assert_true(strncmp(r, "GET /autodiscover/autodiscover.xml HTTP/1.1\r\n", 45) == 0);
+  assert_null(strstr(r, "Content-Length"));
+  assert_null(strstr(r, "X-AnchorMailbox"));
+  assert_true(strcmp(r + strlen(r) - 4, "\r\n\r\n") == 0);
+  buf_cleanup(&b);
+}
+
+static void test_settings_prefers_expr(void **state) {
+  struct sim_answer a;
+  sim__classify(&a, 200, NULL, S(SETTINGS));
+  assert_int_equal(a.kind, SIM_A_SETTINGS);
+  assert_string_equal(a.ews_url, "https://mail.contoso.com/EWS/Exchange.asmx");
+  assert_string_equal(a.server, "mail.contoso.com");
+  assert_string_equal(a.smtp, "alice@contoso.com");
+  sim__answer_cleanup(&a);
+}
+
+static void test_settings_falls_back_to_exch(void **state) {
+  struct sim_answer a;
+  sim__classify(&a, 200, NULL,
+                S("<Autodiscover xmlns=\"" SIM_NS_RESPONSE "\"><Response xmlns=\"" SIM_NS_RESPONSE_A
+                  "\"><Account><Action>settings</Action><Protocol><Type>EXCH</Type>"
+                  "<Server>exch.contoso.com</Server><EwsUrl>https://e/EWS</EwsUrl></Protocol>"
+                  "</Account></Response></Autodiscover>"));
+  assert_int_equal(a.kind, SIM_A_SETTINGS);
+  assert_string_equal(a.server, "exch.contoso.com");
+  assert_string_equal(a.ews_url, "https://e/EWS");
+  assert_null(a.smtp);
+  sim__answer_cleanup(&a);
+}
+
+static void test_redirect_addr(void **state) {
+  struct sim_answer a;
+  sim__classify(&a, 200, NULL,
+                S("<Autodiscover xmlns=\"" SIM_NS_RESPONSE "\"><Response xmlns=\"" SIM_NS_RESPONSE_A
+                  "\"><Account><Action>redirectAddr</Action>"
+                  "<RedirectAddr>alice@contoso.mail.onmicrosoft.com</RedirectAddr>"
+                  "</Account></Response></Autodiscover>"));
+  assert_int_equal(a.kind, SIM_A_REDIRECT_ADDR);
+  assert_string_equal(a.redirect, "alice@contoso.mail.onmicrosoft.com");
+  sim__answer_cleanup(&a);
+  sim__classify(&a, 200, NULL,
+                S("<Autodiscover xmlns=\"" SIM_NS_RESPONSE "\"><Response xmlns=\"" SIM_NS_RESPONSE_A
+                  "\"><Account><Action>redirectAddr</Action><RedirectAddr>nobody</RedirectAddr>"
+                  "</Account></Response></Autodiscover>"));
+  assert_int_equal(a.kind, SIM_A_OTHER);
+  sim__answer_cleanup(&a);
+}
+
+static void test_redirect_url(void **state) {
+  struct sim_answer a;
+  sim__classify(&a, 200, NULL,
+                S("<Autodiscover xmlns=\"" SIM_NS_RESPONSE "\"><Response xmlns=\"" SIM_NS_RESPONSE_A
+                  "\"><Account><Action>redirectUrl</Action>"
+                  "<RedirectUrl>https://mail.hoster.net/autodiscover/autodiscover.xml</RedirectUrl>"
+                  "</Account></Response></Autodiscover>"));
+  assert_int_equal(a.kind, SIM_A_REDIRECT_URL);
+  assert_string_equal(a.redirect, "https://mail.hoster.net/autodiscover/autodiscover.xml");
+  sim__answer_cleanup(&a);
+}
+
+static void test_error_response(void **state) {
+  struct sim_answer a;
+  sim__classify(&a, 200, NULL,
+                S("<?xml version=\"1.0\" encoding=\"utf-8\"?><Autodiscover xmlns=\"" SIM_NS_RESPONSE
+                  "\"><Response><Error Time=\"10:15:42.1234567\" Id=\"2477272013\">"
+                  "<ErrorCode>600</ErrorCode><Message>Invalid Request</Message><DebugData />"
+                  "</Error></Response></Autodiscover>"));
+  assert_int_equal(a.kind, SIM_A_ERROR);
+  assert_int_equal(a.error_code, 600);
+  assert_string_equal(a.message, "Invalid Request");
+  sim__answer_cleanup(&a);
+}
+
+static void test_not_autodiscover(void **state) {
+  struct sim_answer a;
+  sim__classify(&a, 200, NULL, S("<html><body><h1>Contoso</h1></body></html>"));
+  assert_int_equal(a.kind, SIM_A_OTHER);
+  assert_non_null(strstr(a.why, "not an Autodiscover response"));
+  sim__answer_cleanup(&a);
+  sim__classify(&a, 200, NULL, S("<!doctype html><h1>Contoso<p>unclosed"));
+  assert_int_equal(a.kind, SIM_A_OTHER);
+  sim__answer_cleanup(&a);
+  /* the request namespace is not a response */
+  sim__classify(&a, 200, NULL,
+                S("<Autodiscover xmlns=\"" SIM_NS_REQUEST "\"><Response/></Autodiscover>"));
+  assert_int_equal(a.kind, SIM_A_OTHER);
+  sim__answer_cleanup(&a);
+  /* no namespace at all */
+  sim__classify(&a, 200, NULL, S("<Autodiscover><Response/></Autodiscover>"));
+  assert_int_equal(a.kind, SIM_A_OTHER);
+  sim__answer_cleanup(&a);
+  /* truncated XML */
+  size_t half = strlen(SETTINGS) / 2;
+  sim__classify(&a, 200, NULL, (struct slice){(const uint8_t *) SETTINGS, half});
+  assert_int_equal(a.kind, SIM_A_OTHER);
+  assert_non_null(strstr(a.why, "not well-formed"));
+  sim__answer_cleanup(&a);
+  sim__classify(&a, 200, NULL, S(""));
+  assert_int_equal(a.kind, SIM_A_OTHER);
+  sim__answer_cleanup(&a);
+  /* a settings body behind another status is still not an answer */
+  sim__classify(&a, 500, NULL, S(SETTINGS));
+  assert_int_equal(a.kind, SIM_A_OTHER);
+  assert_non_null(strstr(a.why, "HTTP 500"));
+  sim__answer_cleanup(&a);
+  sim__classify(&a, 404, NULL, S("not found"));
+  assert_int_equal(a.kind, SIM_A_OTHER);
+  sim__answer_cleanup(&a);
+}
+
+static void test_entities_are_not_expanded(void **state) {
+  struct sim_answer a;
+  sim__classify(&a, 200, NULL,
+                S("<?xml version=\"1.0\"?><!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>"
+                  "<Autodiscover xmlns=\"" SIM_NS_RESPONSE "\"><Response xmlns=\"" SIM_NS_RESPONSE_A
+                  "\"><Account><Action>settings</Action><Protocol><Type>EXPR</Type>"
+                  "<EwsUrl>&x;</EwsUrl></Protocol></Account></Response></Autodiscover>"));
+  assert_int_equal(a.kind, SIM_A_SETTINGS);
+  assert_true(a.ews_url == NULL || strstr(a.ews_url, "root:") == NULL);
+  sim__answer_cleanup(&a);
+}
+
+static void test_status_redirects_and_401(void **state) {
+  struct sim_answer a;
+  sim__classify(&a, 302, "https://autodiscover.contoso.com/autodiscover/autodiscover.xml", S(""));
+  assert_int_equal(a.kind, SIM_A_HTTP_REDIRECT);
+  assert_string_equal(a.redirect, "https://autodiscover.contoso.com/autodiscover/autodiscover.xml");
+  sim__answer_cleanup(&a);
+  sim__classify(&a, 308, "/x", S(""));
+  assert_int_equal(a.kind, SIM_A_HTTP_REDIRECT);
+  sim__answer_cleanup(&a);
+  sim__classify(&a, 302, NULL, S(""));
+  assert_int_equal(a.kind, SIM_A_OTHER);
+  sim__answer_cleanup(&a);
+  sim__classify(&a, 303, "https://x/", S(""));
+  assert_int_equal(a.kind, SIM_A_OTHER);
+  sim__answer_cleanup(&a);
+  sim__classify(&a, 401, NULL, S(""));
+  assert_int_equal(a.kind, SIM_A_AUTH);
+  assert_non_null(strstr(a.why, "401"));
+  sim__answer_cleanup(&a);
+}
+
+static void test_url_parse(void **state) {
+  struct sim_url u;
+  assert_true(sim__url_parse(&u, "https://Mail.Hoster.NET/Autodiscover/Autodiscover.xml"));
+  assert_true(u.https);
+  assert_string_equal(u.host, "mail.hoster.net");
+  assert_int_equal(u.port, 443);
+  assert_false(u.explicit_port);
+  assert_string_equal(u.target, "/Autodiscover/Autodiscover.xml");
+  sim__url_cleanup(&u);
+  assert_true(sim__url_parse(&u, "http://autodiscover.contoso.com:8080?q=1"));
+  assert_false(u.https);
+  assert_int_equal(u.port, 8080);
+  assert_true(u.explicit_port);
+  assert_string_equal(u.target, "/?q=1");
+  sim__url_cleanup(&u);
+  assert_false(sim__url_parse(&u, "ftp://contoso.com/"));
+  assert_false(sim__url_parse(&u, "/relative/path"));
+  assert_false(sim__url_parse(&u, "https://"));
+  assert_false(sim__url_parse(&u, "https://user@contoso.com/"));
+  assert_false(sim__url_parse(&u, NULL));
+}
+
+static void test_url_resolve(void **state) {
+  char *r = sim__url_resolve("https://contoso.com/autodiscover/autodiscover.xml",
+                             "/other/autodiscover.xml");
+  assert_string_equal(r, "https://contoso.com/other/autodiscover.xml");
+  free(r);
+  r = sim__url_resolve("https://contoso.com/a", "https://mail.hoster.net/b");
+  assert_string_equal(r, "https://mail.hoster.net/b");
+  free(r);
+  assert_null(sim__url_resolve("https://contoso.com/a", "mailto:x@y"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_request_body_parses_back),
+      cmocka_unit_test(test_request_body_escapes_the_address),
+      cmocka_unit_test(test_request_headers_as_outlook_sends_them),
+      cmocka_unit_test(test_get_request_has_no_body),
+      cmocka_unit_test(test_settings_prefers_expr),
+      cmocka_unit_test(test_settings_falls_back_to_exch),
+      cmocka_unit_test(test_redirect_addr),
+      cmocka_unit_test(test_redirect_url),
+      cmocka_unit_test(test_error_response),
+      cmocka_unit_test(test_not_autodiscover),
+      cmocka_unit_test(test_entities_are_not_expanded),
+      cmocka_unit_test(test_status_redirects_and_401),
+      cmocka_unit_test(test_url_parse),
+      cmocka_unit_test(test_url_resolve),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

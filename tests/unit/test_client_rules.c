@@ -1,0 +1,239 @@
+/* tests/unit/test_client_rules.c: the model table, redirect checks, SRV ordering and prompt
+ * wording (client/sim_model.c, client/sim_rules.c). */
+#include "client/internal.h"
+#include "tests/unit/testutil.h"
+
+#include <openssl/x509.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void test_models_step_order(void **state) {
+  const struct sim_model *m = sim_model_named("mso-xdscli");
+  assert_non_null(m);
+  assert_string_equal(sim_model_name(m), "mso-xdscli");
+  assert_non_null(sim_model_summary(m));
+  /* MS-OXDISCO order (§1.1): SRV before the HTTP probe */
+  assert_int_equal(m->n_steps, 4);
+  assert_int_equal(m->steps[0], SIM_STEP_HTTPS_ROOT);
+  assert_int_equal(m->steps[1], SIM_STEP_HTTPS_AUTODISCOVER);
+  assert_int_equal(m->steps[2], SIM_STEP_SRV);
+  assert_int_equal(m->steps[3], SIM_STEP_HTTP_REDIRECT);
+  m = sim_model_named("outlook-2016-msi");
+  assert_non_null(m);
+  /* Outlook (§1.2): HTTP redirect before SRV */
+  assert_int_equal(m->n_steps, 4);
+  assert_int_equal(m->steps[0], SIM_STEP_HTTPS_ROOT);
+  assert_int_equal(m->steps[1], SIM_STEP_HTTPS_AUTODISCOVER);
+  assert_int_equal(m->steps[2], SIM_STEP_HTTP_REDIRECT);
+  assert_int_equal(m->steps[3], SIM_STEP_SRV);
+  assert_null(sim_model_named("outlook-1997"));
+  assert_null(sim_model_named(NULL));
+}
+
+static void test_model_table_and_defaults(void **state) {
+  size_t n = 0;
+  for (const struct sim_model *m; (m = sim_model_at(n)) != NULL; n++) {
+    assert_ptr_equal(sim_model_named(sim_model_name(m)), m);
+    const struct sim_policy *p = &m->policy;
+    assert_int_equal(p->cert_prompts, SIM_CERT_UNTRUSTED | SIM_CERT_EXPIRED |
+                                          SIM_CERT_NOT_YET_VALID | SIM_CERT_NAME);
+    assert_int_equal(p->cert_no, SIM_CERT_NO_FAILS_STEP);
+    assert_true(p->http_redirect_consent);
+    assert_true(p->srv_consent);
+    assert_int_equal(p->max_redirects, 10);
+    assert_true(p->https_only_redirects);
+    assert_int_equal(p->srv_order, SIM_SRV_RFC2782);
+    assert_true(p->srv_port_443_only);
+    assert_int_equal(p->dns_timeout_ms, 5000);
+    assert_int_equal(p->connect_timeout_ms, 10000);
+    assert_int_equal(p->tls_timeout_ms, 10000);
+    assert_int_equal(p->http_timeout_ms, 30000);
+    assert_non_null(p->user_agent);
+  }
+  assert_int_equal(n, 2);
+}
+
+static void test_names(void **state) {
+  assert_string_equal(sim_result_name(SIM_R_NOT_AUTODISCOVER), "not-autodiscover");
+  assert_string_equal(sim_result_name(SIM_R_SETTINGS), "settings");
+  assert_string_equal(sim_prompt_kind_name(SIM_PROMPT_CERTIFICATE), "certificate");
+  assert_string_equal(sim__step_kind_name(SIM_STEP_HTTPS_AUTODISCOVER), "https-autodiscover");
+}
+
+static struct sim_policy policy(void) {
+  return sim_model_named("mso-xdscli")->policy;
+}
+
+static void test_redirects_https_only(void **state) {
+  struct sim_policy p = policy();
+  struct sim_visits v = {0};
+  assert_int_equal(sim__visit_url(&v, &p, "http://mail.contoso.com/autodiscover/autodiscover.xml"),
+                   SIM_REDIRECT_NOT_HTTPS);
+  assert_int_equal(sim__visit_url(&v, &p, "not a url"), SIM_REDIRECT_BAD);
+  assert_int_equal(sim__visit_url(&v, &p, "https://mail.contoso.com/autodiscover/autodiscover.xml"),
+                   SIM_REDIRECT_OK);
+  assert_int_equal(v.n_redirects, 1);
+  p.https_only_redirects = false;
+  assert_int_equal(sim__visit_url(&v, &p, "http://mail.contoso.com/autodiscover/autodiscover.xml"),
+                   SIM_REDIRECT_OK);
+  sim__visits_cleanup(&v);
+}
+
+static void test_redirect_loop(void **state) {
+  struct sim_policy p = policy();
+  struct sim_visits v = {0};
+  sim__visit_note(&v, "https://contoso.com/autodiscover/autodiscover.xml");
+  assert_int_equal(v.n_redirects, 0);
+  assert_int_equal(sim__visit_url(&v, &p, "https://CONTOSO.com/autodiscover/autodiscover.xml"),
+                   SIM_REDIRECT_LOOP);
+  assert_int_equal(sim__visit_url(&v, &p, "https://a.example/x"), SIM_REDIRECT_OK);
+  assert_int_equal(sim__visit_url(&v, &p, "https://a.example/x"), SIM_REDIRECT_LOOP);
+  assert_int_equal(sim__visit_addr(&v, &p, "alice@contoso.com", false), SIM_REDIRECT_OK);
+  assert_int_equal(sim__visit_addr(&v, &p, "Alice@Contoso.com", true), SIM_REDIRECT_LOOP);
+  assert_int_equal(sim__visit_addr(&v, &p, "alice@contoso.mail.onmicrosoft.com", true),
+                   SIM_REDIRECT_OK);
+  assert_int_equal(sim__visit_addr(&v, &p, "nobody", true), SIM_REDIRECT_BAD);
+  assert_int_equal(v.n_redirects, 2);
+  sim__visits_cleanup(&v);
+}
+
+static void test_redirect_limit_is_ten(void **state) {
+  struct sim_policy p = policy();
+  struct sim_visits v = {0};
+  char url[64];
+  for (int i = 0; i < 10; i++) {
+    buf_fmt(url, sizeof url, "https://h%d.example/autodiscover/autodiscover.xml", i);
+    assert_int_equal(sim__visit_url(&v, &p, url), SIM_REDIRECT_OK);
+  }
+  assert_int_equal(sim__visit_url(&v, &p, "https://h10.example/autodiscover/autodiscover.xml"),
+                   SIM_REDIRECT_LIMIT);
+  assert_int_equal(sim__visit_addr(&v, &p, "x@y.example", true), SIM_REDIRECT_LIMIT);
+  assert_int_equal(v.n_redirects, 10);
+  assert_non_null(strstr(sim__redirect_verdict_text(SIM_REDIRECT_LIMIT), "too many"));
+  sim__visits_cleanup(&v);
+}
+
+static void srv_set(struct sim_srv *r, const char *target, uint16_t prio, uint16_t weight,
+                    uint16_t port) {
+  r->target = (char *) target;
+  r->priority = prio;
+  r->weight = weight;
+  r->port = port;
+}
+
+static void test_srv_rfc2782(void **state) {
+  struct sim_policy p = policy();
+  struct sim_srv r[5];
+  srv_set(&r[0], "dead.example", 10, 0, 443);
+  srv_set(&r[1], "light.example", 0, 10, 443);
+  srv_set(&r[2], "alt.example", 0, 10, 8443);
+  srv_set(&r[3], "heavy.example", 0, 60, 443);
+  srv_set(&r[4], "twin.example", 0, 10, 443);
+  size_t kept = sim__srv_select(r, 5, &p);
+  assert_int_equal(kept, 4);
+  assert_string_equal(r[0].target, "heavy.example");
+  assert_string_equal(r[1].target, "light.example"); /* equal weights keep answer order */
+  assert_string_equal(r[2].target, "twin.example");
+  assert_string_equal(r[3].target, "dead.example");
+  assert_string_equal(r[4].target, "alt.example"); /* ignored, port 8443 */
+}
+
+static void test_srv_largest_wins(void **state) {
+  struct sim_policy p = policy();
+  p.srv_order = SIM_SRV_LARGEST_WINS;
+  struct sim_srv r[2];
+  srv_set(&r[0], "good.example", 0, 0, 443);
+  srv_set(&r[1], "dead.example", 10, 0, 443);
+  assert_int_equal(sim__srv_select(r, 2, &p), 2);
+  assert_string_equal(r[0].target, "dead.example");
+  p.srv_order = SIM_SRV_RFC2782;
+  assert_int_equal(sim__srv_select(r, 2, &p), 2);
+  assert_string_equal(r[0].target, "good.example");
+}
+
+static void test_srv_port_filter(void **state) {
+  struct sim_policy p = policy();
+  struct sim_srv r[2];
+  srv_set(&r[0], "a.example", 0, 0, 8443);
+  srv_set(&r[1], "b.example", 0, 0, 80);
+  assert_int_equal(sim__srv_select(r, 2, &p), 0);
+  p.srv_port_443_only = false;
+  assert_int_equal(sim__srv_select(r, 2, &p), 2);
+  srv_set(&r[0], ".", 0, 0, 443); /* "no service here" */
+  srv_set(&r[1], "b.example", 0, 0, 443);
+  p.srv_port_443_only = true;
+  assert_int_equal(sim__srv_select(r, 2, &p), 1);
+  assert_string_equal(r[0].target, "b.example");
+}
+
+static void test_cert_failure_mapping(void **state) {
+  assert_int_equal(sim__cert_failure_of_verify(X509_V_OK), 0);
+  assert_int_equal(sim__cert_failure_of_verify(X509_V_ERR_CERT_HAS_EXPIRED), SIM_CERT_EXPIRED);
+  assert_int_equal(sim__cert_failure_of_verify(X509_V_ERR_CERT_NOT_YET_VALID),
+                   SIM_CERT_NOT_YET_VALID);
+  assert_int_equal(sim__cert_failure_of_verify(X509_V_ERR_HOSTNAME_MISMATCH), SIM_CERT_NAME);
+  assert_int_equal(sim__cert_failure_of_verify(X509_V_ERR_IP_ADDRESS_MISMATCH), SIM_CERT_NAME);
+  static const int untrusted[] = {X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT,
+                                  X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+                                  X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT,
+                                  X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN,
+                                  X509_V_ERR_CERT_UNTRUSTED,
+                                  X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE,
+                                  X509_V_ERR_PERMITTED_VIOLATION};
+  for (size_t i = 0; i < sizeof untrusted / sizeof untrusted[0]; i++) {
+    assert_int_equal(sim__cert_failure_of_verify(untrusted[i]), SIM_CERT_UNTRUSTED);
+  }
+}
+
+static void test_cert_reason_order(void **state) {
+  assert_null(sim__cert_reason(0));
+  assert_string_equal(sim__cert_reason(SIM_CERT_UNTRUSTED), "untrusted");
+  assert_string_equal(sim__cert_reason(SIM_CERT_UNTRUSTED | SIM_CERT_NAME), "name");
+  assert_string_equal(sim__cert_reason(SIM_CERT_NAME | SIM_CERT_NOT_YET_VALID), "not-yet-valid");
+  assert_string_equal(sim__cert_reason(SIM_CERT_UNTRUSTED | SIM_CERT_NAME | SIM_CERT_EXPIRED),
+                      "expired");
+}
+
+static void test_cert_prompt_text(void **state) {
+  char *t = sim__cert_prompt_text("contoso.com", SIM_CERT_EXPIRED);
+  assert_non_null(strstr(t, "contoso.com"));
+  assert_non_null(strstr(t, "there is a problem with the site's security certificate."));
+  assert_non_null(strstr(t, "✓ The security certificate is from a trusted certifying authority."));
+  assert_non_null(strstr(t, "✗ The security certificate has expired or is not yet valid."));
+  assert_non_null(strstr(t, "✓ The security certificate has a valid name"));
+  free(t);
+  t = sim__cert_prompt_text("contoso.com", SIM_CERT_NAME | SIM_CERT_UNTRUSTED);
+  assert_non_null(strstr(t, "✗ The name on the security certificate is invalid or does not match "
+                            "the name of the site."));
+  assert_non_null(strstr(t, "✗ The security certificate was issued by a company"));
+  assert_non_null(strstr(t, "✓ The security certificate date is valid."));
+  free(t);
+}
+
+static void test_redirect_prompt_text(void **state) {
+  char *t = sim__redirect_prompt_text("alice@contoso.com", "https://mail.hoster.net/x.xml");
+  assert_true(strncmp(t,
+                      "Allow this website to configure alice@contoso.com server settings?\n"
+                      "https://mail.hoster.net/x.xml\n",
+                      95) == 0);
+  free(t);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_models_step_order),
+      cmocka_unit_test(test_model_table_and_defaults),
+      cmocka_unit_test(test_names),
+      cmocka_unit_test(test_redirects_https_only),
+      cmocka_unit_test(test_redirect_loop),
+      cmocka_unit_test(test_redirect_limit_is_ten),
+      cmocka_unit_test(test_srv_rfc2782),
+      cmocka_unit_test(test_srv_largest_wins),
+      cmocka_unit_test(test_srv_port_filter),
+      cmocka_unit_test(test_cert_failure_mapping),
+      cmocka_unit_test(test_cert_reason_order),
+      cmocka_unit_test(test_cert_prompt_text),
+      cmocka_unit_test(test_redirect_prompt_text),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
