@@ -1,6 +1,7 @@
 /* certs/ca_profile.c: the certificate profiles (valid, expired, wrong-name, ...) and minting a
  * chain for one, cached on disk so repeated runs serve the same certificate. */
 #include "certs/ca.h"
+
 #include "certs/internal.h"
 
 #include <errno.h>

@@ -1,6 +1,7 @@
 /* certs/ca_store.c: the lab CA's directory — finding it, creating the name-constrained CA (and
  * the "untrusted root" beside it) on first use, loading it, exporting and describing it. */
 #include "certs/ca.h"
+
 #include "certs/internal.h"
 
 #include <dirent.h>

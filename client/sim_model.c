@@ -1,7 +1,8 @@
 /* client/sim_model.c: the built-in client models. A model is one table entry: its steps in the
  * order the client tries them and its policy; a new Outlook generation is one more entry. */
-#include "client/internal.h"
 #include "client/sim.h"
+
+#include "client/internal.h"
 
 #include <string.h>
 

@@ -1,8 +1,9 @@
 /* client/sim_pox.c: the POX conversation without sockets — the request Outlook sends (§3.1,
  * §3.2), how an answer is sorted into settings, redirect, error or "not Autodiscover" (§2.1,
  * §3.3–§3.5, §4.3), and absolute URLs (libxml2's URI parser). */
-#include "client/internal.h"
 #include "client/sim.h"
+
+#include "client/internal.h"
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>

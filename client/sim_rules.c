@@ -1,7 +1,8 @@
 /* client/sim_rules.c: the client's rules that need no socket — which redirects it follows
  * (§3.4), how it orders SRV answers (§5), and what its dialogs say (§2.3, §2.5). */
-#include "client/internal.h"
 #include "client/sim.h"
+
+#include "client/internal.h"
 
 #include <openssl/x509.h>
 #include <stdlib.h>

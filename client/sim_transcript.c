@@ -1,7 +1,8 @@
 /* client/sim_transcript.c: the transcript of one walk — freeing it, its JSON form
  * (docs/transcript.md, written with the journal's JSON writer) and its readable form. */
-#include "client/internal.h"
 #include "client/sim.h"
+
+#include "client/internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -6,8 +6,9 @@
  * (resolve → connect → handshake → response) and ends in exactly one step_end(), which hands
  * control back to the loop (a zero timer) before the next step starts: nothing re-enters
  * c-ares or BoringSSL from their own callbacks, and the walk only ends from the loop. */
-#include "client/internal.h"
 #include "client/sim.h"
+
+#include "client/internal.h"
 
 #include <ares.h>
 #include <arpa/inet.h>

@@ -2,6 +2,7 @@
  * answered from the zone data (dns_zone.c) the way an authoritative server would (RFC 1034
  * 4.3.2), with RFC 2308 negative answers and RFC 6891 EDNS payload sizes. */
 #include "proxy/dns/dns.h"
+
 #include "proxy/dns/internal.h"
 
 #include <stdlib.h>

@@ -1,8 +1,9 @@
 /* proxy/dns/dns_server.c: the lab DNS on a libuv loop — one UDP socket and one TCP listener on
  * the same address and port; TCP carries 2-byte length-prefixed messages (RFC 1035 4.2.2), several
  * per connection (RFC 7766 6.2.1), closed after an idle time. */
-#include "common/buf.h"
 #include "proxy/dns/dns.h"
+
+#include "common/buf.h"
 #include "proxy/dns/internal.h"
 
 #include <errno.h>

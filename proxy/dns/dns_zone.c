@@ -1,7 +1,8 @@
 /* proxy/dns/dns_zone.c: turns the scenario's zones, records, rules and host addresses into
  * libknot RRsets, synthesizes each zone's SOA and NS, and the lab hosts' PTR records. */
-#include "common/buf.h"
 #include "proxy/dns/dns.h"
+
+#include "common/buf.h"
 #include "proxy/dns/internal.h"
 
 #include <arpa/inet.h>

@@ -1,9 +1,9 @@
 /* tests/fuzz/fuzz_client_answer.c: the client's Autodiscover answer classifier on arbitrary
  * bytes — a server can send anything. */
+#include "client/internal.h"
+
 #include <stddef.h>
 #include <stdint.h>
-
-#include "client/internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   struct sim_answer a;
