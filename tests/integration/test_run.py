@@ -58,7 +58,7 @@ class RunTest(unittest.TestCase):
             self.assertEqual(prompts[0]["host"], "contoso.com")
             self.assertEqual(prompts[0]["reason"], "expired")
             root = t["steps"][0]
-            self.assertEqual(root["name"], "https-root")
+            self.assertEqual(root["step"], "https-root")
             self.assertEqual(root["http_status"], 404)  # the user said Yes; the site had no XML
 
     def test_fixes_have_no_prompt_and_the_same_settings(self):
@@ -74,7 +74,7 @@ class RunTest(unittest.TestCase):
     def test_removed_record_fails_quietly_at_dns(self):
         _, doc = self.run_json(FOUNDING["remove"], "--client", "outlook-2016-msi")
         root = doc["clients"][0]["transcript"]["steps"][0]
-        self.assertEqual(root["name"], "https-root")
+        self.assertEqual(root["step"], "https-root")
         self.assertIn(root["dns_error"], ("NXDOMAIN", "NODATA"))
 
     def test_renewed_certificate_fails_quietly_on_404(self):
