@@ -3,18 +3,20 @@
 #ifndef AD_PROXY_HTTP_HTTP_H
 #define AD_PROXY_HTTP_HTTP_H
 
+#include "lab/model/scn.h"
+#include "proxy/journal/jnl.h"
+
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <uv.h>
-
-#include "lab/model/scn.h"
-#include "proxy/journal/jnl.h"
 
 struct http_listener;
 
 /* http_listener_start listens at `addr` (port 0: ephemeral) for `host`'s listener `l` (both
  * borrowed, must outlive the listener). `tls` (an up-ref is taken) makes it HTTPS; NULL plain
- * HTTP. Events: tcp.accept, tls.hello, tls.alert, tls.done, http.request, http.response. */
+ * HTTP. Events: tcp.accept, tls.hello, tls.alert, tls.done, http.request, http.response,
+ * http.error. Returns 0, or -1 with a sentence in err (the loop must then run to release the
+ * half-made listener). */
 int http_listener_start(struct http_listener **out, uv_loop_t *loop, const struct sockaddr *addr,
                         const struct scn_host *host, const struct scn_listener *l, SSL_CTX *tls,
                         struct jnl *j, char *err, size_t err_size);

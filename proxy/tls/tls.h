@@ -1,14 +1,69 @@
-/* proxy/tls/tls.h: server-side TLS contexts for the simulated hosts. */
+/* proxy/tls/tls.h: server-side TLS for the simulated hosts — contexts that present a chain and
+ * record what the client said (ClientHello, alerts), and a socket-free connection engine fed
+ * with the bytes the HTTP server reads. */
 #ifndef AD_PROXY_TLS_TLS_H
 #define AD_PROXY_TLS_TLS_H
 
-#include <openssl/ssl.h>
-
 #include "certs/ca.h"
+#include "common/buf.h"
+#include "proxy/journal/jnl.h"
+
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 /* tls_server_ctx_new returns a server SSL_CTX presenting `chain` (leaf, key, intermediates),
  * TLS 1.2–1.3, X25519 preferred, session resumption on, with the ClientHello and alert hooks
  * the HTTP server's journal needs. NULL with a sentence in err on failure. */
 SSL_CTX *tls_server_ctx_new(const struct ca_chain *chain, char *err, size_t err_size);
+
+/* tls_server_ctx_new_from is tls_server_ctx_new for a leaf, its key and intermediates (may be
+ * NULL) given directly (all borrowed; the context takes its own references). */
+SSL_CTX *tls_server_ctx_new_from(X509 *leaf, EVP_PKEY *key, STACK_OF(X509) * intermediates,
+                                 char *err, size_t err_size);
+
+/* A server-side TLS connection without a socket: ciphertext goes in with tls_conn_feed and
+ * comes out with tls_conn_take_output; the caller moves it to and from the network. */
+struct tls_conn;
+
+enum tls_state {
+  TLS_READ_HELLO, /* waiting for the ClientHello */
+  TLS_HANDSHAKE,  /* ClientHello recorded, handshake running */
+  TLS_OPEN,       /* application data flows */
+  TLS_CLOSING,    /* failed, or close_notify sent: nothing more goes in or out */
+};
+
+/* tls_conn_new starts a server connection on `ctx` (made by tls_server_ctx_new*; an up-ref is
+ * taken). `local` and `peer` are the addresses as text for the journal (copied); `j` (may be
+ * NULL) must outlive the connection. Events: tls.hello, tls.alert, tls.done. */
+struct tls_conn *tls_conn_new(SSL_CTX *ctx, struct jnl *j, const char *local, const char *peer);
+/* tls_conn_free releases the connection; NULL is fine. */
+void tls_conn_free(struct tls_conn *c);
+
+/* tls_conn_feed takes ciphertext received from the peer, runs the handshake as far as the bytes
+ * allow and appends decrypted application data to `plain`. False once the connection failed
+ * (journaled as tls.done with "ok":false, or a read error after it): send what
+ * tls_conn_take_output still gives (an alert), then close. */
+bool tls_conn_feed(struct tls_conn *c, struct slice cipher, struct buf *plain);
+/* tls_conn_eof tells the engine the peer closed its side; a handshake cut short is journaled. */
+void tls_conn_eof(struct tls_conn *c);
+/* tls_conn_abandon ends the connection for `why` (e.g. a timeout); a handshake cut short is
+ * journaled as tls.done with "ok":false and `why`. */
+void tls_conn_abandon(struct tls_conn *c, const char *why);
+/* tls_conn_write encrypts application data (TLS_OPEN only); false otherwise or on failure. */
+bool tls_conn_write(struct tls_conn *c, struct slice plain);
+/* tls_conn_shutdown queues a close_notify; the state becomes TLS_CLOSING. */
+void tls_conn_shutdown(struct tls_conn *c);
+/* tls_conn_take_output appends the ciphertext waiting to be sent to `out` and forgets it;
+ * false if `out` refused the bytes. */
+bool tls_conn_take_output(struct tls_conn *c, struct buf *out);
+
+enum tls_state tls_conn_state(const struct tls_conn *c);
+/* tls_state_name names a state for the journal ("read_hello", "handshake", ...). */
+const char *tls_state_name(enum tls_state st);
+/* tls_conn_sni returns the server name the client asked for, or NULL (borrowed). */
+const char *tls_conn_sni(const struct tls_conn *c);
+/* tls_conn_ssl returns the BoringSSL connection (borrowed), e.g. for tests. */
+SSL *tls_conn_ssl(const struct tls_conn *c);
 
 #endif

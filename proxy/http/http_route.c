@@ -1,0 +1,216 @@
+/* proxy/http/http_route.c: the scenario's routes — which one answers a request, and the
+ * response it gives (status pages, redirects, Autodiscover POX). */
+#include "proxy/http/http.h"
+
+#include "proxy/http/internal.h"
+
+#include <string.h>
+#include <time.h>
+
+#define MAX_RESPONSE_BODY (8u << 20)
+
+struct slice http__request_path(struct slice target) {
+  struct slice s = target;
+  /* absolute-form (RFC 9112 §3.2.2): skip "scheme://authority" */
+  for (size_t i = 0; i + 2 < s.len && s.ptr[0] != '/'; i++) {
+    if (s.ptr[i] == '/' || s.ptr[i] == '?') {
+      break;
+    }
+    if (s.ptr[i] == ':' && s.ptr[i + 1] == '/' && s.ptr[i + 2] == '/') {
+      size_t j = i + 3;
+      while (j < s.len && s.ptr[j] != '/' && s.ptr[j] != '?' && s.ptr[j] != '#') {
+        j++;
+      }
+      s.ptr += j;
+      s.len -= j;
+      if (s.len == 0 || s.ptr[0] != '/') {
+        return (struct slice){(const uint8_t *) "/", 1};
+      }
+      break;
+    }
+  }
+  for (size_t i = 0; i < s.len; i++) {
+    if (s.ptr[i] == '?' || s.ptr[i] == '#') {
+      s.len = i;
+      break;
+    }
+  }
+  return s;
+}
+
+static bool method_ok(const struct scn_route *r, struct slice method) {
+  return r->method == NULL || slice_eq_nocase(method, r->method);
+}
+
+const struct scn_route *http__route_match(const struct scn_listener *l, struct slice method,
+                                          struct slice path) {
+  if (l == NULL) {
+    return NULL;
+  }
+  /* autodiscover-protocol.md §1.1: IIS matches paths case-insensitively. */
+  for (size_t i = 0; i < l->n_routes; i++) {
+    const struct scn_route *r = &l->routes[i];
+    if (r->path != NULL && slice_eq_nocase(path, r->path) && method_ok(r, method)) {
+      return r;
+    }
+  }
+  for (size_t i = 0; i < l->n_routes; i++) {
+    const struct scn_route *r = &l->routes[i];
+    if (r->path != NULL && strcmp(r->path, "/") == 0 && method_ok(r, method)) {
+      return r; /* the site answers any other path */
+    }
+  }
+  return NULL;
+}
+
+const char *http__reason(uint16_t status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: break;
+  }
+  return status < 200   ? "Informational"
+         : status < 300 ? "Success"
+         : status < 400 ? "Redirection"
+         : status < 500 ? "Client Error"
+                        : "Server Error";
+}
+
+void http__response_init(struct http_response *r, uint16_t status) {
+  memset(r, 0, sizeof *r);
+  r->status = status;
+  buf_init(&r->body, MAX_RESPONSE_BODY);
+}
+
+void http__response_cleanup(struct http_response *r) {
+  buf_cleanup(&r->body);
+}
+
+void http__response_text(struct http_response *r, uint16_t status) {
+  r->status = status;
+  buf_reset(&r->body);
+  if (status == 404) {
+    r->content_type = "text/html; charset=utf-8";
+    buf_append_str(&r->body, "<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>"
+                             "<body><h1>Not Found</h1></body></html>\n");
+  } else {
+    r->content_type = "text/plain; charset=utf-8";
+    buf_appendf(&r->body, "%u %s\n", (unsigned) status, http__reason(status));
+  }
+}
+
+/* header_safe refuses values that would end the header line (a scenario typo, not an attack,
+ * but a broken response is worse than a missing header). */
+static bool header_safe(const char *v) {
+  return v != NULL && strpbrk(v, "\r\n") == NULL;
+}
+
+bool http__response_serialize(struct buf *out, const struct http_response *r, bool head,
+                              bool keep_alive) {
+  char date[64];
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  bool ok = buf_appendf(out, "HTTP/1.1 %u %s\r\nServer: Microsoft-IIS/10.0\r\nDate: %s\r\n",
+                        (unsigned) r->status, http__reason(r->status), date);
+  if (r->content_type != NULL && header_safe(r->content_type)) {
+    ok = ok && buf_appendf(out, "Content-Type: %s\r\n", r->content_type);
+  }
+  if (header_safe(r->location)) {
+    ok = ok && buf_appendf(out, "Location: %s\r\n", r->location);
+  }
+  if (header_safe(r->allow)) {
+    ok = ok && buf_appendf(out, "Allow: %s\r\n", r->allow);
+  }
+  ok = ok && buf_appendf(out, "Content-Length: %zu\r\nConnection: %s\r\n\r\n", r->body.len,
+                         keep_alive ? "keep-alive" : "close");
+  if (!head && r->body.len > 0) {
+    ok = ok && buf_append(out, buf_slice(&r->body));
+  }
+  return ok;
+}
+
+static void answer_status(struct http_response *resp, const struct scn_route *route) {
+  resp->status = route->status != 0 ? route->status : 200;
+  if (route->body == NULL) {
+    if (resp->status >= 400) {
+      http__response_text(resp, resp->status); /* IIS, too, gives an error page a body */
+    }
+    return;
+  }
+  buf_append_str(&resp->body, route->body);
+  if (route->content_type != NULL) {
+    resp->content_type = route->content_type;
+  } else {
+    const char *p = route->body;
+    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') {
+      p++;
+    }
+    resp->content_type = *p == '<' ? "text/html; charset=utf-8" : "text/plain; charset=utf-8";
+  }
+}
+
+/* answer_autodiscover: POST gets the canned POX answer; GET gets what IIS/Exchange give a
+ * browser on autodiscover.xml — status 200 with POX Error 600 "Invalid Request" (§3.5). */
+static void answer_autodiscover(struct http_response *resp, const struct scn_route *route,
+                                const struct http_request_view *req, const char *server_id) {
+  bool is_post = slice_eq_nocase(req->method, "POST");
+  bool is_get = slice_eq_nocase(req->method, "GET") || slice_eq_nocase(req->method, "HEAD");
+  if (!is_post && !is_get) {
+    http__response_text(resp, 405);
+    resp->allow = "GET, POST";
+    return;
+  }
+  bool ok;
+  if (!is_post || req->pox == NULL || req->pox_status == HTTP_POX_INVALID) {
+    ok = http__pox_error(&resp->body, 600, NULL, server_id);
+  } else if (req->pox_status == HTTP_POX_SCHEMA) {
+    ok = http__pox_error(&resp->body, 601, NULL, server_id);
+  } else {
+    ok = http__pox_answer(&resp->body, &route->ad, req->pox, server_id);
+  }
+  if (!ok) {
+    http__response_text(resp, 500);
+    return;
+  }
+  resp->status = 200;
+  resp->content_type = "text/xml; charset=utf-8";
+}
+
+void http__route_answer(struct http_response *resp, const struct scn_route *route,
+                        const struct http_request_view *req, const char *server_id) {
+  if (route == NULL) {
+    http__response_text(resp, 404);
+    return;
+  }
+  switch (route->kind) {
+    case SCN_ROUTE_STATUS: answer_status(resp, route); break;
+    case SCN_ROUTE_REDIRECT:
+      resp->status = route->status != 0 ? route->status : 302;
+      resp->location = route->location;
+      break;
+    case SCN_ROUTE_AUTODISCOVER: answer_autodiscover(resp, route, req, server_id); break;
+  }
+}

@@ -1,0 +1,321 @@
+/* proxy/http/http_session.c: one connection's requests without the socket — llhttp parses the
+ * bytes, limits are enforced in its callbacks, each complete request is routed, answered into
+ * the output buffer and journaled (http.request, http.response, http.error). */
+#include "proxy/http/http.h"
+
+#include "proxy/http/internal.h"
+
+#include <string.h>
+
+#define MAX_OUT (16u << 20) /* answers waiting to be sent; pipelining past this closes */
+
+static struct http_session *session_of(llhttp_t *p) {
+  return p->data;
+}
+
+static int reject(struct http_session *s, uint16_t status, const char *why) {
+  s->reject_status = status;
+  s->reject_why = why;
+  return -1; /* llhttp stops with HPE_USER */
+}
+
+static void reset_request(struct http_session *s) {
+  buf_reset(&s->url);
+  buf_reset(&s->field);
+  buf_reset(&s->value);
+  buf_reset(&s->host_header);
+  buf_reset(&s->content_type);
+  buf_reset(&s->authorization);
+  buf_reset(&s->body);
+  s->has_host = s->has_content_type = s->has_authorization = false;
+  s->header_bytes = 0;
+  s->n_headers = 0;
+}
+
+static int on_message_begin(llhttp_t *p) {
+  reset_request(session_of(p));
+  return 0;
+}
+
+static int on_url(llhttp_t *p, const char *at, size_t len) {
+  struct http_session *s = session_of(p);
+  if (!buf_append(&s->url, (struct slice){(const uint8_t *) at, len})) {
+    return reject(s, 414, "request target longer than 8 KiB");
+  }
+  return 0;
+}
+
+static int count_header_bytes(struct http_session *s, size_t len) {
+  s->header_bytes += len;
+  if (s->header_bytes > HTTP_MAX_HEADER_BYTES) {
+    return reject(s, 431, "header fields larger than 64 KiB");
+  }
+  return 0;
+}
+
+static int on_header_field(llhttp_t *p, const char *at, size_t len) {
+  struct http_session *s = session_of(p);
+  if (count_header_bytes(s, len) != 0 ||
+      !buf_append(&s->field, (struct slice){(const uint8_t *) at, len})) {
+    return reject(s, 431, "header fields larger than 64 KiB");
+  }
+  return 0;
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t len) {
+  struct http_session *s = session_of(p);
+  if (count_header_bytes(s, len) != 0 ||
+      !buf_append(&s->value, (struct slice){(const uint8_t *) at, len})) {
+    return reject(s, 431, "header fields larger than 64 KiB");
+  }
+  return 0;
+}
+
+/* keep_first copies the value of the first occurrence of a header we journal. */
+static void keep_first(struct buf *dst, bool *has, const struct buf *value) {
+  if (!*has) {
+    *has = true;
+    buf_append(dst, buf_slice(value));
+  }
+}
+
+static int on_header_value_complete(llhttp_t *p) {
+  struct http_session *s = session_of(p);
+  if (++s->n_headers > HTTP_MAX_HEADERS) {
+    return reject(s, 431, "more than 100 header fields");
+  }
+  struct slice name = buf_slice(&s->field);
+  if (slice_eq_nocase(name, "Host")) {
+    keep_first(&s->host_header, &s->has_host, &s->value);
+  } else if (slice_eq_nocase(name, "Content-Type")) {
+    keep_first(&s->content_type, &s->has_content_type, &s->value);
+  } else if (slice_eq_nocase(name, "Authorization")) {
+    keep_first(&s->authorization, &s->has_authorization, &s->value);
+  }
+  buf_reset(&s->field);
+  buf_reset(&s->value);
+  return 0;
+}
+
+static int on_headers_complete(llhttp_t *p) {
+  struct http_session *s = session_of(p);
+  if ((p->flags & F_CONTENT_LENGTH) != 0 && p->content_length > HTTP_MAX_BODY) {
+    return reject(s, 413, "request body larger than 1 MiB");
+  }
+  return 0;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t len) {
+  struct http_session *s = session_of(p);
+  if (!buf_append(&s->body, (struct slice){(const uint8_t *) at, len})) {
+    return reject(s, 413, "request body larger than 1 MiB");
+  }
+  return 0;
+}
+
+static void journal_addresses(struct http_session *s, struct jnl_event *ev) {
+  jnl_str(ev, "local", s->local);
+  jnl_str(ev, "peer", s->peer);
+  jnl_bool(ev, "tls", s->tls);
+}
+
+static const char *server_id(const struct http_session *s) {
+  return s->host != NULL && s->host->id != NULL ? s->host->id : "autodisco";
+}
+
+static bool looks_like_xml(struct slice body) {
+  size_t i = 0;
+  while (i < body.len && (body.ptr[i] == ' ' || body.ptr[i] == '\t' || body.ptr[i] == '\r' ||
+                          body.ptr[i] == '\n')) {
+    i++;
+  }
+  /* a UTF-8 byte order mark may precede the declaration */
+  if (i + 3 <= body.len && body.ptr[i] == 0xef && body.ptr[i + 1] == 0xbb &&
+      body.ptr[i + 2] == 0xbf) {
+    i += 3;
+  }
+  return i < body.len && body.ptr[i] == '<';
+}
+
+static void journal_response(struct http_session *s, const struct http_response *resp,
+                             const struct scn_route *route) {
+  struct jnl_event ev;
+  jnl_begin(&ev, s->j, "http.response");
+  jnl_uint(&ev, "status", resp->status);
+  jnl_str(&ev, "route", route == NULL ? NULL : route->path);
+  jnl_uint(&ev, "length", resp->body.len);
+  journal_addresses(s, &ev);
+  jnl_end(&ev);
+}
+
+static void send_response(struct http_session *s, const struct http_response *resp, bool head,
+                          bool keep_alive) {
+  if (!http__response_serialize(&s->out, resp, head, keep_alive)) {
+    keep_alive = false; /* too much waiting to be sent: stop reading requests */
+  }
+  if (!keep_alive) {
+    s->closing = true;
+  }
+}
+
+/* answer routes the complete request, queues the response and journals both. */
+static void answer(struct http_session *s) {
+  llhttp_t *p = &s->parser;
+  struct http_pox_request pox;
+  memset(&pox, 0, sizeof pox);
+  struct http_request_view req = {
+      .method = slice_of_str(llhttp_method_name((llhttp_method_t) p->method)),
+      .path = http__request_path(buf_slice(&s->url)),
+      .has_body = s->body.len > 0,
+  };
+  s->n_requests++;
+  char why[256] = "";
+  if (s->body.len > 0 && looks_like_xml(buf_slice(&s->body))) {
+    req.pox_status = http__pox_parse(&pox, buf_slice(&s->body), why, sizeof why);
+    req.pox = &pox;
+  }
+
+  struct jnl_event ev;
+  jnl_begin(&ev, s->j, "http.request");
+  if (s->has_host) {
+    jnl_strn(&ev, "host", buf_slice(&s->host_header));
+  } else {
+    jnl_null(&ev, "host");
+  }
+  jnl_strn(&ev, "method", req.method);
+  jnl_strn(&ev, "path", req.path);
+  if (req.path.len != s->url.len) {
+    jnl_strn(&ev, "target", buf_slice(&s->url));
+  }
+  jnl_str(&ev, "email", pox.email);
+  if (req.pox != NULL && req.pox_status != HTTP_POX_OK) {
+    jnl_str(&ev, "pox_error", why);
+  }
+  if (s->has_content_type) {
+    jnl_strn(&ev, "content_type", buf_slice(&s->content_type));
+  } else {
+    jnl_null(&ev, "content_type");
+  }
+  jnl_uint(&ev, "length", s->body.len);
+  if (s->has_authorization) {
+    jnl_secret(&ev, "authorization", buf_slice(&s->authorization)); /* never the clear value */
+  }
+  journal_addresses(s, &ev);
+  jnl_end(&ev);
+
+  const struct scn_route *route = http__route_match(s->l, req.method, req.path);
+  struct http_response resp;
+  http__response_init(&resp, 200);
+  http__route_answer(&resp, route, &req, server_id(s));
+  bool keep_alive = llhttp_should_keep_alive(p) && !p->upgrade;
+  send_response(s, &resp, p->method == HTTP_HEAD, keep_alive);
+  journal_response(s, &resp, route);
+  http__response_cleanup(&resp);
+  http__pox_request_cleanup(&pox);
+}
+
+static int on_message_complete(llhttp_t *p) {
+  struct http_session *s = session_of(p);
+  answer(s);
+  return s->closing ? HPE_PAUSED : 0; /* closing: parse nothing more */
+}
+
+void http__session_init(struct http_session *s, const struct scn_host *host,
+                        const struct scn_listener *l, struct jnl *j) {
+  memset(s, 0, sizeof *s);
+  s->host = host;
+  s->l = l;
+  s->j = j;
+  llhttp_settings_init(&s->settings);
+  s->settings.on_message_begin = on_message_begin;
+  s->settings.on_url = on_url;
+  s->settings.on_header_field = on_header_field;
+  s->settings.on_header_value = on_header_value;
+  s->settings.on_header_value_complete = on_header_value_complete;
+  s->settings.on_headers_complete = on_headers_complete;
+  s->settings.on_body = on_body;
+  s->settings.on_message_complete = on_message_complete;
+  llhttp_init(&s->parser, HTTP_REQUEST, &s->settings);
+  s->parser.data = s;
+  buf_init(&s->url, HTTP_MAX_URL);
+  buf_init(&s->field, HTTP_MAX_HEADER_BYTES);
+  buf_init(&s->value, HTTP_MAX_HEADER_BYTES);
+  buf_init(&s->host_header, HTTP_MAX_HEADER_BYTES);
+  buf_init(&s->content_type, HTTP_MAX_HEADER_BYTES);
+  buf_init(&s->authorization, HTTP_MAX_HEADER_BYTES);
+  buf_init(&s->body, HTTP_MAX_BODY);
+  buf_init(&s->out, MAX_OUT);
+}
+
+void http__session_cleanup(struct http_session *s) {
+  buf_cleanup(&s->url);
+  buf_cleanup(&s->field);
+  buf_cleanup(&s->value);
+  buf_cleanup(&s->host_header);
+  buf_cleanup(&s->content_type);
+  buf_cleanup(&s->authorization);
+  buf_cleanup(&s->body);
+  buf_cleanup(&s->out);
+}
+
+static void journal_error(struct http_session *s, const char *error) {
+  struct jnl_event ev;
+  jnl_begin(&ev, s->j, "http.error");
+  jnl_str(&ev, "error", error);
+  journal_addresses(s, &ev);
+  jnl_end(&ev);
+}
+
+/* refuse answers a request the parser or a limit stopped, and ends the connection. */
+static void refuse(struct http_session *s, llhttp_errno_t err) {
+  char error[256];
+  uint16_t status = s->reject_status != 0 ? s->reject_status : 400;
+  if (s->reject_status != 0) {
+    buf_fmt(error, sizeof error, "%s", s->reject_why);
+  } else {
+    const char *reason = llhttp_get_error_reason(&s->parser);
+    buf_fmt(error, sizeof error, "%s: %s", llhttp_errno_name(err),
+            reason != NULL ? reason : "parse error");
+  }
+  journal_error(s, error);
+  struct http_response resp;
+  http__response_init(&resp, status);
+  http__response_text(&resp, status);
+  send_response(s, &resp, false, false);
+  journal_response(s, &resp, NULL);
+  http__response_cleanup(&resp);
+  s->closing = true;
+}
+
+bool http__session_feed(struct http_session *s, struct slice in) {
+  if (s->closing) {
+    return false;
+  }
+  if (in.len == 0) {
+    return true;
+  }
+  llhttp_errno_t err = llhttp_execute(&s->parser, (const char *) in.ptr, in.len);
+  if (err == HPE_OK) {
+    return true;
+  }
+  if (err == HPE_PAUSED && s->closing) {
+    return false; /* the last request was answered; the rest is not read */
+  }
+  refuse(s, err);
+  return false;
+}
+
+void http__session_eof(struct http_session *s) {
+  if (s->closing) {
+    return;
+  }
+  s->closing = true;
+  llhttp_errno_t err = llhttp_finish(&s->parser);
+  if (err != HPE_OK) {
+    char error[256];
+    const char *reason = llhttp_get_error_reason(&s->parser);
+    buf_fmt(error, sizeof error, "%s: peer closed mid-request (%s)", llhttp_errno_name(err),
+            reason != NULL ? reason : "incomplete");
+    journal_error(s, error);
+  }
+}

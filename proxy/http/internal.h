@@ -1,0 +1,156 @@
+/* proxy/http/internal.h: what the files of proxy/http share — the POX builder and parser, the
+ * route table, and the socket-free request session the connections and the fuzzer drive. */
+#ifndef AD_PROXY_HTTP_INTERNAL_H
+#define AD_PROXY_HTTP_INTERNAL_H
+
+#include "common/buf.h"
+#include "lab/model/scn.h"
+#include "proxy/journal/jnl.h"
+
+#include <llhttp.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Limits on what a client may send (answers: 414, 431, 413). */
+#define HTTP_MAX_URL (8u << 10)
+#define HTTP_MAX_HEADER_BYTES (64u << 10)
+#define HTTP_MAX_HEADERS 100u
+#define HTTP_MAX_BODY (1u << 20)
+#define HTTP_IDLE_MS 30000u
+#define HTTP_LINGER_MS 2000u /* after our last answer, wait this long for the peer's FIN */
+/* The POX parser refuses bigger request documents (a real request is a few hundred bytes). */
+#define HTTP_POX_MAX_REQUEST (64u << 10)
+
+#define HTTP_NS_REQUEST                                                                            \
+  "http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"
+#define HTTP_NS_MOBILE_REQUEST                                                                     \
+  "http://schemas.microsoft.com/exchange/autodiscover/mobilesync/requestschema/2006"
+#define HTTP_NS_RESPONSE "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"
+#define HTTP_NS_RESPONSE_2006A                                                                     \
+  "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
+
+/* ---- POX (autodiscover-protocol.md §3) — http_pox.c ---- */
+
+/* What a POX request asked for; strings owned (NULL when absent). */
+struct http_pox_request {
+  char *email;     /* Request/EMailAddress */
+  char *legacy_dn; /* Request/LegacyDN */
+  char *schema;    /* Request/AcceptableResponseSchema */
+};
+
+enum http_pox_parse {
+  HTTP_POX_OK = 0,
+  HTTP_POX_INVALID, /* not a POX request (600 Invalid Request) */
+  HTTP_POX_SCHEMA,  /* a response schema we do not serve (601) */
+};
+
+/* http__pox_parse reads a request body with libxml2 (no network, no DTD, no entities, at most
+ * HTTP_POX_MAX_REQUEST bytes) into `out` (cleared first; release with http__pox_request_cleanup
+ * whatever the result). `why` gets a sentence when the result is not HTTP_POX_OK. */
+enum http_pox_parse http__pox_parse(struct http_pox_request *out, struct slice body, char *why,
+                                    size_t why_size);
+void http__pox_request_cleanup(struct http_pox_request *r);
+
+/* http__pox_answer builds the POX answer of `ad` to `req` (NULL: no usable request) into `out`
+ * (UTF-8 XML with declaration). `server_id` names the host for the Error Id attribute. False
+ * only when memory or out->max runs out. */
+bool http__pox_answer(struct buf *out, const struct scn_autodiscover *ad,
+                      const struct http_pox_request *req, const char *server_id);
+/* http__pox_error builds an Error response (§3.5) with `code` and `message` (NULL: the spec's
+ * text for the code). */
+bool http__pox_error(struct buf *out, uint32_t code, const char *message, const char *server_id);
+/* http__pox_error_text returns the default Message for an ErrorCode. */
+const char *http__pox_error_text(uint32_t code);
+
+/* ---- routes and responses — http_route.c ---- */
+
+/* http__request_path returns the path part of a request target (no query, no fragment; the
+ * path of an absolute-form URL). */
+struct slice http__request_path(struct slice target);
+/* http__route_match finds the route for `method` and `path`: an exact case-insensitive path
+ * match whose method (if set) agrees, else a "/" route (the site fallback), else NULL. */
+const struct scn_route *http__route_match(const struct scn_listener *l, struct slice method,
+                                          struct slice path);
+
+/* A response before serialization. */
+struct http_response {
+  uint16_t status;
+  const char *content_type; /* NULL: no body type */
+  const char *location;     /* Location header or NULL (borrowed) */
+  const char *allow;        /* Allow header or NULL */
+  struct buf body;
+};
+
+void http__response_init(struct http_response *r, uint16_t status);
+void http__response_cleanup(struct http_response *r);
+/* http__response_text sets a small body for an error status (HTML for 404, text otherwise). */
+void http__response_text(struct http_response *r, uint16_t status);
+/* http__reason returns the reason phrase of a status ("Not Found"). */
+const char *http__reason(uint16_t status);
+/* http__response_serialize writes status line, headers and (unless `head`) the body to out. */
+bool http__response_serialize(struct buf *out, const struct http_response *r, bool head,
+                              bool keep_alive);
+
+/* What the router needs to know about a parsed request. */
+struct http_request_view {
+  struct slice method;
+  struct slice path;
+  const struct http_pox_request *pox; /* NULL: body absent or not POX */
+  enum http_pox_parse pox_status;     /* valid when the body was parsed */
+  bool has_body;
+};
+
+/* http__route_answer fills `resp` for `route` (NULL: 404). `server_id` names the host. */
+void http__route_answer(struct http_response *resp, const struct scn_route *route,
+                        const struct http_request_view *req, const char *server_id);
+
+/* ---- the request session — http_session.c ---- */
+
+struct http_session {
+  llhttp_t parser;
+  llhttp_settings_t settings;
+  const struct scn_host *host;
+  const struct scn_listener *l;
+  struct jnl *j;
+  const char *local; /* borrowed, for the journal; may be NULL */
+  const char *peer;
+  bool tls;
+  /* the request being parsed */
+  struct buf url;
+  struct buf field;
+  struct buf value;
+  struct buf host_header;
+  struct buf content_type;
+  struct buf authorization;
+  struct buf body;
+  bool has_host, has_content_type, has_authorization;
+  size_t header_bytes;
+  size_t n_headers;
+  uint16_t reject_status; /* 413/414/431 set by a callback that stopped the parser */
+  const char *reject_why;
+  /* the answers */
+  struct buf out; /* serialized responses waiting to be sent */
+  bool closing;   /* no more requests: close once `out` is sent */
+  uint64_t n_requests;
+};
+
+/* http__session_init prepares a session for one connection (all pointers borrowed). */
+void http__session_init(struct http_session *s, const struct scn_host *host,
+                        const struct scn_listener *l, struct jnl *j);
+void http__session_cleanup(struct http_session *s);
+/* http__session_feed parses `in`, appending responses to s->out. False once the connection
+ * must close after s->out is sent (Connection: close, or a bad request answered with 4xx). */
+bool http__session_feed(struct http_session *s, struct slice in);
+/* http__session_eof tells the parser the peer closed; a request cut short is journaled. */
+void http__session_eof(struct http_session *s);
+
+/* ---- listener — http_conn.c ---- */
+
+struct http_listener;
+/* http__listener_set_idle changes the idle timeout (HTTP_IDLE_MS) and the time a closing
+ * connection waits for the peer's FIN (HTTP_LINGER_MS); for tests. */
+void http__listener_set_idle(struct http_listener *l, unsigned idle_ms, unsigned linger_ms);
+/* http__listener_n_conns counts open connections; for tests. */
+size_t http__listener_n_conns(const struct http_listener *l);
+
+#endif

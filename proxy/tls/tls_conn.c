@@ -1,0 +1,260 @@
+/* proxy/tls/tls_conn.c: one server connection as a state machine over memory BIOs — the HTTP
+ * server feeds what it reads, BoringSSL answers into the output BIO. */
+#include "proxy/tls/tls.h"
+
+#include "proxy/tls/internal.h"
+
+#include <openssl/bytestring.h>
+#include <openssl/err.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum step { STEP_NEXT, STEP_WAIT, STEP_FAIL };
+
+const char *tls_state_name(enum tls_state st) {
+  switch (st) {
+    case TLS_READ_HELLO: return "read_hello";
+    case TLS_HANDSHAKE: return "handshake";
+    case TLS_OPEN: return "open";
+    case TLS_CLOSING: return "closing";
+  }
+  return "?";
+}
+
+struct tls_conn *tls_conn_new(SSL_CTX *ctx, struct jnl *j, const char *local, const char *peer) {
+  struct tls_conn *c = xcalloc(1, sizeof *c);
+  c->j = j;
+  c->local = str_dup(local);
+  c->peer = str_dup(peer);
+  c->state = TLS_READ_HELLO;
+  c->ssl = SSL_new(ctx);
+  c->in = BIO_new(BIO_s_mem());
+  c->out = BIO_new(BIO_s_mem());
+  if (c->ssl == NULL || c->in == NULL || c->out == NULL || !tls__attach(c)) {
+    BIO_free(c->in);
+    BIO_free(c->out);
+    c->in = c->out = NULL;
+    tls_conn_free(c);
+    ERR_clear_error();
+    return NULL;
+  }
+  BIO_set_mem_eof_return(c->in, -1);  /* empty means "wait for more", not end of stream */
+  SSL_set_bio(c->ssl, c->in, c->out); /* the SSL owns both BIOs from here on */
+  SSL_set_accept_state(c->ssl);
+  return c;
+}
+
+void tls_conn_free(struct tls_conn *c) {
+  if (c == NULL) {
+    return;
+  }
+  SSL_free(c->ssl);
+  free(c->local);
+  free(c->peer);
+  free(c->sni);
+  free(c);
+}
+
+static void journal_done_ok(struct tls_conn *c) {
+  const SSL_CIPHER *cipher = SSL_get_current_cipher(c->ssl);
+  uint16_t group = SSL_get_curve_id(c->ssl);
+  struct jnl_event ev;
+  jnl_begin(&ev, c->j, "tls.done");
+  jnl_bool(&ev, "ok", true);
+  jnl_str(&ev, "host", c->sni);
+  jnl_str(&ev, "version", SSL_get_version(c->ssl));
+  jnl_str(&ev, "cipher", cipher == NULL ? NULL : SSL_CIPHER_standard_name(cipher));
+  jnl_str(&ev, "group", group == 0 ? NULL : SSL_get_curve_name(group));
+  jnl_bool(&ev, "resumed", SSL_session_reused(c->ssl) == 1);
+  jnl_str(&ev, "local", c->local);
+  jnl_str(&ev, "peer", c->peer);
+  jnl_end(&ev);
+  c->done_logged = true;
+}
+
+static void journal_done_failed(struct tls_conn *c, const char *error) {
+  if (c->done_logged) {
+    return;
+  }
+  struct jnl_event ev;
+  jnl_begin(&ev, c->j, "tls.done");
+  jnl_bool(&ev, "ok", false);
+  jnl_str(&ev, "host", c->sni);
+  jnl_str(&ev, "error", error);
+  jnl_str(&ev, "state", tls_state_name(c->state));
+  jnl_str(&ev, "local", c->local);
+  jnl_str(&ev, "peer", c->peer);
+  jnl_end(&ev);
+  c->done_logged = true;
+}
+
+/* ssl_failure describes a failed SSL call and empties the error queue. */
+static void ssl_failure(struct tls_conn *c, int ret, char *out, size_t out_size) {
+  int err = SSL_get_error(c->ssl, ret);
+  uint32_t packed = ERR_peek_error();
+  if (packed != 0) {
+    ERR_error_string_n(packed, out, out_size);
+  } else if (err == SSL_ERROR_ZERO_RETURN) {
+    buf_fmt(out, out_size, "peer sent close_notify");
+  } else {
+    buf_fmt(out, out_size, "SSL error %d", err);
+  }
+  ERR_clear_error();
+}
+
+/* plaintext_alert finds an unencrypted alert record among the bytes just received. OpenSSL
+ * clients that reject the certificate during a TLS 1.3 handshake send their alert before they
+ * have handshake keys, so BoringSSL cannot read it (BAD_PACKET_LENGTH); the record itself still
+ * says why (RFC 8446 §5.1, §6). Returns (level << 8) | description, or -1. */
+static int plaintext_alert(struct slice in) {
+  CBS cbs, body;
+  uint8_t type, level, desc;
+  uint16_t version;
+  CBS_init(&cbs, in.ptr, in.len);
+  while (CBS_get_u8(&cbs, &type) && CBS_get_u16(&cbs, &version) &&
+         CBS_get_u16_length_prefixed(&cbs, &body)) {
+    if (type == SSL3_RT_ALERT && CBS_len(&body) == 2 && (version >> 8) == 3 &&
+        CBS_get_u8(&body, &level) && CBS_get_u8(&body, &desc) &&
+        (level == SSL3_AL_WARNING || level == SSL3_AL_FATAL)) {
+      return level << 8 | desc;
+    }
+  }
+  return -1;
+}
+
+/* do_handshake serves TLS_READ_HELLO and TLS_HANDSHAKE: the ClientHello hook moves the state
+ * to TLS_HANDSHAKE, a finished handshake to TLS_OPEN. */
+static enum step do_handshake(struct tls_conn *c) {
+  int ret = SSL_do_handshake(c->ssl);
+  if (ret == 1) {
+    c->state = TLS_OPEN;
+    journal_done_ok(c);
+    return STEP_NEXT;
+  }
+  int err = SSL_get_error(c->ssl, ret);
+  if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+    return STEP_WAIT;
+  }
+  char why[200];
+  ssl_failure(c, ret, why, sizeof why);
+  int alert = c->alert_seen ? -1 : plaintext_alert(c->last_in);
+  if (alert >= 0) {
+    tls__journal_alert(c, alert);
+    buf_fmt(why, sizeof why, "peer sent alert: %s", SSL_alert_desc_string_long(alert));
+  }
+  journal_done_failed(c, why);
+  return STEP_FAIL;
+}
+
+/* do_open reads all the application data the received records hold. */
+static enum step do_open(struct tls_conn *c, struct buf *plain) {
+  uint8_t chunk[16384];
+  for (;;) {
+    int n = SSL_read(c->ssl, chunk, sizeof chunk);
+    if (n > 0) {
+      if (!buf_append(plain, (struct slice){chunk, (size_t) n})) {
+        return STEP_FAIL;
+      }
+      continue;
+    }
+    int err = SSL_get_error(c->ssl, n);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+      return STEP_WAIT;
+    }
+    ERR_clear_error();
+    return STEP_FAIL; /* close_notify or a bad record: the connection ends */
+  }
+}
+
+bool tls_conn_feed(struct tls_conn *c, struct slice cipher, struct buf *plain) {
+  if (c->state == TLS_CLOSING) {
+    return false;
+  }
+  if (cipher.len > 0 && BIO_write(c->in, cipher.ptr, (int) cipher.len) != (int) cipher.len) {
+    ERR_clear_error();
+    c->state = TLS_CLOSING;
+    return false;
+  }
+  c->last_in = cipher;
+  enum step s = STEP_NEXT;
+  while (s == STEP_NEXT) {
+    switch (c->state) {
+      case TLS_READ_HELLO: s = do_handshake(c); break;
+      case TLS_HANDSHAKE: s = do_handshake(c); break;
+      case TLS_OPEN: s = do_open(c, plain); break;
+      case TLS_CLOSING: s = STEP_FAIL; break;
+    }
+  }
+  c->last_in = (struct slice){NULL, 0};
+  if (s == STEP_FAIL) {
+    c->state = TLS_CLOSING;
+    return false;
+  }
+  return true;
+}
+
+void tls_conn_abandon(struct tls_conn *c, const char *why) {
+  if (c->state == TLS_READ_HELLO || c->state == TLS_HANDSHAKE) {
+    journal_done_failed(c, why);
+  }
+  c->state = TLS_CLOSING;
+}
+
+void tls_conn_eof(struct tls_conn *c) {
+  tls_conn_abandon(c, "peer closed the connection during the handshake");
+}
+
+bool tls_conn_write(struct tls_conn *c, struct slice plain) {
+  if (c->state != TLS_OPEN) {
+    return false;
+  }
+  size_t off = 0;
+  while (off < plain.len) {
+    size_t n = plain.len - off;
+    if (n > 16384) {
+      n = 16384;
+    }
+    int ret = SSL_write(c->ssl, plain.ptr + off, (int) n);
+    if (ret <= 0) {
+      ERR_clear_error();
+      c->state = TLS_CLOSING;
+      return false;
+    }
+    off += (size_t) ret;
+  }
+  return true;
+}
+
+void tls_conn_shutdown(struct tls_conn *c) {
+  if (c->state == TLS_OPEN) {
+    SSL_shutdown(c->ssl); /* queues close_notify; the peer's is not awaited */
+    ERR_clear_error();
+  }
+  c->state = TLS_CLOSING;
+}
+
+bool tls_conn_take_output(struct tls_conn *c, struct buf *out) {
+  const uint8_t *data = NULL;
+  size_t len = 0;
+  if (!BIO_mem_contents(c->out, &data, &len)) {
+    return false;
+  }
+  if (len == 0) {
+    return true;
+  }
+  bool ok = buf_append(out, (struct slice){data, len});
+  BIO_reset(c->out);
+  return ok;
+}
+
+enum tls_state tls_conn_state(const struct tls_conn *c) {
+  return c->state;
+}
+
+const char *tls_conn_sni(const struct tls_conn *c) {
+  return c->sni;
+}
+
+SSL *tls_conn_ssl(const struct tls_conn *c) {
+  return c->ssl;
+}

@@ -1,0 +1,125 @@
+/* proxy/tls/tls_ctx.c: server contexts — protocol range, key-exchange preference, resumption —
+ * and the hooks that journal the ClientHello and the alerts a client sends. */
+#include "proxy/tls/tls.h"
+
+#include "proxy/tls/internal.h"
+
+#include <openssl/err.h>
+#include <pthread.h>
+
+static pthread_once_t ex_once = PTHREAD_ONCE_INIT;
+static int ex_index = -1;
+
+static void make_ex_index(void) {
+  ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+struct tls_conn *tls__conn_of(const SSL *ssl) {
+  pthread_once(&ex_once, make_ex_index);
+  if (ex_index < 0) {
+    return NULL;
+  }
+  return SSL_get_ex_data(ssl, ex_index);
+}
+
+bool tls__attach(struct tls_conn *c) {
+  pthread_once(&ex_once, make_ex_index);
+  return ex_index >= 0 && SSL_set_ex_data(c->ssl, ex_index, c) == 1;
+}
+
+/* The ClientHello is recorded before anything is chosen, so a client that gives up later is
+ * still seen with its SNI, ALPN, versions and cipher suites. */
+static enum ssl_select_cert_result_t on_client_hello(const SSL_CLIENT_HELLO *hello) {
+  struct tls_conn *c = tls__conn_of(hello->ssl);
+  if (c != NULL && !c->hello_seen) {
+    tls__journal_hello(c, hello);
+    c->hello_seen = true;
+    if (c->state == TLS_READ_HELLO) {
+      c->state = TLS_HANDSHAKE;
+    }
+  }
+  return ssl_select_cert_success;
+}
+
+/* A client that rejects the certificate says why in an alert (RFC 8446 §6.2); close_notify is
+ * the ordinary end of a connection and is not journaled. */
+static void on_info(const SSL *ssl, int where, int ret) {
+  if ((where & SSL_CB_READ_ALERT) != SSL_CB_READ_ALERT) {
+    return;
+  }
+  struct tls_conn *c = tls__conn_of(ssl);
+  if (c == NULL || (ret & 0xff) == SSL_AD_CLOSE_NOTIFY) {
+    return;
+  }
+  tls__journal_alert(c, ret);
+}
+
+void tls__journal_alert(struct tls_conn *c, int value) {
+  struct jnl_event ev;
+  jnl_begin(&ev, c->j, "tls.alert");
+  jnl_str(&ev, "host", c->sni);
+  jnl_str(&ev, "alert", SSL_alert_desc_string_long(value));
+  jnl_str(&ev, "level", SSL_alert_type_string_long(value));
+  jnl_str(&ev, "local", c->local);
+  jnl_str(&ev, "peer", c->peer);
+  jnl_end(&ev);
+  c->alert_seen = true;
+}
+
+static SSL_CTX *fail_ssl(SSL_CTX *ctx, char *err, size_t err_size, const char *what) {
+  char reason[160];
+  ERR_error_string_n(ERR_get_error(), reason, sizeof reason);
+  ERR_clear_error();
+  if (err != NULL) {
+    buf_fmt(err, err_size, "%s: %s", what, reason);
+  }
+  SSL_CTX_free(ctx);
+  return NULL;
+}
+
+SSL_CTX *tls_server_ctx_new_from(X509 *leaf, EVP_PKEY *key, STACK_OF(X509) * intermediates,
+                                 char *err, size_t err_size) {
+  static const uint8_t sid_ctx[] = "autodisco";
+  SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+  if (ctx == NULL) {
+    return fail_ssl(NULL, err, err_size, "SSL_CTX_new");
+  }
+  if (leaf == NULL || key == NULL) {
+    ERR_clear_error();
+    if (err != NULL) {
+      buf_fmt(err, err_size, "no certificate or key to present");
+    }
+    SSL_CTX_free(ctx);
+    return NULL;
+  }
+  if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
+      !SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION)) {
+    return fail_ssl(ctx, err, err_size, "protocol versions");
+  }
+  /* X25519 first: this BoringSSL build's P-256 is generic code (DESIGN.md, dependencies). */
+  if (!SSL_CTX_set1_curves_list(ctx, "X25519:P-256")) {
+    return fail_ssl(ctx, err, err_size, "key-exchange groups");
+  }
+  if (!SSL_CTX_use_certificate(ctx, leaf)) {
+    return fail_ssl(ctx, err, err_size, "certificate");
+  }
+  if (!SSL_CTX_use_PrivateKey(ctx, key)) {
+    return fail_ssl(ctx, err, err_size, "private key");
+  }
+  if (!SSL_CTX_check_private_key(ctx)) {
+    return fail_ssl(ctx, err, err_size, "key does not match the certificate");
+  }
+  if (intermediates != NULL && !SSL_CTX_set1_chain(ctx, intermediates)) {
+    return fail_ssl(ctx, err, err_size, "intermediate certificates");
+  }
+  /* Resumption: a server-side session cache and tickets (both BoringSSL defaults, set here so
+   * the intent is visible); the context id keeps sessions of other contexts out. */
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+  SSL_CTX_clear_options(ctx, SSL_OP_NO_TICKET);
+  if (!SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1)) {
+    return fail_ssl(ctx, err, err_size, "session id context");
+  }
+  SSL_CTX_set_select_certificate_cb(ctx, on_client_hello);
+  SSL_CTX_set_info_callback(ctx, on_info);
+  return ctx;
+}
