@@ -57,9 +57,9 @@ static bool reserve(struct buf *b, size_t extra) {
   }
   size_t cap = b->cap < 64 ? 64 : b->cap;
   while (cap < need) {
-    cap *= 2;
+    cap = cap > SIZE_MAX / 2 ? need : cap * 2;
   }
-  if (cap > b->max + 1) {
+  if (b->max < SIZE_MAX && cap > b->max + 1) {
     cap = b->max + 1;
   }
   uint8_t *p = realloc(b->ptr, cap);
@@ -157,7 +157,9 @@ bool str_eq_nocase(const char *a, const char *b) {
 
 char *str_ndup(const char *s, size_t len) {
   char *p = xcalloc(len + 1, 1);
-  memcpy(p, s, len);
+  if (len > 0) {
+    memcpy(p, s, len);
+  }
   return p;
 }
 

@@ -29,6 +29,23 @@ static void test_appendf_and_take(void **state) {
   free(s);
 }
 
+static void test_unlimited_buffer_grows(void **state) {
+  struct buf b;
+  buf_init(&b, SIZE_MAX);
+  for (int i = 0; i < 1000; i++) {
+    assert_true(buf_append_str(&b, "0123456789"));
+  }
+  assert_int_equal(b.len, 10000);
+  assert_int_equal(buf_cstr(&b)[9999], '9');
+  buf_cleanup(&b);
+}
+
+static void test_ndup_of_nothing(void **state) {
+  char *s = str_ndup(NULL, 0);
+  assert_string_equal(s, "");
+  free(s);
+}
+
 static void test_fmt_reports_truncation(void **state) {
   char small[4];
   assert_false(buf_fmt(small, sizeof small, "%s", "abcd"));
@@ -60,6 +77,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_append_stops_at_max),
       cmocka_unit_test(test_appendf_and_take),
+      cmocka_unit_test(test_unlimited_buffer_grows),
+      cmocka_unit_test(test_ndup_of_nothing),
       cmocka_unit_test(test_fmt_reports_truncation),
       cmocka_unit_test(test_case_insensitive_compare),
       cmocka_unit_test(test_parse_u32_range),
