@@ -77,14 +77,14 @@ enum scn_ad_action {
 /* A canned Autodiscover POX answer (MS-OXDSCLI 2.2.4). */
 struct scn_autodiscover {
   enum scn_ad_action action;
-  char *display_name;   /* settings: User/DisplayName; NULL → derived from the address */
-  char *server;         /* settings: EXPR Server; NULL → host of ews_url */
-  char *ews_url;        /* settings: EwsUrl (also ASUrl, OOFUrl) */
-  char *auth_package;   /* settings: AuthPackage; NULL → "Negotiate" */
-  char *redirect_addr;  /* redirectAddr */
-  char *redirect_url;   /* redirectUrl */
-  uint32_t error_code;  /* error: 500..603 or any */
-  char *error_message;  /* error: Message; NULL → the spec's text for the code */
+  char *display_name;  /* settings: User/DisplayName; NULL → derived from the address */
+  char *server;        /* settings: EXPR Server; NULL → host of ews_url */
+  char *ews_url;       /* settings: EwsUrl (also ASUrl, OOFUrl) */
+  char *auth_package;  /* settings: AuthPackage; NULL → "Negotiate" */
+  char *redirect_addr; /* redirectAddr */
+  char *redirect_url;  /* redirectUrl */
+  uint32_t error_code; /* error: 500..603 or any */
+  char *error_message; /* error: Message; NULL → the spec's text for the code */
 };
 
 struct scn_route {
@@ -112,7 +112,7 @@ struct scn_host {
   char *id;     /* the key under hosts: */
   char **names; /* DNS names the host answers to: explicit, or every record naming it */
   size_t n_names;
-  char *address; /* a fixed address to use, or NULL: the lab allocates a loopback one */
+  char *address;             /* a fixed address to use, or NULL: the lab allocates a loopback one */
   struct scn_listener https; /* port 443 */
   struct scn_listener http;  /* port 80 */
   struct scn_mark mark;

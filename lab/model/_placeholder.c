@@ -1,2 +1,0 @@
-/* placeholder so the module configures; delete when real sources land */
-typedef int lab_model_placeholder;
