@@ -102,7 +102,7 @@ static void check_common(const struct scn *s, enum scn_cert_profile www_profile)
   assert_string_equal(r->ad.ews_url, "https://mail.contoso.com/EWS/Exchange.asmx");
   assert_null(r->ad.server);
   assert_null(r->ad.display_name);
-  assert_null(r->ad.auth_package);
+  assert_string_equal(r->ad.auth_package, "Ntlm");
 
   const struct scn_record *ad = record(s, "autodiscover.contoso.com", 1);
   assert_non_null(ad);
