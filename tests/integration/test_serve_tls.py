@@ -43,6 +43,27 @@ class TlsTest(unittest.TestCase):
         self.assertNotEqual(rc, 0, out)
         self.assertIn("hostname mismatch", out)
 
+    def test_not_yet_valid_certificate_fails_as_not_yet_valid(self):
+        rc, out = self.s_client("future", "future.contoso.com")
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn("certificate is not yet valid", out)
+
+    def test_self_signed_certificate_fails_as_self_signed(self):
+        rc, out = self.s_client("selfsigned", "selfsigned.contoso.com")
+        self.assertNotEqual(rc, 0, out)
+        self.assertRegex(out, r"self.signed certificate")
+
+    def test_wrong_name_profile_fails_for_the_hosts_own_name(self):
+        rc, out = self.s_client("wrongname", "wrongname.contoso.com")
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn("hostname mismatch", out)
+        # ...while the certificate itself is the lab CA's and otherwise sound.
+        h = self.lab.host("wrongname")
+        r = run(["openssl", "s_client", "-connect", f"{h['address']}:{h['https']}",
+                 "-servername", "wrongname.contoso.com", "-CAfile", self.lab.ca_pem,
+                 "-verify_return_error", "-brief"], input="")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
     def test_journal_records_hello_and_the_clients_alert(self):
         self.s_client("www", "www.contoso.com")
         hello = self.lab.wait_event("tls.hello", lambda e: e.get("host") == "www.contoso.com")
