@@ -27,20 +27,30 @@ struct scn_record {
   char *target;  /* CNAME, NS, MX, SRV target; or NULL */
   uint16_t priority, weight, port; /* SRV (priority is MX preference too) */
   char *text;                      /* TXT */
+  bool from_zone_file;             /* mark points into a zone file (dns.zone_file) */
   struct scn_mark mark;
 };
+/* A record whose owner starts with "*." is a wildcard (RFC 4592): it answers for names below
+ * its parent that have no records of their own. */
 
 enum scn_dns_behaviour {
   SCN_DNS_ANSWER = 0, /* answer from the records (the default) */
   SCN_DNS_NXDOMAIN,
   SCN_DNS_SERVFAIL,
   SCN_DNS_TIMEOUT, /* never answer */
+  SCN_DNS_NODATA,  /* NOERROR, no answer, SOA in authority */
+  SCN_DNS_REFUSED,
+  SCN_DNS_TRUNCATE, /* over UDP: TC set, no answer (the client retries over TCP); over TCP:
+                       the full answer */
 };
 
-/* A per-name behaviour that overrides the records for that exact name. */
+/* A behaviour that overrides the records for one exact name (and type). */
 struct scn_dns_rule {
   char *name;
+  uint16_t type; /* IANA RR type the rule applies to; 0: every type */
   enum scn_dns_behaviour behaviour;
+  uint32_t first_n; /* 0: always; N: only the first N matching queries, then answer normally
+                       ("fail the first N queries") */
   struct scn_mark mark;
 };
 
@@ -51,6 +61,18 @@ enum scn_cert_profile {
   SCN_CERT_WRONG_NAME,
   SCN_CERT_SELF_SIGNED,
   SCN_CERT_UNTRUSTED_ROOT,
+  SCN_CERT_INCOMPLETE_CHAIN, /* issued by a lab intermediate the server does not send */
+  SCN_CERT_SHA1_SIGNATURE,   /* signed with ecdsa-with-SHA1 / sha1WithRSAEncryption */
+  SCN_CERT_RSA_1024,         /* a 1024-bit RSA key */
+  SCN_CERT_WILDCARD,         /* names become "*.<parent of the first name>" */
+  SCN_CERT_SAN_MISSING_HOST, /* the host's name only in the CN; the SAN lists other names */
+  SCN_CERT_IP_ONLY,          /* SAN holds the host's lab IP address only */
+};
+
+enum scn_key_type {
+  SCN_KEY_DEFAULT = 0, /* the profile's own (ECDSA P-256; RSA-1024 for rsa-1024) */
+  SCN_KEY_ECDSA_P256,
+  SCN_KEY_RSA_2048,
 };
 
 struct scn_cert {
@@ -58,13 +80,20 @@ struct scn_cert {
   char *profile_name; /* as written, e.g. "expired" */
   char **names;       /* SAN DNS names; n_names == 0 means the host's names */
   size_t n_names;
+  enum scn_key_type key_type;
+  bool has_not_before; /* validity overrides (unix seconds), else the profile's */
+  int64_t not_before;
+  bool has_not_after;
+  int64_t not_after;
   struct scn_mark mark;
 };
 
 enum scn_route_kind {
-  SCN_ROUTE_STATUS = 0,   /* status + optional body (html or text) */
-  SCN_ROUTE_REDIRECT,     /* 301/302/307/308 + Location */
-  SCN_ROUTE_AUTODISCOVER, /* canned POX answer */
+  SCN_ROUTE_STATUS = 0,      /* status + optional body (html, text or raw bytes) and headers */
+  SCN_ROUTE_REDIRECT,        /* any 3xx + Location */
+  SCN_ROUTE_AUTODISCOVER,    /* canned POX answer (/autodiscover/autodiscover.xml) */
+  SCN_ROUTE_AUTODISCOVER_V2, /* AutoDV2 JSON (/autodiscover/autodiscover.json) */
+  SCN_ROUTE_SOAP,            /* SOAP Autodiscover (/autodiscover/autodiscover.svc, MS-OXWSADISC) */
 };
 
 enum scn_ad_action {
@@ -72,6 +101,19 @@ enum scn_ad_action {
   SCN_AD_REDIRECT_ADDR,
   SCN_AD_REDIRECT_URL,
   SCN_AD_ERROR,
+};
+
+/* One Protocol block of a POX settings answer (autodiscover-protocol.md 3.3). */
+struct scn_ad_protocol {
+  char *type;         /* "EXCH", "EXPR", "WEB", "EXHTTP" */
+  char *server;       /* Server */
+  char *ews_url;      /* EwsUrl (and ASUrl, OOFUrl when those are not given) */
+  char *as_url;       /* ASUrl */
+  char *oab_url;      /* OABUrl */
+  char *owa_url;      /* WEB: OWAUrl */
+  char *auth_package; /* AuthPackage */
+  bool ssl;           /* SSL On/Off (default On) */
+  struct scn_mark mark;
 };
 
 /* A canned Autodiscover POX answer (MS-OXDSCLI 2.2.4). */
@@ -85,23 +127,69 @@ struct scn_autodiscover {
   char *redirect_url;  /* redirectUrl */
   uint32_t error_code; /* error: 500..603 or any */
   char *error_message; /* error: Message; NULL → the spec's text for the code */
+  struct scn_ad_protocol *protocols; /* settings: explicit Protocol blocks; n_protocols == 0 →
+                                        EXPR and EXCH made from server/ews_url/auth_package */
+  size_t n_protocols;
+};
+
+/* An AutoDV2 JSON answer: for each Protocol asked, a URL (autodiscover-protocol.md 4.4). */
+struct scn_autodiscover_v2 {
+  char **protocols; /* e.g. "AutodiscoverV1", "EWS" (matched case-insensitively) */
+  char **urls;      /* parallel to protocols */
+  size_t n_protocols;
+  uint16_t not_found_status; /* a protocol not listed: this status with InvalidProtocol
+                                (default 400) */
+};
+
+/* A header a route adds to its answer. */
+struct scn_header {
+  char *name;
+  char *value;
+};
+
+/* HTTP authentication a route demands before it answers (autodiscover-protocol.md 2.4). */
+struct scn_auth {
+  bool present;
+  char **challenges; /* WWW-Authenticate values: "Basic realm=\"contoso\"", "NTLM",
+                        "Negotiate", "Bearer authorization_uri=..." */
+  size_t n_challenges;
+  bool accept_credentials; /* a request with Authorization gets the route's answer (true) or
+                              401 again (false) */
 };
 
 struct scn_route {
   char *path;   /* matched case-insensitively, as IIS does; "/" is also the fallback for any path */
   char *method; /* NULL: any method */
   enum scn_route_kind kind;
-  uint16_t status;    /* STATUS and REDIRECT */
-  char *body;         /* STATUS: body text or NULL */
-  char *content_type; /* STATUS: NULL → text/html when body is HTML, else text/plain */
-  char *location;     /* REDIRECT */
-  struct scn_autodiscover ad;
+  uint16_t status;            /* STATUS and REDIRECT */
+  char *body;                 /* STATUS: body text or NULL */
+  char *content_type;         /* STATUS: NULL → text/html when body is HTML, else text/plain */
+  size_t body_len;            /* STATUS: bytes in body (a raw body may hold a BOM or NULs) */
+  char *location;             /* REDIRECT */
+  struct scn_header *headers; /* extra response headers (any kind) */
+  size_t n_headers;
+  struct scn_auth auth;       /* 401 challenge before the answer (any kind) */
+  struct scn_autodiscover ad; /* AUTODISCOVER and SOAP (settings for GetUserSettings) */
+  struct scn_autodiscover_v2 ad2;
   struct scn_mark mark;
+};
+
+enum scn_fault {
+  SCN_FAULT_NONE = 0,
+  SCN_FAULT_BLACKHOLE,   /* connections are never completed: the client's connect times out */
+  SCN_FAULT_RESET,       /* accepted, then reset (RST) at once */
+  SCN_FAULT_RESET_HELLO, /* https: reset after reading the ClientHello */
+  SCN_FAULT_SILENT,      /* accepted, never answered: the handshake or request times out */
 };
 
 /* One port of a host. present == false: nothing listens, the connection is refused. */
 struct scn_listener {
   bool present;
+  enum scn_fault fault; /* instead of serving */
+  uint32_t delay_ms;    /* lab time before each answer (scaled by the lab clock in run) */
+  uint16_t tls_min;     /* https: lowest/highest protocol version offered, as the wire codes
+                           0x0301 (TLS 1.0) .. 0x0304 (TLS 1.3); 0: the default 1.2..1.3 */
+  uint16_t tls_max;
   struct scn_cert cert; /* https only */
   struct scn_route *routes;
   size_t n_routes;
@@ -126,6 +214,19 @@ struct scn_client {
   bool exclude_http_redirect;
   bool exclude_srv_record;
   bool answer_no_to_certificate_prompts; /* the user clicks No instead of Yes */
+  bool exclude_scp_lookup;
+  bool exclude_last_known_good_url;
+  bool exclude_explicit_o365_endpoint;
+  bool prefer_local_xml;
+  bool answer_no_to_redirect_prompts;
+  bool domain_joined;              /* SCP is looked up (the scenario's dns.scp answers) */
+  bool mailbox_in_exchange_online; /* Direct Connect's AutoDV2 finds the mailbox */
+  char *last_known_good_url;       /* the URL cached in the profile, or NULL */
+  char *local_xml;                 /* path of the local XML file (the <domain> REG_SZ), or NULL;
+                                      resolved against the scenario file's folder */
+  char **redirect_servers; /* RedirectServers: hosts redirected to without a consent prompt */
+  size_t n_redirect_servers;
+  bool srv_largest_wins; /* pick the numerically largest SRV priority (EAS guidance wording) */
   struct scn_mark mark;
 };
 
@@ -144,6 +245,14 @@ struct scn_expect {
   char *outcome;   /* "settings" or "failure"; NULL: not checked */
   char *final_url; /* NULL: not checked */
   char *ews_url;   /* NULL: not checked */
+  bool has_prompt_count;
+  uint32_t prompt_count; /* number of prompts, whatever they are */
+  char **steps;          /* the steps tried, in order, by name ("https-root", ...) */
+  size_t n_steps;
+  bool has_steps;
+  char *settings_email; /* the address settings were found for; NULL: not checked */
+  bool has_max_wait_ms;
+  uint32_t max_wait_ms; /* the most lab time the walk may take */
   struct scn_mark mark;
 };
 
@@ -159,6 +268,11 @@ struct scn {
   size_t n_records;
   struct scn_dns_rule *rules;
   size_t n_rules;
+  char *zone_file; /* dns.zone_file, resolved against the scenario's folder, or NULL; its
+                      records are in `records` with from_zone_file set */
+  char **scp_urls; /* dns.scp: what a domain-joined client's SCP lookup finds, in order */
+  size_t n_scp_urls;
+  char *extends; /* the path the scenario extends, as resolved, or NULL */
   struct scn_host *hosts;
   size_t n_hosts;
   struct scn_client *clients;
@@ -187,5 +301,10 @@ void scn_free(struct scn *s);
 const struct scn_host *scn_host_find(const struct scn *s, const char *id);
 /* scn_cert_profile_name names a profile as scenario files spell it. */
 const char *scn_cert_profile_name(enum scn_cert_profile p);
+
+/* scn_lint appends one line per warning ("file:line:col: warning: ...") to `out` (at most
+ * out_size bytes, NUL-terminated): an expectation naming a host the scenario lacks, a record
+ * pointing at a name nothing answers, a host nothing resolves to, ... Returns the count. */
+size_t scn_lint(const struct scn *s, char *out, size_t out_size);
 
 #endif

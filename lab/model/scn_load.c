@@ -656,6 +656,8 @@ static bool load_route(struct ld *ld, const struct scn__node *n, const char *pat
       r->status = 200;
       return load_autodiscover(ld, kind, p, &r->ad);
     }
+    case SCN_ROUTE_AUTODISCOVER_V2: /* TODO(#3): not made by the loader yet */
+    case SCN_ROUTE_SOAP: break;
   }
   return true;
 }

@@ -44,7 +44,10 @@ static void negative(const struct dns_zoneset *zs, const struct dns_zone *zone,
  * the records. */
 static bool apply_rule(const struct dns_zoneset *zs, const knot_dname_t *name, struct plan *p) {
   switch (dns__rule_find(zs, name)) {
-    case SCN_DNS_ANSWER: return false;
+    case SCN_DNS_ANSWER:
+    case SCN_DNS_NODATA: /* TODO(#3): the issue-3 behaviours; the loader does not make them yet */
+    case SCN_DNS_REFUSED:
+    case SCN_DNS_TRUNCATE: return false;
     case SCN_DNS_TIMEOUT:
       p->drop = true;
       p->why = "timeout rule";
