@@ -4,6 +4,7 @@
 #ifndef AD_CLIENT_SIM_H
 #define AD_CLIENT_SIM_H
 
+#include "common/labclock.h"
 #include "lab/model/scn.h"
 #include "proxy/journal/jnl.h"
 
@@ -111,9 +112,10 @@ struct sim_env {
    * false means connect to `want` as is. */
   bool (*map)(void *arg, const struct sockaddr *want, struct sockaddr_storage *out);
   void *map_arg;
-  const char *trust_pem; /* the modelled machine's trust store: a PEM file (lab CA) */
-  struct jnl *jnl;       /* client-side events step.*, prompt, result; may be NULL */
-  unsigned timeout_ms;   /* per network operation; 0 → the model's own */
+  const char *trust_pem;  /* the modelled machine's trust store: a PEM file (lab CA) */
+  struct jnl *jnl;        /* client-side events step.*, prompt, result; may be NULL */
+  unsigned timeout_ms;    /* per network operation; 0 → the model's own */
+  struct labclock *clock; /* timeouts run on it and steps are timed by it; NULL: real time */
 };
 
 struct sim_walk;

@@ -4,6 +4,7 @@
 #define AD_PROXY_PROXY_H
 
 #include "certs/ca.h"
+#include "common/labclock.h"
 #include "lab/model/scn.h"
 #include "proxy/journal/jnl.h"
 
@@ -21,6 +22,7 @@ struct proxy_options {
   int https_port;           /* port the hosts' HTTPS listeners bind; 0 → ephemeral */
   int http_port;            /* the same for plain HTTP */
   const char *address_base; /* the first host address; NULL → 127.77.0.1 */
+  struct labclock *clock;   /* listeners' delays run on it; NULL: real time */
 };
 
 /* proxy_start mints the chains, starts DNS and every listener. When a host lacks a listener for
