@@ -25,25 +25,38 @@ struct dns_info {
   bool truncated;    /* TC set */
   bool dropped;      /* no answer at all (timeout behaviour, or not a DNS query) */
   const char *why;   /* for dropped or FORMERR: a short reason; else NULL */
+  const char *rule;  /* the behaviour of the last scenario rule applied ("servfail", "nodata",
+                        "truncate", ...; "truncate" also over TCP, where it answers in full),
+                        as scenario files spell it; NULL when no rule applied */
+  bool wildcard;     /* some answer was synthesized from a wildcard ("*.") record (RFC 4592),
+                        records or a NODATA */
 };
 
 /* dns_zoneset_new builds the zones from `scn`; host_addrs[i] is the lab address (text) of
- * scn->hosts[i]. On failure returns NULL and writes a sentence to err. */
+ * scn->hosts[i]. On failure returns NULL and writes a sentence to err.
+ *
+ * A zoneset is not read-only while it serves: each rule with first_n counts the queries it was
+ * applied to (over UDP and TCP alike), and dns_answer updates those counts. */
 struct dns_zoneset *dns_zoneset_new(const struct scn *scn, const char *const *host_addrs, char *err,
                                     size_t err_size);
+/* dns_zoneset_reset_rules sets every rule's count of applied queries back to 0, so that
+ * "the first N queries" start again (e.g. before another client walks). */
+void dns_zoneset_reset_rules(struct dns_zoneset *zs);
 void dns_zoneset_free(struct dns_zoneset *zs);
 
 /* dns_answer writes the response to `query` into `out` (at most out_cap bytes; a UDP caller
  * passes the payload size it may send, and gets TC when the answer does not fit) and returns
- * its length; 0 means send nothing. Never reads past query_len. */
-size_t dns_answer(const struct dns_zoneset *zs, const uint8_t *query, size_t query_len,
-                  uint8_t *out, size_t out_cap, bool over_tcp, struct dns_info *info);
+ * its length; 0 means send nothing. Never reads past query_len. It counts the query against the
+ * scenario rule it applies (first_n), hence `zs` is not const. */
+size_t dns_answer(struct dns_zoneset *zs, const uint8_t *query, size_t query_len, uint8_t *out,
+                  size_t out_cap, bool over_tcp, struct dns_info *info);
 
 /* dns_server_start listens on UDP and TCP at `addr` (port 0: an ephemeral port, the same for
- * both) and answers from `zs` (borrowed; must outlive the server). Each query is a `dns.query`
- * journal event. */
+ * both) and answers from `zs` (borrowed; must outlive the server; its rule counts change as it
+ * answers). Each query is a `dns.query` journal event, with the rule applied and whether a
+ * wildcard answered. */
 int dns_server_start(struct dns_server **out, uv_loop_t *loop, const struct sockaddr *addr,
-                     const struct dns_zoneset *zs, struct jnl *j, char *err, size_t err_size);
+                     struct dns_zoneset *zs, struct jnl *j, char *err, size_t err_size);
 /* dns_server_addr gives the address actually bound. */
 void dns_server_addr(const struct dns_server *s, struct sockaddr_storage *out);
 /* dns_server_close stops listening, closes open TCP connections and frees the server once the

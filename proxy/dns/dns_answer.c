@@ -20,16 +20,44 @@ struct plan {
   uint16_t rcode; /* may be extended (BADVERS) */
   bool aa;
   bool drop;
+  bool truncate;    /* TC with no records: the truncate rule over UDP */
+  bool wildcard;    /* a wildcard answered for some name of the chain */
+  const char *rule; /* the behaviour of the last rule applied, or NULL */
   const char *why;
   const knot_rrset_t *answer[MAX_ANSWER];
   size_t n_answer;
   const knot_rrset_t *authority; /* the zone SOA of a negative answer, or NULL */
+  /* RRsets synthesized from wildcards: the wildcard's records under the name asked */
+  knot_rrset_t synth[MAX_ANSWER];
+  knot_dname_storage_t synth_owner[MAX_ANSWER];
+  size_t n_synth;
 };
 
 static void plan_add(struct plan *p, const knot_rrset_t *rr) {
   if (p->n_answer < MAX_ANSWER) {
     p->answer[p->n_answer++] = rr;
   }
+}
+
+/* plan_add_as adds `rr`, or when `owner` is not NULL a copy of it owned by `owner` (RFC 4592
+ * 3.3.1: a wildcard's records are answered with the QNAME as their owner). The copy shares the
+ * RDATA of `rr`, which lives as long as the zoneset. */
+static void plan_add_as(struct plan *p, const knot_rrset_t *rr, const knot_dname_t *owner) {
+  if (owner == NULL) {
+    plan_add(p, rr);
+    return;
+  }
+  if (p->n_synth >= MAX_ANSWER || p->n_answer >= MAX_ANSWER) {
+    return;
+  }
+  knot_rrset_t *copy = &p->synth[p->n_synth];
+  if (knot_dname_store(p->synth_owner[p->n_synth], owner) == 0) {
+    return;
+  }
+  *copy = *rr;
+  copy->owner = p->synth_owner[p->n_synth];
+  p->n_synth++;
+  plan_add(p, copy);
 }
 
 /* negative answers NODATA or NXDOMAIN for `name` in `zone` with the zone's SOA (RFC 2308 §2). */
@@ -40,29 +68,69 @@ static void negative(const struct dns_zoneset *zs, const struct dns_zone *zone,
   p->rcode = exists ? KNOT_RCODE_NOERROR : KNOT_RCODE_NXDOMAIN;
 }
 
-/* apply_rule turns a per-name behaviour into the plan; false when the name is answered from
- * the records. */
-static bool apply_rule(const struct dns_zoneset *zs, const knot_dname_t *name, struct plan *p) {
-  switch (dns__rule_find(zs, name)) {
-    case SCN_DNS_ANSWER:
-    case SCN_DNS_NODATA: /* TODO(#3): the issue-3 behaviours; the loader does not make them yet */
-    case SCN_DNS_REFUSED:
-    case SCN_DNS_TRUNCATE: return false;
+/* behaviour_name spells a behaviour as scenario files do. */
+static const char *behaviour_name(enum scn_dns_behaviour b) {
+  switch (b) {
+    case SCN_DNS_ANSWER: return "answer";
+    case SCN_DNS_NXDOMAIN: return "nxdomain";
+    case SCN_DNS_SERVFAIL: return "servfail";
+    case SCN_DNS_TIMEOUT: return "timeout";
+    case SCN_DNS_NODATA: return "nodata";
+    case SCN_DNS_REFUSED: return "refused";
+    case SCN_DNS_TRUNCATE: return "truncate";
+  }
+  return "unknown";
+}
+
+/* clear_answer forgets the records planned so far (an error takes the place of the chain). */
+static void clear_answer(struct plan *p) {
+  p->n_answer = 0;
+  p->n_synth = 0;
+  p->authority = NULL;
+  p->wildcard = false;
+}
+
+/* apply_rule applies the scenario rule for exactly (name, qtype), if there is one, and counts
+ * the query against it (first_n); false when the name is answered from the records. */
+static bool apply_rule(struct dns_zoneset *zs, const knot_dname_t *name, uint16_t qtype,
+                       bool over_tcp, struct plan *p) {
+  struct dns_rule *rule = dns__rule_find(zs, name, qtype);
+  if (rule == NULL || rule->behaviour == SCN_DNS_ANSWER) {
+    return false;
+  }
+  if (rule->first_n > 0) {
+    rule->n_applied++;
+  }
+  p->rule = behaviour_name(rule->behaviour);
+  const struct dns_zone *zone = dns__zone_find(zs, name);
+  switch (rule->behaviour) {
+    case SCN_DNS_ANSWER: return false;
     case SCN_DNS_TIMEOUT:
       p->drop = true;
       p->why = "timeout rule";
       return true;
     case SCN_DNS_SERVFAIL:
-      p->rcode = KNOT_RCODE_SERVFAIL;
+    case SCN_DNS_REFUSED:
+      /* not an authoritative answer: no records at all (RFC 1035 4.1.1) */
+      p->rcode = rule->behaviour == SCN_DNS_SERVFAIL ? KNOT_RCODE_SERVFAIL : KNOT_RCODE_REFUSED;
       p->aa = false;
-      p->n_answer = 0;
+      clear_answer(p);
       return true;
-    case SCN_DNS_NXDOMAIN: {
-      const struct dns_zone *zone = dns__zone_find(zs, name);
-      p->rcode = KNOT_RCODE_NXDOMAIN;
+    case SCN_DNS_NXDOMAIN:
+    case SCN_DNS_NODATA:
+      /* RFC 2308 §2.1 and §2.2: the CNAMEs so far stay, the zone's SOA goes in authority */
+      p->rcode = rule->behaviour == SCN_DNS_NXDOMAIN ? KNOT_RCODE_NXDOMAIN : KNOT_RCODE_NOERROR;
       p->authority = zone != NULL ? &zs->rrsets[zone->soa_index] : NULL;
       return true;
-    }
+    case SCN_DNS_TRUNCATE:
+      if (over_tcp) {
+        return false; /* RFC 7766 5: over TCP the answer is given in full */
+      }
+      /* RFC 2181 9: TC, and the client asks again over TCP; no records are sent */
+      p->rcode = KNOT_RCODE_NOERROR;
+      p->truncate = true;
+      clear_answer(p);
+      return true;
   }
   return false;
 }
@@ -76,12 +144,40 @@ static bool in_answer(const struct plan *p, const knot_dname_t *name) {
   return false;
 }
 
+static bool name_exists_or_ent(const struct dns_zoneset *zs, const knot_dname_t *name) {
+  return dns__name_exists(zs, name) || dns__name_has_children(zs, name);
+}
+
+/* wildcard_for finds the wildcard that answers for `name` in `zone` (RFC 4592 3.3.1): only when
+ * `name` does not exist (no records, not an empty non-terminal), the "*" child of its closest
+ * encloser — the deepest existing ancestor — if that owns records. Its name is written to
+ * `out`; returns false when no wildcard applies. */
+static bool wildcard_for(const struct dns_zoneset *zs, const struct dns_zone *zone,
+                         const knot_dname_t *name, knot_dname_storage_t out) {
+  if (name_exists_or_ent(zs, name) || knot_dname_is_equal(name, zone->apex)) {
+    return false;
+  }
+  const knot_dname_t *encloser = name;
+  do {
+    encloser = knot_wire_next_label(encloser, NULL);
+    if (encloser == NULL || encloser[0] == 0) {
+      return false; /* cannot happen under an apex; keep the walk bounded anyway */
+    }
+  } while (!knot_dname_is_equal(encloser, zone->apex) && !name_exists_or_ent(zs, encloser));
+  out[0] = 1; /* the label "*" (RFC 4592 2.1.1) */
+  out[1] = '*';
+  if (knot_dname_to_wire(out + 2, encloser, KNOT_DNAME_MAXLEN - 2) < 0) {
+    return false;
+  }
+  return dns__name_exists(zs, out);
+}
+
 /* resolve decides the answer to (qname, qtype); qname is lowercase. */
-static void resolve(const struct dns_zoneset *zs, const knot_dname_t *qname, uint16_t qtype,
-                    struct plan *p) {
+static void resolve(struct dns_zoneset *zs, const knot_dname_t *qname, uint16_t qtype,
+                    bool over_tcp, struct plan *p) {
   p->rcode = KNOT_RCODE_NOERROR;
   p->aa = true;
-  if (apply_rule(zs, qname, p)) {
+  if (apply_rule(zs, qname, qtype, over_tcp, p)) {
     return;
   }
   const struct dns_zone *zone = dns__zone_find(zs, qname);
@@ -91,12 +187,21 @@ static void resolve(const struct dns_zoneset *zs, const knot_dname_t *qname, uin
     return;
   }
   const knot_dname_t *cur = qname;
+  knot_dname_storage_t wild;
   for (int hop = 0; hop <= MAX_CHAIN; hop++) {
+    /* the records for `cur` are its own, or its wildcard's (RFC 1034 4.3.2 step 3c) */
+    const knot_dname_t *source = cur;
+    const knot_dname_t *synth_owner = NULL;
+    if (wildcard_for(zs, zone, cur, wild)) {
+      source = wild;
+      synth_owner = cur;
+      p->wildcard = true;
+    }
     if (qtype == KNOT_RRTYPE_ANY) {
       size_t before = p->n_answer;
       for (size_t i = 0; i < zs->n_rrsets; i++) {
-        if (knot_dname_is_equal(zs->rrsets[i].owner, cur)) {
-          plan_add(p, &zs->rrsets[i]);
+        if (knot_dname_is_equal(zs->rrsets[i].owner, source)) {
+          plan_add_as(p, &zs->rrsets[i], synth_owner);
         }
       }
       if (p->n_answer == before) {
@@ -104,23 +209,29 @@ static void resolve(const struct dns_zoneset *zs, const knot_dname_t *qname, uin
       }
       return;
     }
-    const knot_rrset_t *rr = dns__rrset_find(zs, cur, qtype);
+    const knot_rrset_t *rr = dns__rrset_find(zs, source, qtype);
     if (rr != NULL) {
-      plan_add(p, rr);
+      plan_add_as(p, rr, synth_owner);
       return;
     }
     const knot_rrset_t *cname = NULL;
     if (qtype != KNOT_RRTYPE_CNAME) {
-      cname = dns__rrset_find(zs, cur, KNOT_RRTYPE_CNAME);
+      cname = dns__rrset_find(zs, source, KNOT_RRTYPE_CNAME);
     }
     if (cname == NULL) {
-      negative(zs, zone, cur, p);
+      if (synth_owner != NULL) {
+        /* RFC 4592 3.3.1: the wildcard exists but not with this type: NODATA */
+        p->authority = &zs->rrsets[zone->soa_index];
+        p->rcode = KNOT_RCODE_NOERROR;
+      } else {
+        negative(zs, zone, cur, p);
+      }
       return;
     }
     /* RFC 1034 4.3.2 step 3a: add the CNAME and restart at its target */
-    plan_add(p, cname);
+    plan_add_as(p, cname, synth_owner);
     const knot_dname_t *target = knot_cname_name(cname->rrs.rdata);
-    if (in_answer(p, target) || apply_rule(zs, target, p)) {
+    if (in_answer(p, target) || apply_rule(zs, target, qtype, over_tcp, p)) {
       return; /* a loop stops here; a rule on the target decides */
     }
     zone = dns__zone_find(zs, target);
@@ -165,7 +276,7 @@ static size_t write_response(const knot_pkt_t *q, const struct plan *p, uint8_t 
       has_opt = knot_pkt_reserve(r, (uint16_t) knot_edns_wire_size(&opt)) == KNOT_EOK;
     }
   }
-  bool truncated = false;
+  bool truncated = p->truncate;
   int ret = knot_pkt_begin(r, KNOT_ANSWER);
   for (size_t i = 0; ret == KNOT_EOK && i < p->n_answer; i++) {
     /* the first answer is owned by the QNAME: point at the question */
@@ -262,8 +373,8 @@ static int parse_query(uint8_t *wire, size_t len, knot_pkt_t **out, bool *questi
   return ret;
 }
 
-size_t dns_answer(const struct dns_zoneset *zs, const uint8_t *query, size_t query_len,
-                  uint8_t *out, size_t out_cap, bool over_tcp, struct dns_info *info) {
+size_t dns_answer(struct dns_zoneset *zs, const uint8_t *query, size_t query_len, uint8_t *out,
+                  size_t out_cap, bool over_tcp, struct dns_info *info) {
   memset(info, 0, sizeof *info);
   if (query_len < KNOT_WIRE_HEADER_SIZE) {
     info->dropped = true;
@@ -321,8 +432,10 @@ size_t dns_answer(const struct dns_zoneset *zs, const uint8_t *query, size_t que
   } else if (knot_pkt_qtype(q) == KNOT_RRTYPE_AXFR || knot_pkt_qtype(q) == KNOT_RRTYPE_IXFR) {
     p.rcode = KNOT_RCODE_REFUSED; /* no zone transfers from the lab */
   } else {
-    resolve(zs, knot_pkt_qname(q), knot_pkt_qtype(q), &p);
+    resolve(zs, knot_pkt_qname(q), knot_pkt_qtype(q), over_tcp, &p);
   }
+  info->rule = p.rule;
+  info->wildcard = p.wildcard;
   if (p.drop) {
     info->dropped = true;
     info->why = p.why;

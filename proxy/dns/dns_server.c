@@ -26,7 +26,7 @@ struct dns_server {
   uv_loop_t *loop;
   uv_udp_t udp;
   uv_tcp_t tcp;
-  const struct dns_zoneset *zs;
+  struct dns_zoneset *zs; /* its rule counts change as queries are answered */
   struct jnl *j;
   struct sockaddr_storage addr;
   int n_open_handles; /* the two sockets, plus one per open connection */
@@ -127,6 +127,14 @@ static void journal_query(struct dns_server *s, const char *transport, const cha
   }
   if (info->why != NULL) {
     jnl_str(&ev, "why", info->why);
+  }
+  if (info->rule != NULL) {
+    jnl_str(&ev, "rule", info->rule);
+  } else {
+    jnl_null(&ev, "rule");
+  }
+  if (info->wildcard) {
+    jnl_bool(&ev, "wildcard", true);
   }
   jnl_end(&ev);
 }
@@ -386,7 +394,7 @@ static int bind_pair(const struct sockaddr *addr, int *out_udp, int *out_tcp,
 }
 
 int dns_server_start(struct dns_server **out, uv_loop_t *loop, const struct sockaddr *addr,
-                     const struct dns_zoneset *zs, struct jnl *j, char *err, size_t err_size) {
+                     struct dns_zoneset *zs, struct jnl *j, char *err, size_t err_size) {
   *out = NULL;
   if (addr == NULL || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)) {
     buf_fmt(err, err_size, "dns: an IPv4 or IPv6 address is needed");

@@ -100,13 +100,25 @@ bool dns__name_has_children(const struct dns_zoneset *zs, const knot_dname_t *na
   return false;
 }
 
-enum scn_dns_behaviour dns__rule_find(const struct dns_zoneset *zs, const knot_dname_t *name) {
+static bool rule_spent(const struct dns_rule *r) {
+  return r->first_n > 0 && r->n_applied >= r->first_n;
+}
+
+struct dns_rule *dns__rule_find(struct dns_zoneset *zs, const knot_dname_t *name, uint16_t qtype) {
+  struct dns_rule *any_type = NULL;
   for (size_t i = 0; i < zs->n_rules; i++) {
-    if (knot_dname_is_equal(zs->rules[i].name, name)) {
-      return zs->rules[i].behaviour;
+    struct dns_rule *r = &zs->rules[i];
+    if (rule_spent(r) || !knot_dname_is_equal(r->name, name)) {
+      continue;
+    }
+    if (r->type != 0 && r->type == qtype) {
+      return r; /* the most specific: this very type */
+    }
+    if (r->type == 0 && any_type == NULL) {
+      any_type = r;
     }
   }
-  return SCN_DNS_ANSWER;
+  return any_type;
 }
 
 /* add_rdata adds one record to the RRset (owner, type), creating the RRset if needed; the
@@ -463,7 +475,8 @@ static bool add_rules(struct dns_zoneset *zs, const struct scn *scn, char *err, 
            r->name != NULL ? r->name : "");
       return false;
     }
-    zs->rules[zs->n_rules++] = (struct dns_rule){.name = name, .behaviour = r->behaviour};
+    zs->rules[zs->n_rules++] = (struct dns_rule){
+        .name = name, .type = r->type, .behaviour = r->behaviour, .first_n = r->first_n};
   }
   return true;
 }
@@ -482,6 +495,12 @@ struct dns_zoneset *dns_zoneset_new(const struct scn *scn, const char *const *ho
     return NULL;
   }
   return zs;
+}
+
+void dns_zoneset_reset_rules(struct dns_zoneset *zs) {
+  for (size_t i = 0; zs != NULL && i < zs->n_rules; i++) {
+    zs->rules[i].n_applied = 0;
+  }
 }
 
 void dns_zoneset_free(struct dns_zoneset *zs) {

@@ -16,10 +16,14 @@ struct dns_zone {
   size_t soa_index;   /* into dns_zoneset.rrsets */
 };
 
-/* A per-name behaviour from scn->rules. */
+/* A per-name (and per-type) behaviour from scn->rules. */
 struct dns_rule {
   knot_dname_t *name; /* lowercase wire name, owned */
+  uint16_t type;      /* the only QTYPE it applies to; 0: every QTYPE */
   enum scn_dns_behaviour behaviour;
+  uint32_t first_n;   /* 0: always; N: the first N queries it is applied to */
+  uint32_t n_applied; /* queries it was applied to so far (only counted when first_n > 0);
+                         dns_answer updates it: the only state that changes while serving */
 };
 
 /* Every record the lab serves, grouped into RRsets by (owner, type); owners are lowercase. */
@@ -28,7 +32,7 @@ struct dns_zoneset {
   size_t n_zones;
   knot_rrset_t *rrsets; /* each owns its owner name and rdata */
   size_t n_rrsets;
-  struct dns_rule *rules;
+  struct dns_rule *rules; /* in scenario order */
   size_t n_rules;
 };
 
@@ -42,7 +46,10 @@ bool dns__name_exists(const struct dns_zoneset *zs, const knot_dname_t *name);
 /* dns__name_has_children says whether some owner is strictly below `name`: an empty
  * non-terminal (RFC 8020 §2) answers NODATA, not NXDOMAIN. */
 bool dns__name_has_children(const struct dns_zoneset *zs, const knot_dname_t *name);
-/* dns__rule_find returns the behaviour for exactly `name`, or SCN_DNS_ANSWER. */
-enum scn_dns_behaviour dns__rule_find(const struct dns_zoneset *zs, const knot_dname_t *name);
+/* dns__rule_find returns the rule to apply to a query for exactly `name` (lowercase) and
+ * `qtype`, or NULL: of the rules for that name, one of that very type first, then one for every
+ * type (type 0), each in scenario order, skipping those whose first_n queries are used up. It
+ * does not count: the caller increments n_applied of the rule it applies. */
+struct dns_rule *dns__rule_find(struct dns_zoneset *zs, const knot_dname_t *name, uint16_t qtype);
 
 #endif

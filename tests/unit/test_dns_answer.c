@@ -26,6 +26,13 @@ static void add_rule(struct scn *s, const char *name, enum scn_dns_behaviour b) 
   s->rules[s->n_rules++] = (struct scn_dns_rule){.name = str_dup(name), .behaviour = b};
 }
 
+static void add_typed_rule(struct scn *s, const char *name, uint16_t type, enum scn_dns_behaviour b,
+                           uint32_t first_n) {
+  add_rule(s, name, b);
+  s->rules[s->n_rules - 1].type = type;
+  s->rules[s->n_rules - 1].first_n = first_n;
+}
+
 static void add_host(struct scn *s, const char *id, const char *first_name) {
   s->hosts = xrealloc_array(s->hosts, s->n_hosts + 1, sizeof *s->hosts);
   struct scn_host *h = &s->hosts[s->n_hosts++];
@@ -164,8 +171,8 @@ struct reply {
   struct dns_info info;
 };
 
-static struct reply *answer_wire(const struct dns_zoneset *zs, const uint8_t *q, size_t q_len,
-                                 size_t cap, bool tcp) {
+static struct reply *answer_wire(struct dns_zoneset *zs, const uint8_t *q, size_t q_len, size_t cap,
+                                 bool tcp) {
   struct reply *r = xcalloc(1, sizeof *r);
   r->len = dns_answer(zs, q, q_len, r->wire, cap, tcp, &r->info);
   assert_true(r->len <= cap);
@@ -178,7 +185,7 @@ static struct reply *answer_wire(const struct dns_zoneset *zs, const uint8_t *q,
 }
 
 /* ask sends one UDP-sized (64 KiB buffer) query and parses the response. */
-static struct reply *ask(const struct dns_zoneset *zs, const char *name, uint16_t type) {
+static struct reply *ask(struct dns_zoneset *zs, const char *name, uint16_t type) {
   uint8_t q[512];
   size_t len = make_query(q, sizeof q, 0x1234, name, type, 0);
   return answer_wire(zs, q, len, KNOT_WIRE_MAX_PKTSIZE, false);
@@ -796,6 +803,537 @@ static void test_given_zones_used(void **state) {
   free_scn(s);
 }
 
+/* --- rules by name and type, first_n, nodata, refused, truncate --- */
+
+/* rules_base is a small zone the rule tests add their rules to. */
+static struct scn *rules_base(void) {
+  struct scn *s = xcalloc(1, sizeof *s);
+  s->domain = str_dup("contoso.com");
+  add_record(s, "r.contoso.com", KNOT_RRTYPE_A)->address = str_dup("10.0.0.1");
+  add_record(s, "r.contoso.com", KNOT_RRTYPE_AAAA)->address = str_dup("fd00::1");
+  add_record(s, "r.contoso.com", KNOT_RRTYPE_TXT)->text = str_dup("hello");
+  struct scn_record *r = add_record(s, "_autodiscover._tcp.contoso.com", KNOT_RRTYPE_SRV);
+  r->target = str_dup("r.contoso.com");
+  r->port = 443;
+  add_record(s, "alias.contoso.com", KNOT_RRTYPE_CNAME)->target = str_dup("r.contoso.com");
+  return s;
+}
+
+/* build makes the zoneset of `s` and frees `s`. */
+static struct dns_zoneset *build(struct scn *s) {
+  char err[256];
+  struct dns_zoneset *zs = dns_zoneset_new(s, NULL, err, sizeof err);
+  if (zs == NULL) {
+    fail_msg("dns_zoneset_new: %s", err);
+  }
+  free_scn(s);
+  return zs;
+}
+
+static struct reply *ask_over(struct dns_zoneset *zs, const char *name, uint16_t type, bool tcp) {
+  uint8_t q[512];
+  size_t len = make_query(q, sizeof q, 0x1234, name, type, 0);
+  return answer_wire(zs, q, len, tcp ? KNOT_WIRE_MAX_PKTSIZE : 512, tcp);
+}
+
+static void assert_rule(const struct reply *r, const char *rule) {
+  if (rule == NULL) {
+    assert_null(r->info.rule);
+  } else {
+    assert_non_null(r->info.rule);
+    assert_string_equal(r->info.rule, rule);
+  }
+}
+
+/* assert_normal checks the records' own answer to (name, type) in the rules_base zone. */
+static void assert_normal(const struct reply *r, uint16_t type) {
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_false(knot_wire_get_tc(r->wire));
+  assert_int_equal(count(r, KNOT_ANSWER), 1);
+  assert_int_equal(rr_at(r, KNOT_ANSWER, 0)->type, type);
+  assert_int_equal(count(r, KNOT_AUTHORITY), 0);
+}
+
+/* assert_behaviour checks a response made by rule `b` (over UDP) field by field. */
+static void assert_behaviour(const struct reply *r, enum scn_dns_behaviour b, size_t query_len) {
+  switch (b) {
+    case SCN_DNS_NXDOMAIN:
+    case SCN_DNS_NODATA:
+      assert_header(r, b == SCN_DNS_NXDOMAIN ? KNOT_RCODE_NXDOMAIN : KNOT_RCODE_NOERROR, true);
+      assert_int_equal(count(r, KNOT_ANSWER), 0);
+      assert_soa(r, "contoso.com.");
+      assert_false(knot_wire_get_tc(r->wire));
+      assert_rule(r, b == SCN_DNS_NXDOMAIN ? "nxdomain" : "nodata");
+      break;
+    case SCN_DNS_SERVFAIL:
+    case SCN_DNS_REFUSED:
+      assert_header(r, b == SCN_DNS_SERVFAIL ? KNOT_RCODE_SERVFAIL : KNOT_RCODE_REFUSED, false);
+      assert_int_equal(count(r, KNOT_ANSWER), 0);
+      assert_int_equal(count(r, KNOT_AUTHORITY), 0);
+      assert_rule(r, b == SCN_DNS_SERVFAIL ? "servfail" : "refused");
+      break;
+    case SCN_DNS_TIMEOUT:
+      assert_int_equal(r->len, 0);
+      assert_null(r->pkt);
+      assert_true(r->info.dropped);
+      assert_string_equal(r->info.why, "timeout rule");
+      assert_rule(r, "timeout");
+      break;
+    case SCN_DNS_TRUNCATE:
+      assert_header(r, KNOT_RCODE_NOERROR, true);
+      assert_true(knot_wire_get_tc(r->wire));
+      assert_int_equal(knot_wire_get_ancount(r->wire), 0);
+      assert_int_equal(knot_wire_get_nscount(r->wire), 0);
+      assert_int_equal(knot_wire_get_arcount(r->wire), 0);
+      assert_int_equal(r->len, query_len); /* header and question only */
+      assert_true(r->info.truncated);
+      assert_rule(r, "truncate");
+      break;
+    case SCN_DNS_ANSWER: fail_msg("not a rule behaviour");
+  }
+  assert_int_equal(r->info.n_answer, 0);
+  assert_false(r->info.wildcard);
+}
+
+static void test_every_behaviour_by_type(void **state) {
+  const enum scn_dns_behaviour behaviours[] = {SCN_DNS_NXDOMAIN, SCN_DNS_SERVFAIL,
+                                               SCN_DNS_TIMEOUT,  SCN_DNS_NODATA,
+                                               SCN_DNS_REFUSED,  SCN_DNS_TRUNCATE};
+  struct {
+    const char *name;
+    uint16_t type;  /* the rule's */
+    uint16_t other; /* a type the name also has, which the rule leaves alone */
+  } cases[] = {
+      {"r.contoso.com", KNOT_RRTYPE_A, KNOT_RRTYPE_AAAA},
+      {"r.contoso.com", KNOT_RRTYPE_AAAA, KNOT_RRTYPE_TXT},
+      {"r.contoso.com", KNOT_RRTYPE_TXT, KNOT_RRTYPE_A},
+      {"_autodiscover._tcp.contoso.com", KNOT_RRTYPE_SRV, 0},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    for (size_t b = 0; b < sizeof behaviours / sizeof behaviours[0]; b++) {
+      struct scn *s = rules_base();
+      add_typed_rule(s, cases[c].name, cases[c].type, behaviours[b], 0);
+      struct dns_zoneset *zs = build(s);
+      uint8_t q[512];
+      size_t len = make_query(q, sizeof q, 0x1234, cases[c].name, cases[c].type, 0);
+      for (int again = 0; again < 3; again++) { /* first_n 0: every time */
+        struct reply *r = answer_wire(zs, q, len, 512, false);
+        assert_behaviour(r, behaviours[b], len);
+        assert_int_equal(r->info.qtype, cases[c].type);
+        reply_free(r);
+      }
+      if (cases[c].other != 0) {
+        struct reply *r = ask_over(zs, cases[c].name, cases[c].other, false);
+        assert_normal(r, cases[c].other);
+        assert_rule(r, NULL);
+        reply_free(r);
+      }
+      /* a typed rule is for that QTYPE only: ANY is answered from the records */
+      struct reply *r = ask_over(zs, cases[c].name, KNOT_RRTYPE_ANY, true);
+      assert_header(r, KNOT_RCODE_NOERROR, true);
+      assert_true(count(r, KNOT_ANSWER) >= 1);
+      assert_rule(r, NULL);
+      reply_free(r);
+      dns_zoneset_free(zs);
+    }
+  }
+}
+
+static void test_type_zero_rule_matches_every_type(void **state) {
+  struct scn *s = rules_base();
+  add_typed_rule(s, "r.contoso.com", 0, SCN_DNS_NODATA, 0);
+  struct dns_zoneset *zs = build(s);
+  const uint16_t types[] = {KNOT_RRTYPE_A, KNOT_RRTYPE_AAAA, KNOT_RRTYPE_TXT, KNOT_RRTYPE_MX,
+                            KNOT_RRTYPE_ANY};
+  for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+    uint8_t q[512];
+    size_t len = make_query(q, sizeof q, 0x1234, "r.contoso.com", types[i], 0);
+    struct reply *r = answer_wire(zs, q, len, 512, false);
+    assert_behaviour(r, SCN_DNS_NODATA, len);
+    reply_free(r);
+  }
+  /* other names are not touched */
+  struct reply *r = ask_over(zs, "_autodiscover._tcp.contoso.com", KNOT_RRTYPE_SRV, false);
+  assert_normal(r, KNOT_RRTYPE_SRV);
+  reply_free(r);
+  dns_zoneset_free(zs);
+}
+
+static void test_typed_rule_before_any_type_rule(void **state) {
+  struct scn *s = rules_base();
+  add_typed_rule(s, "r.contoso.com", 0, SCN_DNS_SERVFAIL, 0); /* listed first, still second */
+  add_typed_rule(s, "R.contoso.com", KNOT_RRTYPE_A, SCN_DNS_NXDOMAIN, 0);
+  add_typed_rule(s, "r.contoso.com", KNOT_RRTYPE_AAAA, SCN_DNS_REFUSED, 0);
+  struct dns_zoneset *zs = build(s);
+  uint8_t q[512];
+  size_t len = make_query(q, sizeof q, 0x1234, "r.contoso.com", KNOT_RRTYPE_A, 0);
+  struct reply *r = answer_wire(zs, q, len, 512, false);
+  assert_behaviour(r, SCN_DNS_NXDOMAIN, len);
+  reply_free(r);
+  len = make_query(q, sizeof q, 0x1234, "r.contoso.com", KNOT_RRTYPE_AAAA, 0);
+  r = answer_wire(zs, q, len, 512, false);
+  assert_behaviour(r, SCN_DNS_REFUSED, len);
+  reply_free(r);
+  len = make_query(q, sizeof q, 0x1234, "r.contoso.com", KNOT_RRTYPE_TXT, 0);
+  r = answer_wire(zs, q, len, 512, false);
+  assert_behaviour(r, SCN_DNS_SERVFAIL, len);
+  reply_free(r);
+  dns_zoneset_free(zs);
+}
+
+static void test_first_n_fails_then_answers(void **state) {
+  struct scn *s = rules_base();
+  add_typed_rule(s, "r.contoso.com", KNOT_RRTYPE_A, SCN_DNS_SERVFAIL, 2);
+  struct dns_zoneset *zs = build(s);
+  uint8_t q[512];
+  size_t len = make_query(q, sizeof q, 0x1234, "r.contoso.com", KNOT_RRTYPE_A, 0);
+  /* a query of another type does not count */
+  struct reply *r = ask_over(zs, "r.contoso.com", KNOT_RRTYPE_AAAA, false);
+  assert_normal(r, KNOT_RRTYPE_AAAA);
+  reply_free(r);
+  /* the count is the rule's, over UDP and TCP together */
+  r = answer_wire(zs, q, len, 512, false);
+  assert_behaviour(r, SCN_DNS_SERVFAIL, len);
+  reply_free(r);
+  r = answer_wire(zs, q, len, KNOT_WIRE_MAX_PKTSIZE, true);
+  assert_behaviour(r, SCN_DNS_SERVFAIL, len);
+  reply_free(r);
+  for (int i = 0; i < 3; i++) {
+    r = answer_wire(zs, q, len, 512, i % 2 == 0);
+    assert_normal(r, KNOT_RRTYPE_A);
+    assert_a(rr_at(r, KNOT_ANSWER, 0), "r.contoso.com.", "10.0.0.1");
+    assert_rule(r, NULL);
+    reply_free(r);
+  }
+  /* a reset starts the count again */
+  dns_zoneset_reset_rules(zs);
+  r = answer_wire(zs, q, len, 512, false);
+  assert_behaviour(r, SCN_DNS_SERVFAIL, len);
+  reply_free(r);
+  dns_zoneset_free(zs);
+}
+
+static void test_first_n_each_behaviour(void **state) {
+  const enum scn_dns_behaviour behaviours[] = {SCN_DNS_NXDOMAIN, SCN_DNS_TIMEOUT, SCN_DNS_NODATA,
+                                               SCN_DNS_REFUSED, SCN_DNS_TRUNCATE};
+  for (size_t b = 0; b < sizeof behaviours / sizeof behaviours[0]; b++) {
+    struct scn *s = rules_base();
+    add_typed_rule(s, "_autodiscover._tcp.contoso.com", KNOT_RRTYPE_SRV, behaviours[b], 2);
+    struct dns_zoneset *zs = build(s);
+    uint8_t q[512];
+    size_t len =
+        make_query(q, sizeof q, 0x1234, "_autodiscover._tcp.contoso.com", KNOT_RRTYPE_SRV, 0);
+    for (int i = 0; i < 4; i++) {
+      struct reply *r = answer_wire(zs, q, len, 512, false);
+      if (i < 2) {
+        assert_behaviour(r, behaviours[b], len);
+      } else {
+        assert_normal(r, KNOT_RRTYPE_SRV);
+        assert_rule(r, NULL);
+      }
+      reply_free(r);
+    }
+    dns_zoneset_free(zs);
+  }
+}
+
+static void test_spent_typed_rule_falls_to_any_type_rule(void **state) {
+  struct scn *s = rules_base();
+  add_typed_rule(s, "r.contoso.com", KNOT_RRTYPE_A, SCN_DNS_SERVFAIL, 1);
+  add_typed_rule(s, "r.contoso.com", 0, SCN_DNS_NXDOMAIN, 1);
+  struct dns_zoneset *zs = build(s);
+  uint8_t q[512];
+  size_t len = make_query(q, sizeof q, 0x1234, "r.contoso.com", KNOT_RRTYPE_A, 0);
+  struct reply *r = answer_wire(zs, q, len, 512, false);
+  assert_behaviour(r, SCN_DNS_SERVFAIL, len);
+  reply_free(r);
+  r = answer_wire(zs, q, len, 512, false);
+  assert_behaviour(r, SCN_DNS_NXDOMAIN, len);
+  reply_free(r);
+  r = answer_wire(zs, q, len, 512, false);
+  assert_normal(r, KNOT_RRTYPE_A);
+  reply_free(r);
+  dns_zoneset_free(zs);
+}
+
+static void test_truncate_udp_then_tcp(void **state) {
+  struct scn *s = rules_base();
+  add_typed_rule(s, "r.contoso.com", KNOT_RRTYPE_A, SCN_DNS_TRUNCATE, 0);
+  add_typed_rule(s, "r.contoso.com", KNOT_RRTYPE_TXT, SCN_DNS_TRUNCATE, 2);
+  struct dns_zoneset *zs = build(s);
+  uint8_t q[512];
+  /* with EDNS the OPT stays, as for any truncated answer */
+  size_t len = make_query(q, sizeof q, 0x1234, "r.contoso.com", KNOT_RRTYPE_A, 1232);
+  struct reply *r = answer_wire(zs, q, len, 1232, false);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_true(knot_wire_get_tc(r->wire));
+  assert_int_equal(count(r, KNOT_ANSWER), 0);
+  assert_int_equal(count(r, KNOT_AUTHORITY), 0);
+  assert_true(knot_pkt_has_edns(r->pkt));
+  assert_rule(r, "truncate");
+  reply_free(r);
+  /* the retry over TCP: the full answer, TC clear */
+  r = answer_wire(zs, q, len, KNOT_WIRE_MAX_PKTSIZE, true);
+  assert_normal(r, KNOT_RRTYPE_A);
+  assert_a(rr_at(r, KNOT_ANSWER, 0), "r.contoso.com.", "10.0.0.1");
+  assert_false(r->info.truncated);
+  assert_rule(r, "truncate");
+  reply_free(r);
+  /* first_n 2 counts TCP queries too: UDP (TC), TCP (full), then UDP answers in full */
+  len = make_query(q, sizeof q, 0x1234, "r.contoso.com", KNOT_RRTYPE_TXT, 0);
+  r = answer_wire(zs, q, len, 512, false);
+  assert_behaviour(r, SCN_DNS_TRUNCATE, len);
+  reply_free(r);
+  r = answer_wire(zs, q, len, KNOT_WIRE_MAX_PKTSIZE, true);
+  assert_normal(r, KNOT_RRTYPE_TXT);
+  reply_free(r);
+  r = answer_wire(zs, q, len, 512, false);
+  assert_normal(r, KNOT_RRTYPE_TXT);
+  assert_rule(r, NULL);
+  reply_free(r);
+  dns_zoneset_free(zs);
+}
+
+static void test_rules_on_cname_target(void **state) {
+  const enum scn_dns_behaviour behaviours[] = {SCN_DNS_NODATA, SCN_DNS_NXDOMAIN, SCN_DNS_REFUSED,
+                                               SCN_DNS_TRUNCATE};
+  for (size_t b = 0; b < sizeof behaviours / sizeof behaviours[0]; b++) {
+    struct scn *s = rules_base();
+    add_typed_rule(s, "r.contoso.com", KNOT_RRTYPE_A, behaviours[b], 0);
+    struct dns_zoneset *zs = build(s);
+    struct reply *r = ask_over(zs, "alias.contoso.com", KNOT_RRTYPE_A, false);
+    switch (behaviours[b]) {
+      case SCN_DNS_NODATA:
+      case SCN_DNS_NXDOMAIN:
+        /* RFC 2308 §2: the CNAME stays, the SOA goes in authority */
+        assert_header(r, behaviours[b] == SCN_DNS_NODATA ? KNOT_RCODE_NOERROR : KNOT_RCODE_NXDOMAIN,
+                      true);
+        assert_int_equal(count(r, KNOT_ANSWER), 1);
+        assert_int_equal(rr_at(r, KNOT_ANSWER, 0)->type, KNOT_RRTYPE_CNAME);
+        assert_name(rr_at(r, KNOT_ANSWER, 0)->owner, "alias.contoso.com.");
+        assert_soa(r, "contoso.com.");
+        break;
+      case SCN_DNS_REFUSED:
+        assert_header(r, KNOT_RCODE_REFUSED, false);
+        assert_int_equal(count(r, KNOT_ANSWER), 0);
+        assert_int_equal(count(r, KNOT_AUTHORITY), 0);
+        break;
+      default:
+        assert_header(r, KNOT_RCODE_NOERROR, true);
+        assert_true(knot_wire_get_tc(r->wire));
+        assert_int_equal(count(r, KNOT_ANSWER), 0);
+        break;
+    }
+    reply_free(r);
+    /* the CNAME itself is not the ruled type */
+    r = ask_over(zs, "alias.contoso.com", KNOT_RRTYPE_CNAME, false);
+    assert_normal(r, KNOT_RRTYPE_CNAME);
+    reply_free(r);
+    /* over TCP the truncate rule lets the whole chain through */
+    r = ask_over(zs, "alias.contoso.com", KNOT_RRTYPE_A, true);
+    if (behaviours[b] == SCN_DNS_TRUNCATE) {
+      assert_header(r, KNOT_RCODE_NOERROR, true);
+      assert_int_equal(count(r, KNOT_ANSWER), 2);
+      assert_a(rr_at(r, KNOT_ANSWER, 1), "r.contoso.com.", "10.0.0.1");
+      assert_rule(r, "truncate");
+    }
+    reply_free(r);
+    dns_zoneset_free(zs);
+  }
+}
+
+/* --- wildcards (RFC 4592) --- */
+
+static struct dns_zoneset *wild_zoneset(void) {
+  struct scn *s = xcalloc(1, sizeof *s);
+  s->domain = str_dup("contoso.com");
+  add_record(s, "*.contoso.com", KNOT_RRTYPE_A)->address = str_dup("10.9.9.9");
+  add_record(s, "*.contoso.com", KNOT_RRTYPE_TXT)->text = str_dup("wild");
+  add_record(s, "host.contoso.com", KNOT_RRTYPE_A)->address = str_dup("10.0.0.1");
+  add_record(s, "a.ent.contoso.com", KNOT_RRTYPE_A)->address = str_dup("10.0.0.2");
+  struct scn_record *r = add_record(s, "*.srv.contoso.com", KNOT_RRTYPE_SRV);
+  r->target = str_dup("host.contoso.com");
+  r->priority = 5;
+  r->port = 443;
+  add_record(s, "*.alias.contoso.com", KNOT_RRTYPE_CNAME)->target = str_dup("host.contoso.com");
+  add_record(s, "*.v6.contoso.com", KNOT_RRTYPE_AAAA)->address = str_dup("fd00::9");
+  add_typed_rule(s, "ruled.contoso.com", 0, SCN_DNS_SERVFAIL, 0);
+  add_typed_rule(s, "*.v6.contoso.com", 0, SCN_DNS_REFUSED, 0);
+  return build(s);
+}
+
+static void test_wildcard_a_txt(void **state) {
+  struct dns_zoneset *zs = wild_zoneset();
+  struct reply *r = ask(zs, "foo.contoso.com", KNOT_RRTYPE_A);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 1);
+  assert_a(rr_at(r, KNOT_ANSWER, 0), "foo.contoso.com.", "10.9.9.9"); /* the QNAME owns it */
+  assert_int_equal(rr_at(r, KNOT_ANSWER, 0)->ttl, 300);
+  assert_int_equal(count(r, KNOT_AUTHORITY), 0);
+  assert_true(r->info.wildcard);
+  assert_rule(r, NULL);
+  reply_free(r);
+  /* several labels below the closest encloser */
+  r = ask(zs, "a.b.c.contoso.com", KNOT_RRTYPE_TXT);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 1);
+  const knot_rrset_t *txt = rr_at(r, KNOT_ANSWER, 0);
+  assert_int_equal(txt->type, KNOT_RRTYPE_TXT);
+  assert_name(txt->owner, "a.b.c.contoso.com.");
+  assert_int_equal(txt->rrs.rdata->len, 5);
+  assert_memory_equal(txt->rrs.rdata->data, "\x04wild", 5);
+  assert_true(r->info.wildcard);
+  reply_free(r);
+  /* ANY: every RRset of the wildcard, under the QNAME */
+  r = ask(zs, "any.contoso.com", KNOT_RRTYPE_ANY);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 2);
+  assert_name(rr_at(r, KNOT_ANSWER, 0)->owner, "any.contoso.com.");
+  assert_name(rr_at(r, KNOT_ANSWER, 1)->owner, "any.contoso.com.");
+  reply_free(r);
+  /* the wildcard's own name is an ordinary name */
+  r = ask(zs, "*.contoso.com", KNOT_RRTYPE_A);
+  assert_a(rr_at(r, KNOT_ANSWER, 0), "*.contoso.com.", "10.9.9.9");
+  assert_false(r->info.wildcard);
+  reply_free(r);
+  dns_zoneset_free(zs);
+}
+
+static void test_wildcard_srv_and_aaaa(void **state) {
+  struct dns_zoneset *zs = wild_zoneset();
+  struct reply *r = ask(zs, "_autodiscover._tcp.srv.contoso.com", KNOT_RRTYPE_SRV);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 1);
+  const knot_rrset_t *srv = rr_at(r, KNOT_ANSWER, 0);
+  assert_int_equal(srv->type, KNOT_RRTYPE_SRV);
+  assert_name(srv->owner, "_autodiscover._tcp.srv.contoso.com.");
+  assert_int_equal(knot_wire_read_u16(srv->rrs.rdata->data), 5);
+  assert_int_equal(knot_wire_read_u16(srv->rrs.rdata->data + 4), 443);
+  assert_name(knot_srv_name(srv->rrs.rdata), "host.contoso.com.");
+  assert_true(r->info.wildcard);
+  reply_free(r);
+  r = ask(zs, "x.v6.contoso.com", KNOT_RRTYPE_AAAA);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 1);
+  const knot_rrset_t *aaaa = rr_at(r, KNOT_ANSWER, 0);
+  assert_int_equal(aaaa->type, KNOT_RRTYPE_AAAA);
+  assert_name(aaaa->owner, "x.v6.contoso.com.");
+  uint8_t expected[16];
+  assert_int_equal(inet_pton(AF_INET6, "fd00::9", expected), 1);
+  assert_memory_equal(aaaa->rrs.rdata->data, expected, 16);
+  reply_free(r);
+  dns_zoneset_free(zs);
+}
+
+static void test_wildcard_other_type_is_nodata(void **state) {
+  struct dns_zoneset *zs = wild_zoneset();
+  struct reply *r = ask(zs, "foo.contoso.com", KNOT_RRTYPE_MX);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 0);
+  assert_soa(r, "contoso.com.");
+  assert_true(r->info.wildcard);
+  reply_free(r);
+  /* below a wildcard with SRV only: an A query is NODATA, not NXDOMAIN */
+  r = ask(zs, "x.srv.contoso.com", KNOT_RRTYPE_A);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 0);
+  assert_soa(r, "contoso.com.");
+  reply_free(r);
+  dns_zoneset_free(zs);
+}
+
+static void test_wildcard_not_for_existing_name(void **state) {
+  struct dns_zoneset *zs = wild_zoneset();
+  struct reply *r = ask(zs, "host.contoso.com", KNOT_RRTYPE_A);
+  assert_a(rr_at(r, KNOT_ANSWER, 0), "host.contoso.com.", "10.0.0.1");
+  assert_false(r->info.wildcard);
+  reply_free(r);
+  /* the name exists, without TXT: NODATA, not the wildcard's TXT (RFC 4592 2.2.1) */
+  r = ask(zs, "host.contoso.com", KNOT_RRTYPE_TXT);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 0);
+  assert_soa(r, "contoso.com.");
+  assert_false(r->info.wildcard);
+  reply_free(r);
+  /* below an existing name the closest encloser is that name, which has no wildcard */
+  r = ask(zs, "x.host.contoso.com", KNOT_RRTYPE_A);
+  assert_header(r, KNOT_RCODE_NXDOMAIN, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 0);
+  assert_soa(r, "contoso.com.");
+  assert_false(r->info.wildcard);
+  reply_free(r);
+  /* the apex is not matched by its own wildcard */
+  r = ask(zs, "contoso.com", KNOT_RRTYPE_A);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 0);
+  assert_false(r->info.wildcard);
+  reply_free(r);
+  dns_zoneset_free(zs);
+}
+
+static void test_wildcard_not_for_empty_non_terminal(void **state) {
+  struct dns_zoneset *zs = wild_zoneset();
+  struct reply *r = ask(zs, "ent.contoso.com", KNOT_RRTYPE_A);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 0);
+  assert_soa(r, "contoso.com.");
+  assert_false(r->info.wildcard);
+  reply_free(r);
+  /* srv.contoso.com is an empty non-terminal made by its wildcard child */
+  r = ask(zs, "srv.contoso.com", KNOT_RRTYPE_A);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 0);
+  assert_false(r->info.wildcard);
+  reply_free(r);
+  /* below the empty non-terminal "ent" there is no "*.ent": NXDOMAIN */
+  r = ask(zs, "b.ent.contoso.com", KNOT_RRTYPE_A);
+  assert_header(r, KNOT_RCODE_NXDOMAIN, true);
+  assert_false(r->info.wildcard);
+  reply_free(r);
+  dns_zoneset_free(zs);
+}
+
+static void test_wildcard_cname(void **state) {
+  struct dns_zoneset *zs = wild_zoneset();
+  struct reply *r = ask(zs, "x.alias.contoso.com", KNOT_RRTYPE_A);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 2);
+  const knot_rrset_t *cname = rr_at(r, KNOT_ANSWER, 0);
+  assert_int_equal(cname->type, KNOT_RRTYPE_CNAME);
+  assert_name(cname->owner, "x.alias.contoso.com.");
+  assert_name(knot_cname_name(cname->rrs.rdata), "host.contoso.com.");
+  assert_a(rr_at(r, KNOT_ANSWER, 1), "host.contoso.com.", "10.0.0.1");
+  assert_true(r->info.wildcard);
+  assert_int_equal(r->info.n_answer, 2);
+  reply_free(r);
+  r = ask(zs, "y.alias.contoso.com", KNOT_RRTYPE_CNAME);
+  assert_int_equal(count(r, KNOT_ANSWER), 1);
+  assert_name(rr_at(r, KNOT_ANSWER, 0)->owner, "y.alias.contoso.com.");
+  reply_free(r);
+  dns_zoneset_free(zs);
+}
+
+static void test_wildcard_and_rules(void **state) {
+  struct dns_zoneset *zs = wild_zoneset();
+  /* a rule on a name the wildcard would answer wins */
+  struct reply *r = ask(zs, "ruled.contoso.com", KNOT_RRTYPE_A);
+  assert_header(r, KNOT_RCODE_SERVFAIL, false);
+  assert_rule(r, "servfail");
+  assert_false(r->info.wildcard);
+  reply_free(r);
+  /* a rule on the wildcard's own name is for that exact name, not the names it answers */
+  r = ask(zs, "x.v6.contoso.com", KNOT_RRTYPE_AAAA);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 1);
+  assert_rule(r, NULL);
+  reply_free(r);
+  r = ask(zs, "*.v6.contoso.com", KNOT_RRTYPE_AAAA);
+  assert_header(r, KNOT_RCODE_REFUSED, false);
+  assert_rule(r, "refused");
+  reply_free(r);
+  dns_zoneset_free(zs);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_a_via_host_symbol),
@@ -839,6 +1377,21 @@ int main(void) {
   const struct CMUnitTest standalone[] = {
       cmocka_unit_test(test_zoneset_errors),
       cmocka_unit_test(test_given_zones_used),
+      cmocka_unit_test(test_every_behaviour_by_type),
+      cmocka_unit_test(test_type_zero_rule_matches_every_type),
+      cmocka_unit_test(test_typed_rule_before_any_type_rule),
+      cmocka_unit_test(test_first_n_fails_then_answers),
+      cmocka_unit_test(test_first_n_each_behaviour),
+      cmocka_unit_test(test_spent_typed_rule_falls_to_any_type_rule),
+      cmocka_unit_test(test_truncate_udp_then_tcp),
+      cmocka_unit_test(test_rules_on_cname_target),
+      cmocka_unit_test(test_wildcard_a_txt),
+      cmocka_unit_test(test_wildcard_srv_and_aaaa),
+      cmocka_unit_test(test_wildcard_other_type_is_nodata),
+      cmocka_unit_test(test_wildcard_not_for_existing_name),
+      cmocka_unit_test(test_wildcard_not_for_empty_non_terminal),
+      cmocka_unit_test(test_wildcard_cname),
+      cmocka_unit_test(test_wildcard_and_rules),
   };
   int failed = cmocka_run_group_tests_name("dns_answer", tests, setup, teardown);
   failed += cmocka_run_group_tests_name("dns_zoneset", standalone, NULL, NULL);

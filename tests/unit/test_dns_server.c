@@ -4,10 +4,14 @@
 #include "proxy/dns/dns.h"
 #include "tests/unit/testutil.h"
 
+#include <errno.h>
 #include <libknot/libknot.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static struct dns_zoneset *small_zoneset(void) {
   struct scn s = {0};
@@ -303,10 +307,151 @@ static void test_bind_failures_are_reported(void **state) {
   dns_zoneset_free(zs);
 }
 
+/* --- a truncate rule over UDP, the retry over TCP, and a wildcard, as a client sees them --- */
+
+static struct dns_zoneset *rules_zoneset(void) {
+  struct scn s = {0};
+  struct scn_record records[] = {
+      {.name = "tc.contoso.com", .type = KNOT_RRTYPE_A, .address = "10.0.0.1"},
+      {.name = "*.wild.contoso.com", .type = KNOT_RRTYPE_A, .address = "10.0.0.9"},
+  };
+  struct scn_dns_rule rules[] = {
+      {.name = "tc.contoso.com", .type = KNOT_RRTYPE_A, .behaviour = SCN_DNS_TRUNCATE},
+      {.name = "once.wild.contoso.com", .behaviour = SCN_DNS_SERVFAIL, .first_n = 1},
+  };
+  s.domain = "contoso.com";
+  s.records = records;
+  s.n_records = 2;
+  s.rules = rules;
+  s.n_rules = 2;
+  char err[256];
+  struct dns_zoneset *zs = dns_zoneset_new(&s, NULL, err, sizeof err);
+  assert_non_null(zs);
+  return zs;
+}
+
+/* pump runs the loop until `fd` has something to read (or 5 s pass) and reads it. */
+static size_t pump(uv_loop_t *loop, int fd, uint8_t *buf, size_t cap) {
+  for (int i = 0; i < 5000; i++) {
+    uv_run(loop, UV_RUN_NOWAIT);
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, 1) == 1) {
+      ssize_t n = recv(fd, buf, cap, 0);
+      assert_true(n > 0);
+      return (size_t) n;
+    }
+  }
+  fail_msg("no answer from the server");
+  return 0;
+}
+
+/* udp_ask sends one query over UDP and returns the response's length in `out`. */
+static size_t udp_ask(uv_loop_t *loop, const struct sockaddr_storage *addr, uint16_t id,
+                      const char *name, uint16_t type, uint8_t *out, size_t cap) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  assert_true(fd >= 0);
+  uint8_t q[512];
+  size_t len = make_query(q, id, name, type);
+  assert_int_equal(
+      sendto(fd, q, len, 0, (const struct sockaddr *) addr, sizeof(struct sockaddr_in)),
+      (ssize_t) len);
+  size_t n = pump(loop, fd, out, cap);
+  close(fd);
+  return n;
+}
+
+/* tcp_ask sends one framed query over a new TCP connection and reads the framed response. */
+static size_t tcp_ask(uv_loop_t *loop, const struct sockaddr_storage *addr, uint16_t id,
+                      const char *name, uint16_t type, uint8_t *out, size_t cap) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  assert_true(fd >= 0);
+  /* loopback connects complete in the kernel's backlog, before the loop accepts */
+  assert_int_equal(connect(fd, (const struct sockaddr *) addr, sizeof(struct sockaddr_in)), 0);
+  uint8_t q[514];
+  size_t len = make_query(q + 2, id, name, type);
+  knot_wire_write_u16(q, (uint16_t) len);
+  assert_int_equal(send(fd, q, len + 2, 0), (ssize_t) len + 2);
+  size_t got = 0;
+  while (got < 2 || got < 2 + (size_t) knot_wire_read_u16(out)) {
+    got += pump(loop, fd, out + got, cap - got);
+  }
+  close(fd);
+  assert_int_equal(got, 2 + (size_t) knot_wire_read_u16(out));
+  memmove(out, out + 2, got - 2);
+  return got - 2;
+}
+
+static void test_truncate_then_tcp_and_wildcard(void **state) {
+  uv_loop_t loop;
+  assert_int_equal(uv_loop_init(&loop), 0);
+  struct dns_zoneset *zs = rules_zoneset();
+  FILE *journal_file = tmpfile();
+  assert_non_null(journal_file);
+  struct jnl *j = jnl_open_stream(journal_file);
+  struct sockaddr_in any;
+  uv_ip4_addr("127.0.0.1", 0, &any);
+  struct dns_server *server = NULL;
+  char err[256];
+  assert_int_equal(
+      dns_server_start(&server, &loop, (struct sockaddr *) &any, zs, j, err, sizeof err), 0);
+  struct sockaddr_storage addr;
+  dns_server_addr(server, &addr);
+  uint8_t out[4096];
+  int n = 0;
+  bool tc = false;
+
+  /* UDP: TC and no records, so the client asks again over TCP */
+  size_t len = udp_ask(&loop, &addr, 1, "tc.contoso.com", KNOT_RRTYPE_A, out, sizeof out);
+  assert_int_equal(check_reply(out, len, &n, &tc), KNOT_RCODE_NOERROR);
+  assert_true(tc);
+  assert_int_equal(n, 0);
+  len = tcp_ask(&loop, &addr, 2, "tc.contoso.com", KNOT_RRTYPE_A, out, sizeof out);
+  assert_int_equal(knot_wire_get_id(out), 2);
+  assert_int_equal(check_reply(out, len, &n, &tc), KNOT_RCODE_NOERROR);
+  assert_false(tc);
+  assert_int_equal(n, 1);
+  /* a wildcard answer */
+  len = udp_ask(&loop, &addr, 3, "x.wild.contoso.com", KNOT_RRTYPE_A, out, sizeof out);
+  assert_int_equal(check_reply(out, len, &n, &tc), KNOT_RCODE_NOERROR);
+  assert_int_equal(n, 1);
+  /* a first_n rule on a wildcard-answered name: SERVFAIL once (over TCP), then the wildcard */
+  len = tcp_ask(&loop, &addr, 4, "once.wild.contoso.com", KNOT_RRTYPE_A, out, sizeof out);
+  assert_int_equal(knot_wire_get_rcode(out), KNOT_RCODE_SERVFAIL);
+  len = udp_ask(&loop, &addr, 5, "once.wild.contoso.com", KNOT_RRTYPE_A, out, sizeof out);
+  assert_int_equal(check_reply(out, len, &n, &tc), KNOT_RCODE_NOERROR);
+  assert_int_equal(n, 1);
+
+  dns_server_close(server);
+  test_loop_close(&loop);
+  jnl_close(j);
+  fflush(journal_file);
+  long size = ftell(journal_file);
+  assert_true(size > 0);
+  char *text = xcalloc(1, (size_t) size + 1);
+  rewind(journal_file);
+  assert_int_equal(fread(text, 1, (size_t) size, journal_file), (size_t) size);
+  assert_int_equal(count_lines(text, "\"ev\":\"dns.query\""), 5);
+  assert_int_equal(count_lines(text, "\"rule\":\"truncate\""), 2);
+  assert_int_equal(count_lines(text, "\"rule\":\"servfail\""), 1);
+  assert_int_equal(count_lines(text, "\"rule\":null"), 2);
+  assert_int_equal(count_lines(text, "\"wildcard\":true"), 2);
+  assert_int_equal(count_lines(text, "\"tc\":true"), 1);
+  assert_non_null(strstr(text, "\"transport\":\"udp\",\"client\":\"127.0.0.1:"));
+  assert_non_null(strstr(text, "\"qname\":\"tc.contoso.com\",\"qtype\":\"A\",\"rcode\":\"NOERROR\","
+                               "\"answers\":0,\"tc\":true,\"rule\":\"truncate\"}"));
+  assert_non_null(strstr(text, "\"qname\":\"x.wild.contoso.com\",\"qtype\":\"A\",\"rcode\":"
+                               "\"NOERROR\",\"answers\":1,\"tc\":false,\"rule\":null,"
+                               "\"wildcard\":true}"));
+  free(text);
+  fclose(journal_file);
+  dns_zoneset_free(zs);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_udp_and_tcp_on_one_port),
       cmocka_unit_test(test_bind_failures_are_reported),
+      cmocka_unit_test(test_truncate_then_tcp_and_wildcard),
   };
   return cmocka_run_group_tests_name("dns_server", tests, NULL, NULL);
 }
