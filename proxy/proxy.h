@@ -40,6 +40,9 @@ const char *proxy_host_address(const struct proxy *p, size_t i);
 /* proxy_map says where a connection to `want` (a host address and its nominal port 443 or 80)
  * really goes; false when `want` is not a lab address. Signature fits sim_env.map. */
 bool proxy_map(void *p, const struct sockaddr *want, struct sockaddr_storage *out);
+/* proxy_reset_dns_rules starts every "first N queries" DNS rule counting again: each client
+ * walked through the lab is a fresh machine. */
+void proxy_reset_dns_rules(struct proxy *p);
 /* proxy_ready_json describes the running lab: DNS address, each host's names, address and
  * bound ports (null: refused), and the lab CA's PEM path (caller frees). */
 char *proxy_ready_json(const struct proxy *p);
