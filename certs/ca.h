@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -61,26 +62,62 @@ enum ca_status ca_export(struct ca *ca, const char *path, bool der);
 void ca_describe(const struct ca *ca, FILE *out);
 
 /* ca_profile_named returns the profile spelled `name` ("valid", "expired", "not-yet-valid",
- * "wrong-name", "self-signed", "untrusted-root"), or NULL. */
+ * "wrong-name", "self-signed", "untrusted-root", "incomplete-chain", "sha1-signature",
+ * "rsa-1024", "wildcard", "san-missing-host", "ip-only" — the scenario files' spellings), or
+ * NULL. */
 const struct ca_profile *ca_profile_named(const char *name);
 const char *ca_profile_name(const struct ca_profile *p);
-/* ca_profile_badssl names the badssl.com host that shows the same failure. */
+/* ca_profile_summary says in one line what the profile's certificate is like. */
+const char *ca_profile_summary(const struct ca_profile *p);
+/* ca_profile_badssl names the badssl.com host that shows the same failure (or says there is
+ * none, and what comes closest). */
 const char *ca_profile_badssl(const struct ca_profile *p);
 /* ca_profile_at returns the i-th profile, NULL past the last (for listings). */
 const struct ca_profile *ca_profile_at(size_t i);
 
-/* ca_mint returns a chain (leaf, key, intermediates) for `names` (SAN DNS names, the first is
- * also the CN) in `profile`; "wrong-name" always certifies "wrong.host.invalid" instead.
- * Chains are cached on disk under the CA directory keyed by CA, profile and names. Fails with
- * CA_EPROFILE when profile is NULL, and with CA_ENOTPERMITTED when there are no names or more
- * than 100, or a name is not a DNS name or lies outside the lab CA's name constraints — for
- * every profile, even those the lab CA does not sign (docs/certificates.md). */
+/* The leaf's key; the values mirror enum scn_key_type (lab/model/scn.h). */
+enum ca_key_type {
+  CA_KEY_DEFAULT = 0, /* the profile's own: ECDSA P-256, RSA 1024 for rsa-1024 */
+  CA_KEY_ECDSA_P256 = 1,
+  CA_KEY_RSA_2048 = 2,
+};
+
+/* What to mint: a profile and the names it is for, plus the scenario's overrides. */
+struct ca_request {
+  const struct ca_profile *profile;
+  const char *const *names; /* the host's DNS names (1 to 100), see ca_mint_request */
+  size_t n_names;
+  const char *ip;            /* ip-only: the host's address ("127.77.0.2"); others ignore it */
+  enum ca_key_type key_type; /* rsa-1024 accepts only CA_KEY_DEFAULT */
+  bool has_not_before;       /* validity overrides, seconds since the epoch (years 1950 to */
+  int64_t not_before;        /* 9999), else the profile's offsets from now */
+  bool has_not_after;
+  int64_t not_after;
+};
+
+/* ca_mint_request returns a chain (leaf, key, intermediates to send) for `req`. The leaf
+ * carries the names as SAN DNS names (lowercased), the first also as the CN — except that
+ * wrong-name always certifies "wrong.host.invalid", wildcard "*.<parent of the first name>",
+ * san-missing-host the first name in the CN only and the others (or "other.<parent>") in the
+ * SAN, and ip-only the address alone (docs/certificates.md). Chains are cached on disk under
+ * the CA directory, keyed by the CA and everything in the request that shapes the
+ * certificate. Fails with CA_EPROFILE when there is no profile, a key type it cannot take or
+ * a validity outside the years 1950 to 9999; with CA_ENOTPERMITTED when there are no names or
+ * more than 100, a name is not a DNS name or lies outside the lab CA's name constraints — for
+ * every profile, even those the lab CA does not sign — or when the profile cannot derive its
+ * names (wildcard of "contoso.com"), or ip-only's address is missing, not an address, not
+ * loopback, or the CA predates ip-only. */
+enum ca_status ca_mint_request(struct ca *ca, struct ca_chain **out, const struct ca_request *req);
+/* ca_mint is ca_mint_request for `profile` and `names` with no overrides. */
 enum ca_status ca_mint(struct ca *ca, struct ca_chain **out, const struct ca_profile *profile,
                        const char *const *names, size_t n_names);
 void ca_chain_free(struct ca_chain *chain);
 X509 *ca_chain_leaf(const struct ca_chain *chain);                     /* borrowed */
 EVP_PKEY *ca_chain_key(const struct ca_chain *chain);                  /* borrowed */
 STACK_OF(X509) * ca_chain_intermediates(const struct ca_chain *chain); /* borrowed; may be empty */
+/* ca_chain_withheld returns the intermediate CA that issued the leaf but is not among the
+ * intermediates (incomplete-chain), or NULL (borrowed). */
+X509 *ca_chain_withheld(const struct ca_chain *chain);
 time_t ca_chain_not_before(const struct ca_chain *chain);
 time_t ca_chain_not_after(const struct ca_chain *chain);
 

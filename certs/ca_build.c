@@ -1,4 +1,4 @@
-/* certs/ca_build.c: the pieces every certificate is made of — P-256 keys, random serials,
+/* certs/ca_build.c: the pieces every certificate is made of — P-256 and RSA keys, random serials,
  * validity, v3 extensions, name constraints — and the private-file I/O the CA directory needs. */
 #include "certs/internal.h"
 
@@ -11,6 +11,7 @@
 #include <openssl/obj.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -162,6 +163,21 @@ EVP_PKEY *ca__new_key(void) {
   return key;
 }
 
+EVP_PKEY *ca__new_rsa_key(int bits) {
+  RSA *rsa = RSA_new();
+  BIGNUM *e = BN_new();
+  EVP_PKEY *key = EVP_PKEY_new();
+  bool ok = rsa != NULL && e != NULL && key != NULL && BN_set_word(e, RSA_F4) &&
+            RSA_generate_key_ex(rsa, bits, e, NULL) && EVP_PKEY_assign_RSA(key, rsa);
+  BN_free(e);
+  if (!ok) {
+    RSA_free(rsa);
+    EVP_PKEY_free(key);
+    return NULL;
+  }
+  return key;
+}
+
 bool ca__time_of(const ASN1_TIME *t, time_t *out) {
   ASN1_TIME *epoch = ASN1_TIME_set(NULL, 0);
   int days = 0;
@@ -264,13 +280,28 @@ static GENERAL_NAME *dns_name(const char *name) {
   return gn;
 }
 
-/* ip_everything is the GeneralName for all IPv4 (addr_len 4) or IPv6 (16) addresses: address and
- * mask all zeros (RFC 5280 4.2.1.10). */
-static GENERAL_NAME *ip_everything(size_t addr_len) {
-  uint8_t zeros[32] = {0};
+/* ip_range is the GeneralName for an IP subtree: the address then the mask, addr_len (4 or 16)
+ * bytes each (RFC 5280 4.2.1.10). */
+static GENERAL_NAME *ip_range(const uint8_t *addr, const uint8_t *mask, size_t addr_len) {
+  uint8_t both[32];
+  memcpy(both, addr, addr_len);
+  memcpy(both + addr_len, mask, addr_len);
   GENERAL_NAME *gn = GENERAL_NAME_new();
   ASN1_OCTET_STRING *s = ASN1_OCTET_STRING_new();
-  if (gn == NULL || s == NULL || !ASN1_OCTET_STRING_set(s, zeros, (int) (2 * addr_len))) {
+  if (gn == NULL || s == NULL || !ASN1_OCTET_STRING_set(s, both, (int) (2 * addr_len))) {
+    GENERAL_NAME_free(gn);
+    ASN1_OCTET_STRING_free(s);
+    return NULL;
+  }
+  GENERAL_NAME_set0_value(gn, GEN_IPADD, s);
+  return gn;
+}
+
+/* ip_address is the GeneralName for one address of addr_len (4 or 16) bytes. */
+static GENERAL_NAME *ip_address(const uint8_t *addr, size_t addr_len) {
+  GENERAL_NAME *gn = GENERAL_NAME_new();
+  ASN1_OCTET_STRING *s = ASN1_OCTET_STRING_new();
+  if (gn == NULL || s == NULL || !ASN1_OCTET_STRING_set(s, addr, (int) addr_len)) {
     GENERAL_NAME_free(gn);
     ASN1_OCTET_STRING_free(s);
     return NULL;
@@ -295,31 +326,44 @@ static bool push_subtree(STACK_OF(GENERAL_SUBTREE) * subtrees, GENERAL_NAME *gn)
   return true;
 }
 
-/* add_name_constraints permits the DNS subtrees and excludes every IP address, so the CA can
- * vouch for nothing but the lab's names. */
+/* add_name_constraints permits the DNS subtrees and the loopback addresses (127.0.0.0/8, ::1;
+ * for ip-only), so the CA can vouch for nothing but the lab's names and addresses: once a type
+ * has permitted subtrees, a name of that type outside all of them is refused (RFC 5280
+ * 4.2.1.10). */
 static bool add_name_constraints(X509 *x, char *const *permitted, size_t n_permitted) {
+  static const uint8_t lo4[4] = {127, 0, 0, 0};
+  static const uint8_t lo4_mask[4] = {255, 0, 0, 0};
+  static const uint8_t lo6[16] = {[15] = 1};
+  static const uint8_t lo6_mask[16] = {255, 255, 255, 255, 255, 255, 255, 255,
+                                       255, 255, 255, 255, 255, 255, 255, 255};
   NAME_CONSTRAINTS *nc = NAME_CONSTRAINTS_new();
   bool ok = nc != NULL;
   if (ok) {
     nc->permittedSubtrees = sk_GENERAL_SUBTREE_new_null();
-    nc->excludedSubtrees = sk_GENERAL_SUBTREE_new_null();
-    ok = nc->permittedSubtrees != NULL && nc->excludedSubtrees != NULL;
+    ok = nc->permittedSubtrees != NULL;
   }
   for (size_t i = 0; ok && i < n_permitted; i++) {
     ok = push_subtree(nc->permittedSubtrees, dns_name(permitted[i]));
   }
-  ok = ok && push_subtree(nc->excludedSubtrees, ip_everything(4));
-  ok = ok && push_subtree(nc->excludedSubtrees, ip_everything(16));
+  ok = ok && push_subtree(nc->permittedSubtrees, ip_range(lo4, lo4_mask, 4));
+  ok = ok && push_subtree(nc->permittedSubtrees, ip_range(lo6, lo6_mask, 16));
   ok = ok && X509_add1_ext_i2d(x, NID_name_constraints, nc, 1, X509V3_ADD_DEFAULT);
   NAME_CONSTRAINTS_free(nc);
   return ok;
 }
 
-static bool add_san(X509 *x, const char *const *names, size_t n_names, bool critical) {
+static bool add_san(X509 *x, const struct ca__leaf_spec *spec, bool critical) {
   GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
   bool ok = gens != NULL;
-  for (size_t i = 0; ok && i < n_names; i++) {
-    GENERAL_NAME *gn = dns_name(names[i]);
+  for (size_t i = 0; ok && i <= spec->n_dns; i++) {
+    GENERAL_NAME *gn = NULL;
+    if (i < spec->n_dns) {
+      gn = dns_name(spec->dns[i]);
+    } else if (spec->ip != NULL) {
+      gn = ip_address(spec->ip, spec->ip_len);
+    } else {
+      break;
+    }
     ok = gn != NULL && sk_GENERAL_NAME_push(gens, gn);
     if (!ok) {
       GENERAL_NAME_free(gn);
@@ -335,22 +379,65 @@ static bool add_cn(X509_NAME *name, const char *cn) {
                                     -1, 0);
 }
 
-X509 *ca__make_ca(EVP_PKEY *key, const char *cn, char *const *permitted, size_t n_permitted) {
+X509 *ca__make_ca(EVP_PKEY *key, const char *cn, char *const *permitted, size_t n_permitted,
+                  X509 *issuer, EVP_PKEY *issuer_key) {
   X509 *x = X509_new();
   X509_NAME *name = X509_NAME_new();
   time_t now = time(NULL);
-  /* Backdated so every profile's validity, the expired one's included, lies inside the CA's;
-   * about ten years ahead. */
+  bool root = issuer == NULL;
+  /* A root is backdated so every profile's validity, the expired one's included, lies inside
+   * its own, and runs about ten years ahead; an intermediate takes its issuer's. */
   bool ok = x != NULL && name != NULL && X509_set_version(x, X509_VERSION_3) && set_serial(x) &&
-            set_validity(x, now - (2 * 365 + 2) * CA__DAY, now + 3650 * CA__DAY) &&
+            (root ? set_validity(x, now - (2 * 365 + 2) * CA__DAY, now + 3650 * CA__DAY)
+                  : X509_set1_notBefore(x, X509_get0_notBefore(issuer)) &&
+                        X509_set1_notAfter(x, X509_get0_notAfter(issuer))) &&
             X509_NAME_add_entry_by_NID(name, NID_organizationName, MBSTRING_UTF8,
                                        (const uint8_t *) "autodisco lab", -1, -1, 0) &&
-            add_cn(name, cn) && X509_set_subject_name(x, name) && X509_set_issuer_name(x, name) &&
-            X509_set_pubkey(x, key) && add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE") &&
-            add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign") &&
-            add_ext(x, x, NID_subject_key_identifier, "hash") &&
-            add_name_constraints(x, permitted, n_permitted) && X509_sign(x, key, EVP_sha256());
+            add_cn(name, cn) && X509_set_subject_name(x, name) &&
+            X509_set_issuer_name(x, root ? name : X509_get_subject_name(issuer)) &&
+            X509_set_pubkey(x, key) &&
+            add_ext(x, root ? x : issuer, NID_basic_constraints,
+                    root ? "critical,CA:TRUE" : "critical,CA:TRUE,pathlen:0") &&
+            add_ext(x, root ? x : issuer, NID_key_usage, "critical,keyCertSign,cRLSign") &&
+            add_ext(x, root ? x : issuer, NID_subject_key_identifier, "hash") &&
+            (root || add_ext(x, issuer, NID_authority_key_identifier, "keyid:always")) &&
+            add_name_constraints(x, permitted, n_permitted) &&
+            X509_sign(x, root ? key : issuer_key, EVP_sha256());
   X509_NAME_free(name);
+  if (!ok) {
+    X509_free(x);
+    return NULL;
+  }
+  return x;
+}
+
+X509 *ca__make_leaf_spec(const struct ca__leaf_spec *spec) {
+  X509 *x = X509_new();
+  X509_NAME *subject = X509_NAME_new();
+  X509 *issuer = spec->issuer;
+  bool self = issuer == NULL;
+  /* An empty subject makes the SAN critical (RFC 5280 4.2.1.6). */
+  bool has_cn = spec->cn != NULL;
+  bool ok = x != NULL && subject != NULL && X509_set_version(x, X509_VERSION_3) && set_serial(x) &&
+            set_validity(x, spec->not_before, spec->not_after) &&
+            (!has_cn || add_cn(subject, spec->cn)) && X509_set_subject_name(x, subject) &&
+            X509_set_issuer_name(x, self ? subject : X509_get_subject_name(issuer)) &&
+            X509_set_pubkey(x, spec->key) &&
+            add_ext(x, self ? x : issuer, NID_basic_constraints, "critical,CA:FALSE") &&
+            /* A self-signed leaf carries no key usage: verifiers only treat a certificate as
+             * self-signed (X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT) when its key may sign
+             * certificates, and keyCertSign without cA is forbidden (RFC 5280 4.2.1.3). An RSA
+             * key also enciphers the key in TLS 1.2's RSA key exchange. */
+            (self || add_ext(x, issuer, NID_key_usage,
+                             EVP_PKEY_id(spec->key) == EVP_PKEY_RSA
+                                 ? "critical,digitalSignature,keyEncipherment"
+                                 : "critical,digitalSignature")) &&
+            add_ext(x, self ? x : issuer, NID_ext_key_usage, "serverAuth") &&
+            add_ext(x, self ? x : issuer, NID_subject_key_identifier, "hash") &&
+            add_ext(x, self ? x : issuer, NID_authority_key_identifier, "keyid:always") &&
+            add_san(x, spec, !has_cn) &&
+            X509_sign(x, self ? spec->key : spec->issuer_key, spec->md);
+  X509_NAME_free(subject);
   if (!ok) {
     X509_free(x);
     return NULL;
@@ -360,33 +447,28 @@ X509 *ca__make_ca(EVP_PKEY *key, const char *cn, char *const *permitted, size_t 
 
 X509 *ca__make_leaf(EVP_PKEY *key, const char *const *names, size_t n_names, time_t not_before,
                     time_t not_after, X509 *issuer, EVP_PKEY *issuer_key) {
-  X509 *x = X509_new();
-  X509_NAME *subject = X509_NAME_new();
-  /* RFC 5280's ub-common-name is 64: a longer first name stays in the SAN only, and an empty
-   * subject makes the SAN critical (RFC 5280 4.2.1.6). */
-  bool has_cn = strlen(names[0]) <= 64;
-  bool self = issuer == NULL;
-  bool ok = x != NULL && subject != NULL && X509_set_version(x, X509_VERSION_3) && set_serial(x) &&
-            set_validity(x, not_before, not_after) && (!has_cn || add_cn(subject, names[0])) &&
-            X509_set_subject_name(x, subject) &&
-            X509_set_issuer_name(x, self ? subject : X509_get_subject_name(issuer)) &&
-            X509_set_pubkey(x, key) &&
-            add_ext(x, self ? x : issuer, NID_basic_constraints, "critical,CA:FALSE") &&
-            /* A self-signed leaf carries no key usage: verifiers only treat a certificate as
-             * self-signed (X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT) when its key may sign
-             * certificates, and keyCertSign without cA is forbidden (RFC 5280 4.2.1.3). */
-            (self || add_ext(x, issuer, NID_key_usage, "critical,digitalSignature")) &&
-            add_ext(x, self ? x : issuer, NID_ext_key_usage, "serverAuth") &&
-            add_ext(x, self ? x : issuer, NID_subject_key_identifier, "hash") &&
-            add_ext(x, self ? x : issuer, NID_authority_key_identifier, "keyid:always") &&
-            add_san(x, names, n_names, !has_cn) &&
-            X509_sign(x, self ? key : issuer_key, EVP_sha256());
-  X509_NAME_free(subject);
-  if (!ok) {
-    X509_free(x);
-    return NULL;
-  }
-  return x;
+  /* RFC 5280's ub-common-name is 64: a longer first name stays in the SAN only. */
+  struct ca__leaf_spec spec = {
+      .key = key,
+      .cn = strlen(names[0]) <= 64 ? names[0] : NULL,
+      .dns = names,
+      .n_dns = n_names,
+      .not_before = not_before,
+      .not_after = not_after,
+      .issuer = issuer,
+      .issuer_key = issuer_key,
+      .md = EVP_sha256(),
+  };
+  return ca__make_leaf_spec(&spec);
+}
+
+bool ca__signed_by(X509 *cert, X509 *issuer) {
+  EVP_PKEY *pub = issuer != NULL ? X509_get_pubkey(issuer) : NULL;
+  bool ok =
+      pub != NULL && X509_check_issued(issuer, cert) == X509_V_OK && X509_verify(cert, pub) == 1;
+  EVP_PKEY_free(pub);
+  ERR_clear_error();
+  return ok;
 }
 
 bool ca__pem_cert(struct buf *out, X509 *cert) {

@@ -1,5 +1,6 @@
 /* certs/ca_store.c: the lab CA's directory — finding it, creating the name-constrained CA (and
- * the "untrusted root" beside it) on first use, loading it, exporting and describing it. */
+ * the "untrusted root" and the lab intermediate beside it) on first use, loading it, exporting
+ * and describing it. */
 #include "certs/ca.h"
 
 #include "certs/internal.h"
@@ -79,9 +80,13 @@ static struct ca *ca_new(const char *dir) {
   ca->permit_path = ca__join(dir, CA__PERMIT_FILE);
   ca->untrusted_cert_path = ca__join(dir, CA__UNTRUSTED_CERT_FILE);
   ca->untrusted_key_path = ca__join(dir, CA__UNTRUSTED_KEY_FILE);
+  ca->intermediate_cert_path = ca__join(dir, CA__INTERMEDIATE_CERT_FILE);
+  ca->intermediate_key_path = ca__join(dir, CA__INTERMEDIATE_KEY_FILE);
   ca->chains_dir = ca__join(dir, CA__CHAINS_DIR);
   if (ca->cert_path == NULL || ca->key_path == NULL || ca->permit_path == NULL ||
-      ca->untrusted_cert_path == NULL || ca->untrusted_key_path == NULL || ca->chains_dir == NULL) {
+      ca->untrusted_cert_path == NULL || ca->untrusted_key_path == NULL ||
+      ca->intermediate_cert_path == NULL || ca->intermediate_key_path == NULL ||
+      ca->chains_dir == NULL) {
     ca__fail(ca, CA_EIO, "%.200s: CA directory path too long", dir);
   }
   return ca;
@@ -94,6 +99,7 @@ static void free_permitted(struct ca *ca) {
   free(ca->permitted);
   ca->permitted = NULL;
   ca->n_permitted = 0;
+  ca->n_ip_permitted = 0;
 }
 
 void ca_free(struct ca *ca) {
@@ -104,6 +110,8 @@ void ca_free(struct ca *ca) {
   EVP_PKEY_free(ca->key);
   X509_free(ca->untrusted_cert);
   EVP_PKEY_free(ca->untrusted_key);
+  X509_free(ca->intermediate_cert);
+  EVP_PKEY_free(ca->intermediate_key);
   free_permitted(ca);
   free(ca->dir);
   free(ca->cert_path);
@@ -111,6 +119,8 @@ void ca_free(struct ca *ca) {
   free(ca->permit_path);
   free(ca->untrusted_cert_path);
   free(ca->untrusted_key_path);
+  free(ca->intermediate_cert_path);
+  free(ca->intermediate_key_path);
   free(ca->chains_dir);
   free(ca);
 }
@@ -123,6 +133,20 @@ static void add_permitted(struct ca *ca, const char *name) {
   }
   ca->permitted = xrealloc_array(ca->permitted, ca->n_permitted + 1, sizeof *ca->permitted);
   ca->permitted[ca->n_permitted++] = str_lower(str_dup(name));
+}
+
+/* add_ip_permitted records an IP subtree (address and mask, 8 or 32 bytes); others are
+ * ignored. */
+static void add_ip_permitted(struct ca *ca, const ASN1_OCTET_STRING *s) {
+  size_t len = (size_t) ASN1_STRING_length(s);
+  if ((len != 8 && len != 32) || ca->n_ip_permitted == CA__MAX_IP_RANGES) {
+    return;
+  }
+  struct ca__ip_range *r = &ca->ip_permitted[ca->n_ip_permitted++];
+  const uint8_t *data = ASN1_STRING_get0_data(s);
+  r->len = len / 2;
+  memcpy(r->addr, data, r->len);
+  memcpy(r->mask, data + r->len, r->len);
 }
 
 /* read_permitted fills ca->permitted from the certificate's nameConstraints, the only truth. */
@@ -141,6 +165,10 @@ static enum ca_status read_permitted(struct ca *ca, const char *what) {
   }
   for (size_t i = 0; i < sk_GENERAL_SUBTREE_num(nc->permittedSubtrees); i++) {
     const GENERAL_SUBTREE *sub = sk_GENERAL_SUBTREE_value(nc->permittedSubtrees, i);
+    if (sub->base->type == GEN_IPADD) {
+      add_ip_permitted(ca, sub->base->d.iPAddress);
+      continue;
+    }
     if (sub->base->type != GEN_DNS) {
       continue;
     }
@@ -249,14 +277,15 @@ out:
   return st;
 }
 
-/* make_pair creates a name-constrained CA certificate named cn for the permitted list. */
-static enum ca_status make_pair(struct ca *ca, const char *cn, X509 **out_cert,
-                                EVP_PKEY **out_key) {
+/* make_pair creates a name-constrained CA certificate named cn for the permitted list: a root,
+ * or an intermediate of issuer/issuer_key. */
+static enum ca_status make_pair(struct ca *ca, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
+                                X509 **out_cert, EVP_PKEY **out_key) {
   *out_key = ca__new_key();
   if (*out_key == NULL) {
     return ca__fail_ssl(ca, CA_ECRYPTO, "cannot generate a P-256 key");
   }
-  *out_cert = ca__make_ca(*out_key, cn, ca->permitted, ca->n_permitted);
+  *out_cert = ca__make_ca(*out_key, cn, ca->permitted, ca->n_permitted, issuer, issuer_key);
   if (*out_cert == NULL) {
     return ca__fail_ssl(ca, CA_ECRYPTO, "cannot build the CA certificate");
   }
@@ -323,7 +352,10 @@ static enum ca_status create_ca(struct ca *ca, const char *const *permit, size_t
   EVP_PKEY_free(ca->key);
   ca->cert = NULL;
   ca->key = NULL;
-  enum ca_status st = make_pair(ca, cn, &ca->cert, &ca->key);
+  enum ca_status st = make_pair(ca, cn, NULL, NULL, &ca->cert, &ca->key);
+  if (st == CA_OK) {
+    st = read_permitted(ca, "the new CA certificate"); /* and its IP subtrees */
+  }
   if (st == CA_OK) {
     st = save_pair(ca, ca->cert_path, ca->key_path, ca->cert, ca->key);
   }
@@ -334,9 +366,16 @@ static enum ca_status create_ca(struct ca *ca, const char *const *permit, size_t
     return st;
   }
   compute_fingerprint(ca);
-  /* A new lab CA gets a new untrusted root too, and no chain of the old one survives. */
+  /* A new lab CA gets a new untrusted root and intermediate too, and no chain of the old one
+   * survives. */
   unlink(ca->untrusted_cert_path);
   unlink(ca->untrusted_key_path);
+  unlink(ca->intermediate_cert_path);
+  unlink(ca->intermediate_key_path);
+  X509_free(ca->intermediate_cert);
+  EVP_PKEY_free(ca->intermediate_key);
+  ca->intermediate_cert = NULL;
+  ca->intermediate_key = NULL;
   clear_chains(ca);
   return ca__load_untrusted(ca);
 }
@@ -358,7 +397,7 @@ enum ca_status ca__load_untrusted(struct ca *ca) {
     }
     /* Same name constraints as the lab CA: should anyone trust it by mistake, it still cannot
      * vouch for anything outside the lab. */
-    st = make_pair(ca, cn, &ca->untrusted_cert, &ca->untrusted_key);
+    st = make_pair(ca, cn, NULL, NULL, &ca->untrusted_cert, &ca->untrusted_key);
     if (st == CA_OK) {
       st = save_pair(ca, ca->untrusted_cert_path, ca->untrusted_key_path, ca->untrusted_cert,
                      ca->untrusted_key);
@@ -369,6 +408,44 @@ enum ca_status ca__load_untrusted(struct ca *ca) {
     EVP_PKEY_free(ca->untrusted_key);
     ca->untrusted_cert = NULL;
     ca->untrusted_key = NULL;
+  }
+  return st;
+}
+
+enum ca_status ca__load_intermediate(struct ca *ca) {
+  if (ca->intermediate_cert != NULL) {
+    return CA_OK;
+  }
+  enum ca_status st = CA_OK;
+  if (access(ca->intermediate_cert_path, F_OK) == 0) {
+    st = load_pair(ca, ca->intermediate_cert_path, ca->intermediate_key_path,
+                   &ca->intermediate_cert, &ca->intermediate_key);
+    if (st == CA_OK && ca__signed_by(ca->intermediate_cert, ca->cert)) {
+      return CA_OK;
+    }
+    /* Unreadable, or left by another lab CA: make a new one. */
+    X509_free(ca->intermediate_cert);
+    EVP_PKEY_free(ca->intermediate_key);
+    ca->intermediate_cert = NULL;
+    ca->intermediate_key = NULL;
+  }
+  char who[128];
+  char cn[192];
+  ca__user_at_host(who, sizeof who);
+  if (!buf_fmt(cn, sizeof cn, "autodisco lab intermediate CA (%s)", who)) {
+    cn[0] = '\0';
+  }
+  /* Constrained like the lab CA (RFC 5280 applies both), so it widens nothing. */
+  st = make_pair(ca, cn, ca->cert, ca->key, &ca->intermediate_cert, &ca->intermediate_key);
+  if (st == CA_OK) {
+    st = save_pair(ca, ca->intermediate_cert_path, ca->intermediate_key_path, ca->intermediate_cert,
+                   ca->intermediate_key);
+  }
+  if (st != CA_OK) {
+    X509_free(ca->intermediate_cert);
+    EVP_PKEY_free(ca->intermediate_key);
+    ca->intermediate_cert = NULL;
+    ca->intermediate_key = NULL;
   }
   return st;
 }
@@ -508,7 +585,7 @@ static void print_time(FILE *out, const char *label, const ASN1_TIME *t) {
   if (ca__time_of(t, &secs) && gmtime_r(&secs, &tm) != NULL) {
     strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &tm);
   }
-  fprintf(out, "%-12s %s\n", label, text);
+  fprintf(out, "%-13s %s\n", label, text);
 }
 
 void ca_describe(const struct ca *ca, FILE *out) {
@@ -518,13 +595,13 @@ void ca_describe(const struct ca *ca, FILE *out) {
   if (bio != NULL &&
       X509_NAME_print_ex(bio, X509_get_subject_name(ca->cert), 0, XN_FLAG_RFC2253) >= 0 &&
       BIO_mem_contents(bio, &data, &len)) {
-    fprintf(out, "%-12s %.*s\n", "subject:", (int) len, (const char *) data);
+    fprintf(out, "%-13s %.*s\n", "subject:", (int) len, (const char *) data);
   }
   BIO_free(bio);
   ERR_clear_error();
   print_time(out, "not before:", X509_get0_notBefore(ca->cert));
   print_time(out, "not after:", X509_get0_notAfter(ca->cert));
-  fprintf(out, "%-12s", "permitted:");
+  fprintf(out, "%-13s", "permitted:");
   for (size_t i = 0; i < ca->n_permitted; i++) {
     fprintf(out, "%s%s", i == 0 ? " " : ", ", ca->permitted[i]);
   }
@@ -543,7 +620,8 @@ void ca_describe(const struct ca *ca, FILE *out) {
   }
   ERR_clear_error();
   fprintf(out, "\n%-12s %s\n", "certificate:", ca->cert_path);
-  fprintf(out, "%-12s %s\n", "key:", ca->key_path);
-  fprintf(out, "%-12s %s\n", "untrusted:", ca->untrusted_cert_path);
-  fprintf(out, "%-12s %s/\n", "chains:", ca->chains_dir);
+  fprintf(out, "%-13s %s\n", "key:", ca->key_path);
+  fprintf(out, "%-13s %s\n", "untrusted:", ca->untrusted_cert_path);
+  fprintf(out, "%-13s %s\n", "intermediate:", ca->intermediate_cert_path);
+  fprintf(out, "%-13s %s/\n", "chains:", ca->chains_dir);
 }

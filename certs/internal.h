@@ -20,6 +20,8 @@
 #define CA__PERMIT_FILE "permitted.txt"
 #define CA__UNTRUSTED_CERT_FILE "untrusted-root.pem"
 #define CA__UNTRUSTED_KEY_FILE "untrusted-root.key"
+#define CA__INTERMEDIATE_CERT_FILE "intermediate.pem"
+#define CA__INTERMEDIATE_KEY_FILE "intermediate.key"
 #define CA__CHAINS_DIR "chains"
 #define CA__LOCK_FILE ".lock"
 
@@ -27,6 +29,16 @@
 #define CA__MAX_NAME_LEN 253
 /* Most names one certificate may carry. */
 #define CA__MAX_NAMES 100
+/* Most IP subtrees we read from a CA's permitted name constraints. */
+#define CA__MAX_IP_RANGES 8
+
+/* An IP subtree of a name constraint: address and mask, 4 or 16 bytes each (RFC 5280
+ * 4.2.1.10). */
+struct ca__ip_range {
+  uint8_t addr[16];
+  uint8_t mask[16];
+  size_t len;
+};
 
 struct ca {
   char *dir;
@@ -41,8 +53,14 @@ struct ca {
   uint8_t fingerprint[32]; /* SHA-256 over the CA certificate's DER */
   char **permitted;        /* lowercase DNS names, read from the certificate's nameConstraints */
   size_t n_permitted;
+  struct ca__ip_range ip_permitted[CA__MAX_IP_RANGES]; /* from nameConstraints too; none in a */
+  size_t n_ip_permitted;                               /* CA made before ip-only existed */
   X509 *untrusted_cert; /* the "untrusted root", loaded or created on first use */
   EVP_PKEY *untrusted_key;
+  char *intermediate_cert_path;
+  char *intermediate_key_path;
+  X509 *intermediate_cert; /* the lab intermediate CA, loaded or created on first use */
+  EVP_PKEY *intermediate_key;
   char detail[512];
 };
 
@@ -50,20 +68,41 @@ struct ca_chain {
   X509 *leaf;
   EVP_PKEY *key;
   STACK_OF(X509) * intermediates; /* never NULL; empty for every profile today */
+  X509 *withheld;                 /* incomplete-chain: the issuing intermediate; else NULL */
   time_t not_before;
   time_t not_after;
 };
 
 /* Who signs a profile's leaf. */
-enum ca__signer { CA__SIGNER_LAB, CA__SIGNER_SELF, CA__SIGNER_UNTRUSTED };
+enum ca__signer {
+  CA__SIGNER_LAB,
+  CA__SIGNER_SELF,
+  CA__SIGNER_UNTRUSTED,
+  CA__SIGNER_INTERMEDIATE, /* the lab intermediate, which the chain then leaves out */
+};
+
+/* What the leaf's subject and SAN hold. */
+enum ca__names {
+  CA__NAMES_GIVEN,    /* the names; the first also the CN */
+  CA__NAMES_WRONG,    /* CA__WRONG_NAME whatever names the caller passes */
+  CA__NAMES_WILDCARD, /* "*.<parent of the first name>" */
+  CA__NAMES_CN_ONLY,  /* the first name in the CN only; the SAN holds the others */
+  CA__NAMES_IP,       /* no subject; the SAN holds the request's IP address only */
+};
+
+/* The leaf's key as minted. */
+enum ca__key { CA__KEY_EC_P256, CA__KEY_RSA_1024, CA__KEY_RSA_2048 };
 
 struct ca_profile {
   const char *name;
+  const char *summary;
   const char *badssl;
   enum ca__signer signer;
   long not_before_offset; /* seconds from now */
   long not_after_offset;
-  bool fixed_name; /* mints for CA__WRONG_NAME whatever names the caller passes */
+  enum ca__names names;
+  enum ca__key key; /* the default key */
+  bool sha1;        /* the issuer signs with SHA-1 instead of SHA-256 */
 };
 
 /* The single name the wrong-name profile's certificate carries. */
@@ -87,6 +126,8 @@ enum ca_status ca__read_file(struct ca *ca, const char *path, struct buf *out);
 
 /* ca__new_key generates an ECDSA P-256 key. */
 EVP_PKEY *ca__new_key(void);
+/* ca__new_rsa_key generates an RSA key of `bits` bits (exponent 65537). */
+EVP_PKEY *ca__new_rsa_key(int bits);
 /* ca__time_of converts an ASN.1 time to seconds since the epoch; false if it cannot. */
 bool ca__time_of(const ASN1_TIME *t, time_t *out);
 /* ca__name_ok says whether s is a DNS name we can put in a certificate (LDH labels, an
@@ -95,12 +136,36 @@ bool ca__name_ok(const char *s, bool wildcard);
 /* ca__permits_in says whether name is one of `permitted` or below one of them. */
 bool ca__permits_in(char *const *permitted, size_t n_permitted, const char *name);
 
-/* ca__make_ca builds a self-signed, name-constrained CA certificate for key. */
-X509 *ca__make_ca(EVP_PKEY *key, const char *cn, char *const *permitted, size_t n_permitted);
-/* ca__make_leaf builds a server certificate for names, valid [not_before, not_after], signed
- * by issuer/issuer_key — or by itself when issuer is NULL. */
+/* ca__make_ca builds a name-constrained CA certificate for key: self-signed when issuer is
+ * NULL, else an intermediate (path length 0) signed by issuer/issuer_key with its validity. The
+ * constraints permit the DNS subtrees and the loopback addresses 127.0.0.0/8 and ::1. */
+X509 *ca__make_ca(EVP_PKEY *key, const char *cn, char *const *permitted, size_t n_permitted,
+                  X509 *issuer, EVP_PKEY *issuer_key);
+
+/* What a leaf certificate holds. */
+struct ca__leaf_spec {
+  EVP_PKEY *key;
+  const char *cn;         /* the subject CN, or NULL: an empty subject and a critical SAN */
+  const char *const *dns; /* SAN DNS names */
+  size_t n_dns;
+  const uint8_t *ip; /* a SAN IP address of ip_len (4 or 16) bytes, or NULL */
+  size_t ip_len;
+  time_t not_before;
+  time_t not_after;
+  X509 *issuer; /* NULL: self-signed */
+  EVP_PKEY *issuer_key;
+  const EVP_MD *md; /* the signature's digest */
+};
+
+/* ca__make_leaf_spec builds a server certificate as `spec` says; NULL on failure. */
+X509 *ca__make_leaf_spec(const struct ca__leaf_spec *spec);
+/* ca__make_leaf builds a server certificate for names (the first also the CN when it fits 64
+ * characters), valid [not_before, not_after], signed with SHA-256 by issuer/issuer_key — or by
+ * itself when issuer is NULL. */
 X509 *ca__make_leaf(EVP_PKEY *key, const char *const *names, size_t n_names, time_t not_before,
                     time_t not_after, X509 *issuer, EVP_PKEY *issuer_key);
+/* ca__signed_by says whether issuer issued and signed cert; leaves no error queued. */
+bool ca__signed_by(X509 *cert, X509 *issuer);
 
 /* ca__pem_cert and ca__pem_key append PEM text to out; false on failure (queue left as is). */
 bool ca__pem_cert(struct buf *out, X509 *cert);
@@ -111,5 +176,8 @@ void ca__user_at_host(char *out, size_t out_size);
 
 /* ca__load_untrusted loads (or creates on first use) the untrusted root kept next to the CA. */
 enum ca_status ca__load_untrusted(struct ca *ca);
+/* ca__load_intermediate loads (or creates on first use, or again when the lab CA did not sign
+ * it) the lab intermediate CA kept next to the CA. */
+enum ca_status ca__load_intermediate(struct ca *ca);
 
 #endif

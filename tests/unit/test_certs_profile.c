@@ -220,28 +220,40 @@ static void write_chain(const char *path, X509 *leaf, EVP_PKEY *key) {
 static const char *const contoso[] = {"autodiscover.contoso.com", "contoso.com"};
 
 static void test_profile_table(void **state) {
-  const char *expect[] = {"valid",      "expired",     "not-yet-valid",
-                          "wrong-name", "self-signed", "untrusted-root"};
+  const char *expect[] = {"valid",       "expired",        "not-yet-valid",    "wrong-name",
+                          "self-signed", "untrusted-root", "incomplete-chain", "sha1-signature",
+                          "rsa-1024",    "wildcard",       "san-missing-host", "ip-only"};
   const char *badssl[] = {"badssl.com",
                           "expired.badssl.com",
                           NULL,
                           "wrong.host.badssl.com",
                           "self-signed.badssl.com",
-                          "untrusted-root.badssl.com"};
-  for (size_t i = 0; i < 6; i++) {
+                          "untrusted-root.badssl.com",
+                          "incomplete-chain.badssl.com",
+                          "sha1-intermediate.badssl.com",
+                          NULL,
+                          "*.badssl.com",
+                          NULL,
+                          NULL};
+  for (size_t i = 0; i < 12; i++) {
     const struct ca_profile *p = ca_profile_at(i);
     assert_non_null(p);
     assert_string_equal(ca_profile_name(p), expect[i]);
     assert_ptr_equal(ca_profile_named(expect[i]), p);
     if (badssl[i] != NULL) {
-      assert_string_equal(ca_profile_badssl(p), badssl[i]);
+      assert_non_null(strstr(ca_profile_badssl(p), badssl[i]));
     } else {
       assert_non_null(strstr(ca_profile_badssl(p), "none"));
     }
+    /* one line for `autodisco ca profiles` */
+    assert_true(strlen(ca_profile_summary(p)) > 10);
+    assert_null(strchr(ca_profile_summary(p), '\n'));
   }
-  assert_null(ca_profile_at(6));
+  assert_string_equal(ca_profile_badssl(ca_profile_named("valid")), "badssl.com");
+  assert_null(ca_profile_at(12));
   assert_null(ca_profile_named("Valid"));
   assert_null(ca_profile_named("revoked"));
+  assert_null(ca_profile_named("ip_only"));
   assert_null(ca_profile_named(NULL));
 }
 
@@ -441,15 +453,16 @@ static void test_forged_leaf_violates_constraints(void **state) {
   X509 *evil = forge(f, "DNS:evil.org");
   assert_int_equal(verify(ca_cert(f->ca), NULL, evil, "evil.org"), X509_V_ERR_PERMITTED_VIOLATION);
   assert_int_equal(verify(ca_cert(f->ca), NULL, evil, NULL), X509_V_ERR_PERMITTED_VIOLATION);
-  /* The CA excludes every IP address; this BoringSSL refuses IP names under any constraint
-   * (UNSUPPORTED_CONSTRAINT_TYPE), other verifiers apply the exclusion (EXCLUDED_VIOLATION). */
-  X509 *ip = forge(f, "IP:127.0.0.1");
+  /* The CA permits no IP address but loopback ones (127.0.0.0/8, ::1): OpenSSL refuses any
+   * other (PERMITTED_VIOLATION); this BoringSSL refuses every IP name under an IP constraint
+   * (UNSUPPORTED_CONSTRAINT_TYPE), loopback included (see test_certs_request.c). */
+  X509 *ip = forge(f, "IP:10.0.0.1");
   int err = verify(ca_cert(f->ca), NULL, ip, NULL);
-  assert_true(err == X509_V_ERR_EXCLUDED_VIOLATION ||
+  assert_true(err == X509_V_ERR_PERMITTED_VIOLATION ||
               err == X509_V_ERR_UNSUPPORTED_CONSTRAINT_TYPE);
-  X509 *ip6 = forge(f, "IP:::1");
+  X509 *ip6 = forge(f, "IP:2001:db8::1");
   err = verify(ca_cert(f->ca), NULL, ip6, NULL);
-  assert_true(err == X509_V_ERR_EXCLUDED_VIOLATION ||
+  assert_true(err == X509_V_ERR_PERMITTED_VIOLATION ||
               err == X509_V_ERR_UNSUPPORTED_CONSTRAINT_TYPE);
   X509_free(ok);
   X509_free(evil);
@@ -473,10 +486,21 @@ static void test_cache_returns_same_chain(void **state) {
   struct fixture *f = *state;
   for (size_t i = 0; ca_profile_at(i) != NULL; i++) {
     const char *name = ca_profile_name(ca_profile_at(i));
-    struct ca_chain *a = mint(f->ca, name, contoso, 2);
-    struct ca_chain *b = mint(f->ca, name, contoso, 2);
+    struct ca_request req = {
+        .profile = ca_profile_at(i), .names = contoso, .n_names = 2, .ip = "127.77.0.9"};
+    struct ca_chain *a = NULL;
+    struct ca_chain *b = NULL;
+    if (ca_mint_request(f->ca, &a, &req) != CA_OK) {
+      fail_msg("%s: %s", name, ca_detail(f->ca));
+    }
+    assert_int_equal(ca_mint_request(f->ca, &b, &req), CA_OK);
     assert_true(same_der(ca_chain_leaf(a), ca_chain_leaf(b)));
     assert_int_equal(EVP_PKEY_cmp(ca_chain_key(a), ca_chain_key(b)), 1);
+    if (strcmp(name, "incomplete-chain") == 0) {
+      assert_true(same_der(ca_chain_withheld(a), ca_chain_withheld(b)));
+    } else {
+      assert_null(ca_chain_withheld(a));
+    }
     ca_chain_free(a);
     ca_chain_free(b);
   }
@@ -504,7 +528,7 @@ static void test_cache_returns_same_chain(void **state) {
     }
   }
   closedir(d);
-  assert_int_equal(n_files, 7); /* six profiles plus the swapped names */
+  assert_int_equal(n_files, 13); /* twelve profiles plus the swapped names */
 
   /* Another process opening the same CA gets the same chain. */
   ca_free(f->ca);
