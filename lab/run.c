@@ -106,7 +106,10 @@ int lab_run(const struct scn *s, const struct lab_run_options *opt, struct lab_r
   uv_loop_t loop;
   uv_loop_init(&loop);
   r.loop = &loop;
-  struct proxy_options popt = {.jnl = opt->jnl, .ca = opt->ca};
+  /* One lab clock for the run: the listeners' delays and the clients' timeouts share it. */
+  struct labclock clock;
+  labclock_init(&clock, &loop, opt->clock_scale == 0 ? 1000 : opt->clock_scale);
+  struct proxy_options popt = {.jnl = opt->jnl, .ca = opt->ca, .clock = &clock};
   if (proxy_start(&r.proxy, &loop, s, &popt, err, err_size) != 0) {
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
@@ -120,6 +123,9 @@ int lab_run(const struct scn *s, const struct lab_run_options *opt, struct lab_r
   r.env.trust_pem = ca_cert_path(opt->ca);
   r.env.jnl = opt->jnl;
   r.env.timeout_ms = opt->timeout_ms;
+  r.env.clock = &clock;
+  r.env.scp_urls = s->scp_urls;
+  r.env.n_scp_urls = s->n_scp_urls;
   start_next(&r);
   uv_run(&loop, UV_RUN_DEFAULT);
   if (uv_loop_close(&loop) != 0) {

@@ -27,5 +27,18 @@ int cmd_run(struct cli *c, int argc, char **argv);
 int cmd_serve(struct cli *c, int argc, char **argv);
 int cmd_ca(struct cli *c, int argc, char **argv);
 int cmd_validate(struct cli *c, int argc, char **argv);
+int cmd_check(struct cli *c, int argc, char **argv);
+int cmd_diff(struct cli *c, int argc, char **argv);
+
+/* A list of scenario files to work on, in the order to report them. */
+struct cli_files {
+  char **paths; /* owned */
+  size_t n;
+};
+/* cli_files_add adds `arg`: a file as it is, or a directory's *.yaml files found recursively,
+ * sorted, without those whose name starts with '_' (bases for `extends:` only) and without
+ * hidden folders. Returns false (after cli_error) when `arg` cannot be read. */
+bool cli_files_add(struct cli_files *f, const char *arg);
+void cli_files_cleanup(struct cli_files *f);
 
 #endif

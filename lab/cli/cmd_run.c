@@ -9,7 +9,7 @@
 
 static const char run_usage[] =
     "usage: autodisco run SCENARIO [--client NAME]... [--email ADDR] [--format text|json]\n"
-    "                     [--out FILE] [--journal FILE] [--timeout MS]\n"
+    "                     [--out FILE] [--journal FILE] [--timeout MS] [--real-time]\n"
     "\n"
     "Starts the scenario's DNS and hosts on loopback addresses, walks each client model through\n"
     "them over real sockets, prints one line per step (prompts stand out) and the verdict.\n"
@@ -20,7 +20,9 @@ static const char run_usage[] =
     "  --format F      text (default) or json (docs/transcript.md)\n"
     "  --out FILE      write the report to FILE instead of stdout\n"
     "  --journal FILE  append every server and client event as JSON lines (docs/journal.md)\n"
-    "  --timeout MS    per network operation, instead of each model's own\n";
+    "  --timeout MS    per network operation, instead of each model's own\n"
+    "  --real-time     run timeouts and delays at their real length (default: the lab clock,\n"
+    "                  1000x faster; the transcript says how long a user would wait either way)\n";
 
 static void print_text(FILE *out, const struct scn *s, const struct lab_result *r, size_t n,
                        bool color, size_t n_failing) {
@@ -85,10 +87,15 @@ static void print_json(FILE *out, const struct scn *s, const struct lab_result *
 
 int cmd_run(struct cli *c, int argc, char **argv) {
   static const struct option opts[] = {
-      {"client", required_argument, NULL, 'c'},  {"email", required_argument, NULL, 'e'},
-      {"format", required_argument, NULL, 'f'},  {"out", required_argument, NULL, 'o'},
-      {"journal", required_argument, NULL, 'j'}, {"timeout", required_argument, NULL, 't'},
-      {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+      {"client", required_argument, NULL, 'c'},
+      {"email", required_argument, NULL, 'e'},
+      {"format", required_argument, NULL, 'f'},
+      {"out", required_argument, NULL, 'o'},
+      {"journal", required_argument, NULL, 'j'},
+      {"timeout", required_argument, NULL, 't'},
+      {"real-time", no_argument, NULL, 'r'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
   };
   const char **clients = xcalloc((size_t) argc, sizeof *clients);
   size_t n_clients = 0;
@@ -99,13 +106,14 @@ int cmd_run(struct cli *c, int argc, char **argv) {
   int rc = EXIT_BAD_INPUT;
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "c:e:f:o:j:t:h", opts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, "c:e:f:o:j:t:rh", opts, NULL)) != -1) {
     switch (opt) {
       case 'c': clients[n_clients++] = optarg; break;
       case 'e': ro.email = optarg; break;
       case 'f': format = optarg; break;
       case 'o': out_path = optarg; break;
       case 'j': journal_path = optarg; break;
+      case 'r': ro.clock_scale = 1; break;
       case 't': {
         uint32_t ms = 0;
         if (!parse_u32(optarg, 1, 3600000, &ms)) {

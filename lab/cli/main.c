@@ -16,10 +16,16 @@ static const char usage[] =
     "  run SCENARIO      start the scenario's network, walk each client model through it,\n"
     "                    print the transcript and the verdict (exit 0 holds, 1 fails, 2 bad "
     "input)\n"
+    "  check [DIR|FILE]...\n"
+    "                    every scenario x its clients, expectations checked: a summary table,\n"
+    "                    JSON or JUnit (exit 0 all hold, 1 one fails, 2 bad input)\n"
+    "  diff BEFORE AFTER what changes for each client: prompts gone or new, steps, settings,\n"
+    "                    waiting time\n"
     "  serve SCENARIO    keep the scenario's network up for real clients\n"
     "  ca init|show|export\n"
     "                    the lab CA: create it, describe it, export it for trust stores\n"
-    "  validate FILE...  parse and check scenario files only\n"
+    "  validate FILE|DIR...\n"
+    "                    parse and lint scenario files only (--strict: warnings fail)\n"
     "\n"
     "options:\n"
     "  --quiet           no notes on stderr (NO_COLOR in the environment turns colour off)\n"
@@ -103,6 +109,14 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "validate") == 0) {
     return cmd_validate(&c, sub_argc, sub_argv);
   }
-  cli_error("unknown command \"%s\" (run, serve, ca, validate; see autodisco --help)", cmd);
+  if (strcmp(cmd, "check") == 0) {
+    return cmd_check(&c, sub_argc, sub_argv);
+  }
+  if (strcmp(cmd, "diff") == 0) {
+    return cmd_diff(&c, sub_argc, sub_argv);
+  }
+  cli_error("unknown command \"%s\" (run, check, diff, serve, ca, validate; see autodisco "
+            "--help)",
+            cmd);
   return EXIT_BAD_INPUT;
 }
