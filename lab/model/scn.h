@@ -11,7 +11,8 @@
 
 /* Where a value came from, for file:line:col messages (line and col start at 1). */
 struct scn_mark {
-  const char *file; /* borrowed from the scenario (scn->path) */
+  const char *file; /* borrowed from the scenario: scn->path, or one of scn->files (a base
+                       the scenario extends, its zone file) */
   int line;
   int col;
 };
@@ -279,6 +280,10 @@ struct scn {
   size_t n_clients;
   struct scn_expect *expects;
   size_t n_expects;
+  /* Private to the loader: owned paths that marks point into besides `path` (the files an
+   * extends: chain read, the zone file). Nobody else needs to read it. */
+  char **files;
+  size_t n_files;
 };
 
 enum scn_status {

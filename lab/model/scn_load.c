@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum {
   MAX_FILE_LEN = 1 << 20, /* a scenario is a few kilobytes; refuse anything absurd */
@@ -24,7 +25,7 @@ enum {
 
 struct ld {
   struct scn *s;
-  const char *file;
+  int64_t now; /* unix seconds at load time: "now" and "-30d" count from it */
   char *err;
   size_t err_size;
   enum scn_status st;
@@ -40,13 +41,14 @@ static bool fail(struct ld *ld, const struct scn__node *at, const char *fmt, ...
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   scn__one_line(msg);
-  (void) buf_fmt(ld->err, ld->err_size, "%s:%d:%d: %s", ld->file, at->line, at->col, msg);
+  (void) buf_fmt(ld->err, ld->err_size, "%s:%d:%d: %s", at->file, at->line, at->col, msg);
   ld->st = SCN_ESCHEMA;
   return false;
 }
 
 static struct scn_mark mark_of(const struct ld *ld, const struct scn__node *n) {
-  return (struct scn_mark){ld->s->path, n->line, n->col};
+  (void) ld;
+  return (struct scn_mark){n->file, n->line, n->col};
 }
 
 /* ---- paths and descriptions for messages ---- */
@@ -287,7 +289,7 @@ static void join_words(char *dst, size_t dst_size, const char *const *words) {
 /* ---- names, addresses, URLs ---- */
 
 /* dns_name_problem says why `s` (lowercase, no trailing dot) is not a DNS name, or NULL. */
-static const char *dns_name_problem(const char *s, bool wildcard) {
+const char *scn__dns_name_problem(const char *s, bool wildcard) {
   size_t len = strlen(s);
   if (len == 0) {
     return "it is empty";
@@ -336,7 +338,7 @@ static bool dns_name(struct ld *ld, const struct scn__node *n, const char *path,
   if (len > 1 && name[len - 1] == '.') {
     name[len - 1] = 0;
   }
-  const char *why = dns_name_problem(name, wildcard);
+  const char *why = scn__dns_name_problem(name, wildcard);
   if (why != NULL) {
     free(name);
     return fail(ld, n, "\"%s\" is not a valid DNS name: %s", n->text, why);
@@ -389,7 +391,7 @@ static bool email_address(struct ld *ld, const struct scn__node *n, const char *
     return fail(ld, n, "%s \"%s\" is not an address of the form user@domain", what, n->text);
   }
   char *domain = str_lower(str_dup(at + 1));
-  const char *why = dns_name_problem(domain, false);
+  const char *why = scn__dns_name_problem(domain, false);
   if (why != NULL) {
     free(domain);
     return fail(ld, n, "%s \"%s\" does not end in @ and a domain: %s", what, n->text, why);
@@ -450,11 +452,43 @@ static bool is_id(const char *s, bool allow_underscore) {
 /* ---- hosts ---- */
 
 static const char *const cert_profiles[] = {
-    "valid", "expired", "not-yet-valid", "wrong-name", "self-signed", "untrusted-root", NULL};
+    "valid",       "expired",        "not-yet-valid",    "wrong-name",
+    "self-signed", "untrusted-root", "incomplete-chain", "sha1-signature",
+    "rsa-1024",    "wildcard",       "san-missing-host", "ip-only",
+    NULL};
+
+enum {
+  MIN_CERT_TIME = -631152000,  /* 1950-01-01T00:00:00Z: X.509 UTCTime starts there */
+  MAX_CERT_TIME = 253402300799 /* 9999-12-31T23:59:59Z: GeneralizedTime ends there */
+};
+
+/* get_time reads an instant (RFC 3339 or relative to now) within the range X.509 can say. */
+static bool get_time(struct ld *ld, const struct scn__node *map, const char *path, const char *key,
+                     bool *present, int64_t *out) {
+  const struct scn__node *n = NULL;
+  if (!get_text(ld, map, path, key, false, &n)) {
+    return false;
+  }
+  *present = n != NULL;
+  if (n == NULL) {
+    return true;
+  }
+  if (!scn__parse_time(n->text, ld->now, out)) {
+    return fail(ld, n,
+                "%s \"%.40s\" is not a time: write an RFC 3339 timestamp "
+                "(2024-01-01T00:00:00Z), now, or [+-]N with s, m, h, d or y (-30d, +1y)",
+                key, n->text);
+  }
+  if (*out < MIN_CERT_TIME || *out > (int64_t) MAX_CERT_TIME) {
+    return fail(ld, n, "%s \"%.40s\" is outside the years 1950 to 9999 a certificate can hold", key,
+                n->text);
+  }
+  return true;
+}
 
 static bool load_cert(struct ld *ld, const struct scn__node *n, const char *path,
                       struct scn_cert *cert) {
-  static const char *const keys[] = {"profile", "names", NULL};
+  static const char *const keys[] = {"profile", "names", "key", "not_before", "not_after", NULL};
   if (!want(ld, n, SCN__MAP, path) || !check_keys(ld, n, path, keys)) {
     return false;
   }
@@ -482,10 +516,99 @@ static bool load_cert(struct ld *ld, const struct scn__node *n, const char *path
       return fail(ld, names, "%s is empty: leave it out to use the host's names", np);
     }
   }
+  const struct scn__node *key = NULL;
+  if (!get_text(ld, n, path, "key", false, &key)) {
+    return false;
+  }
+  if (key != NULL) {
+    static const char *const key_types[] = {"ecdsa-p256", "rsa-2048", NULL};
+    int k = pick(key->text, key_types, false);
+    if (k < 0) {
+      return fail(ld, key, "key \"%s\" is not a key type (ecdsa-p256, rsa-2048)", key->text);
+    }
+    if (cert->profile == SCN_CERT_RSA_1024) {
+      return fail(ld, key, "key goes against profile rsa-1024, whose key is a 1024-bit RSA one");
+    }
+    cert->key_type = k == 0 ? SCN_KEY_ECDSA_P256 : SCN_KEY_RSA_2048;
+  }
+  if (!get_time(ld, n, path, "not_before", &cert->has_not_before, &cert->not_before) ||
+      !get_time(ld, n, path, "not_after", &cert->has_not_after, &cert->not_after)) {
+    return false;
+  }
+  if (cert->has_not_before && cert->has_not_after && cert->not_after < cert->not_before) {
+    return fail(ld, get(n, "not_after"), "not_after is before not_before");
+  }
   return true;
 }
 
-static const char *const route_kinds[] = {"status", "redirect", "autodiscover", NULL};
+static const char *const route_kinds[] = {"status",          "redirect", "autodiscover",
+                                          "autodiscover_v2", "soap",     NULL};
+
+static const char *const protocol_types[] = {"EXCH", "EXPR", "WEB", "EXHTTP", NULL};
+
+static bool load_protocol(struct ld *ld, const struct scn__node *n, const char *path,
+                          struct scn_ad_protocol *pr) {
+  static const char *const keys[] = {"type", "server", "ews",          "as", "oab",
+                                     "owa",  "ssl",    "auth_package", NULL};
+  if (!want(ld, n, SCN__MAP, path) || !check_keys(ld, n, path, keys)) {
+    return false;
+  }
+  pr->mark = mark_of(ld, n);
+  pr->ssl = true;
+  const struct scn__node *t = NULL;
+  if (!get_text(ld, n, path, "type", true, &t)) {
+    return false;
+  }
+  int i = pick(t->text, protocol_types, true);
+  if (i < 0) {
+    return fail(ld, t, "protocol type \"%s\" is not EXCH, EXPR, WEB or EXHTTP", t->text);
+  }
+  pr->type = str_dup(protocol_types[i]);
+  return get_dns_name(ld, n, path, "server", false, false, &pr->server) &&
+         get_url(ld, n, path, "ews", false, &pr->ews_url) &&
+         get_url(ld, n, path, "as", false, &pr->as_url) &&
+         get_url(ld, n, path, "oab", false, &pr->oab_url) &&
+         get_url(ld, n, path, "owa", false, &pr->owa_url) &&
+         get_str(ld, n, path, "auth_package", false, true, &pr->auth_package) &&
+         get_bool(ld, n, path, "ssl", &pr->ssl);
+}
+
+/* load_settings reads autodiscover.settings (and soap.settings). */
+static bool load_settings(struct ld *ld, const struct scn__node *n, const char *p,
+                          struct scn_autodiscover *ad) {
+  static const char *const skeys[] = {"ews",          "server",    "display_name",
+                                      "auth_package", "protocols", NULL};
+  if (!want(ld, n, SCN__MAP, p) || !check_keys(ld, n, p, skeys)) {
+    return false;
+  }
+  const struct scn__node *protocols = get(n, "protocols");
+  if (!get_url(ld, n, p, "ews", protocols == NULL, &ad->ews_url) ||
+      !get_dns_name(ld, n, p, "server", false, false, &ad->server) ||
+      !get_str(ld, n, p, "display_name", false, true, &ad->display_name) ||
+      !get_str(ld, n, p, "auth_package", false, true, &ad->auth_package)) {
+    return false;
+  }
+  if (protocols == NULL) {
+    return true;
+  }
+  char pp[PATH_LEN];
+  path_key(pp, p, "protocols");
+  if (!want(ld, protocols, SCN__SEQ, pp)) {
+    return false;
+  }
+  if (protocols->n_kids == 0) {
+    return fail(ld, protocols, "%s is empty: leave it out for the default EXPR and EXCH", pp);
+  }
+  ad->protocols = xcalloc(protocols->n_kids, sizeof ad->protocols[0]);
+  for (size_t i = 0; i < protocols->n_kids; i++) {
+    char ip[PATH_LEN];
+    path_index(ip, pp, i);
+    if (!load_protocol(ld, protocols->kids[i], ip, &ad->protocols[ad->n_protocols++])) {
+      return false;
+    }
+  }
+  return true;
+}
 
 static bool load_autodiscover(struct ld *ld, const struct scn__node *n, const char *path,
                               struct scn_autodiscover *ad) {
@@ -517,15 +640,7 @@ static bool load_autodiscover(struct ld *ld, const struct scn__node *n, const ch
   }
   char p[PATH_LEN];
   switch (ad->action) {
-    case SCN_AD_SETTINGS: {
-      static const char *const skeys[] = {"ews", "server", "display_name", "auth_package", NULL};
-      path_key(p, path, "settings");
-      return want(ld, first, SCN__MAP, p) && check_keys(ld, first, p, skeys) &&
-             get_url(ld, first, p, "ews", true, &ad->ews_url) &&
-             get_dns_name(ld, first, p, "server", false, false, &ad->server) &&
-             get_str(ld, first, p, "display_name", false, true, &ad->display_name) &&
-             get_str(ld, first, p, "auth_package", false, true, &ad->auth_package);
-    }
+    case SCN_AD_SETTINGS: path_key(p, path, "settings"); return load_settings(ld, first, p, ad);
     case SCN_AD_REDIRECT_ADDR:
       path_key(p, path, "redirect_addr");
       return want(ld, first, SCN__SCALAR, p) &&
@@ -540,10 +655,181 @@ static bool load_autodiscover(struct ld *ld, const struct scn__node *n, const ch
   return true;
 }
 
+/* load_soap reads soap: { settings: {...} } (GetUserSettings / GetDomainSettings answers). */
+static bool load_soap(struct ld *ld, const struct scn__node *n, const char *path,
+                      struct scn_autodiscover *ad) {
+  static const char *const keys[] = {"settings", NULL};
+  if (!want(ld, n, SCN__MAP, path) || !check_keys(ld, n, path, keys)) {
+    return false;
+  }
+  const struct scn__node *settings = get(n, "settings");
+  if (settings == NULL) {
+    return missing(ld, n, path, "settings");
+  }
+  char p[PATH_LEN];
+  path_key(p, path, "settings");
+  ad->action = SCN_AD_SETTINGS;
+  return load_settings(ld, settings, p, ad);
+}
+
+static bool load_autodiscover_v2(struct ld *ld, const struct scn__node *n, const char *path,
+                                 struct scn_autodiscover_v2 *ad2) {
+  static const char *const keys[] = {"protocols", "not_found_status", NULL};
+  if (!want(ld, n, SCN__MAP, path) || !check_keys(ld, n, path, keys)) {
+    return false;
+  }
+  const struct scn__node *protocols = get(n, "protocols");
+  if (protocols == NULL) {
+    return missing(ld, n, path, "protocols");
+  }
+  char pp[PATH_LEN];
+  path_key(pp, path, "protocols");
+  if (!want(ld, protocols, SCN__MAP, pp) || !check_map_keys(ld, protocols, pp)) {
+    return false;
+  }
+  if (protocols->n_kids == 0) {
+    return fail(ld, protocols, "%s is empty: list at least one protocol and its URL", pp);
+  }
+  size_t n_prot = protocols->n_kids / 2;
+  ad2->protocols = xcalloc(n_prot, sizeof ad2->protocols[0]);
+  ad2->urls = xcalloc(n_prot, sizeof ad2->urls[0]);
+  for (size_t i = 0; i + 1 < protocols->n_kids; i += 2) {
+    const struct scn__node *k = protocols->kids[i];
+    const struct scn__node *v = protocols->kids[i + 1];
+    for (const char *c = k->text; *c != 0; c++) {
+      if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9'))) {
+        return fail(ld, k, "protocol name \"%s\" may only use letters and digits (EWS, ...)",
+                    k->text);
+      }
+    }
+    if (k->len == 0) {
+      return fail(ld, k, "%s: a protocol name is empty", pp);
+    }
+    for (size_t j = 0; j < ad2->n_protocols; j++) {
+      if (str_eq_nocase(ad2->protocols[j], k->text)) {
+        return fail(ld, k, "protocol \"%s\" is listed twice (names are matched in any case)",
+                    k->text);
+      }
+    }
+    char p[PATH_LEN];
+    path_key(p, pp, k->text);
+    if (!want(ld, v, SCN__SCALAR, p) || !url(ld, v, k->text)) {
+      return false;
+    }
+    ad2->protocols[ad2->n_protocols] = str_dup(k->text);
+    ad2->urls[ad2->n_protocols++] = str_dup(v->text);
+  }
+  bool present = false;
+  uint32_t st = 400;
+  if (!get_u32(ld, n, path, "not_found_status", 100, 599, &present, &st)) {
+    return false;
+  }
+  ad2->not_found_status = (uint16_t) st;
+  return true;
+}
+
+/* is_token says whether `s` is an HTTP header name (RFC 9110 5.1: a token). */
+static bool is_token(const char *s) {
+  if (*s == 0) {
+    return false;
+  }
+  for (; *s != 0; s++) {
+    char c = *s;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+          strchr("!#$%&'*+-.^_`|~", c) != NULL)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+static bool load_headers(struct ld *ld, const struct scn__node *n, const char *path,
+                         struct scn_route *r) {
+  if (!want(ld, n, SCN__MAP, path) || !check_map_keys(ld, n, path)) {
+    return false;
+  }
+  r->headers = xcalloc(n->n_kids / 2 + 1, sizeof r->headers[0]);
+  for (size_t i = 0; i + 1 < n->n_kids; i += 2) {
+    const struct scn__node *k = n->kids[i];
+    const struct scn__node *v = n->kids[i + 1];
+    if (!is_token(k->text)) {
+      return fail(ld, k, "header name \"%s\" is not an HTTP token (letters, digits, -, ...)",
+                  k->text);
+    }
+    for (size_t j = 0; j < r->n_headers; j++) {
+      if (str_eq_nocase(r->headers[j].name, k->text)) {
+        return fail(ld, k, "header \"%s\" is given twice (header names are case-insensitive)",
+                    k->text);
+      }
+    }
+    char p[PATH_LEN];
+    path_key(p, path, k->text);
+    if (!want(ld, v, SCN__SCALAR, p)) {
+      return false;
+    }
+    if (has_control(v->text)) {
+      return fail(ld, v, "header %s may not contain control characters or line breaks", k->text);
+    }
+    r->headers[r->n_headers].name = str_dup(k->text);
+    r->headers[r->n_headers++].value = str_dup(v->text);
+  }
+  return true;
+}
+
+static bool load_auth(struct ld *ld, const struct scn__node *n, const char *path,
+                      struct scn_auth *auth) {
+  static const char *const keys[] = {"challenges", "accept", NULL};
+  if (!want(ld, n, SCN__MAP, path) || !check_keys(ld, n, path, keys)) {
+    return false;
+  }
+  auth->present = true;
+  auth->accept_credentials = true;
+  const struct scn__node *ch = get(n, "challenges");
+  if (ch == NULL) {
+    return missing(ld, n, path, "challenges");
+  }
+  char cp[PATH_LEN];
+  path_key(cp, path, "challenges");
+  if (!want(ld, ch, SCN__SEQ, cp)) {
+    return false;
+  }
+  if (ch->n_kids == 0) {
+    return fail(ld, ch, "%s is empty: a 401 needs at least one WWW-Authenticate value", cp);
+  }
+  auth->challenges = xcalloc(ch->n_kids, sizeof auth->challenges[0]);
+  for (size_t i = 0; i < ch->n_kids; i++) {
+    const struct scn__node *c = ch->kids[i];
+    char p[PATH_LEN];
+    path_index(p, cp, i);
+    if (!want(ld, c, SCN__SCALAR, p)) {
+      return false;
+    }
+    if (c->len == 0 || has_control(c->text) || c->text[0] == ' ') {
+      return fail(ld, c, "%s: a challenge is one line starting with its scheme (Basic, NTLM, ...)",
+                  p);
+    }
+    auth->challenges[auth->n_challenges++] = str_dup(c->text);
+  }
+  return get_bool(ld, n, path, "accept", &auth->accept_credentials);
+}
+
 static bool load_route(struct ld *ld, const struct scn__node *n, const char *path,
                        struct scn_route *r) {
-  static const char *const keys[] = {"path",         "method",   "status",   "html",         "body",
-                                     "content_type", "redirect", "location", "autodiscover", NULL};
+  static const char *const keys[] = {"path",
+                                     "method",
+                                     "status",
+                                     "html",
+                                     "body",
+                                     "raw",
+                                     "content_type",
+                                     "redirect",
+                                     "location",
+                                     "autodiscover",
+                                     "autodiscover_v2",
+                                     "soap",
+                                     "headers",
+                                     "auth",
+                                     NULL};
   if (!want(ld, n, SCN__MAP, path) || !check_keys(ld, n, path, keys)) {
     return false;
   }
@@ -574,16 +860,19 @@ static bool load_route(struct ld *ld, const struct scn__node *n, const char *pat
     }
     if (kind != NULL) {
       return fail(ld, v,
-                  "%s: a route takes one of status, redirect, autodiscover, not both %s and %s",
+                  "%s: a route takes one of status, redirect, autodiscover, autodiscover_v2, "
+                  "soap, not both %s and %s",
                   path, route_kinds[r->kind], route_kinds[i]);
     }
     kind = v;
     r->kind = (enum scn_route_kind) i;
   }
   if (kind == NULL) {
-    return fail(ld, n, "%s: a route needs one of status, redirect, autodiscover", path);
+    return fail(ld, n,
+                "%s: a route needs one of status, redirect, autodiscover, autodiscover_v2, soap",
+                path);
   }
-  static const char *const status_only[] = {"html", "body", "content_type", NULL};
+  static const char *const status_only[] = {"html", "body", "raw", "content_type", NULL};
   for (int i = 0; status_only[i] != NULL; i++) {
     const struct scn__node *v = get(n, status_only[i]);
     if (v != NULL && r->kind != SCN_ROUTE_STATUS) {
@@ -594,52 +883,72 @@ static bool load_route(struct ld *ld, const struct scn__node *n, const char *pat
   if (loc != NULL && r->kind != SCN_ROUTE_REDIRECT) {
     return fail(ld, loc, "%s: location goes only with redirect", path);
   }
+  const struct scn__node *headers = get(n, "headers");
+  if (headers != NULL) {
+    char p[PATH_LEN];
+    path_key(p, path, "headers");
+    if (!load_headers(ld, headers, p, r)) {
+      return false;
+    }
+  }
+  const struct scn__node *auth = get(n, "auth");
+  if (auth != NULL) {
+    char p[PATH_LEN];
+    path_key(p, path, "auth");
+    if (!load_auth(ld, auth, p, &r->auth)) {
+      return false;
+    }
+  }
   bool present = false;
   uint32_t v = 0;
+  char p[PATH_LEN];
+  path_key(p, path, route_kinds[r->kind]);
   switch (r->kind) {
     case SCN_ROUTE_STATUS: {
       if (!get_u32(ld, n, path, "status", 100, 599, &present, &v)) {
         return false;
       }
       r->status = (uint16_t) v;
-      const struct scn__node *html = get(n, "html");
-      const struct scn__node *body = get(n, "body");
+      const struct scn__node *bodies[] = {get(n, "html"), get(n, "body"), get(n, "raw")};
+      static const char *const body_keys[] = {"html", "body", "raw"};
       const struct scn__node *ct = get(n, "content_type");
-      if (html != NULL && body != NULL) {
-        return fail(ld, body, "%s: give html or body, not both", path);
+      int which = -1;
+      for (int i = 0; i < 3; i++) {
+        if (bodies[i] == NULL) {
+          continue;
+        }
+        if (which >= 0) {
+          return fail(ld, bodies[i], "%s: give one of html, body, raw, not both %s and %s", path,
+                      body_keys[which], body_keys[i]);
+        }
+        which = i;
       }
-      if (html != NULL && ct != NULL) {
-        return fail(ld, ct, "%s: content_type goes with body; html is always text/html", path);
+      if (which == 0 && ct != NULL) {
+        return fail(ld, ct, "%s: content_type goes with body or raw; html is always text/html",
+                    path);
       }
-      if (ct != NULL && body == NULL) {
-        return fail(ld, ct, "%s: content_type needs body", path);
+      if (ct != NULL && which < 0) {
+        return fail(ld, ct, "%s: content_type needs body or raw", path);
       }
-      if (html != NULL) {
-        char p[PATH_LEN];
-        path_key(p, path, "html");
-        if (!want(ld, html, SCN__SCALAR, p)) {
+      if (which >= 0) {
+        char bp[PATH_LEN];
+        path_key(bp, path, body_keys[which]);
+        const struct scn__node *b = bodies[which];
+        if (!want(ld, b, SCN__SCALAR, bp)) {
           return false;
         }
-        r->body = str_dup(html->text);
-        r->content_type = str_dup("text/html; charset=utf-8");
-      }
-      if (body != NULL) {
-        char p[PATH_LEN];
-        path_key(p, path, "body");
-        if (!want(ld, body, SCN__SCALAR, p)) {
-          return false;
+        r->body = str_ndup(b->text, b->len);
+        r->body_len = b->len;
+        if (which == 0) {
+          r->content_type = str_dup("text/html; charset=utf-8");
         }
-        r->body = str_dup(body->text);
       }
       return get_str(ld, n, path, "content_type", false, true, &r->content_type);
     }
     case SCN_ROUTE_REDIRECT: {
-      char p[PATH_LEN];
-      path_key(p, path, "redirect");
-      if (kind->kind != SCN__SCALAR || !kind->plain || !parse_u32(kind->text, 301, 308, &v) ||
-          (v != 301 && v != 302 && v != 307 && v != 308)) {
+      if (kind->kind != SCN__SCALAR || !kind->plain || !parse_u32(kind->text, 300, 399, &v)) {
         char tmp[64];
-        return fail(ld, kind, "%s: expected 301, 302, 307 or 308, found %s", p,
+        return fail(ld, kind, "%s: expected a 3xx status (300 to 399), found %s", p,
                     found(kind, tmp, sizeof tmp));
       }
       r->status = (uint16_t) v;
@@ -650,27 +959,125 @@ static bool load_route(struct ld *ld, const struct scn__node *n, const char *pat
       }
       return get_str(ld, n, path, "location", true, true, &r->location);
     }
-    case SCN_ROUTE_AUTODISCOVER: {
-      char p[PATH_LEN];
-      path_key(p, path, "autodiscover");
+    case SCN_ROUTE_AUTODISCOVER: r->status = 200; return load_autodiscover(ld, kind, p, &r->ad);
+    case SCN_ROUTE_AUTODISCOVER_V2:
       r->status = 200;
-      return load_autodiscover(ld, kind, p, &r->ad);
-    }
-    case SCN_ROUTE_AUTODISCOVER_V2: /* TODO(#3): not made by the loader yet */
-    case SCN_ROUTE_SOAP: break;
+      return load_autodiscover_v2(ld, kind, p, &r->ad2);
+    case SCN_ROUTE_SOAP: r->status = 200; return load_soap(ld, kind, p, &r->ad);
+  }
+  return true;
+}
+
+enum {
+  MAX_DELAY_MS = 10 * 60 * 1000, /* a listener's delay: at most 10 minutes of lab time */
+  MAX_WAIT_MS = 60 * 60 * 1000,  /* expect.max_wait: at most an hour of lab time */
+  TLS_1_0 = 0x0301,
+};
+
+/* get_duration reads "500ms", "5s" or "2m" within [min_ms, max_ms]. */
+static bool get_duration(struct ld *ld, const struct scn__node *map, const char *path,
+                         const char *key, uint32_t min_ms, uint32_t max_ms, uint32_t *out,
+                         bool *present) {
+  const struct scn__node *n = NULL;
+  if (!get_text(ld, map, path, key, false, &n)) {
+    return false;
+  }
+  if (present != NULL) {
+    *present = n != NULL;
+  }
+  if (n == NULL) {
+    return true;
+  }
+  uint32_t v = 0;
+  if (!scn__parse_duration_ms(n->text, &v)) {
+    return fail(ld, n,
+                "%s \"%.40s\" is not a duration: write a number and ms, s or m (500ms, 5s, 2m)",
+                key, n->text);
+  }
+  if (v < min_ms || v > max_ms) {
+    return fail(ld, n, "%s \"%s\" is out of range (%ums to %um)", key, n->text, (unsigned) min_ms,
+                (unsigned) (max_ms / 60000));
+  }
+  *out = v;
+  return true;
+}
+
+static bool load_fault(struct ld *ld, const struct scn__node *n, const char *path, bool https,
+                       struct scn_listener *l) {
+  static const char *const faults[] = {"blackhole", "reset", "reset-after-hello", "silent", NULL};
+  const struct scn__node *f = NULL;
+  if (!get_text(ld, n, path, "fault", false, &f)) {
+    return false;
+  }
+  if (f == NULL) {
+    return true;
+  }
+  int i = pick(f->text, faults, false);
+  if (i < 0) {
+    return fail(ld, f, "fault \"%s\" is not one of blackhole, reset, reset-after-hello, silent",
+                f->text);
+  }
+  l->fault = (enum scn_fault)(i + 1);
+  if (l->fault == SCN_FAULT_RESET_HELLO && !https) {
+    return fail(ld, f, "fault reset-after-hello needs a TLS ClientHello: it goes only with https");
+  }
+  return true;
+}
+
+static bool tls_version(struct ld *ld, const struct scn__node *map, const char *path,
+                        const char *key, uint16_t *out) {
+  static const char *const versions[] = {"1.0", "1.1", "1.2", "1.3", NULL};
+  const struct scn__node *v = NULL;
+  if (!get_text(ld, map, path, key, false, &v)) {
+    return false;
+  }
+  if (v == NULL) {
+    return true;
+  }
+  int i = pick(v->text, versions, false);
+  if (i < 0) {
+    return fail(ld, v, "tls.%s \"%s\" is not a TLS version (\"1.0\", \"1.1\", \"1.2\", \"1.3\")",
+                key, v->text);
+  }
+  *out = (uint16_t) (TLS_1_0 + i);
+  return true;
+}
+
+static bool load_tls(struct ld *ld, const struct scn__node *n, const char *path,
+                     struct scn_listener *l) {
+  static const char *const keys[] = {"min", "max", NULL};
+  if (!want(ld, n, SCN__MAP, path) || !check_keys(ld, n, path, keys) ||
+      !tls_version(ld, n, path, "min", &l->tls_min) ||
+      !tls_version(ld, n, path, "max", &l->tls_max)) {
+    return false;
+  }
+  if (l->tls_min != 0 && l->tls_max != 0 && l->tls_min > l->tls_max) {
+    return fail(ld, get(n, "max"), "tls: max is below min");
   }
   return true;
 }
 
 static bool load_listener(struct ld *ld, const struct scn__node *n, const char *path, bool https,
                           struct scn_listener *l) {
-  static const char *const https_keys[] = {"certificate", "routes", NULL};
-  static const char *const http_keys[] = {"routes", NULL};
+  static const char *const https_keys[] = {"certificate", "routes", "fault", "delay", "tls", NULL};
+  static const char *const http_keys[] = {"routes", "fault", "delay", NULL};
   if (!want(ld, n, SCN__MAP, path) || !check_keys(ld, n, path, https ? https_keys : http_keys)) {
     return false;
   }
   l->present = true;
   l->mark = mark_of(ld, n);
+  if (!load_fault(ld, n, path, https, l) ||
+      !get_duration(ld, n, path, "delay", 0, MAX_DELAY_MS, &l->delay_ms, NULL)) {
+    return false;
+  }
+  const struct scn__node *tls = get(n, "tls");
+  if (tls != NULL) {
+    char p[PATH_LEN];
+    path_key(p, path, "tls");
+    if (!load_tls(ld, tls, p, l)) {
+      return false;
+    }
+  }
   if (https) {
     const struct scn__node *c = get(n, "certificate");
     if (c == NULL) {
@@ -947,15 +1354,45 @@ static bool load_record(struct ld *ld, const struct scn__node *n, const char *pa
   return true;
 }
 
-static const char *const behaviours[] = {"nxdomain", "servfail", "timeout", NULL};
+/* in the order of enum scn_dns_behaviour, from SCN_DNS_NXDOMAIN */
+static const char *const behaviours[] = {"nxdomain", "servfail", "timeout", "nodata",
+                                         "refused",  "truncate", NULL};
+
+/* rule_types are the types a behaviour may name: the record types and the rest a client asks. */
+static const struct {
+  const char *name;
+  uint16_t type;
+} rule_types[] = {{"A", 1},   {"NS", 2},   {"CNAME", 5}, {"SOA", 6},  {"PTR", 12},
+                  {"MX", 15}, {"TXT", 16}, {"AAAA", 28}, {"SRV", 33}, {"ANY", 255}};
 
 static bool load_rule(struct ld *ld, const struct scn__node *n, const char *path,
                       struct scn_dns_rule *rule) {
-  static const char *const keys[] = {"name", "answer", NULL};
+  static const char *const keys[] = {"name", "type", "answer", "first", NULL};
   if (!want(ld, n, SCN__MAP, path) || !check_keys(ld, n, path, keys)) {
     return false;
   }
   rule->mark = mark_of(ld, n);
+  const struct scn__node *t = NULL;
+  if (!get_text(ld, n, path, "type", false, &t)) {
+    return false;
+  }
+  if (t != NULL) {
+    for (size_t i = 0; i < N_ELEMS(rule_types) && rule->type == 0; i++) {
+      if (str_eq_nocase(t->text, rule_types[i].name)) {
+        rule->type = rule_types[i].type;
+      }
+    }
+    if (rule->type == 0) {
+      return fail(ld, t,
+                  "type \"%s\" is not a DNS type a behaviour can take (A, AAAA, CNAME, SRV, NS, "
+                  "MX, TXT, SOA, PTR, ANY; leave it out for every type)",
+                  t->text);
+    }
+  }
+  bool present = false;
+  if (!get_u32(ld, n, path, "first", 1, 1000000, &present, &rule->first_n)) {
+    return false;
+  }
   const struct scn__node *a = NULL;
   if (!get_dns_name(ld, n, path, "name", true, false, &rule->name) ||
       !get_text(ld, n, path, "answer", true, &a)) {
@@ -963,7 +1400,9 @@ static bool load_rule(struct ld *ld, const struct scn__node *n, const char *path
   }
   int i = pick(a->text, behaviours, false);
   if (i < 0) {
-    return fail(ld, a, "answer \"%s\" is not a DNS behaviour (nxdomain, servfail, timeout)",
+    return fail(ld, a,
+                "answer \"%s\" is not a DNS behaviour (nxdomain, servfail, timeout, nodata, "
+                "refused, truncate)",
                 a->text);
   }
   rule->behaviour = (enum scn_dns_behaviour)(i + 1);
@@ -971,21 +1410,86 @@ static bool load_rule(struct ld *ld, const struct scn__node *n, const char *path
 }
 
 static bool load_dns(struct ld *ld, const struct scn__node *n) {
-  static const char *const keys[] = {"zones", "records", "behaviours", NULL};
+  static const char *const keys[] = {"zones", "zone_file", "records", "behaviours", NULL};
   struct scn *s = ld->s;
-  if (!want(ld, n, SCN__MAP, "dns") || !check_keys(ld, n, "dns", keys)) {
+  if (!want(ld, n, SCN__MAP, "dns")) {
+    return false;
+  }
+  static const char *const edits[] = {"add_records", "remove_records", NULL};
+  for (int i = 0; edits[i] != NULL; i++) {
+    for (size_t k = 0; k + 1 < n->n_kids; k += 2) {
+      if (n->kids[k]->kind == SCN__SCALAR && strcmp(n->kids[k]->text, edits[i]) == 0) {
+        return fail(ld, n->kids[k],
+                    "dns.%s edits the records of a base scenario: it needs extends: (without a "
+                    "base, list records under dns.records)",
+                    edits[i]);
+      }
+    }
+  }
+  if (!check_keys(ld, n, "dns", keys)) {
     return false;
   }
   const struct scn__node *zones = get(n, "zones");
   if (zones != NULL && !dns_names(ld, zones, "dns.zones", false, &s->zones, &s->n_zones)) {
     return false;
   }
+  const struct scn__node *zf = NULL;
+  if (!get_text(ld, n, "dns", "zone_file", false, &zf)) {
+    return false;
+  }
+  if (zf != NULL) {
+    if (zf->len == 0 || has_control(zf->text)) {
+      return fail(ld, zf, "zone_file must be the path of a zone file");
+    }
+    char *zpath = scn__resolve_path(zf->file, zf->text);
+    if (zpath == NULL) {
+      return fail(ld, zf, "zone_file: the path is too long");
+    }
+    struct buf text;
+    char why[256];
+    if (!scn__read_file(zpath, MAX_FILE_LEN, &text, why, sizeof why)) {
+      bool r = fail(ld, zf, "zone_file: cannot read \"%s\": %s", zpath, why);
+      free(zpath);
+      return r;
+    }
+    s->zone_file = str_dup(zpath);
+    const char *file = scn__add_file(s, zpath);
+    enum scn_status st = scn__load_zone(s, file, text.len > 0 ? buf_cstr(&text) : "", text.len,
+                                        s->domain, ld->err, ld->err_size);
+    buf_cleanup(&text);
+    if (st != SCN_OK) {
+      ld->st = st;
+      return false;
+    }
+    for (size_t i = 0; i < s->n_records; i++) {
+      const struct scn_record *r = &s->records[i];
+      if (s->n_zones > 0 && !in_zones(s, r->name)) {
+        (void) buf_fmt(ld->err, ld->err_size,
+                       "%s:%d: record name \"%s\" is outside the zones listed in dns.zones",
+                       r->mark.file, r->mark.line, r->name);
+        ld->st = SCN_ESCHEMA;
+        return false;
+      }
+      for (size_t j = 0; j < i; j++) {
+        const struct scn_record *o = &s->records[j];
+        if (strcmp(o->name, r->name) == 0 && (o->type == 5 || r->type == 5)) {
+          (void) buf_fmt(ld->err, ld->err_size,
+                         "%s:%d: %s has a CNAME record (line %d), so it can have no other record",
+                         r->mark.file, r->mark.line, r->name, (o->type == 5 ? o : r)->mark.line);
+          ld->st = SCN_ESCHEMA;
+          return false;
+        }
+      }
+    }
+  }
   const struct scn__node *records = get(n, "records");
   if (records != NULL) {
     if (!want(ld, records, SCN__SEQ, "dns.records")) {
       return false;
     }
-    s->records = xcalloc(records->n_kids, sizeof s->records[0]);
+    s->records =
+        xrealloc_array(s->records, s->n_records + records->n_kids + 1, sizeof s->records[0]);
+    memset(&s->records[s->n_records], 0, (records->n_kids + 1) * sizeof s->records[0]);
     for (size_t i = 0; i < records->n_kids; i++) {
       char p[PATH_LEN];
       path_index(p, "dns.records", i);
@@ -997,9 +1501,15 @@ static bool load_dns(struct ld *ld, const struct scn__node *n) {
         const struct scn_record *o = &s->records[j];
         if (strcmp(o->name, r->name) == 0 && (o->type == 5 || r->type == 5)) {
           /* RFC 1034 3.6.2: a CNAME is the only record of its name */
+          const struct scn_record *c = o->type == 5 ? o : r;
+          if (c->from_zone_file) {
+            return fail(ld, records->kids[i],
+                        "%s has a CNAME record (%s:%d), so it can have no other record", r->name,
+                        c->mark.file, c->mark.line);
+          }
           return fail(ld, records->kids[i],
                       "%s has a CNAME record (line %d), so it can have no other record", r->name,
-                      (o->type == 5 ? o : r)->mark.line);
+                      c->mark.line);
         }
       }
     }
@@ -1018,7 +1528,9 @@ static bool load_dns(struct ld *ld, const struct scn__node *n) {
         return false;
       }
       for (size_t j = 0; j + 1 < s->n_rules; j++) {
-        if (strcmp(s->rules[j].name, rule->name) == 0) {
+        const struct scn_dns_rule *o = &s->rules[j];
+        if (strcmp(o->name, rule->name) == 0 &&
+            (o->type == rule->type || o->type == 0 || rule->type == 0)) {
           return fail(ld, rules->kids[i], "%s already has a behaviour at line %d", rule->name,
                       s->rules[j].mark.line);
         }
@@ -1046,6 +1558,23 @@ static bool model_name(struct ld *ld, const struct scn__node *n, const char *pat
   return true;
 }
 
+/* prompt_answer reads a yes/no prompt answer; *no is set for no. */
+static bool prompt_answer(struct ld *ld, const struct scn__node *n, const char *path,
+                          const char *key, bool *no) {
+  const struct scn__node *a = NULL;
+  if (!get_text(ld, n, path, key, false, &a)) {
+    return false;
+  }
+  if (a != NULL) {
+    if (str_eq_nocase(a->text, "no")) {
+      *no = true;
+    } else if (!str_eq_nocase(a->text, "yes")) {
+      return fail(ld, a, "%s must be yes or no, found \"%s\"", key, a->text);
+    }
+  }
+  return true;
+}
+
 static bool load_client(struct ld *ld, const struct scn__node *n, const char *path,
                         struct scn_client *c) {
   static const char *const keys[] = {"model",
@@ -1054,6 +1583,17 @@ static bool load_client(struct ld *ld, const struct scn__node *n, const char *pa
                                      "exclude_http_redirect",
                                      "exclude_srv_record",
                                      "certificate_prompt_answer",
+                                     "exclude_scp_lookup",
+                                     "exclude_last_known_good_url",
+                                     "exclude_explicit_o365_endpoint",
+                                     "prefer_local_xml",
+                                     "redirect_prompt_answer",
+                                     "domain_joined",
+                                     "mailbox_in_exchange_online",
+                                     "last_known_good_url",
+                                     "local_xml",
+                                     "redirect_servers",
+                                     "srv_choice",
                                      NULL};
   c->mark = mark_of(ld, n);
   if (n->kind == SCN__SCALAR) {
@@ -1078,18 +1618,50 @@ static bool load_client(struct ld *ld, const struct scn__node *n, const char *pa
       !get_bool(ld, n, path, "exclude_https_autodiscover_domain",
                 &c->exclude_https_autodiscover_domain) ||
       !get_bool(ld, n, path, "exclude_http_redirect", &c->exclude_http_redirect) ||
-      !get_bool(ld, n, path, "exclude_srv_record", &c->exclude_srv_record)) {
+      !get_bool(ld, n, path, "exclude_srv_record", &c->exclude_srv_record) ||
+      !get_bool(ld, n, path, "exclude_scp_lookup", &c->exclude_scp_lookup) ||
+      !get_bool(ld, n, path, "exclude_last_known_good_url", &c->exclude_last_known_good_url) ||
+      !get_bool(ld, n, path, "exclude_explicit_o365_endpoint",
+                &c->exclude_explicit_o365_endpoint) ||
+      !get_bool(ld, n, path, "prefer_local_xml", &c->prefer_local_xml) ||
+      !get_bool(ld, n, path, "domain_joined", &c->domain_joined) ||
+      !get_bool(ld, n, path, "mailbox_in_exchange_online", &c->mailbox_in_exchange_online) ||
+      !prompt_answer(ld, n, path, "certificate_prompt_answer",
+                     &c->answer_no_to_certificate_prompts) ||
+      !prompt_answer(ld, n, path, "redirect_prompt_answer", &c->answer_no_to_redirect_prompts) ||
+      !get_url(ld, n, path, "last_known_good_url", false, &c->last_known_good_url)) {
     return false;
   }
-  const struct scn__node *a = NULL;
-  if (!get_text(ld, n, path, "certificate_prompt_answer", false, &a)) {
+  const struct scn__node *lx = NULL;
+  if (!get_text(ld, n, path, "local_xml", false, &lx)) {
     return false;
   }
-  if (a != NULL) {
-    if (str_eq_nocase(a->text, "no")) {
-      c->answer_no_to_certificate_prompts = true;
-    } else if (!str_eq_nocase(a->text, "yes")) {
-      return fail(ld, a, "certificate_prompt_answer must be yes or no, found \"%s\"", a->text);
+  if (lx != NULL) {
+    if (lx->len == 0 || has_control(lx->text)) {
+      return fail(ld, lx, "local_xml must be the path of an XML file");
+    }
+    c->local_xml = scn__resolve_path(lx->file, lx->text);
+    if (c->local_xml == NULL) {
+      return fail(ld, lx, "local_xml: the path is too long");
+    }
+  }
+  const struct scn__node *rs = get(n, "redirect_servers");
+  if (rs != NULL) {
+    char p2[PATH_LEN];
+    path_key(p2, path, "redirect_servers");
+    if (!dns_names(ld, rs, p2, false, &c->redirect_servers, &c->n_redirect_servers)) {
+      return false;
+    }
+  }
+  const struct scn__node *sc = NULL;
+  if (!get_text(ld, n, path, "srv_choice", false, &sc)) {
+    return false;
+  }
+  if (sc != NULL) {
+    if (strcmp(sc->text, "largest") == 0) {
+      c->srv_largest_wins = true;
+    } else if (strcmp(sc->text, "rfc2782") != 0) {
+      return fail(ld, sc, "srv_choice must be rfc2782 or largest, found \"%s\"", sc->text);
     }
   }
   return true;
@@ -1120,6 +1692,17 @@ static bool load_clients(struct ld *ld, const struct scn__node *n) {
 static const char *const prompt_kinds[] = {"certificate", "redirect", "credentials", NULL};
 static const char *const cert_reasons[] = {"expired", "not-yet-valid", "name", "untrusted", NULL};
 static const char *const outcomes[] = {"settings", "failure", NULL};
+static const char *const step_names[] = {"local-xml",
+                                         "last-known-good",
+                                         "o365-direct",
+                                         "scp",
+                                         "https-root",
+                                         "https-autodiscover",
+                                         "http-redirect",
+                                         "srv",
+                                         "redirect",
+                                         "o365-fallback",
+                                         NULL};
 
 static bool load_prompt(struct ld *ld, const struct scn__node *n, const char *path,
                         struct scn_prompt_expect *pe) {
@@ -1160,7 +1743,9 @@ static bool load_prompt(struct ld *ld, const struct scn__node *n, const char *pa
 
 static bool load_expect(struct ld *ld, const struct scn__node *key, const struct scn__node *n,
                         struct scn_expect *e) {
-  static const char *const keys[] = {"prompts", "outcome", "final_url", "ews_url", NULL};
+  static const char *const keys[] = {"prompts",        "prompt_count", "steps",
+                                     "outcome",        "final_url",    "ews_url",
+                                     "settings_email", "max_wait",     NULL};
   struct scn *s = ld->s;
   e->client = str_dup(key->text);
   e->mark = mark_of(ld, key);
@@ -1211,8 +1796,51 @@ static bool load_expect(struct ld *ld, const struct scn__node *key, const struct
     }
     e->outcome = str_dup(o->text);
   }
-  return get_url(ld, n, path, "final_url", false, &e->final_url) &&
-         get_url(ld, n, path, "ews_url", false, &e->ews_url);
+  if (!get_url(ld, n, path, "final_url", false, &e->final_url) ||
+      !get_url(ld, n, path, "ews_url", false, &e->ews_url) ||
+      !get_u32(ld, n, path, "prompt_count", 0, 1000, &e->has_prompt_count, &e->prompt_count) ||
+      !get_duration(ld, n, path, "max_wait", 1, MAX_WAIT_MS, &e->max_wait_ms,
+                    &e->has_max_wait_ms)) {
+    return false;
+  }
+  if (e->has_prompts && e->has_prompt_count && e->prompt_count != e->n_prompts) {
+    return fail(ld, get(n, "prompt_count"),
+                "prompt_count %u disagrees with the %zu prompts listed under prompts",
+                (unsigned) e->prompt_count, e->n_prompts);
+  }
+  const struct scn__node *se = NULL;
+  if (!get_text(ld, n, path, "settings_email", false, &se)) {
+    return false;
+  }
+  if (se != NULL && !email_address(ld, se, "settings_email", &e->settings_email)) {
+    return false;
+  }
+  const struct scn__node *steps = get(n, "steps");
+  if (steps == NULL) {
+    return true;
+  }
+  char sp[PATH_LEN];
+  path_key(sp, path, "steps");
+  if (!want(ld, steps, SCN__SEQ, sp)) {
+    return false;
+  }
+  e->has_steps = true;
+  e->steps = xcalloc(steps->n_kids + 1, sizeof e->steps[0]);
+  for (size_t i = 0; i < steps->n_kids; i++) {
+    const struct scn__node *st = steps->kids[i];
+    char p[PATH_LEN];
+    path_index(p, sp, i);
+    if (!want(ld, st, SCN__SCALAR, p)) {
+      return false;
+    }
+    if (pick(st->text, step_names, false) < 0) {
+      char list[256];
+      join_words(list, sizeof list, step_names);
+      return fail(ld, st, "step \"%s\" is not a step name (%s)", st->text, list);
+    }
+    e->steps[e->n_steps++] = str_dup(st->text);
+  }
+  return true;
 }
 
 static bool load_expects(struct ld *ld, const struct scn__node *n) {
@@ -1266,11 +1894,44 @@ static void derive_names(struct scn *s, struct scn_host *h) {
   }
 }
 
+/* ---- directory ---- */
+
+static bool load_directory(struct ld *ld, const struct scn__node *n) {
+  static const char *const keys[] = {"scp", NULL};
+  struct scn *s = ld->s;
+  if (!want(ld, n, SCN__MAP, "directory") || !check_keys(ld, n, "directory", keys)) {
+    return false;
+  }
+  const struct scn__node *scp = get(n, "scp");
+  if (scp == NULL) {
+    return true;
+  }
+  if (!want(ld, scp, SCN__SEQ, "directory.scp")) {
+    return false;
+  }
+  s->scp_urls = xcalloc(scp->n_kids + 1, sizeof s->scp_urls[0]);
+  for (size_t i = 0; i < scp->n_kids; i++) {
+    const struct scn__node *u = scp->kids[i];
+    char p[PATH_LEN];
+    path_index(p, "directory.scp", i);
+    if (!want(ld, u, SCN__SCALAR, p) || !url(ld, u, "an SCP URL")) {
+      return false;
+    }
+    if (strncmp(u->text, "https://", 8) != 0) {
+      return fail(ld, u, "%s: an SCP URL is https:// (what Outlook accepts from SCP), found \"%s\"",
+                  p, u->text);
+    }
+    s->scp_urls[s->n_scp_urls++] = str_dup(u->text);
+  }
+  return true;
+}
+
 /* ---- the whole file ---- */
 
 static bool load_top(struct ld *ld, const struct scn__node *root) {
-  static const char *const keys[] = {"name",  "description", "domain", "email", "dns",
-                                     "hosts", "clients",     "expect", NULL};
+  static const char *const keys[] = {"name",    "description", "domain",    "email",
+                                     "extends", "dns",         "directory", "hosts",
+                                     "clients", "expect",      NULL};
   struct scn *s = ld->s;
   if (root->kind != SCN__MAP) {
     char tmp[64];
@@ -1317,6 +1978,10 @@ static bool load_top(struct ld *ld, const struct scn__node *root) {
   if (v != NULL && !load_dns(ld, v)) {
     return false;
   }
+  v = get(root, "directory");
+  if (v != NULL && !load_directory(ld, v)) {
+    return false;
+  }
   v = get(root, "clients");
   if (v != NULL && !load_clients(ld, v)) {
     return false;
@@ -1339,21 +2004,30 @@ enum scn_status scn_load_string(struct scn **out, const char *path, const char *
   if (err_size > 0) {
     err[0] = 0;
   }
+  struct scn *s = xcalloc(1, sizeof *s);
+  s->path = str_dup(path); /* the top file's nodes borrow this copy */
   struct scn__node *root = NULL;
-  enum scn_status st = scn__yaml_parse(&root, path, text, len, err, err_size);
+  enum scn_status st = scn__yaml_parse(&root, s->path, text, len, err, err_size);
+  if (st == SCN_OK) {
+    st = scn__check_nuls(root, err, err_size);
+  }
+  if (st == SCN_OK) {
+    st = scn__extend(s, &root, err, err_size);
+  }
   if (st != SCN_OK) {
+    scn__node_free(root);
+    scn_free(s);
     return st;
   }
-  struct scn *s = xcalloc(1, sizeof *s);
-  s->path = str_dup(path);
-  struct ld ld = {.s = s, .file = path, .err = err, .err_size = err_size, .st = SCN_OK};
+  struct ld ld = {
+      .s = s, .now = (int64_t) time(NULL), .err = err, .err_size = err_size, .st = SCN_OK};
   if (root == NULL || root->kind == SCN__NULL) {
     (void) buf_fmt(err, err_size,
                    "%s:1:1: the scenario is empty (expected a mapping with name, description, "
                    "domain, ...)",
                    path);
     ld.st = SCN_ESCHEMA;
-  } else if (!load_top(&ld, root)) {
+  } else if (!load_top(&ld, root) && ld.st == SCN_OK) {
     ld.st = SCN_ESCHEMA;
   }
   scn__node_free(root);
@@ -1408,23 +2082,46 @@ static void free_strs(char **v, size_t n) {
   free(v);
 }
 
+static void free_autodiscover(struct scn_autodiscover *ad) {
+  free(ad->display_name);
+  free(ad->server);
+  free(ad->ews_url);
+  free(ad->auth_package);
+  free(ad->redirect_addr);
+  free(ad->redirect_url);
+  free(ad->error_message);
+  for (size_t i = 0; i < ad->n_protocols; i++) {
+    struct scn_ad_protocol *p = &ad->protocols[i];
+    free(p->type);
+    free(p->server);
+    free(p->ews_url);
+    free(p->as_url);
+    free(p->oab_url);
+    free(p->owa_url);
+    free(p->auth_package);
+  }
+  free(ad->protocols);
+}
+
 static void free_listener(struct scn_listener *l) {
   free(l->cert.profile_name);
   free_strs(l->cert.names, l->cert.n_names);
   for (size_t i = 0; i < l->n_routes; i++) {
     struct scn_route *r = &l->routes[i];
+    free_autodiscover(&r->ad);
+    free_strs(r->ad2.protocols, r->ad2.n_protocols);
+    free_strs(r->ad2.urls, r->ad2.n_protocols);
+    for (size_t j = 0; j < r->n_headers; j++) {
+      free(r->headers[j].name);
+      free(r->headers[j].value);
+    }
+    free(r->headers);
+    free_strs(r->auth.challenges, r->auth.n_challenges);
     free(r->path);
     free(r->method);
     free(r->body);
     free(r->content_type);
     free(r->location);
-    free(r->ad.display_name);
-    free(r->ad.server);
-    free(r->ad.ews_url);
-    free(r->ad.auth_package);
-    free(r->ad.redirect_addr);
-    free(r->ad.redirect_url);
-    free(r->ad.error_message);
   }
   free(l->routes);
 }
@@ -1461,7 +2158,11 @@ void scn_free(struct scn *s) {
   }
   free(s->hosts);
   for (size_t i = 0; i < s->n_clients; i++) {
-    free(s->clients[i].model);
+    struct scn_client *c = &s->clients[i];
+    free(c->model);
+    free(c->last_known_good_url);
+    free(c->local_xml);
+    free_strs(c->redirect_servers, c->n_redirect_servers);
   }
   free(s->clients);
   for (size_t i = 0; i < s->n_expects; i++) {
@@ -1476,8 +2177,14 @@ void scn_free(struct scn *s) {
     free(e->outcome);
     free(e->final_url);
     free(e->ews_url);
+    free_strs(e->steps, e->n_steps);
+    free(e->settings_email);
   }
   free(s->expects);
+  free(s->zone_file);
+  free_strs(s->scp_urls, s->n_scp_urls);
+  free(s->extends);
+  free_strs(s->files, s->n_files);
   free(s);
 }
 

@@ -143,6 +143,7 @@ static bool build(struct yparse *y, struct fy_event *e, int depth, int fb_line, 
                   struct scn__node **out) {
   struct scn__node *n = xcalloc(1, sizeof *n);
   *out = n;
+  n->file = y->file;
   mark_of(e, fb_line, fb_col, &n->line, &n->col);
   enum fy_event_type type = e->type;
   struct fy_token *tag = NULL;
@@ -159,12 +160,11 @@ static bool build(struct yparse *y, struct fy_event *e, int depth, int fb_line, 
       n->plain = fy_token_scalar_style(e->scalar.value) == FYSS_PLAIN;
       if (n->plain && is_null_text(text, len)) {
         n->kind = SCN__NULL;
-      } else if (memchr(text, 0, len) != NULL) {
-        ok = fail_at(y, SCN_ESCHEMA, n->line, n->col, "a value may not contain a NUL character");
       } else {
         n->kind = SCN__SCALAR;
         n->text = str_ndup(text, len);
         n->len = len;
+        n->has_nul = memchr(text, 0, len) != NULL; /* refused by scn__check_nuls but in raw: */
       }
       break;
     }
@@ -359,4 +359,48 @@ void scn__node_free(struct scn__node *n) {
   free(n->kids);
   free(n->text);
   free(n);
+}
+
+/* nul_check walks the tree; `raw_ok` is set for the value of a route's raw: key. The path is
+ * followed by depth: hosts (1) ID (2) https|http (3) routes (4) [i] (5) raw (6). */
+static const struct scn__node *nul_at(const struct scn__node *n, int depth, bool on_path,
+                                      bool raw_ok) {
+  if (n->kind == SCN__SCALAR) {
+    return n->has_nul && !raw_ok ? n : NULL;
+  }
+  static const char *const path[] = {"hosts", NULL, "", "routes", NULL, "raw"};
+  for (size_t i = 0; i < n->n_kids; i++) {
+    const struct scn__node *kid = n->kids[i];
+    bool kid_on_path = false;
+    bool kid_raw = false;
+    if (n->kind == SCN__MAP && i % 2 == 1 && on_path && depth < 6) {
+      const struct scn__node *key = n->kids[i - 1];
+      const char *want = path[depth];
+      if (key->kind == SCN__SCALAR && !key->has_nul) {
+        if (depth == 2) {
+          kid_on_path = strcmp(key->text, "https") == 0 || strcmp(key->text, "http") == 0;
+        } else {
+          kid_on_path = want == NULL || strcmp(key->text, want) == 0;
+        }
+        kid_raw = kid_on_path && depth == 5;
+      }
+    } else if (n->kind == SCN__SEQ && on_path && depth == 4) {
+      kid_on_path = true;
+    }
+    const struct scn__node *bad = nul_at(kid, depth + 1, kid_on_path, kid_raw);
+    if (bad != NULL) {
+      return bad;
+    }
+  }
+  return NULL;
+}
+
+enum scn_status scn__check_nuls(const struct scn__node *root, char *err, size_t err_size) {
+  const struct scn__node *bad = root == NULL ? NULL : nul_at(root, 0, true, false);
+  if (bad == NULL) {
+    return SCN_OK;
+  }
+  (void) buf_fmt(err, err_size, "%s:%d:%d: a value may not contain a NUL character", bad->file,
+                 bad->line, bad->col);
+  return SCN_ESCHEMA;
 }
