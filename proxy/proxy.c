@@ -36,6 +36,7 @@ struct proxy {
   const struct scn *scn;
   struct jnl *jnl;
   struct ca *ca;
+  struct labclock *clock; /* the listeners' delays run on it; NULL: real time */
   struct proxy_host *hosts;
   size_t n_hosts;
   struct dns_zoneset *zones;
@@ -195,7 +196,18 @@ static int start_port(struct proxy *p, struct port_entry *e, const struct scn_ho
                   l->cert.mark.file, l->cert.mark.line, l->cert.mark.col,
                   scn_cert_profile_name(l->cert.profile));
     }
-    enum ca_status st = ca_mint(ca, &chain, profile, names, n_names);
+    struct ca_request req = {
+        .profile = profile,
+        .names = names,
+        .n_names = n_names,
+        .ip = address, /* the host's lab address: what ip-only certifies; others ignore it */
+        .key_type = (enum ca_key_type) l->cert.key_type, /* same values as scn_key_type */
+        .has_not_before = l->cert.has_not_before,
+        .not_before = l->cert.not_before,
+        .has_not_after = l->cert.has_not_after,
+        .not_after = l->cert.not_after,
+    };
+    enum ca_status st = ca_mint_request(ca, &chain, &req);
     if (st != CA_OK) {
       return fail(err, err_size, "%s:%d:%d: host %s: %s", l->cert.mark.file, l->cert.mark.line,
                   l->cert.mark.col, sh->id, ca_detail(ca));
@@ -205,9 +217,14 @@ static int start_port(struct proxy *p, struct port_entry *e, const struct scn_ho
     if (ctx == NULL) {
       return fail(err, err_size, "host %s: TLS: %s", sh->id, why);
     }
+    if (!tls_server_ctx_set_versions(ctx, l->tls_min, l->tls_max, why, sizeof why)) {
+      SSL_CTX_free(ctx);
+      return fail(err, err_size, "%s:%d:%d: host %s: TLS: %s", l->mark.file, l->mark.line,
+                  l->mark.col, sh->id, why);
+    }
   }
   int rc = http_listener_start(&e->listener, p->loop, (struct sockaddr *) &bind_addr, sh, l, ctx,
-                               p->jnl, why, sizeof why);
+                               p->clock, p->jnl, why, sizeof why);
   SSL_CTX_free(ctx); /* the listener holds its own reference */
   if (rc != 0) {
     return fail(err, err_size, "host %s: cannot listen on %s port %d: %s", sh->id, address,
@@ -225,6 +242,7 @@ int proxy_start(struct proxy **out, uv_loop_t *loop, const struct scn *scn,
   p->scn = scn;
   p->jnl = opt->jnl;
   p->ca = opt->ca;
+  p->clock = opt->clock;
   p->n_hosts = scn->n_hosts;
   p->hosts = xcalloc(scn->n_hosts, sizeof *p->hosts);
   const char **addrs = xcalloc(scn->n_hosts, sizeof *addrs);
@@ -377,4 +395,8 @@ char *proxy_ready_json(const struct proxy *p) {
   jnl_arr_end(&doc);
   jnl_str(&doc, "ca", p->ca != NULL ? ca_cert_path(p->ca) : NULL);
   return jnl_doc_take(&doc);
+}
+
+void proxy_reset_dns_rules(struct proxy *p) {
+  dns_zoneset_reset_rules(p->zones);
 }

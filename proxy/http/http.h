@@ -3,6 +3,7 @@
 #ifndef AD_PROXY_HTTP_HTTP_H
 #define AD_PROXY_HTTP_HTTP_H
 
+#include "common/labclock.h"
 #include "lab/model/scn.h"
 #include "proxy/journal/jnl.h"
 
@@ -14,12 +15,16 @@ struct http_listener;
 
 /* http_listener_start listens at `addr` (port 0: ephemeral) for `host`'s listener `l` (both
  * borrowed, must outlive the listener). `tls` (an up-ref is taken) makes it HTTPS; NULL plain
- * HTTP. Events: tcp.accept, tls.hello, tls.alert, tls.done, http.request, http.response,
+ * HTTP. l->delay_ms runs on `clock` (borrowed, may be NULL: real time). l->fault replaces
+ * serving: blackhole (connects time out), reset (RST as soon as the client has sent its first
+ * bytes, or 100 ms after accept), reset-after-hello (RST after reading the ClientHello; on plain
+ * HTTP after the first request bytes), silent (accepted, never answered, dropped after 120 s).
+ * Events: tcp.accept, tcp.reset, tls.hello, tls.alert, tls.done, http.request, http.response,
  * http.error. Returns 0, or -1 with a sentence in err (the loop must then run to release the
  * half-made listener). */
 int http_listener_start(struct http_listener **out, uv_loop_t *loop, const struct sockaddr *addr,
                         const struct scn_host *host, const struct scn_listener *l, SSL_CTX *tls,
-                        struct jnl *j, char *err, size_t err_size);
+                        struct labclock *clock, struct jnl *j, char *err, size_t err_size);
 /* http_listener_addr gives the address actually bound. */
 void http_listener_addr(const struct http_listener *l, struct sockaddr_storage *out);
 /* http_listener_close stops listening, closes its connections and frees itself once the loop

@@ -1,20 +1,29 @@
 /* proxy/http/http_conn.c: the listening socket and its connections on the libuv loop — bytes
- * in (through TLS when the listener has a context), the request session, bytes out, and a
- * lingering close so the peer reads our last answer before the socket goes. */
+ * in (through TLS when the listener has a context), the request session, bytes out (after the
+ * listener's delay, on the lab clock), and a lingering close so the peer reads our last answer
+ * before the socket goes. A listener with a fault does not serve: it black-holes connections,
+ * resets them (at once or after the ClientHello) or accepts and stays silent. */
 #include "proxy/http/http.h"
 
 #include "proxy/http/internal.h"
 #include "proxy/tls/tls.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define ADDR_TEXT 64
 #define READ_CHUNK 65536
 /* A client that sends requests without reading the answers is not read from while more than
  * this waits to be sent, so it cannot make us queue without bound. */
 #define MAX_QUEUED (1u << 20)
+/* The reset fault waits for the client's first bytes (or this long): an RST sent right at accept
+ * reaches a loopback client before its connect() has reported success, and it would look like a
+ * refused connection instead of a reset one. */
+#define RESET_GRACE_MS 100u
 
 enum conn_state {
   CONN_OPEN,     /* reading requests */
@@ -30,11 +39,15 @@ struct http_listener {
   const struct scn_host *host;
   const struct scn_listener *l;
   SSL_CTX *tls;
+  struct labclock *clock; /* delays run on it; NULL: real time */
   struct jnl *j;
   struct http_conn *conns;
   size_t n_conns;
   unsigned idle_ms;
   unsigned linger_ms;
+  unsigned silent_ms;
+  enum scn_fault fault;
+  int filler_fd; /* blackhole: our own connection that fills the accept queue, or -1 */
   bool closing;
   bool handle_closed;
   char local[ADDR_TEXT];
@@ -43,6 +56,7 @@ struct http_listener {
 struct http_conn {
   uv_tcp_t tcp;
   uv_timer_t idle;
+  uv_timer_t delay; /* holds the answers for the listener's delay_ms */
   uv_shutdown_t shutdown;
   int n_open_handles; /* handles still waiting for their close callback */
   enum conn_state state;
@@ -54,6 +68,10 @@ struct http_conn {
   size_t n_writes;  /* uv_write requests in flight */
   bool fin_sent;
   bool read_paused; /* stopped reading until the peer takes our answers (MAX_QUEUED) */
+  bool delaying;    /* answers held in `held` until the delay timer fires; not reading */
+  bool held_more;   /* what the session said about further requests when they were held */
+  struct buf held;
+  double delay_started; /* lab time the delay began */
   char local[ADDR_TEXT];
   char peer[ADDR_TEXT];
   char rbuf[READ_CHUNK];
@@ -82,6 +100,9 @@ static void addr_text(const struct sockaddr_storage *ss, char *out, size_t out_s
 
 static void maybe_free_listener(struct http_listener *lst) {
   if (lst->closing && lst->handle_closed && lst->n_conns == 0) {
+    if (lst->filler_fd >= 0) {
+      close(lst->filler_fd);
+    }
     SSL_CTX_free(lst->tls);
     free(lst);
   }
@@ -101,6 +122,7 @@ static void conn_free(struct http_conn *c) {
   tls_conn_free(c->tls);
   http__session_cleanup(&c->session);
   buf_cleanup(&c->plain);
+  buf_cleanup(&c->held);
   free(c);
   maybe_free_listener(lst);
 }
@@ -119,12 +141,21 @@ static void conn_close(struct http_conn *c) {
   c->state = CONN_CLOSING;
   uv_close((uv_handle_t *) &c->tcp, on_conn_handle_closed);
   uv_close((uv_handle_t *) &c->idle, on_conn_handle_closed);
+  uv_close((uv_handle_t *) &c->delay, on_conn_handle_closed); /* a running delay is cancelled */
 }
+
+static void reset_now(struct http_conn *c, const char *why);
 
 static void on_idle(uv_timer_t *t) {
   struct http_conn *c = t->data;
+  if (c->state == CONN_OPEN && c->lst->fault == SCN_FAULT_RESET) {
+    reset_now(c, "reset");
+    return;
+  }
   if (c->state == CONN_OPEN && c->tls != NULL) {
-    tls_conn_abandon(c->tls, "no data from the peer: idle timeout during the handshake");
+    tls_conn_abandon(c->tls, c->lst->fault == SCN_FAULT_SILENT
+                                 ? "silent fault: the lab never answered"
+                                 : "no data from the peer: idle timeout during the handshake");
   }
   conn_close(c); /* idle too long, or the peer never closed after our last answer */
 }
@@ -160,10 +191,10 @@ static void on_written(uv_write_t *req, int status) {
     conn_close(c);
     return;
   }
-  if (c->state == CONN_OPEN) {
+  if (c->state == CONN_OPEN && !c->delaying) {
     uv_timer_again(&c->idle); /* a peer taking our answers is not idle */
   }
-  if (c->read_paused && c->state != CONN_CLOSING &&
+  if (c->read_paused && !c->delaying && c->state != CONN_CLOSING &&
       uv_stream_get_write_queue_size((uv_stream_t *) &c->tcp) <= MAX_QUEUED / 4) {
     c->read_paused = false;
     if (uv_read_start((uv_stream_t *) &c->tcp, on_alloc, on_read) != 0) {
@@ -211,15 +242,14 @@ static void drain(struct http_conn *c) {
   send_fin(c);
 }
 
-/* serve runs plaintext through the request session and sends what it answers. */
-static void serve(struct http_conn *c, struct slice plain) {
-  bool more = http__session_feed(&c->session, plain);
-  if (c->session.out.len > 0) {
+/* deliver sends `answers` (emptied); `more` false ends the connection after them. */
+static void deliver(struct http_conn *c, struct buf *answers, bool more) {
+  if (answers->len > 0) {
     if (c->tls != NULL) {
-      tls_conn_write(c->tls, buf_slice(&c->session.out));
-      buf_reset(&c->session.out);
+      tls_conn_write(c->tls, buf_slice(answers));
+      buf_reset(answers);
     } else {
-      write_out(c, &c->session.out);
+      write_out(c, answers);
     }
   }
   if (!more && c->tls != NULL) {
@@ -233,7 +263,109 @@ static void serve(struct http_conn *c, struct slice plain) {
   }
 }
 
+/* on_delay sends the held answers once the listener's delay has passed on the lab clock, then
+ * reads on (requests that came meanwhile wait in the kernel). */
+static void on_delay(uv_timer_t *t) {
+  struct http_conn *c = t->data;
+  const struct scn_listener *l = c->lst->l;
+  c->delaying = false;
+  labclock_fired(c->lst->clock, c->delay_started, l->delay_ms);
+  deliver(c, &c->held, c->held_more);
+  if (c->state != CONN_OPEN) {
+    return;
+  }
+  uv_timer_start(&c->idle, on_idle, c->lst->idle_ms, c->lst->idle_ms);
+  if (!c->read_paused && uv_read_start((uv_stream_t *) &c->tcp, on_alloc, on_read) != 0) {
+    conn_close(c);
+  }
+}
+
+/* hold keeps the session's answers for delay_ms of lab time: reading stops, the idle timer too
+ * (a delay longer than it must not end the connection). Answers to pipelined requests that
+ * arrived in one read wait together. */
+static void hold(struct http_conn *c, bool more) {
+  const struct scn_listener *l = c->lst->l;
+  if (!buf_append(&c->held, buf_slice(&c->session.out))) {
+    conn_close(c);
+    return;
+  }
+  buf_reset(&c->session.out);
+  c->held_more = more;
+  if (c->tls != NULL) {
+    flush_tls(c); /* what the handshake still had to say need not wait */
+  }
+  if (c->delaying) {
+    return;
+  }
+  c->delaying = true;
+  uv_read_stop((uv_stream_t *) &c->tcp);
+  uv_timer_stop(&c->idle);
+  c->delay_started = labclock_now_ms(c->lst->clock);
+  uv_timer_start(&c->delay, on_delay, labclock_real_ms(c->lst->clock, l->delay_ms), 0);
+}
+
+/* serve runs plaintext through the request session and sends what it answers. */
+static void serve(struct http_conn *c, struct slice plain) {
+  bool more = http__session_feed(&c->session, plain);
+  if (c->session.out.len > 0 && c->lst->l != NULL && c->lst->l->delay_ms > 0) {
+    hold(c, more);
+    return;
+  }
+  deliver(c, &c->session.out, more);
+}
+
+static void journal_reset(struct http_conn *c, const char *why) {
+  struct jnl_event ev;
+  jnl_begin(&ev, c->lst->j, "tcp.reset");
+  jnl_str(&ev, "host", c->lst->host != NULL ? c->lst->host->id : NULL);
+  jnl_str(&ev, "local", c->local);
+  jnl_str(&ev, "peer", c->peer);
+  jnl_bool(&ev, "tls", c->lst->tls != NULL);
+  jnl_str(&ev, "why", why);
+  jnl_end(&ev);
+}
+
+/* reset_now closes with SO_LINGER {1, 0}: the kernel sends RST instead of FIN. */
+static void reset_now(struct http_conn *c, const char *why) {
+  uv_os_fd_t fd;
+  struct linger lg = {.l_onoff = 1, .l_linger = 0};
+  if (uv_fileno((uv_handle_t *) &c->tcp, &fd) == 0) {
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  }
+  journal_reset(c, why);
+  conn_close(c);
+}
+
+/* swallow serves the reset-after-hello and silent faults: a TLS ClientHello is read (and
+ * journaled as tls.hello) but nothing BoringSSL writes is sent; plain bytes are ignored. */
+static void swallow(struct http_conn *c, struct slice bytes) {
+  bool hello_read = true;
+  if (c->tls != NULL && tls_conn_state(c->tls) == TLS_READ_HELLO) {
+    buf_reset(&c->plain);
+    tls_conn_feed(c->tls, bytes, &c->plain);
+    struct buf discard;
+    buf_init(&discard, 64u << 20);
+    tls_conn_take_output(c->tls, &discard); /* the ServerHello never leaves */
+    buf_cleanup(&discard);
+    hello_read = tls_conn_state(c->tls) != TLS_READ_HELLO;
+  }
+  if (c->lst->fault == SCN_FAULT_RESET_HELLO && hello_read) {
+    if (c->tls != NULL) {
+      tls_conn_abandon(c->tls, "reset-after-hello fault: the lab reset the connection");
+    }
+    reset_now(c, c->tls != NULL ? "reset-after-hello" : "reset-after-request-bytes");
+  }
+}
+
 static void on_bytes(struct http_conn *c, struct slice bytes) {
+  if (c->lst->fault == SCN_FAULT_RESET) {
+    reset_now(c, "reset");
+    return;
+  }
+  if (c->lst->fault == SCN_FAULT_SILENT || c->lst->fault == SCN_FAULT_RESET_HELLO) {
+    swallow(c, bytes);
+    return;
+  }
   if (c->tls == NULL) {
     serve(c, bytes);
     return;
@@ -263,7 +395,11 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b) {
     return;
   }
   if (nread < 0) {
-    if (c->state == CONN_OPEN) {
+    if (c->state == CONN_OPEN && c->lst->fault != SCN_FAULT_NONE) {
+      if (c->tls != NULL) {
+        tls_conn_eof(c->tls);
+      }
+    } else if (c->state == CONN_OPEN) {
       bool requests_flowing = c->tls == NULL || tls_conn_state(c->tls) == TLS_OPEN;
       if (c->tls != NULL) {
         tls_conn_eof(c->tls);
@@ -313,11 +449,14 @@ static void on_connection(uv_stream_t *server, int status) {
   lst->n_conns++;
   http__session_init(&c->session, lst->host, lst->l, lst->j);
   buf_init(&c->plain, 4u << 20);
+  buf_init(&c->held, 16u << 20);
   uv_tcp_init(lst->loop, &c->tcp);
   uv_timer_init(lst->loop, &c->idle);
+  uv_timer_init(lst->loop, &c->delay);
   c->tcp.data = c;
   c->idle.data = c;
-  c->n_open_handles = 2;
+  c->delay.data = c;
+  c->n_open_handles = 3;
   if (uv_accept(server, (uv_stream_t *) &c->tcp) != 0) {
     conn_close(c);
     return;
@@ -337,7 +476,7 @@ static void on_connection(uv_stream_t *server, int status) {
   c->session.peer = c->peer;
   c->session.tls = lst->tls != NULL;
   journal_accept(c);
-  if (lst->tls != NULL) {
+  if (lst->tls != NULL && lst->fault != SCN_FAULT_RESET) {
     c->tls = tls_conn_new(lst->tls, lst->j, c->local, c->peer);
     if (c->tls == NULL) {
       conn_close(c);
@@ -349,7 +488,10 @@ static void on_connection(uv_stream_t *server, int status) {
     conn_close(c);
     return;
   }
-  uv_timer_start(&c->idle, on_idle, lst->idle_ms, lst->idle_ms);
+  unsigned idle = lst->fault == SCN_FAULT_SILENT  ? lst->silent_ms
+                  : lst->fault == SCN_FAULT_RESET ? RESET_GRACE_MS
+                                                  : lst->idle_ms;
+  uv_timer_start(&c->idle, on_idle, idle, idle);
 }
 
 static void on_listener_closed(uv_handle_t *h) {
@@ -358,17 +500,73 @@ static void on_listener_closed(uv_handle_t *h) {
   maybe_free_listener(lst);
 }
 
+static socklen_t sockaddr_len(const struct sockaddr *a) {
+  return a->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+/* start_blackhole makes connects time out without root: the socket listens with a backlog of 0
+ * and the lab itself makes one connection it never accepts. That fills the accept queue, and
+ * Linux drops later SYNs (net.ipv4.tcp_abort_on_overflow = 0, the default) instead of
+ * answering them, so the client retransmits until its connect times out. Returns 0 or a
+ * negative errno; `what` names the failed step. */
+static int start_blackhole(struct http_listener *lst, const struct sockaddr *addr,
+                           const char **what) {
+  int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  *what = "socket";
+  if (fd < 0) {
+    return -errno;
+  }
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  *what = "bind";
+  if (bind(fd, addr, sockaddr_len(addr)) != 0) {
+    int rc = -errno;
+    close(fd);
+    return rc;
+  }
+  *what = "listen";
+  if (listen(fd, 0) != 0) {
+    int rc = -errno;
+    close(fd);
+    return rc;
+  }
+  int rc = uv_tcp_open(&lst->tcp, fd); /* the handle owns fd from here on */
+  if (rc != 0) {
+    close(fd);
+    return rc;
+  }
+  struct sockaddr_storage bound;
+  socklen_t len = sizeof bound;
+  *what = "filling the accept queue";
+  if (getsockname(fd, (struct sockaddr *) &bound, &len) != 0) {
+    return -errno;
+  }
+  lst->filler_fd = socket(bound.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (lst->filler_fd < 0) {
+    return -errno;
+  }
+  /* Blocking: over loopback the kernel completes the handshake at once, without our loop. */
+  if (connect(lst->filler_fd, (struct sockaddr *) &bound, len) != 0) {
+    return -errno;
+  }
+  return 0;
+}
+
 int http_listener_start(struct http_listener **out, uv_loop_t *loop, const struct sockaddr *addr,
                         const struct scn_host *host, const struct scn_listener *l, SSL_CTX *tls,
-                        struct jnl *j, char *err, size_t err_size) {
+                        struct labclock *clock, struct jnl *j, char *err, size_t err_size) {
   *out = NULL;
   struct http_listener *lst = xcalloc(1, sizeof *lst);
   lst->loop = loop;
   lst->host = host;
   lst->l = l;
+  lst->clock = clock;
   lst->j = j;
   lst->idle_ms = HTTP_IDLE_MS;
   lst->linger_ms = HTTP_LINGER_MS;
+  lst->silent_ms = HTTP_SILENT_MS;
+  lst->fault = l != NULL ? l->fault : SCN_FAULT_NONE;
+  lst->filler_fd = -1;
   if (tls != NULL) {
     SSL_CTX_up_ref(tls);
     lst->tls = tls;
@@ -382,10 +580,14 @@ int http_listener_start(struct http_listener **out, uv_loop_t *loop, const struc
   }
   lst->tcp.data = lst;
   const char *what = "bind";
-  rc = uv_tcp_bind(&lst->tcp, addr, 0);
-  if (rc == 0) {
-    what = "listen";
-    rc = uv_listen((uv_stream_t *) &lst->tcp, 128, on_connection);
+  if (lst->fault == SCN_FAULT_BLACKHOLE) {
+    rc = start_blackhole(lst, addr, &what);
+  } else {
+    rc = uv_tcp_bind(&lst->tcp, addr, 0);
+    if (rc == 0) {
+      what = "listen";
+      rc = uv_listen((uv_stream_t *) &lst->tcp, 128, on_connection);
+    }
   }
   if (rc != 0) {
     struct sockaddr_storage ss;
@@ -425,6 +627,10 @@ void http_listener_close(struct http_listener *l) {
 void http__listener_set_idle(struct http_listener *l, unsigned idle_ms, unsigned linger_ms) {
   l->idle_ms = idle_ms;
   l->linger_ms = linger_ms;
+}
+
+void http__listener_set_silent(struct http_listener *l, unsigned silent_ms) {
+  l->silent_ms = silent_ms;
 }
 
 size_t http__listener_n_conns(const struct http_listener *l) {

@@ -46,7 +46,7 @@ void http__pox_request_cleanup(struct http_pox_request *r) {
   memset(r, 0, sizeof *r);
 }
 
-static bool is_element(const xmlNode *n, const char *ns, const char *name) {
+bool http__xml_is(const xmlNode *n, const char *ns, const char *name) {
   return n->type == XML_ELEMENT_NODE && n->ns != NULL &&
          strcmp((const char *) n->ns->href, ns) == 0 && strcmp((const char *) n->name, name) == 0;
 }
@@ -55,9 +55,7 @@ static bool is_space(uint8_t c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* element_text returns the trimmed text of a leaf element (caller frees), or NULL when it holds
- * elements or is too long. */
-static char *element_text(const xmlNode *e) {
+char *http__xml_text(const xmlNode *e) {
   struct buf text;
   buf_init(&text, POX_MAX_FIELD);
   for (const xmlNode *k = e->children; k != NULL; k = k->next) {
@@ -101,14 +99,14 @@ static enum http_pox_parse read_request(struct http_pox_request *out, const xmlD
   if (root == NULL) {
     return invalid(why, why_size, "no root element");
   }
-  if (is_element(root, HTTP_NS_MOBILE_REQUEST, "Autodiscover")) {
+  if (http__xml_is(root, HTTP_NS_MOBILE_REQUEST, "Autodiscover")) {
     ns = HTTP_NS_MOBILE_REQUEST; /* ActiveSync asks for a schema we do not serve: 601 below */
-  } else if (!is_element(root, HTTP_NS_REQUEST, "Autodiscover")) {
+  } else if (!http__xml_is(root, HTTP_NS_REQUEST, "Autodiscover")) {
     return invalid(why, why_size, "root is not Autodiscover in the request namespace");
   }
   const xmlNode *request = NULL;
   for (const xmlNode *k = root->children; k != NULL && request == NULL; k = k->next) {
-    if (is_element(k, ns, "Request")) {
+    if (http__xml_is(k, ns, "Request")) {
       request = k;
     }
   }
@@ -117,17 +115,17 @@ static enum http_pox_parse read_request(struct http_pox_request *out, const xmlD
   }
   for (const xmlNode *k = request->children; k != NULL; k = k->next) {
     char **slot = NULL;
-    if (is_element(k, ns, "EMailAddress")) {
+    if (http__xml_is(k, ns, "EMailAddress")) {
       slot = &out->email;
-    } else if (is_element(k, ns, "LegacyDN")) {
+    } else if (http__xml_is(k, ns, "LegacyDN")) {
       slot = &out->legacy_dn;
-    } else if (is_element(k, ns, "AcceptableResponseSchema")) {
+    } else if (http__xml_is(k, ns, "AcceptableResponseSchema")) {
       slot = &out->schema;
     }
     if (slot == NULL || *slot != NULL) {
       continue; /* unknown elements are ignored; the first of a repeated one counts */
     }
-    *slot = element_text(k);
+    *slot = http__xml_text(k);
     if (*slot == NULL) {
       return invalid(why, why_size, "a request field is too long or not text");
     }
@@ -146,14 +144,9 @@ static enum http_pox_parse read_request(struct http_pox_request *out, const xmlD
   return HTTP_POX_OK;
 }
 
-enum http_pox_parse http__pox_parse(struct http_pox_request *out, struct slice body, char *why,
-                                    size_t why_size) {
-  memset(out, 0, sizeof *out);
-  if (body.len == 0) {
-    return invalid(why, why_size, "empty request body");
-  }
-  if (body.len > HTTP_POX_MAX_REQUEST) {
-    return invalid(why, why_size, "request document larger than 64 KiB");
+xmlDoc *http__xml_read(struct slice body) {
+  if (body.len == 0 || body.len > HTTP_POX_MAX_REQUEST) {
+    return NULL;
   }
   /* No XML_PARSE_NOENT (entities stay unexpanded), no DTD loading, no network. */
   int options = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
@@ -164,6 +157,21 @@ enum http_pox_parse http__pox_parse(struct http_pox_request *out, struct slice b
   quiet_end(&q);
   if (doc == NULL) {
     xmlResetLastError();
+  }
+  return doc;
+}
+
+enum http_pox_parse http__pox_parse(struct http_pox_request *out, struct slice body, char *why,
+                                    size_t why_size) {
+  memset(out, 0, sizeof *out);
+  if (body.len == 0) {
+    return invalid(why, why_size, "empty request body");
+  }
+  if (body.len > HTTP_POX_MAX_REQUEST) {
+    return invalid(why, why_size, "request document larger than 64 KiB");
+  }
+  xmlDoc *doc = http__xml_read(body);
+  if (doc == NULL) {
     return invalid(why, why_size, "not well-formed XML");
   }
   enum http_pox_parse st = read_request(out, doc, why, why_size);
@@ -187,7 +195,7 @@ const char *http__pox_error_text(uint32_t code) {
 
 /* ---- building ---- */
 
-static bool add_text(xmlNode *parent, xmlNs *ns, const char *name, const char *text) {
+bool http__xml_add_text(xmlNode *parent, xmlNs *ns, const char *name, const char *text) {
   if (text == NULL) {
     return true;
   }
@@ -195,7 +203,7 @@ static bool add_text(xmlNode *parent, xmlNs *ns, const char *name, const char *t
   return xmlNewTextChild(parent, ns, (const xmlChar *) name, (const xmlChar *) text) != NULL;
 }
 
-static bool serialize(struct buf *out, xmlDoc *doc) {
+bool http__xml_serialize(struct buf *out, xmlDoc *doc) {
   xmlChar *mem = NULL;
   int len = 0;
   struct quiet q;
@@ -224,7 +232,7 @@ static xmlDoc *new_doc(xmlNode **out_root, xmlNs **out_ns) {
   return doc;
 }
 
-static uint32_t server_hash(const char *server_id) {
+uint32_t http__server_hash(const char *server_id) {
   uint8_t md[SHA256_DIGEST_LENGTH];
   const char *s = server_id == NULL ? "" : server_id;
   SHA256((const uint8_t *) s, strlen(s), md);
@@ -246,16 +254,17 @@ bool http__pox_error(struct buf *out, uint32_t code, const char *message, const 
   char when[32], id[16], code_text[16];
   buf_fmt(when, sizeof when, "%02d:%02d:%02d.%07ld", tm.tm_hour, tm.tm_min, tm.tm_sec,
           (long) tv.tv_usec * 10);
-  buf_fmt(id, sizeof id, "%lu", (unsigned long) server_hash(server_id));
+  buf_fmt(id, sizeof id, "%lu", (unsigned long) http__server_hash(server_id));
   buf_fmt(code_text, sizeof code_text, "%lu", (unsigned long) code);
   xmlNode *response = xmlNewChild(root, ns, (const xmlChar *) "Response", NULL);
   xmlNode *error =
       response == NULL ? NULL : xmlNewChild(response, ns, (const xmlChar *) "Error", NULL);
-  bool ok = error != NULL && xmlNewProp(error, (const xmlChar *) "Time", (const xmlChar *) when) &&
-            xmlNewProp(error, (const xmlChar *) "Id", (const xmlChar *) id) &&
-            add_text(error, ns, "ErrorCode", code_text) &&
-            add_text(error, ns, "Message", message ? message : http__pox_error_text(code)) &&
-            add_text(error, ns, "DebugData", "") && serialize(out, doc);
+  bool ok =
+      error != NULL && xmlNewProp(error, (const xmlChar *) "Time", (const xmlChar *) when) &&
+      xmlNewProp(error, (const xmlChar *) "Id", (const xmlChar *) id) &&
+      http__xml_add_text(error, ns, "ErrorCode", code_text) &&
+      http__xml_add_text(error, ns, "Message", message ? message : http__pox_error_text(code)) &&
+      http__xml_add_text(error, ns, "DebugData", "") && http__xml_serialize(out, doc);
   xmlFreeDoc(doc);
   return ok;
 }
@@ -263,8 +272,7 @@ bool http__pox_error(struct buf *out, uint32_t code, const char *message, const 
 /* local_part is the user part of the address, else the last cn= of the LegacyDN, else "user". */
 static char *local_part(const struct http_pox_request *req) {
   if (req->email != NULL && req->email[0] != '\0') {
-    const char *at = strrchr(req->email, '@');
-    return str_ndup(req->email, at == NULL ? strlen(req->email) : (size_t) (at - req->email));
+    return http__local_part(req->email);
   }
   if (req->legacy_dn != NULL) {
     const char *cn = NULL;
@@ -283,8 +291,12 @@ static char *local_part(const struct http_pox_request *req) {
   return str_dup("user");
 }
 
-/* deployment_id is a GUID-shaped id derived from the host, stable across runs. */
-static void deployment_id(char out[40], const char *server_id) {
+char *http__local_part(const char *email) {
+  const char *at = strrchr(email, '@');
+  return str_ndup(email, at == NULL ? strlen(email) : (size_t) (at - email));
+}
+
+void http__deployment_id(char out[40], const char *server_id) {
   uint8_t md[SHA256_DIGEST_LENGTH];
   const char *s = server_id == NULL ? "" : server_id;
   SHA256((const uint8_t *) s, strlen(s), md);
@@ -293,8 +305,7 @@ static void deployment_id(char out[40], const char *server_id) {
           md[13], md[14], md[15]);
 }
 
-/* url_host returns the host of an absolute URL (caller frees), or NULL. */
-static char *url_host(const char *url) {
+char *http__url_host(const char *url) {
   if (url == NULL) {
     return NULL;
   }
@@ -307,11 +318,63 @@ static char *url_host(const char *url) {
 static bool add_protocol(xmlNode *account, xmlNs *ns, const char *type,
                          const struct scn_autodiscover *ad, const char *server) {
   xmlNode *p = xmlNewChild(account, ns, (const xmlChar *) "Protocol", NULL);
-  return p != NULL && add_text(p, ns, "Type", type) && add_text(p, ns, "Server", server) &&
-         add_text(p, ns, "SSL", "On") &&
-         add_text(p, ns, "AuthPackage", ad->auth_package ? ad->auth_package : "Negotiate") &&
-         add_text(p, ns, "ASUrl", ad->ews_url) && add_text(p, ns, "EwsUrl", ad->ews_url) &&
-         add_text(p, ns, "OOFUrl", ad->ews_url) && add_text(p, ns, "TTL", "1");
+  return p != NULL && http__xml_add_text(p, ns, "Type", type) &&
+         http__xml_add_text(p, ns, "Server", server) && http__xml_add_text(p, ns, "SSL", "On") &&
+         http__xml_add_text(p, ns, "AuthPackage",
+                            ad->auth_package ? ad->auth_package : "Negotiate") &&
+         http__xml_add_text(p, ns, "ASUrl", ad->ews_url) &&
+         http__xml_add_text(p, ns, "EwsUrl", ad->ews_url) &&
+         http__xml_add_text(p, ns, "OOFUrl", ad->ews_url) && http__xml_add_text(p, ns, "TTL", "1");
+}
+
+/* add_owa adds <Internal> or <External> with <OWAUrl AuthenticationMethod=..> (§3.3, WEB). */
+static bool add_owa(xmlNode *p, xmlNs *ns, const char *where, const struct scn_ad_protocol *sp) {
+  xmlNode *side = xmlNewChild(p, ns, (const xmlChar *) where, NULL);
+  xmlNode *owa = side == NULL ? NULL
+                              : xmlNewTextChild(side, ns, (const xmlChar *) "OWAUrl",
+                                                (const xmlChar *) sp->owa_url);
+  return owa != NULL && xmlNewProp(owa, (const xmlChar *) "AuthenticationMethod",
+                                   (const xmlChar *) (sp->auth_package != NULL ? sp->auth_package
+                                                                               : "Fba")) != NULL;
+}
+
+/* add_explicit writes one scenario Protocol block. EXCH, EXPR, EXHTTP (and any other type) carry
+ * Server, SSL, AuthPackage and the web-service URLs that are set (ASUrl and OOFUrl default to
+ * EwsUrl); WEB carries the OWA URL for both Internal and External, its AuthPackage as the
+ * AuthenticationMethod (default Fba). */
+static bool add_explicit(xmlNode *account, xmlNs *ns, const struct scn_ad_protocol *sp,
+                         const struct scn_autodiscover *ad, const char *server) {
+  const char *type = sp->type != NULL ? sp->type : "EXPR";
+  xmlNode *p = xmlNewChild(account, ns, (const xmlChar *) "Protocol", NULL);
+  if (p == NULL || !http__xml_add_text(p, ns, "Type", type)) {
+    return false;
+  }
+  if (str_eq_nocase(type, "WEB")) {
+    return sp->owa_url == NULL ||
+           (add_owa(p, ns, "Internal", sp) && add_owa(p, ns, "External", sp));
+  }
+  const char *ews = sp->ews_url != NULL ? sp->ews_url : ad->ews_url;
+  const char *auth = sp->auth_package != NULL ? sp->auth_package : ad->auth_package;
+  return http__xml_add_text(p, ns, "Server", sp->server != NULL ? sp->server : server) &&
+         http__xml_add_text(p, ns, "SSL", sp->ssl ? "On" : "Off") &&
+         http__xml_add_text(p, ns, "AuthPackage", auth != NULL ? auth : "Negotiate") &&
+         http__xml_add_text(p, ns, "ASUrl", sp->as_url != NULL ? sp->as_url : ews) &&
+         http__xml_add_text(p, ns, "EwsUrl", ews) && http__xml_add_text(p, ns, "OOFUrl", ews) &&
+         http__xml_add_text(p, ns, "OABUrl", sp->oab_url) && http__xml_add_text(p, ns, "TTL", "1");
+}
+
+static bool add_protocols(xmlNode *account, xmlNs *ns, const struct scn_autodiscover *ad,
+                          const char *server) {
+  if (ad->n_protocols == 0) {
+    return add_protocol(account, ns, "EXPR", ad, server) &&
+           add_protocol(account, ns, "EXCH", ad, server);
+  }
+  for (size_t i = 0; i < ad->n_protocols; i++) {
+    if (!add_explicit(account, ns, &ad->protocols[i], ad, server)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /* §3.3 settings, §3.4 redirects: Response in the 2006a namespace. */
@@ -330,18 +393,19 @@ static bool build_account(xmlNode *root, const struct scn_autodiscover *ad,
     struct buf dn;
     buf_init(&dn, 4096);
     char dep[40];
-    deployment_id(dep, server_id);
+    http__deployment_id(dep, server_id);
     bool dn_ok =
         req->legacy_dn != NULL || buf_appendf(&dn,
                                               "/o=autodisco/ou=Exchange Administrative Group "
                                               "(FYDIBOHF23SPDLT)/cn=Recipients/cn=%s",
                                               local);
     xmlNode *user = xmlNewChild(response, ns, (const xmlChar *) "User", NULL);
-    bool ok = dn_ok && user != NULL &&
-              add_text(user, ns, "DisplayName", ad->display_name ? ad->display_name : local) &&
-              add_text(user, ns, "LegacyDN", req->legacy_dn ? req->legacy_dn : buf_cstr(&dn)) &&
-              add_text(user, ns, "AutoDiscoverSMTPAddress", req->email) &&
-              add_text(user, ns, "DeploymentId", dep);
+    bool ok =
+        dn_ok && user != NULL &&
+        http__xml_add_text(user, ns, "DisplayName", ad->display_name ? ad->display_name : local) &&
+        http__xml_add_text(user, ns, "LegacyDN", req->legacy_dn ? req->legacy_dn : buf_cstr(&dn)) &&
+        http__xml_add_text(user, ns, "AutoDiscoverSMTPAddress", req->email) &&
+        http__xml_add_text(user, ns, "DeploymentId", dep);
     free(local);
     buf_cleanup(&dn);
     if (!ok) {
@@ -349,7 +413,7 @@ static bool build_account(xmlNode *root, const struct scn_autodiscover *ad,
     }
   }
   xmlNode *account = xmlNewChild(response, ns, (const xmlChar *) "Account", NULL);
-  if (account == NULL || !add_text(account, ns, "AccountType", "email")) {
+  if (account == NULL || !http__xml_add_text(account, ns, "AccountType", "email")) {
     return false;
   }
   *out_account = account;
@@ -375,27 +439,26 @@ bool http__pox_answer(struct buf *out, const struct scn_autodiscover *ad,
   if (ok) {
     switch (ad->action) {
       case SCN_AD_SETTINGS: {
-        char *host = ad->server != NULL ? str_dup(ad->server) : url_host(ad->ews_url);
+        char *host = ad->server != NULL ? str_dup(ad->server) : http__url_host(ad->ews_url);
         const char *server = host != NULL ? host : server_id;
-        ok = add_text(account, ns, "Action", "settings") &&
-             add_text(account, ns, "MicrosoftOnline", "False") &&
-             add_protocol(account, ns, "EXPR", ad, server) &&
-             add_protocol(account, ns, "EXCH", ad, server);
+        ok = http__xml_add_text(account, ns, "Action", "settings") &&
+             http__xml_add_text(account, ns, "MicrosoftOnline", "False") &&
+             add_protocols(account, ns, ad, server);
         free(host);
         break;
       }
       case SCN_AD_REDIRECT_ADDR:
-        ok = add_text(account, ns, "Action", "redirectAddr") &&
-             add_text(account, ns, "RedirectAddr", ad->redirect_addr);
+        ok = http__xml_add_text(account, ns, "Action", "redirectAddr") &&
+             http__xml_add_text(account, ns, "RedirectAddr", ad->redirect_addr);
         break;
       case SCN_AD_REDIRECT_URL:
-        ok = add_text(account, ns, "Action", "redirectUrl") &&
-             add_text(account, ns, "RedirectUrl", ad->redirect_url);
+        ok = http__xml_add_text(account, ns, "Action", "redirectUrl") &&
+             http__xml_add_text(account, ns, "RedirectUrl", ad->redirect_url);
         break;
       case SCN_AD_ERROR: ok = false; break; /* answered above */
     }
   }
-  ok = ok && serialize(out, doc);
+  ok = ok && http__xml_serialize(out, doc);
   xmlFreeDoc(doc);
   return ok;
 }

@@ -1,5 +1,6 @@
 /* proxy/http/http_route.c: the scenario's routes — which one answers a request, and the
- * response it gives (status pages, redirects, Autodiscover POX). */
+ * response it gives (status pages and raw bodies, redirects, Autodiscover POX, AutoDV2 and SOAP,
+ * 401 challenges, the route's own headers). */
 #include "proxy/http/http.h"
 
 #include "proxy/http/internal.h"
@@ -42,6 +43,13 @@ static bool method_ok(const struct scn_route *r, struct slice method) {
   return r->method == NULL || slice_eq_nocase(method, r->method);
 }
 
+/* below_path: `path` is `route_path` + "/" + more (AutoDV2's /v1.0/<address> form). */
+static bool below_path(struct slice path, const char *route_path) {
+  size_t n = strlen(route_path);
+  return n > 1 && path.len > n + 1 && path.ptr[n] == '/' &&
+         slice_eq_nocase((struct slice){path.ptr, n}, route_path);
+}
+
 const struct scn_route *http__route_match(const struct scn_listener *l, struct slice method,
                                           struct slice path) {
   if (l == NULL) {
@@ -51,6 +59,13 @@ const struct scn_route *http__route_match(const struct scn_listener *l, struct s
   for (size_t i = 0; i < l->n_routes; i++) {
     const struct scn_route *r = &l->routes[i];
     if (r->path != NULL && slice_eq_nocase(path, r->path) && method_ok(r, method)) {
+      return r;
+    }
+  }
+  for (size_t i = 0; i < l->n_routes; i++) {
+    const struct scn_route *r = &l->routes[i];
+    if (r->path != NULL && r->kind == SCN_ROUTE_AUTODISCOVER_V2 && below_path(path, r->path) &&
+        method_ok(r, method)) {
       return r;
     }
   }
@@ -126,6 +141,44 @@ static bool header_safe(const char *v) {
   return v != NULL && strpbrk(v, "\r\n") == NULL;
 }
 
+/* header_name_ok: a token (RFC 9110 §5.1) — no spaces, colons or controls. */
+static bool header_name_ok(const char *n) {
+  if (n == NULL || n[0] == '\0') {
+    return false;
+  }
+  for (const char *p = n; *p != '\0'; p++) {
+    unsigned char c = (unsigned char) *p;
+    if (c <= ' ' || c >= 0x7f || strchr("\"(),/:;<=>?@[\\]{}", c) != NULL) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/* framing headers stay ours: a route cannot break the message length or the connection. */
+static bool framing_header(const char *n) {
+  return str_eq_nocase(n, "Content-Length") || str_eq_nocase(n, "Connection") ||
+         str_eq_nocase(n, "Transfer-Encoding");
+}
+
+/* route_sets says whether the route gives header `name` itself (it then replaces ours). */
+static bool route_sets(const struct http_response *r, const char *name) {
+  for (size_t i = 0; i < r->n_headers; i++) {
+    if (r->headers[i].name != NULL && str_eq_nocase(r->headers[i].name, name)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+static bool our_header(struct buf *out, const struct http_response *r, const char *name,
+                       const char *value) {
+  if (!header_safe(value) || route_sets(r, name)) {
+    return true;
+  }
+  return buf_appendf(out, "%s: %s\r\n", name, value);
+}
+
 bool http__response_serialize(struct buf *out, const struct http_response *r, bool head,
                               bool keep_alive) {
   char date[64];
@@ -133,16 +186,20 @@ bool http__response_serialize(struct buf *out, const struct http_response *r, bo
   struct tm tm;
   gmtime_r(&now, &tm);
   strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  bool ok = buf_appendf(out, "HTTP/1.1 %u %s\r\nServer: Microsoft-IIS/10.0\r\nDate: %s\r\n",
-                        (unsigned) r->status, http__reason(r->status), date);
-  if (r->content_type != NULL && header_safe(r->content_type)) {
-    ok = ok && buf_appendf(out, "Content-Type: %s\r\n", r->content_type);
+  bool ok = buf_appendf(out, "HTTP/1.1 %u %s\r\n", (unsigned) r->status, http__reason(r->status));
+  ok = ok && our_header(out, r, "Server", "Microsoft-IIS/10.0") && our_header(out, r, "Date", date);
+  ok = ok && our_header(out, r, "Content-Type", r->content_type) &&
+       our_header(out, r, "Location", r->location) && our_header(out, r, "Allow", r->allow);
+  for (size_t i = 0; i < r->n_challenges; i++) {
+    if (header_safe(r->challenges[i])) {
+      ok = ok && buf_appendf(out, "WWW-Authenticate: %s\r\n", r->challenges[i]);
+    }
   }
-  if (header_safe(r->location)) {
-    ok = ok && buf_appendf(out, "Location: %s\r\n", r->location);
-  }
-  if (header_safe(r->allow)) {
-    ok = ok && buf_appendf(out, "Allow: %s\r\n", r->allow);
+  for (size_t i = 0; i < r->n_headers; i++) {
+    const struct scn_header *h = &r->headers[i];
+    if (header_name_ok(h->name) && header_safe(h->value) && !framing_header(h->name)) {
+      ok = ok && buf_appendf(out, "%s: %s\r\n", h->name, h->value);
+    }
   }
   ok = ok && buf_appendf(out, "Content-Length: %zu\r\nConnection: %s\r\n\r\n", r->body.len,
                          keep_alive ? "keep-alive" : "close");
@@ -150,6 +207,19 @@ bool http__response_serialize(struct buf *out, const struct http_response *r, bo
     ok = ok && buf_append(out, buf_slice(&r->body));
   }
   return ok;
+}
+
+/* looks_like_markup: the first byte after white space and a UTF-8 BOM is '<'. */
+static bool looks_like_markup(struct slice b) {
+  size_t i = 0;
+  if (b.len >= 3 && b.ptr[0] == 0xef && b.ptr[1] == 0xbb && b.ptr[2] == 0xbf) {
+    i = 3;
+  }
+  while (i < b.len &&
+         (b.ptr[i] == ' ' || b.ptr[i] == '\t' || b.ptr[i] == '\r' || b.ptr[i] == '\n')) {
+    i++;
+  }
+  return i < b.len && b.ptr[i] == '<';
 }
 
 static void answer_status(struct http_response *resp, const struct scn_route *route) {
@@ -160,16 +230,63 @@ static void answer_status(struct http_response *resp, const struct scn_route *ro
     }
     return;
   }
-  buf_append_str(&resp->body, route->body);
+  /* A raw body (body_len > 0) goes out byte for byte: it may hold a BOM or NULs. */
+  struct slice body = {(const uint8_t *) route->body,
+                       route->body_len > 0 ? route->body_len : strlen(route->body)};
+  if (!buf_append(&resp->body, body)) {
+    http__response_text(resp, 500);
+    return;
+  }
   if (route->content_type != NULL) {
     resp->content_type = route->content_type;
   } else {
-    const char *p = route->body;
-    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') {
-      p++;
-    }
-    resp->content_type = *p == '<' ? "text/html; charset=utf-8" : "text/plain; charset=utf-8";
+    resp->content_type =
+        looks_like_markup(body) ? "text/html; charset=utf-8" : "text/plain; charset=utf-8";
   }
+}
+
+/* answer_soap: POST gets the SOAP answer (or a Fault, HTTP 500 as SOAP 1.1 §6.2 says). */
+static void answer_soap(struct http_response *resp, const struct scn_route *route,
+                        const struct http_request_view *req, const char *server_id) {
+  if (!slice_eq_nocase(req->method, "POST")) {
+    http__response_text(resp, 405);
+    resp->allow = "POST";
+    return;
+  }
+  bool ok;
+  if (req->soap == NULL) {
+    resp->status = 500;
+    ok = http__soap_fault(&resp->body, req->soap_error != NULL ? req->soap_error
+                                                               : "The request has no SOAP body.");
+  } else {
+    resp->status = 200;
+    ok = http__soap_answer(&resp->body, &route->ad, req->soap, server_id);
+  }
+  if (!ok) {
+    http__response_text(resp, 500);
+    return;
+  }
+  resp->content_type = "text/xml; charset=utf-8";
+}
+
+/* challenge: a route with auth answers 401 with its challenges (autodiscover-protocol.md §2.4)
+ * to a request without credentials, and to one with credentials unless it accepts them. */
+static bool challenge(struct http_response *resp, const struct scn_route *route,
+                      const struct http_request_view *req) {
+  if (!route->auth.present || (req->has_authorization && route->auth.accept_credentials)) {
+    return false;
+  }
+  resp->status = 401;
+  resp->challenged = true;
+  resp->challenges = route->auth.challenges;
+  resp->n_challenges = route->auth.n_challenges;
+  resp->content_type = "text/html; charset=utf-8";
+  buf_reset(&resp->body);
+  buf_append_str(&resp->body,
+                 "<!DOCTYPE html>\n<html><head><title>401 - Unauthorized</title></head>"
+                 "<body><h1>401 - Unauthorized: Access is denied due to invalid credentials."
+                 "</h1></body></html>\n");
+  return true;
 }
 
 /* answer_autodiscover: POST gets the canned POX answer; GET gets what IIS/Exchange give a
@@ -205,6 +322,11 @@ void http__route_answer(struct http_response *resp, const struct scn_route *rout
     http__response_text(resp, 404);
     return;
   }
+  resp->headers = route->headers;
+  resp->n_headers = route->n_headers;
+  if (challenge(resp, route, req)) {
+    return;
+  }
   switch (route->kind) {
     case SCN_ROUTE_STATUS: answer_status(resp, route); break;
     case SCN_ROUTE_REDIRECT:
@@ -212,7 +334,7 @@ void http__route_answer(struct http_response *resp, const struct scn_route *rout
       resp->location = route->location;
       break;
     case SCN_ROUTE_AUTODISCOVER: answer_autodiscover(resp, route, req, server_id); break;
-    case SCN_ROUTE_AUTODISCOVER_V2: /* TODO(#3): not made by the loader yet */
-    case SCN_ROUTE_SOAP: http__response_text(resp, 501); break;
+    case SCN_ROUTE_AUTODISCOVER_V2: http__ad2_answer(resp, &route->ad2, req, route->path); break;
+    case SCN_ROUTE_SOAP: answer_soap(resp, route, req, server_id); break;
   }
 }

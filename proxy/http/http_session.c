@@ -144,6 +144,12 @@ static void journal_response(struct http_session *s, const struct http_response 
   jnl_uint(&ev, "status", resp->status);
   jnl_str(&ev, "route", route == NULL ? NULL : route->path);
   jnl_uint(&ev, "length", resp->body.len);
+  if (resp->challenged) {
+    jnl_bool(&ev, "challenged", true); /* a 401 of the route's auth */
+  }
+  if (s->l != NULL && s->l->delay_ms > 0) {
+    jnl_uint(&ev, "delay_ms", s->l->delay_ms); /* lab time the answer waits before it goes */
+  }
   journal_addresses(s, &ev);
   jnl_end(&ev);
 }
@@ -163,14 +169,26 @@ static void answer(struct http_session *s) {
   llhttp_t *p = &s->parser;
   struct http_pox_request pox;
   memset(&pox, 0, sizeof pox);
+  struct http_soap_request soap;
+  memset(&soap, 0, sizeof soap);
   struct http_request_view req = {
       .method = slice_of_str(llhttp_method_name((llhttp_method_t) p->method)),
       .path = http__request_path(buf_slice(&s->url)),
+      .target = buf_slice(&s->url),
+      .body = buf_slice(&s->body),
+      .has_authorization = s->has_authorization,
       .has_body = s->body.len > 0,
   };
   s->n_requests++;
   char why[256] = "";
-  if (s->body.len > 0 && looks_like_xml(buf_slice(&s->body))) {
+  const struct scn_route *route = http__route_match(s->l, req.method, req.path);
+  if (route != NULL && route->kind == SCN_ROUTE_SOAP) {
+    if (http__soap_parse(&soap, req.body, why, sizeof why)) {
+      req.soap = &soap;
+    } else {
+      req.soap_error = why;
+    }
+  } else if (s->body.len > 0 && looks_like_xml(buf_slice(&s->body))) {
     req.pox_status = http__pox_parse(&pox, buf_slice(&s->body), why, sizeof why);
     req.pox = &pox;
   }
@@ -187,9 +205,26 @@ static void answer(struct http_session *s) {
   if (req.path.len != s->url.len) {
     jnl_strn(&ev, "target", buf_slice(&s->url));
   }
-  jnl_str(&ev, "email", pox.email);
+  struct buf ad2_email;
+  buf_init(&ad2_email, 1024);
+  if (route != NULL && route->kind == SCN_ROUTE_AUTODISCOVER_V2) {
+    if (http__ad2_email(&ad2_email, &req, route->path)) {
+      jnl_strn(&ev, "email", buf_slice(&ad2_email));
+    } else {
+      jnl_null(&ev, "email");
+    }
+  } else if (req.soap != NULL) {
+    bool user = soap.op == HTTP_SOAP_USER_SETTINGS;
+    jnl_str(&ev, "email", user && soap.n_subjects > 0 ? soap.subjects[0] : NULL);
+    jnl_str(&ev, "soap", user ? "GetUserSettings" : "GetDomainSettings");
+  } else {
+    jnl_str(&ev, "email", pox.email);
+  }
   if (req.pox != NULL && req.pox_status != HTTP_POX_OK) {
     jnl_str(&ev, "pox_error", why);
+  }
+  if (req.soap_error != NULL) {
+    jnl_str(&ev, "soap_error", why);
   }
   if (s->has_content_type) {
     jnl_strn(&ev, "content_type", buf_slice(&s->content_type));
@@ -202,8 +237,8 @@ static void answer(struct http_session *s) {
   }
   journal_addresses(s, &ev);
   jnl_end(&ev);
+  buf_cleanup(&ad2_email);
 
-  const struct scn_route *route = http__route_match(s->l, req.method, req.path);
   struct http_response resp;
   http__response_init(&resp, 200);
   http__route_answer(&resp, route, &req, server_id(s));
@@ -212,6 +247,7 @@ static void answer(struct http_session *s) {
   journal_response(s, &resp, route);
   http__response_cleanup(&resp);
   http__pox_request_cleanup(&pox);
+  http__soap_request_cleanup(&soap);
 }
 
 static int on_message_complete(llhttp_t *p) {

@@ -7,6 +7,7 @@
 #include "lab/model/scn.h"
 #include "proxy/journal/jnl.h"
 
+#include <libxml/tree.h>
 #include <llhttp.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -17,7 +18,8 @@
 #define HTTP_MAX_HEADERS 100u
 #define HTTP_MAX_BODY (1u << 20)
 #define HTTP_IDLE_MS 30000u
-#define HTTP_LINGER_MS 2000u /* after our last answer, wait this long for the peer's FIN */
+#define HTTP_SILENT_MS 120000u /* a silent (fault) connection is dropped after this long */
+#define HTTP_LINGER_MS 2000u   /* after our last answer, wait this long for the peer's FIN */
 /* The POX parser refuses bigger request documents (a real request is a few hundred bytes). */
 #define HTTP_POX_MAX_REQUEST (64u << 10)
 
@@ -62,22 +64,85 @@ bool http__pox_error(struct buf *out, uint32_t code, const char *message, const 
 /* http__pox_error_text returns the default Message for an ErrorCode. */
 const char *http__pox_error_text(uint32_t code);
 
+/* ---- libxml2 helpers the POX and SOAP code share — http_pox.c ---- */
+
+/* http__xml_read parses a request document (at most HTTP_POX_MAX_REQUEST bytes) without
+ * network, DTD loading, entity expansion or messages on stderr; NULL when not well-formed. */
+xmlDoc *http__xml_read(struct slice body);
+/* http__xml_is: `n` is the element `name` in namespace `ns`. */
+bool http__xml_is(const xmlNode *n, const char *ns, const char *name);
+/* http__xml_text returns the trimmed text of a leaf element (caller frees), or NULL when it
+ * holds elements or is longer than 1 KiB. */
+char *http__xml_text(const xmlNode *e);
+/* http__xml_add_text adds <name>text</name> (escaped) under parent; NULL text adds nothing. */
+bool http__xml_add_text(xmlNode *parent, xmlNs *ns, const char *name, const char *text);
+/* http__xml_serialize appends the document as indented UTF-8 with a declaration. */
+bool http__xml_serialize(struct buf *out, xmlDoc *doc);
+/* http__server_hash, http__deployment_id: stable ids derived from the host's name. */
+uint32_t http__server_hash(const char *server_id);
+void http__deployment_id(char out[40], const char *server_id);
+/* http__local_part returns the part of an address before its last '@' (caller frees). */
+char *http__local_part(const char *email);
+/* http__url_host returns the host of an absolute URL (caller frees), or NULL. */
+char *http__url_host(const char *url);
+
+/* ---- SOAP Autodiscover (MS-OXWSADISC, autodiscover-protocol.md §0) — http_soap.c ---- */
+
+#define HTTP_NS_SOAP "http://schemas.xmlsoap.org/soap/envelope/"
+#define HTTP_NS_WSA "http://www.w3.org/2005/08/addressing"
+#define HTTP_NS_XSI "http://www.w3.org/2001/XMLSchema-instance"
+#define HTTP_NS_ADISC "http://schemas.microsoft.com/exchange/2010/Autodiscover"
+#define HTTP_SOAP_MAX_ITEMS 100u /* users/domains and settings one request may name */
+
+enum http_soap_op {
+  HTTP_SOAP_USER_SETTINGS = 1, /* GetUserSettingsRequestMessage */
+  HTTP_SOAP_DOMAIN_SETTINGS,   /* GetDomainSettingsRequestMessage */
+};
+
+/* What a SOAP Autodiscover request asked for; strings owned. */
+struct http_soap_request {
+  enum http_soap_op op;
+  char **subjects; /* Users/User/Mailbox, or Domains/Domain */
+  size_t n_subjects;
+  char **settings; /* RequestedSettings/Setting */
+  size_t n_settings;
+};
+
+/* http__soap_parse reads a SOAP 1.1 envelope with libxml2 (no network, no DTD, no entities, at
+ * most HTTP_POX_MAX_REQUEST bytes) into `out` (cleared first; release it with
+ * http__soap_request_cleanup whatever the result). False with a sentence in `why` when the
+ * envelope is not a GetUserSettings or GetDomainSettings request. */
+bool http__soap_parse(struct http_soap_request *out, struct slice body, char *why, size_t why_size);
+void http__soap_request_cleanup(struct http_soap_request *r);
+/* http__soap_answer builds the response envelope for `req` from `ad` into `out`. */
+bool http__soap_answer(struct buf *out, const struct scn_autodiscover *ad,
+                       const struct http_soap_request *req, const char *server_id);
+/* http__soap_fault builds a SOAP 1.1 Fault (faultcode s:Client) saying `why`. */
+bool http__soap_fault(struct buf *out, const char *why);
+
 /* ---- routes and responses — http_route.c ---- */
 
 /* http__request_path returns the path part of a request target (no query, no fragment; the
  * path of an absolute-form URL). */
 struct slice http__request_path(struct slice target);
 /* http__route_match finds the route for `method` and `path`: an exact case-insensitive path
- * match whose method (if set) agrees, else a "/" route (the site fallback), else NULL. */
+ * match whose method (if set) agrees (an AutoDV2 route also matches the paths below it: its
+ * /v1.0/<address> form), else a "/" route (the site fallback), else NULL. */
 const struct scn_route *http__route_match(const struct scn_listener *l, struct slice method,
                                           struct slice path);
 
 /* A response before serialization. */
 struct http_response {
   uint16_t status;
-  const char *content_type; /* NULL: no body type */
-  const char *location;     /* Location header or NULL (borrowed) */
-  const char *allow;        /* Allow header or NULL */
+  const char *content_type;         /* NULL: no body type */
+  const char *location;             /* Location header or NULL (borrowed) */
+  const char *allow;                /* Allow header or NULL */
+  const struct scn_header *headers; /* the route's extra headers (borrowed); they replace ours
+                                       of the same name */
+  size_t n_headers;
+  char *const *challenges; /* one WWW-Authenticate header each (borrowed) */
+  size_t n_challenges;
+  bool challenged; /* a 401 of the route's auth */
   struct buf body;
 };
 
@@ -95,14 +160,30 @@ bool http__response_serialize(struct buf *out, const struct http_response *r, bo
 struct http_request_view {
   struct slice method;
   struct slice path;
-  const struct http_pox_request *pox; /* NULL: body absent or not POX */
-  enum http_pox_parse pox_status;     /* valid when the body was parsed */
+  struct slice target; /* the whole request target (path and query) */
+  struct slice body;
+  bool has_authorization;
+  const struct http_soap_request *soap; /* NULL: not parsed as SOAP */
+  const char *soap_error;               /* why the SOAP body was refused, or NULL */
+  const struct http_pox_request *pox;   /* NULL: body absent or not POX */
+  enum http_pox_parse pox_status;       /* valid when the body was parsed */
   bool has_body;
 };
 
-/* http__route_answer fills `resp` for `route` (NULL: 404). `server_id` names the host. */
+/* http__route_answer fills `resp` for `route` (NULL: 404). `server_id` names the host. A route
+ * with auth answers 401 (resp->challenged) until it accepts the request's credentials. */
 void http__route_answer(struct http_response *resp, const struct scn_route *route,
                         const struct http_request_view *req, const char *server_id);
+
+/* ---- AutoDV2 (autodiscover-protocol.md §4.4) — http_ad2.c ---- */
+
+/* http__ad2_answer answers a GET of autodiscover.json (query form ?Email=&Protocol= or the path
+ * form /v1.0/<address>?Protocol=) from `ad2` with JSON. */
+void http__ad2_answer(struct http_response *resp, const struct scn_autodiscover_v2 *ad2,
+                      const struct http_request_view *req, const char *route_path);
+/* http__ad2_email decodes the address an AutoDV2 request names (Email=, or the path form) into
+ * `out` (max 1 KiB); false when there is none. */
+bool http__ad2_email(struct buf *out, const struct http_request_view *req, const char *route_path);
 
 /* ---- the request session — http_session.c ---- */
 
@@ -150,6 +231,9 @@ struct http_listener;
 /* http__listener_set_idle changes the idle timeout (HTTP_IDLE_MS) and the time a closing
  * connection waits for the peer's FIN (HTTP_LINGER_MS); for tests. */
 void http__listener_set_idle(struct http_listener *l, unsigned idle_ms, unsigned linger_ms);
+/* http__listener_set_silent changes how long a silent-fault connection is kept (HTTP_SILENT_MS);
+ * for tests. */
+void http__listener_set_silent(struct http_listener *l, unsigned silent_ms);
 /* http__listener_n_conns counts open connections; for tests. */
 size_t http__listener_n_conns(const struct http_listener *l);
 

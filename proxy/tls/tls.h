@@ -22,6 +22,13 @@ SSL_CTX *tls_server_ctx_new(const struct ca_chain *chain, char *err, size_t err_
 SSL_CTX *tls_server_ctx_new_from(X509 *leaf, EVP_PKEY *key, STACK_OF(X509) * intermediates,
                                  char *err, size_t err_size);
 
+/* tls_server_ctx_set_versions limits `ctx` to the protocol versions min..max given as wire codes
+ * (0x0301 TLS 1.0, 0x0302 TLS 1.1, 0x0303 TLS 1.2, 0x0304 TLS 1.3); 0 keeps that end's default
+ * (1.2 and 1.3). A host offering only old versions makes a modern client fail with a
+ * protocol_version alert. False with a sentence in err for an unknown code or min > max. */
+bool tls_server_ctx_set_versions(SSL_CTX *ctx, uint16_t min, uint16_t max, char *err,
+                                 size_t err_size);
+
 /* A server-side TLS connection without a socket: ciphertext goes in with tls_conn_feed and
  * comes out with tls_conn_take_output; the caller moves it to and from the network. */
 struct tls_conn;

@@ -123,3 +123,43 @@ SSL_CTX *tls_server_ctx_new_from(X509 *leaf, EVP_PKEY *key, STACK_OF(X509) * int
   SSL_CTX_set_info_callback(ctx, on_info);
   return ctx;
 }
+
+static bool known_version(uint16_t v) {
+  return v == TLS1_VERSION || v == TLS1_1_VERSION || v == TLS1_2_VERSION || v == TLS1_3_VERSION;
+}
+
+bool tls_server_ctx_set_versions(SSL_CTX *ctx, uint16_t min, uint16_t max, char *err,
+                                 size_t err_size) {
+  uint16_t lo = min != 0 ? min : TLS1_2_VERSION;
+  uint16_t hi = max != 0 ? max : TLS1_3_VERSION;
+  if (min != 0 && max == 0 && lo > hi) {
+    hi = lo; /* only a floor above the default ceiling cannot happen (1.3 is the top) */
+  }
+  if (max != 0 && min == 0 && hi < lo) {
+    lo = hi; /* "max: 1.0" alone means 1.0 only */
+  }
+  if (!known_version(lo) || !known_version(hi)) {
+    if (err != NULL) {
+      buf_fmt(err, err_size, "unknown TLS version 0x%04x", known_version(lo) ? hi : lo);
+    }
+    return false;
+  }
+  if (lo > hi) {
+    if (err != NULL) {
+      buf_fmt(err, err_size, "TLS minimum 0x%04x is above the maximum 0x%04x", lo, hi);
+    }
+    return false;
+  }
+  /* BoringSSL still speaks TLS 1.0 and 1.1 when asked to; its default cipher list keeps the
+   * CBC-SHA1 suites those versions need. */
+  if (!SSL_CTX_set_min_proto_version(ctx, lo) || !SSL_CTX_set_max_proto_version(ctx, hi)) {
+    char reason[160];
+    ERR_error_string_n(ERR_get_error(), reason, sizeof reason);
+    ERR_clear_error();
+    if (err != NULL) {
+      buf_fmt(err, err_size, "protocol versions: %s", reason);
+    }
+    return false;
+  }
+  return true;
+}

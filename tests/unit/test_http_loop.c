@@ -175,7 +175,7 @@ static void run_case(struct run *r, client_fn client, bool tls) {
   uv_ip4_addr("127.0.0.1", 0, &any);
   char err[200] = "";
   assert_int_equal(http_listener_start(&r->lst, &r->loop, (const struct sockaddr *) &any, &host,
-                                       &listener, r->server_ctx, r->j, err, sizeof err),
+                                       &listener, r->server_ctx, NULL, r->j, err, sizeof err),
                    0);
   http__listener_set_idle(r->lst, 300, 300);
   http_listener_addr(r->lst, &r->addr);
@@ -472,7 +472,7 @@ static void test_bind_failure_reports(void **state) {
   struct http_listener *lst = (struct http_listener *) 1;
   char err[200] = "";
   assert_int_equal(http_listener_start(&lst, &loop, (const struct sockaddr *) &bad, &host,
-                                       &listener, NULL, NULL, err, sizeof err),
+                                       &listener, NULL, NULL, NULL, err, sizeof err),
                    -1);
   assert_null(lst);
   assert_non_null(strstr(err, "192.0.2.1"));
