@@ -14,7 +14,8 @@
 /* How SRV answers are ordered (autodiscover-protocol.md §5). */
 enum sim_srv_order {
   SIM_SRV_RFC2782,      /* lowest priority first; within a priority, heavier weight first */
-  SIM_SRV_LARGEST_WINS, /* numerically largest priority (then weight) first, as exchangelib */
+  SIM_SRV_LARGEST_WINS, /* the one record of numerically largest priority (then weight), as
+                           exchangelib picks it; the others are not tried */
 };
 
 /* What "No" on a certificate Security Alert does (§2.2, last row: UNCERTAIN, a knob). */
@@ -23,7 +24,8 @@ enum sim_cert_no {
   SIM_CERT_NO_ENDS_WALK,  /* the whole Autodiscover run fails */
 };
 
-/* What the user is shown and how far the client goes. Timeouts are per network operation. */
+/* What the user is shown and how far the client goes. Timeouts are per network operation, in
+ * lab milliseconds (they run on env->clock). */
 struct sim_policy {
   unsigned cert_prompts;      /* enum sim_cert_failure bits that raise the Security Alert;
                                  a failure not listed fails the step silently (§2.3) */
@@ -34,18 +36,22 @@ struct sim_policy {
   bool https_only_redirects;  /* a redirect to http:// is refused (§3.4, §4.2) */
   bool follow_post_3xx;       /* 301/302/307/308 to the POST is re-sent as POST (§4.3) */
   enum sim_srv_order srv_order;
-  bool srv_port_443_only; /* SRV records with another port are ignored (§5) */
-  unsigned dns_timeout_ms;
-  unsigned connect_timeout_ms;
-  unsigned tls_timeout_ms;
-  unsigned http_timeout_ms;
-  const char *user_agent; /* User-Agent of the POX request (§3.1) */
-  bool mapi_http;         /* send X-MapiHttpCapability: 1 and X-AnchorMailbox (§3.2) */
+  bool srv_port_443_only;      /* SRV records with another port are ignored (§5) */
+  unsigned dns_timeout_ms;     /* one try (c-ares tries = 1) */
+  unsigned connect_timeout_ms; /* until the TCP connection is up */
+  unsigned tls_timeout_ms;     /* the whole handshake */
+  unsigned http_timeout_ms;    /* from the request sent to the whole answer read */
+  const char *user_agent;      /* User-Agent of the POX request (§3.1) */
+  bool mapi_http;              /* send X-MapiHttpCapability: 1 and X-AnchorMailbox (§3.2) */
+  bool scp_parallel_root;      /* Outlook 2013: the SCP lookup and the DNS steps start together
+                                  (§1.2, [S29]); walked one at a time, the root-domain attempt is
+                                  taken just before the SCP URLs when SCP is looked up */
 };
 
 enum { SIM_MODEL_MAX_STEPS = 12 };
 
-/* A client model: its steps in order and its policy (DESIGN.md "Client models"). */
+/* A client model: its steps in order and its policy (DESIGN.md "Client models"). SIM_STEP_LOCAL_XML
+ * is listed once, at its late ("not preferred") position; PreferLocalXML moves it first. */
 struct sim_model {
   const char *name;
   const char *summary;
@@ -53,6 +59,21 @@ struct sim_model {
   size_t n_steps;
   struct sim_policy policy;
 };
+
+/* One step of a walk's plan: the model's step and, when it is not taken, why. */
+struct sim_plan_step {
+  enum sim_step_kind kind;
+  const char *skip; /* NULL: taken; else a sentence ("excluded by the client setting ...") */
+};
+
+/* sim__plan lays out the steps `m` takes for an address with the settings `cfg` (NULL: none):
+ * PreferLocalXML moves local-xml first, and each step not taken says why — an Exclude* value,
+ * or not applicable (no local XML file, no cached URL, not domain-joined, Office 365 heuristics
+ * not firing). `first_address` is false after a redirectAddr: the profile's cached URL, local
+ * XML file and SCP lookup belong to the first address only (assumption). Fills `out` (room for
+ * SIM_MODEL_MAX_STEPS) and returns the count. */
+size_t sim__plan(const struct sim_model *m, const struct scn_client *cfg, bool first_address,
+                 struct sim_plan_step *out);
 
 /* sim__step_kind_name names a step as transcripts spell it ("https-root", ...). */
 const char *sim__step_kind_name(enum sim_step_kind k);
@@ -72,10 +93,33 @@ enum { SIM_BODY_MAX = 1 << 20 }; /* response bodies past 1 MiB are not Autodisco
 /* sim__pox_body returns the POX request document for `email`, built with libxml2 (caller
  * frees); NULL only when libxml2 fails. */
 char *sim__pox_body(const char *email);
+enum sim_req_kind {
+  SIM_REQ_POX,     /* POST of the POX request (§3.1) */
+  SIM_REQ_GET,     /* the HTTP redirect step's plain GET (§4.2) */
+  SIM_REQ_AUTODV2, /* GET of an AutoDV2 URL with Accept: application/json (§4.4) */
+};
+
 /* sim__request appends the whole HTTP request to `out`: a POST of the POX body with Outlook's
- * headers, or (post == false) the plain GET of the HTTP redirect step (§4.2). */
-bool sim__request(struct buf *out, const struct sim_policy *p, bool post, const char *host_header,
-                  const char *target, const char *email);
+ * headers, the plain GET of the HTTP redirect step, or the AutoDV2 GET. `authorization` is an
+ * Authorization header value to send (POX only), or NULL. */
+bool sim__request(struct buf *out, const struct sim_policy *p, enum sim_req_kind kind,
+                  const char *host_header, const char *target, const char *email,
+                  const char *authorization);
+
+/* sim__o365_url returns Direct Connect's AutoDV2 URL for `email` (caller frees):
+ * https://outlook.office365.com/autodiscover/autodiscover.json?Email=<email>&Protocol=
+ * AutodiscoverV1, the address percent-encoded except for '@' (§4.4). */
+char *sim__o365_url(const char *email);
+
+enum { SIM_JSON_MAX = 8192, SIM_JSON_MAX_MEMBERS = 16 };
+
+/* sim__json_url reads an AutoDV2 answer, {"Protocol":"AutodiscoverV1","Url":"<url>"}, and sets
+ * *out_url (caller frees). There is no JSON parser in the stack and the answer is one flat
+ * object of strings, so this is a strict, bounded scanner: one object of at most
+ * SIM_JSON_MAX_MEMBERS string members (no numbers, nesting, or \u escapes), at most
+ * SIM_JSON_MAX bytes, exactly one "Url", and "Protocol", when present, AutodiscoverV1.
+ * Anything else returns false with *out_url NULL. */
+bool sim__json_url(struct slice body, char **out_url);
 
 enum sim_answer_kind {
   SIM_A_SETTINGS,      /* POX Action settings */
@@ -83,7 +127,7 @@ enum sim_answer_kind {
   SIM_A_REDIRECT_URL,  /* POX redirectUrl: `redirect` is the URL */
   SIM_A_ERROR,         /* POX Error: error_code, message */
   SIM_A_HTTP_REDIRECT, /* 301/302/307/308 with a Location: `redirect` as sent */
-  SIM_A_AUTH,          /* 401: the host asks for credentials */
+  SIM_A_AUTH,          /* 401: the host asks for credentials (the walk reads the challenges) */
   SIM_A_OTHER,         /* anything else: not an Autodiscover answer (`why`) */
 };
 
@@ -160,7 +204,7 @@ struct sim_srv {
 
 /* sim__srv_select orders `recs` in place per the policy and moves records it ignores (port
  * other than 443, target "." or empty) behind the ones it keeps; returns how many it keeps
- * (the first ones). */
+ * (the first ones): every usable record for RFC 2782, at most one for largest-wins. */
 size_t sim__srv_select(struct sim_srv *recs, size_t n, const struct sim_policy *p);
 
 /* --- prompts (§2.3, §2.5) --- */
@@ -175,5 +219,30 @@ const char *sim__cert_reason(unsigned failures);
 char *sim__cert_prompt_text(const char *host, unsigned failures);
 /* sim__redirect_prompt_text words the redirect consent dialog (caller frees). */
 char *sim__redirect_prompt_text(const char *email, const char *url);
+/* sim__host_listed says whether `host` is one of `list` (RedirectServers: an exact host name,
+ * case-insensitive; §1.4, §2.5). */
+bool sim__host_listed(const char *host, char *const *list, size_t n);
+
+/* --- 401 (§2.4) --- */
+
+enum sim_auth_action {
+  SIM_AUTH_SSO,   /* Negotiate or NTLM: Windows logon, assumed silent and successful */
+  SIM_AUTH_BASIC, /* Basic only: the credentials prompt, then Basic */
+  SIM_AUTH_NONE,  /* Bearer only, or no usable challenge: not functional here */
+};
+
+/* sim__auth_decide picks what the client does about a 401 whose challenges offered `schemes`
+ * (comma-separated scheme names, "Basic, NTLM"; NULL: none): Negotiate, then NTLM, then Basic.
+ * *out_scheme is the scheme answered ("Negotiate", "NTLM", "Basic") or NULL. */
+enum sim_auth_action sim__auth_decide(const char *schemes, const char **out_scheme);
+/* sim__auth_header returns the Authorization value answering with `scheme` (caller frees): for
+ * Negotiate/NTLM "<scheme> " + base64("autodisco-lab-sso") — a stand-in token, no real SSPI —
+ * for Basic "Basic " + base64("<email>:lab-password"). Never journal or print it. */
+char *sim__auth_header(const char *scheme, const char *email);
+/* sim__auth_schemes_add appends the scheme names of one WWW-Authenticate value to `list`
+ * (", "-separated; auth-params such as realm="x" are left out). */
+void sim__auth_schemes_add(struct buf *list, const char *challenge);
+/* sim__credentials_prompt_text words the Windows Security credentials dialog (caller frees). */
+char *sim__credentials_prompt_text(const char *host, const char *email);
 
 #endif

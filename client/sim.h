@@ -20,12 +20,18 @@ enum sim_step_kind {
   SIM_STEP_HTTPS_AUTODISCOVER, /* https://autodiscover.<domain>/autodiscover/autodiscover.xml */
   SIM_STEP_HTTP_REDIRECT,      /* GET http://autodiscover.<domain>/autodiscover/autodiscover.xml */
   SIM_STEP_SRV,                /* _autodiscover._tcp.<domain> SRV → https://<target>/... */
-  SIM_STEP_REDIRECT,           /* a URL reached by a 302, redirectUrl, or the HTTP/SRV steps */
+  SIM_STEP_REDIRECT,           /* a URL reached by a 302, redirectUrl, or the HTTP/SRV/O365 steps */
+  SIM_STEP_LOCAL_XML,          /* the local XML file named for the domain (§4.5) */
+  SIM_STEP_LAST_KNOWN_GOOD,    /* the URL cached in the profile (§1.2) */
+  SIM_STEP_SCP,                /* one URL the SCP (LDAP) lookup found (§1.1), POSTed */
+  SIM_STEP_O365_DIRECT,        /* Direct Connect: AutoDV2 GET at outlook.office365.com (§4.4) */
+  SIM_STEP_O365_FALLBACK,      /* the same, as KB 3211279's last step */
 };
 
 /* What happened at one step; the first field that failed says where the step ended. */
 enum sim_result {
-  SIM_R_SKIPPED,          /* excluded by a client setting */
+  SIM_R_SKIPPED,          /* excluded by a client setting, or not applicable (no cached URL,
+                             not domain-joined, ...): detail says which */
   SIM_R_DNS_FAILED,       /* NXDOMAIN, NODATA, SERVFAIL or timeout: dns_error says which */
   SIM_R_CONNECT_FAILED,   /* refused, unreachable or timed out: connect_error says which */
   SIM_R_TLS_FAILED,       /* handshake failed, or the user declined a certificate prompt */
@@ -61,7 +67,8 @@ struct sim_prompt {
 
 struct sim_step {
   enum sim_step_kind kind;
-  char *name; /* "https-root", "https-autodiscover", "http-redirect", "srv", "redirect" */
+  char *name; /* "local-xml", "last-known-good", "o365-direct", "scp", "https-root",
+                 "https-autodiscover", "http-redirect", "srv", "redirect", "o365-fallback" */
   char *url;  /* the candidate URL (for srv: the URL built from the answer; may be NULL) */
   char *host; /* host name asked */
   enum sim_result result;
@@ -76,7 +83,9 @@ struct sim_step {
   char *detail;        /* a sentence: why the step ended as it did */
   char *redirect_to;   /* SIM_R_REDIRECT: the URL or e-mail address */
   unsigned error_code; /* SIM_R_XML_ERROR */
-  double elapsed_ms;   /* time the user waited in this step */
+  char *auth_schemes;  /* schemes of the 401 challenges seen ("Basic, NTLM"), or NULL */
+  bool timed_out;      /* the step ended because a timeout ran out (DNS, connect, TLS, HTTP) */
+  double elapsed_ms;   /* lab time the user waited in this step (labclock) */
 };
 
 struct sim_transcript {
@@ -91,7 +100,7 @@ struct sim_transcript {
   char *settings_email; /* the address the settings are for */
   char *ews_url;        /* EwsUrl from the settings, or NULL */
   char *server;         /* EXPR/EXCH Server, or NULL */
-  double total_ms;
+  double total_ms;      /* lab time of the whole walk */
 };
 
 struct sim_model;
@@ -114,18 +123,22 @@ struct sim_env {
   void *map_arg;
   const char *trust_pem;  /* the modelled machine's trust store: a PEM file (lab CA) */
   struct jnl *jnl;        /* client-side events step.*, prompt, result; may be NULL */
-  unsigned timeout_ms;    /* per network operation; 0 → the model's own */
+  unsigned timeout_ms;    /* per network operation, lab ms; 0 → the model's own */
   struct labclock *clock; /* timeouts run on it and steps are timed by it; NULL: real time */
+  char *const *scp_urls;  /* what the SCP (LDAP) lookup of a domain-joined client finds, in
+                             order (scn->scp_urls); borrowed, must outlive the walk */
+  size_t n_scp_urls;
 };
 
 struct sim_walk;
 typedef void (*sim_done_cb)(void *arg, struct sim_transcript *t /* caller frees */);
 
-/* sim_walk_start walks `model` for `email` with the client settings `cfg` (may be NULL);
- * `done` runs once, on the loop, when the walk is over and every handle it used is closed (the
- * walk frees itself; *out is only valid until then). Returns 0, UV_EINVAL for a bad argument
- * (no '@' in email, no loop, model or done), UV_EIO when env->trust_pem cannot be loaded, or
- * UV_ENOMEM. env is copied; env->trust_pem is read before the call returns. */
+/* sim_walk_start walks `model` for `email` with the client settings `cfg` (may be NULL; it is
+ * copied, strings and lists too); `done` runs once, on the loop, when the walk is over and every
+ * handle it used is closed (the walk frees itself; *out is only valid until then). Returns 0,
+ * UV_EINVAL for a bad argument (no '@' in email, no loop, model or done), UV_EIO when
+ * env->trust_pem cannot be loaded, or UV_ENOMEM. env is copied (env->scp_urls is borrowed);
+ * env->trust_pem is read before the call returns. */
 int sim_walk_start(struct sim_walk **out, const struct sim_env *env, const struct sim_model *model,
                    const struct scn_client *cfg, const char *email, sim_done_cb done, void *arg);
 

@@ -7,40 +7,121 @@
 #include <string.h>
 
 /* The defaults every built-in model starts from; the UNCERTAIN items of
- * autodiscover-protocol.md get the document's default (§2.2, §2.3, §2.5, §5). */
+ * autodiscover-protocol.md get the document's default (§2.2, §2.3, §2.5, §5).
+ *
+ * Timeouts (lab time; Outlook's own are UNCERTAIN, §9.6 — these are assumptions):
+ * - DNS 5 s, one try: the Windows resolver's first retry interval is about 1 s and it gives up
+ *   after roughly 10 s over several servers; one lab server, one 5 s try.
+ * - TCP connect 21 s: Windows sends a SYN and retransmits it twice (TcpMaxConnect-
+ *   Retransmissions = 2) with an initial RTO of 3 s doubling: 3 + 6 + 12 = 21 s.
+ * - TLS handshake 30 s and HTTP answer 30 s: WinHTTP's default send and receive timeouts. */
 #define SIM_POLICY_DEFAULTS                                                                        \
   .cert_prompts = SIM_CERT_UNTRUSTED | SIM_CERT_EXPIRED | SIM_CERT_NOT_YET_VALID | SIM_CERT_NAME,  \
   .cert_no = SIM_CERT_NO_FAILS_STEP, .http_redirect_consent = true, .srv_consent = true,           \
   .max_redirects = 10, .https_only_redirects = true, .follow_post_3xx = true,                      \
   .srv_order = SIM_SRV_RFC2782, .srv_port_443_only = true, .dns_timeout_ms = 5000,                 \
-  .connect_timeout_ms = 10000, .tls_timeout_ms = 10000, .http_timeout_ms = 30000
+  .connect_timeout_ms = 21000, .tls_timeout_ms = 30000, .http_timeout_ms = 30000
 
+/* Shorter names for the table. */
+#define LOCAL SIM_STEP_LOCAL_XML
+#define LKG SIM_STEP_LAST_KNOWN_GOOD
+#define O365 SIM_STEP_O365_DIRECT
+#define O365_LAST SIM_STEP_O365_FALLBACK
+#define SCP SIM_STEP_SCP
+#define ROOT SIM_STEP_HTTPS_ROOT
+#define AUTOD SIM_STEP_HTTPS_AUTODISCOVER
+#define HTTP SIM_STEP_HTTP_REDIRECT
+#define SRV SIM_STEP_SRV
+
+/* The models, protocol §1.1–§1.2. local-xml is listed at its late position; PreferLocalXML moves
+ * it first (KB 3211279 step 2, and the same for 2007–2013, §1.2). */
 static const struct sim_model models[] = {
     {
         .name = "mso-xdscli",
-        .summary = "the plain protocol: MS-OXDISCO list order (root, autodiscover., SRV, "
+        .summary = "the plain protocol: MS-OXDISCO list order (SCP, root, autodiscover., SRV, "
                    "HTTP redirect), MS-OXDSCLI answers",
-        /* MS-OXDISCO 3.1.5 (protocol §1.1): SCP is not modelled; SRV before the HTTP probe. */
-        .steps = {SIM_STEP_HTTPS_ROOT, SIM_STEP_HTTPS_AUTODISCOVER, SIM_STEP_SRV,
-                  SIM_STEP_HTTP_REDIRECT},
-        .n_steps = 4,
+        /* MS-OXDISCO 3.1.5 (§1.1): SRV before the HTTP probe; no local XML or cached URL. */
+        .steps = {SCP, ROOT, AUTOD, SRV, HTTP},
+        .n_steps = 5,
         .policy = {SIM_POLICY_DEFAULTS, .user_agent = "autodisco/0.1 (MS-OXDSCLI client model)",
                    .mapi_http = true},
     },
     {
+        .name = "outlook-2007",
+        .summary = "Outlook 2007: SCP, root, autodiscover., HTTP redirect, SRV, local XML",
+        /* §1.2: SRV came with a post-RTM update; local XML last per [S29]. */
+        .steps = {SCP, ROOT, AUTOD, HTTP, SRV, LOCAL},
+        .n_steps = 6,
+        .policy = {SIM_POLICY_DEFAULTS,
+                   .user_agent =
+                       "Microsoft Office/12.0 (Windows NT 6.1; Microsoft Office Outlook 12.0.6680; "
+                       "Pro)",
+                   .mapi_http = false},
+    },
+    {
+        .name = "outlook-2010",
+        .summary = "Outlook 2010: cached URL, SCP, root, autodiscover., HTTP redirect, SRV, "
+                   "local XML",
+        /* §1.2: the 2007 chain plus the last known good URL (14.0.7140.5001). */
+        .steps = {LKG, SCP, ROOT, AUTOD, HTTP, SRV, LOCAL},
+        .n_steps = 7,
+        .policy = {SIM_POLICY_DEFAULTS,
+                   .user_agent =
+                       "Microsoft Office/14.0 (Windows NT 6.1; Microsoft Outlook 14.0.7140; Pro)",
+                   .mapi_http = false},
+    },
+    {
+        .name = "outlook-2013",
+        .summary = "Outlook 2013: as 2010 (SCP and the DNS steps run in parallel there; one "
+                   "after another here)",
+        /* §1.2: Outlook 2013 starts the SCP lookup and the DNS-based steps in parallel [S29].
+         * The walk takes one step at a time; scp_parallel_root approximates the race by taking
+         * the root-domain attempt just before the SCP URLs when SCP is looked up, so the DC on
+         * 443 of scenario L-30 raises its certificate prompt although SCP has the settings. (If
+         * the root answered with settings, this walk would take them; the real race is
+         * UNCERTAIN.) Not domain-joined, the order is 2010's. */
+        .steps = {LKG, SCP, ROOT, AUTOD, HTTP, SRV, LOCAL},
+        .n_steps = 7,
+        .policy = {SIM_POLICY_DEFAULTS,
+                   .user_agent =
+                       "Microsoft Office/15.0 (Windows NT 6.1; Microsoft Outlook 15.0.5023; Pro)",
+                   .mapi_http = true, .scp_parallel_root = true},
+    },
+    {
         .name = "outlook-2016-msi",
-        .summary = "Outlook 2016 MSI (no Office 365 direct connect): root, autodiscover., "
-                   "HTTP redirect, SRV",
-        /* KB 3211279 order without the Office 365 and cache steps (protocol §1.2). */
-        .steps = {SIM_STEP_HTTPS_ROOT, SIM_STEP_HTTPS_AUTODISCOVER, SIM_STEP_HTTP_REDIRECT,
-                  SIM_STEP_SRV},
-        .n_steps = 4,
+        .summary = "Outlook 2016 MSI (no Office 365 direct connect): cached URL, SCP, root, "
+                   "autodiscover., local XML, HTTP redirect, SRV",
+        /* KB 3211279 order without the Office 365 steps (§1.2, [S44]). */
+        .steps = {LKG, SCP, ROOT, AUTOD, LOCAL, HTTP, SRV},
+        .n_steps = 7,
         .policy = {SIM_POLICY_DEFAULTS,
                    .user_agent =
                        "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.4266; Pro)",
                    .mapi_http = true},
     },
+    {
+        .name = "outlook-2016-c2r",
+        .summary = "Outlook 2016+ Click-to-Run / Microsoft 365 Apps: KB 3211279 with Direct "
+                   "Connect to Office 365 first and last",
+        /* KB 3211279 steps 2–11 (§1.2); step 1 (restart scenario) is not modelled. */
+        .steps = {LKG, O365, SCP, ROOT, AUTOD, LOCAL, HTTP, SRV, O365_LAST},
+        .n_steps = 9,
+        .policy = {SIM_POLICY_DEFAULTS,
+                   .user_agent = "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook "
+                                 "16.0.17328; Pro)",
+                   .mapi_http = true},
+    },
 };
+
+#undef LOCAL
+#undef LKG
+#undef O365
+#undef O365_LAST
+#undef SCP
+#undef ROOT
+#undef AUTOD
+#undef HTTP
+#undef SRV
 
 enum { N_MODELS = sizeof models / sizeof models[0] };
 
@@ -68,6 +149,86 @@ const char *sim_model_summary(const struct sim_model *m) {
   return m->summary;
 }
 
+/* skip_reason says why step `k` is not taken, or NULL. An Exclude* value wins over "not
+ * applicable", since the registry value is what an admin looks for. */
+static const char *skip_reason(enum sim_step_kind k, const struct scn_client *c, bool first) {
+  switch (k) {
+    case SIM_STEP_HTTPS_ROOT:
+      return c->exclude_https_root_domain ? "excluded by the client setting ExcludeHttpsRootDomain"
+                                          : NULL;
+    case SIM_STEP_HTTPS_AUTODISCOVER:
+      return c->exclude_https_autodiscover_domain
+                 ? "excluded by the client setting ExcludeHttpsAutoDiscoverDomain"
+                 : NULL;
+    case SIM_STEP_HTTP_REDIRECT:
+      return c->exclude_http_redirect ? "excluded by the client setting ExcludeHttpRedirect" : NULL;
+    case SIM_STEP_SRV:
+      return c->exclude_srv_record ? "excluded by the client setting ExcludeSrvRecord" : NULL;
+    case SIM_STEP_SCP:
+      if (c->exclude_scp_lookup) {
+        return "excluded by the client setting ExcludeScpLookup";
+      }
+      if (!c->domain_joined) {
+        return "the machine is not domain-joined: no SCP lookup (§1.1)";
+      }
+      return first ? NULL : "SCP is looked up for the first address only (assumption)";
+    case SIM_STEP_LAST_KNOWN_GOOD:
+      if (c->exclude_last_known_good_url) {
+        return "excluded by the client setting ExcludeLastKnownGoodUrl";
+      }
+      if (c->last_known_good_url == NULL) {
+        return "no URL is cached in the profile";
+      }
+      return first ? NULL : "the cached URL is the first address's only (assumption)";
+    case SIM_STEP_LOCAL_XML:
+      if (c->local_xml == NULL) {
+        return "no local XML file is set for the domain (no <domain> registry value, §4.5)";
+      }
+      return first ? NULL : "the local XML file is for the first address's domain (assumption)";
+    case SIM_STEP_O365_DIRECT:
+    case SIM_STEP_O365_FALLBACK:
+      if (c->exclude_explicit_o365_endpoint) {
+        return "excluded by the client setting ExcludeExplicitO365Endpoint";
+      }
+      return c->mailbox_in_exchange_online
+                 ? NULL
+                 : "Outlook's Office 365 heuristics do not fire for this account (§1.2)";
+    case SIM_STEP_REDIRECT: return NULL;
+  }
+  return NULL;
+}
+
+size_t sim__plan(const struct sim_model *m, const struct scn_client *cfg, bool first_address,
+                 struct sim_plan_step *out) {
+  static const struct scn_client none;
+  const struct scn_client *c = cfg != NULL ? cfg : &none;
+  size_t n = 0;
+  bool has_local = false;
+  for (size_t i = 0; i < m->n_steps && i < SIM_MODEL_MAX_STEPS; i++) {
+    has_local = has_local || m->steps[i] == SIM_STEP_LOCAL_XML;
+  }
+  bool local_first = has_local && c->prefer_local_xml;
+  if (local_first) {
+    out[n++] = (struct sim_plan_step){SIM_STEP_LOCAL_XML,
+                                      skip_reason(SIM_STEP_LOCAL_XML, c, first_address)};
+  }
+  /* Outlook 2013's parallel start: the root attempt goes first when SCP is taken. */
+  bool root_first = m->policy.scp_parallel_root &&
+                    skip_reason(SIM_STEP_SCP, c, first_address) == NULL &&
+                    skip_reason(SIM_STEP_HTTPS_ROOT, c, first_address) == NULL;
+  for (size_t i = 0; i < m->n_steps && n < SIM_MODEL_MAX_STEPS; i++) {
+    enum sim_step_kind k = m->steps[i];
+    if ((local_first && k == SIM_STEP_LOCAL_XML) || (root_first && k == SIM_STEP_HTTPS_ROOT)) {
+      continue; /* once per walk: at the position it moved to */
+    }
+    if (root_first && k == SIM_STEP_SCP && n < SIM_MODEL_MAX_STEPS - 1) {
+      out[n++] = (struct sim_plan_step){SIM_STEP_HTTPS_ROOT, NULL};
+    }
+    out[n++] = (struct sim_plan_step){k, skip_reason(k, c, first_address)};
+  }
+  return n;
+}
+
 const char *sim__step_kind_name(enum sim_step_kind k) {
   switch (k) {
     case SIM_STEP_HTTPS_ROOT: return "https-root";
@@ -75,6 +236,11 @@ const char *sim__step_kind_name(enum sim_step_kind k) {
     case SIM_STEP_HTTP_REDIRECT: return "http-redirect";
     case SIM_STEP_SRV: return "srv";
     case SIM_STEP_REDIRECT: return "redirect";
+    case SIM_STEP_LOCAL_XML: return "local-xml";
+    case SIM_STEP_LAST_KNOWN_GOOD: return "last-known-good";
+    case SIM_STEP_SCP: return "scp";
+    case SIM_STEP_O365_DIRECT: return "o365-direct";
+    case SIM_STEP_O365_FALLBACK: return "o365-fallback";
   }
   return "?";
 }

@@ -43,11 +43,19 @@ out:
   return out;
 }
 
-bool sim__request(struct buf *out, const struct sim_policy *p, bool post, const char *host_header,
-                  const char *target, const char *email) {
-  if (!post) {
+bool sim__request(struct buf *out, const struct sim_policy *p, enum sim_req_kind kind,
+                  const char *host_header, const char *target, const char *email,
+                  const char *authorization) {
+  if (kind == SIM_REQ_GET) {
     /* §4.2: unauthenticated GET, no body. */
     return buf_appendf(out, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n\r\n",
+                       target, host_header, p->user_agent);
+  }
+  if (kind == SIM_REQ_AUTODV2) {
+    /* §4.4: no authentication needed. */
+    return buf_appendf(out,
+                       "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n"
+                       "Accept: application/json\r\n\r\n",
                        target, host_header, p->user_agent);
   }
   char *body = sim__pox_body(email);
@@ -61,9 +69,140 @@ bool sim__request(struct buf *out, const struct sim_policy *p, bool post, const 
   if (ok && p->mapi_http) {
     ok = buf_appendf(out, "X-MapiHttpCapability: 1\r\nX-AnchorMailbox: %s\r\n", email);
   }
+  if (ok && authorization != NULL) {
+    ok = buf_appendf(out, "Authorization: %s\r\n", authorization);
+  }
   ok = ok && buf_appendf(out, "Content-Length: %zu\r\n\r\n", body_len) &&
        buf_append(out, (struct slice){(const uint8_t *) body, body_len});
   free(body);
+  return ok;
+}
+
+char *sim__o365_url(const char *email) {
+  static const char hex[] = "0123456789ABCDEF";
+  struct buf b;
+  buf_init(&b, 4096);
+  bool ok =
+      buf_append_str(&b, "https://outlook.office365.com/autodiscover/autodiscover.json?Email=");
+  for (const unsigned char *c = (const unsigned char *) email; ok && *c != '\0'; c++) {
+    bool plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                 *c == '-' || *c == '.' || *c == '_' || *c == '~' || *c == '@';
+    if (plain) {
+      ok = buf_append(&b, (struct slice){c, 1});
+    } else {
+      ok = buf_appendf(&b, "%%%c%c", hex[*c >> 4], hex[*c & 15]);
+    }
+  }
+  ok = ok && buf_append_str(&b, "&Protocol=AutodiscoverV1");
+  if (!ok) {
+    buf_cleanup(&b);
+    return NULL;
+  }
+  return buf_take(&b);
+}
+
+/* --- AutoDV2 answers: a strict scanner (see internal.h for why not a parser) --- */
+
+struct scan {
+  const uint8_t *p;
+  size_t n;
+  size_t i;
+};
+
+static void skip_ws(struct scan *s) {
+  while (s->i < s->n &&
+         (s->p[s->i] == ' ' || s->p[s->i] == '\t' || s->p[s->i] == '\r' || s->p[s->i] == '\n')) {
+    s->i++;
+  }
+}
+
+static bool expect_byte(struct scan *s, uint8_t c) {
+  skip_ws(s);
+  if (s->i >= s->n || s->p[s->i] != c) {
+    return false;
+  }
+  s->i++;
+  return true;
+}
+
+/* scan_string reads one JSON string into `out`: escapes \" \\ \/ only, no control bytes. */
+static bool scan_string(struct scan *s, struct buf *out) {
+  buf_reset(out);
+  if (!expect_byte(s, '"')) {
+    return false;
+  }
+  while (s->i < s->n) {
+    uint8_t c = s->p[s->i++];
+    if (c == '"') {
+      return true;
+    }
+    if (c < 0x20 || c == 0x7f) {
+      return false;
+    }
+    if (c == '\\') {
+      if (s->i >= s->n) {
+        return false;
+      }
+      c = s->p[s->i++];
+      if (c != '"' && c != '\\' && c != '/') {
+        return false; /* \u and the control escapes have no place in this answer */
+      }
+    }
+    if (!buf_append(out, (struct slice){&c, 1})) {
+      return false;
+    }
+  }
+  return false; /* truncated */
+}
+
+bool sim__json_url(struct slice body, char **out_url) {
+  *out_url = NULL;
+  if (body.ptr == NULL || body.len == 0 || body.len > SIM_JSON_MAX) {
+    return false;
+  }
+  struct scan s = {body.ptr, body.len, 0};
+  struct buf key, value;
+  buf_init(&key, SIM_JSON_MAX);
+  buf_init(&value, SIM_JSON_MAX);
+  char *url = NULL;
+  bool ok = false;
+  bool protocol_ok = true;
+  if (!expect_byte(&s, '{')) {
+    goto out;
+  }
+  for (size_t members = 0;; members++) {
+    if (members >= SIM_JSON_MAX_MEMBERS || !scan_string(&s, &key) || !expect_byte(&s, ':') ||
+        !scan_string(&s, &value)) {
+      goto out;
+    }
+    if (strcmp(buf_cstr(&key), "Url") == 0) {
+      if (url != NULL || value.len == 0) {
+        goto out; /* twice, or empty */
+      }
+      url = str_dup(buf_cstr(&value));
+    } else if (strcmp(buf_cstr(&key), "Protocol") == 0) {
+      protocol_ok = str_eq_nocase(buf_cstr(&value), "AutodiscoverV1");
+    }
+    skip_ws(&s);
+    if (s.i < s.n && s.p[s.i] == ',') {
+      s.i++;
+      continue;
+    }
+    if (!expect_byte(&s, '}')) {
+      goto out;
+    }
+    break;
+  }
+  skip_ws(&s);
+  ok = s.i == s.n && url != NULL && protocol_ok; /* nothing after the object */
+out:
+  buf_cleanup(&key);
+  buf_cleanup(&value);
+  if (!ok) {
+    free(url);
+    url = NULL;
+  }
+  *out_url = url;
   return ok;
 }
 
@@ -213,8 +352,7 @@ void sim__classify(struct sim_answer *out, int status, const char *location, str
   }
   if (status == 401) {
     out->kind = SIM_A_AUTH;
-    out->why = str_dup("HTTP 401: the host asks for credentials (credential prompts are not "
-                       "modelled yet; treated as not functional)");
+    out->why = str_dup("HTTP 401: the host asks for credentials");
     return;
   }
   if (status != 200) {

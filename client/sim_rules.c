@@ -4,9 +4,11 @@
 
 #include "client/internal.h"
 
+#include <openssl/base64.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* --- redirects --- */
 
@@ -131,6 +133,9 @@ size_t sim__srv_select(struct sim_srv *recs, size_t n, const struct sim_policy *
     }
     recs[j] = r;
   }
+  if (p->srv_order == SIM_SRV_LARGEST_WINS && kept > 1) {
+    kept = 1; /* exchangelib's _select_srv_host: one record, no fallback (§5) */
+  }
   return kept;
 }
 
@@ -206,5 +211,125 @@ char *sim__redirect_prompt_text(const char *email, const char *url) {
               "Your account was redirected to this website for settings. You should only allow "
               "settings from sources you know and trust.",
               email, url);
+  return buf_take(&b);
+}
+
+bool sim__host_listed(const char *host, char *const *list, size_t n) {
+  if (host == NULL) {
+    return false;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (list[i] != NULL && str_eq_nocase(list[i], host)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/* --- 401 --- */
+
+/* has_scheme says whether the ", "-separated `schemes` names `want` (case-insensitive). */
+static bool has_scheme(const char *schemes, const char *want) {
+  size_t want_len = strlen(want);
+  for (const char *p = schemes; p != NULL && *p != '\0';) {
+    while (*p == ',' || *p == ' ') {
+      p++;
+    }
+    size_t len = strcspn(p, ", ");
+    if (len == want_len && strncasecmp(p, want, len) == 0) {
+      return true;
+    }
+    p += len;
+  }
+  return false;
+}
+
+enum sim_auth_action sim__auth_decide(const char *schemes, const char **out_scheme) {
+  /* §2.4: Windows logon first (Negotiate, NTLM), assumed silent; Basic asks the user. */
+  static const char *const sso[] = {"Negotiate", "NTLM"};
+  for (size_t i = 0; i < 2; i++) {
+    if (has_scheme(schemes, sso[i])) {
+      *out_scheme = sso[i];
+      return SIM_AUTH_SSO;
+    }
+  }
+  if (has_scheme(schemes, "Basic")) {
+    *out_scheme = "Basic";
+    return SIM_AUTH_BASIC;
+  }
+  *out_scheme = NULL;
+  return SIM_AUTH_NONE;
+}
+
+static char *base64(const char *s) {
+  size_t len = strlen(s);
+  size_t out_len = 0;
+  if (!EVP_EncodedLength(&out_len, len)) {
+    return NULL;
+  }
+  uint8_t *out = xcalloc(out_len, 1);
+  EVP_EncodeBlock(out, (const uint8_t *) s, len);
+  return (char *) out;
+}
+
+char *sim__auth_header(const char *scheme, const char *email) {
+  struct buf secret;
+  buf_init(&secret, 1024);
+  bool basic = str_eq_nocase(scheme, "Basic");
+  bool ok = basic ? buf_appendf(&secret, "%s:lab-password", email)
+                  : buf_append_str(&secret, "autodisco-lab-sso");
+  char *token = ok ? base64(buf_cstr(&secret)) : NULL;
+  buf_cleanup(&secret);
+  if (token == NULL) {
+    return NULL;
+  }
+  struct buf b;
+  buf_init(&b, 2048);
+  ok = buf_appendf(&b, "%s %s", basic ? "Basic" : scheme, token);
+  free(token);
+  if (!ok) {
+    buf_cleanup(&b);
+    return NULL;
+  }
+  return buf_take(&b);
+}
+
+void sim__auth_schemes_add(struct buf *list, const char *challenge) {
+  /* A value holds one challenge ("Basic realm=\"x\"") or several, comma-separated ("Negotiate,
+   * NTLM"); a part whose first word holds '=' or '"' is an auth-param of the one before. */
+  for (const char *p = challenge; p != NULL && *p != '\0';) {
+    while (*p == ',' || *p == ' ' || *p == '\t') {
+      p++;
+    }
+    size_t word = strcspn(p, " \t,=\"");
+    bool scheme = word > 0 && p[word] != '=' && p[word] != '"';
+    if (scheme && word < 64) {
+      if (list->len > 0) {
+        buf_append_str(list, ", ");
+      }
+      buf_append(list, (struct slice){(const uint8_t *) p, word});
+    }
+    /* on to the next part, skipping quoted strings (they may hold commas) */
+    bool quoted = false;
+    while (*p != '\0' && (quoted || *p != ',')) {
+      if (*p == '"') {
+        quoted = !quoted;
+      } else if (*p == '\\' && quoted && p[1] != '\0') {
+        p++;
+      }
+      p++;
+    }
+  }
+}
+
+char *sim__credentials_prompt_text(const char *host, const char *email) {
+  /* The Windows Security dialog Outlook shows (wording approximate, §2.4 UNCERTAIN). */
+  struct buf b;
+  buf_init(&b, 4096);
+  buf_appendf(&b,
+              "Windows Security\nMicrosoft Outlook\nConnecting to %s\n"
+              "%s asks for a user name and password (HTTP Basic: sent Base64-encoded, readable by "
+              "that server).",
+              email, host);
   return buf_take(&b);
 }

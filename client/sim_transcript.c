@@ -24,6 +24,7 @@ void sim_transcript_free(struct sim_transcript *t) {
     free(s->cert_issuer);
     free(s->detail);
     free(s->redirect_to);
+    free(s->auth_schemes);
   }
   for (size_t i = 0; i < t->n_prompts; i++) {
     free(t->prompts[i].host);
@@ -91,6 +92,8 @@ char *sim_transcript_json(const struct sim_transcript *t) {
     } else {
       jnl_null(&d, "error_code");
     }
+    jnl_str(&d, "auth_schemes", s->auth_schemes);
+    jnl_bool(&d, "timed_out", s->timed_out);
     jnl_str(&d, "detail", s->detail);
     jnl_double(&d, "elapsed_ms", s->elapsed_ms);
     jnl_obj_end(&d);
@@ -123,10 +126,27 @@ static bool step_had_cert_prompt(const struct sim_transcript *t, size_t step) {
   return false;
 }
 
+/* wait_text words a lab duration: "21 s", "2.5 s", "300 ms". */
+static void wait_text(char *out, size_t out_size, double ms) {
+  if (ms >= 1000) {
+    double sec = ms / 1000;
+    double whole = (double) (long long) (sec + 0.5);
+    if (sec - whole < 0.05 && whole - sec < 0.05) {
+      buf_fmt(out, out_size, "%.0f s", whole);
+    } else {
+      buf_fmt(out, out_size, "%.1f s", sec);
+    }
+  } else {
+    buf_fmt(out, out_size, "%.0f ms", ms);
+  }
+}
+
 /* outcome words a step's end for the readable line. */
 static void outcome(char *out, size_t out_size, const struct sim_step *s) {
   switch (s->result) {
-    case SIM_R_SKIPPED: buf_fmt(out, out_size, "skipped (client setting)"); return;
+    case SIM_R_SKIPPED:
+      buf_fmt(out, out_size, "skipped (%s)", s->detail != NULL ? s->detail : "client setting");
+      return;
     case SIM_R_DNS_FAILED:
       buf_fmt(out, out_size, "DNS %s", s->dns_error ? s->dns_error : "failed");
       return;
@@ -174,7 +194,15 @@ void sim_transcript_text(const struct sim_transcript *t, FILE *out, bool color) 
     char what[600];
     outcome(what, sizeof what, s);
     const char *url = s->kind != SIM_STEP_SRV && s->url ? s->url : (s->host ? s->host : "-");
-    fprintf(out, "%3zu %-18s  %s  → %s%s\n", i + 1, s->name ? s->name : "?", url, what,
+    char wait[80] = "";
+    char took[40];
+    wait_text(took, sizeof took, s->elapsed_ms);
+    if (s->timed_out) {
+      buf_fmt(wait, sizeof wait, " (no answer, %s)", took);
+    } else if (s->elapsed_ms >= 1000) {
+      buf_fmt(wait, sizeof wait, " (after %s)", took);
+    }
+    fprintf(out, "%3zu %-18s  %s  → %s%s%s\n", i + 1, s->name ? s->name : "?", url, what, wait,
             step_had_cert_prompt(t, i) ? " (after certificate prompt)" : "");
     for (size_t k = 0; k < t->n_prompts; k++) {
       const struct sim_prompt *p = &t->prompts[k];
@@ -185,6 +213,10 @@ void sim_transcript_text(const struct sim_transcript *t, FILE *out, bool color) 
         fprintf(out, "%s  ! PROMPT certificate: %s — %s (Security Alert) → %s%s\n", bold,
                 p->host ? p->host : "?", p->reason ? p->reason : "?", p->accepted ? "Yes" : "No",
                 reset);
+      } else if (p->kind == SIM_PROMPT_CREDENTIALS) {
+        fprintf(out, "%s  ! PROMPT credentials: %s — %s (Windows Security) → %s%s\n", bold,
+                p->host ? p->host : "?", p->reason ? p->reason : "?",
+                p->accepted ? "OK (password typed)" : "Cancel", reset);
       } else {
         fprintf(out, "%s  ! PROMPT %s: %s — %s → %s%s\n", bold, sim_prompt_kind_name(p->kind),
                 p->host ? p->host : "?", p->reason ? p->reason : "?",
@@ -201,4 +233,7 @@ void sim_transcript_text(const struct sim_transcript *t, FILE *out, bool color) 
   } else {
     fprintf(out, "outcome: failure — no candidate returned settings\n");
   }
+  char total[40];
+  wait_text(total, sizeof total, t->total_ms);
+  fprintf(out, "time: %s (lab clock)\n", total);
 }

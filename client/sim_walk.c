@@ -5,7 +5,12 @@
  * The walk takes one step at a time. A step is an attempt that runs as a small state machine
  * (resolve → connect → handshake → response) and ends in exactly one step_end(), which hands
  * control back to the loop (a zero timer) before the next step starts: nothing re-enters
- * c-ares or BoringSSL from their own callbacks, and the walk only ends from the loop. */
+ * c-ares or BoringSSL from their own callbacks, and the walk only ends from the loop.
+ *
+ * Time is lab time (common/labclock.h): each timeout runs for labclock_real_ms(nominal) and,
+ * when it fires, moves the lab clock to its nominal deadline, so a 21 s connect timeout costs
+ * 21 ms at scale 1000 while the step still reports 21 s. c-ares keeps its own (real) time: its
+ * timeout is set to the scaled value and a DNS timeout is booked at the nominal one. */
 #include "client/sim.h"
 
 #include "client/internal.h"
@@ -13,6 +18,7 @@
 #include <ares.h>
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
+#include <errno.h>
 #include <llhttp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -72,9 +78,9 @@ struct pending {
 /* The step in progress. */
 struct attempt {
   enum att_state state;
-  size_t step;  /* index in the transcript */
-  bool get;     /* the HTTP redirect step's GET (§4.2) */
-  bool literal; /* the URL names an address, not a host name */
+  size_t step;           /* index in the transcript */
+  enum sim_req_kind req; /* POX POST, the HTTP redirect step's GET, or the AutoDV2 GET */
+  bool literal;          /* the URL names an address, not a host name */
   struct sim_url url;
   char *url_text;
   struct sockaddr_storage addr;
@@ -95,26 +101,39 @@ struct attempt {
   bool eof;
   int read_error;
   char *http_error;
-  uint64_t start_ns;
+  struct buf schemes;         /* schemes of this answer's WWW-Authenticate headers */
+  char *authorization;        /* the Authorization value to send (after a 401); never logged */
+  const char *auth_scheme;    /* the scheme it answers, or NULL */
+  unsigned accepted_failures; /* certificate failures the user said Yes to in this step */
+  char *note;                 /* appended to the step's detail, or NULL */
+  double start_lab;           /* lab time the step began */
+  double end_lab;             /* a timed-out step: lab time it ended (the timeout's end), else 0 */
+  double timer_started;       /* lab time the running timeout began */
+  uint64_t timer_lab_ms;      /* its nominal length; 0: none running */
 };
 
 struct sim_walk {
   struct sim_env env;
   const struct sim_model *model;
-  struct sim_policy pol; /* the model's, with env->timeout_ms applied */
-  struct scn_client cfg; /* its bool settings only */
+  struct sim_policy pol; /* the model's, with env->timeout_ms and the settings applied */
+  struct scn_client cfg; /* a copy of the settings (strings and lists owned) */
   sim_done_cb done;
   void *done_arg;
   struct sim_transcript *t;
   char *email; /* the address asked for now (changes with redirectAddr) */
   char *domain;
-  size_t next_model_step;
+  struct sim_plan_step plan[SIM_MODEL_MAX_STEPS];
+  size_t n_plan;
+  size_t next_plan; /* the next plan step to take */
+  size_t scp_next;  /* the next SCP URL while the scp step is being taken */
+  bool first_address;
+  char *note_next; /* a note for the next step's detail (a consent prompt not shown) */
   struct pending *pending;
   size_t n_pending;
   struct sim_visits visits;
   enum walk_state state;
   int n_open; /* handles waiting for their close callback */
-  uint64_t start_ns;
+  double start_lab;
   ares_channel ares;
   bool ares_lib;
   uv_timer_t ares_timer;
@@ -135,6 +154,33 @@ static void on_timeout(uv_timer_t *t);
 static void on_ares_timer(uv_timer_t *t);
 static void on_conn_closed(uv_handle_t *h);
 
+static void cfg_cleanup(struct scn_client *c) {
+  free(c->last_known_good_url);
+  free(c->local_xml);
+  for (size_t i = 0; i < c->n_redirect_servers; i++) {
+    free(c->redirect_servers[i]);
+  }
+  free(c->redirect_servers);
+  memset(c, 0, sizeof *c);
+}
+
+/* cfg_copy copies the settings the walk reads; the model name and mark are not needed. */
+static void cfg_copy(struct scn_client *dst, const struct scn_client *src) {
+  *dst = *src;
+  dst->model = NULL;
+  dst->last_known_good_url = str_dup(src->last_known_good_url);
+  dst->local_xml = str_dup(src->local_xml);
+  dst->redirect_servers = NULL;
+  dst->n_redirect_servers = 0;
+  if (src->n_redirect_servers > 0) {
+    dst->redirect_servers = xcalloc(src->n_redirect_servers, sizeof *dst->redirect_servers);
+    for (size_t i = 0; i < src->n_redirect_servers; i++) {
+      dst->redirect_servers[i] = str_dup(src->redirect_servers[i]);
+    }
+    dst->n_redirect_servers = src->n_redirect_servers;
+  }
+}
+
 /* --- bookkeeping --- */
 
 static void handle_gone(struct sim_walk *w) {
@@ -154,6 +200,8 @@ static void handle_gone(struct sim_walk *w) {
   if (w->ares_lib) {
     ares_library_cleanup();
   }
+  cfg_cleanup(&w->cfg);
+  free(w->note_next);
   free(w->email);
   free(w->domain);
   free(w);
@@ -164,8 +212,40 @@ static void on_timer_closed(uv_handle_t *h) {
   handle_gone(h->data);
 }
 
-static double ms_since(uint64_t start_ns) {
-  return (double) (uv_hrtime() - start_ns) / 1e6;
+static double lab_now(const struct sim_walk *w) {
+  return labclock_now_ms(w->env.clock);
+}
+
+/* Real milliseconds a scaled timeout lasts at least (never more than its nominal length). At
+ * scale 1000 a 5 s DNS timeout would last 5 ms, which a busy machine (parallel `check` jobs,
+ * sanitizers) misses now and then although the answer is there: the walk would report a
+ * timeout that did not happen. Nothing is lost by waiting longer in real time: what ends an
+ * operation early in lab time is another timer moving the lab clock (a server's delay), and
+ * deadline_passed catches that whatever the real timer says. */
+enum { SIM_REAL_TIMEOUT_MIN_MS = 200 };
+
+static uint64_t real_timeout_ms(const struct sim_walk *w, uint64_t lab_ms) {
+  uint64_t real = labclock_real_ms(w->env.clock, lab_ms);
+  if (w->env.clock != NULL && real < SIM_REAL_TIMEOUT_MIN_MS) {
+    real = lab_ms < SIM_REAL_TIMEOUT_MIN_MS ? lab_ms : SIM_REAL_TIMEOUT_MIN_MS;
+  }
+  return real;
+}
+
+/* arm_timeout starts the timeout of the current network operation: `lab_ms` of lab time. */
+static void arm_timeout(struct sim_walk *w, unsigned lab_ms) {
+  w->att.timer_started = lab_now(w);
+  w->att.timer_lab_ms = lab_ms;
+  uv_timer_stop(&w->timer);
+  uv_timer_start(&w->timer, on_timeout, real_timeout_ms(w, lab_ms), 0);
+}
+
+/* deadline_passed says whether the lab clock is past the running timeout's nominal end: a
+ * server's delay moved it there while the (longer, real) timer still runs. */
+static bool deadline_passed(const struct sim_walk *w) {
+  const struct attempt *a = &w->att;
+  return w->env.clock != NULL && a->timer_lab_ms > 0 &&
+         lab_now(w) >= a->timer_started + (double) a->timer_lab_ms;
 }
 
 static struct sim_step *cur(struct sim_walk *w) {
@@ -204,10 +284,13 @@ static size_t step_begin(struct sim_walk *w, enum sim_step_kind kind, const char
   s->host = str_dup(host);
   memset(&w->att, 0, sizeof w->att);
   w->att.step = t->n_steps++;
-  w->att.start_ns = uv_hrtime();
+  w->att.start_lab = lab_now(w);
   buf_init(&w->att.body, SIM_BODY_MAX);
   buf_init(&w->att.field, 256);
   buf_init(&w->att.value, 8192);
+  buf_init(&w->att.schemes, 1024);
+  w->att.note = w->note_next;
+  w->note_next = NULL;
   struct jnl_event ev;
   jnl_begin(&ev, w->env.jnl, "step.start");
   jnl_str(&ev, "client", t->client);
@@ -242,6 +325,9 @@ static void attempt_cleanup(struct sim_walk *w) {
   buf_cleanup(&a->value);
   free(a->location);
   free(a->http_error);
+  buf_cleanup(&a->schemes);
+  free(a->authorization);
+  free(a->note);
   memset(a, 0, sizeof *a);
   a->state = ATT_IDLE;
 }
@@ -256,9 +342,16 @@ static void step_end(struct sim_walk *w, enum sim_result r, const char *fmt, ...
   va_start(ap, fmt);
   vsnprintf(detail, sizeof detail, fmt, ap);
   va_end(ap);
+  if (w->att.note != NULL) {
+    size_t len = strlen(detail);
+    snprintf(detail + len, sizeof detail - len, " (%s)", w->att.note);
+  }
   s->result = r;
   set_str(&s->detail, detail);
-  s->elapsed_ms = ms_since(w->att.start_ns);
+  if (w->att.schemes.len > 0) {
+    set_str(&s->auth_schemes, buf_cstr(&w->att.schemes));
+  }
+  s->elapsed_ms = (w->att.end_lab > 0 ? w->att.end_lab : lab_now(w)) - w->att.start_lab;
   uv_timer_stop(&w->timer);
   struct jnl_event ev;
   jnl_begin(&ev, w->env.jnl, "step.end");
@@ -278,6 +371,8 @@ static void step_end(struct sim_walk *w, enum sim_result r, const char *fmt, ...
     jnl_int(&ev, "http_status", s->http_status);
   }
   jnl_str(&ev, "redirect_to", s->redirect_to);
+  jnl_str(&ev, "auth_schemes", s->auth_schemes);
+  jnl_bool(&ev, "timed_out", s->timed_out);
   jnl_double(&ev, "elapsed_ms", s->elapsed_ms);
   jnl_end(&ev);
   attempt_cleanup(w);
@@ -427,6 +522,15 @@ static const char *dns_error_name(int status) {
   }
 }
 
+/* dns_timed_out books a c-ares timeout at its nominal lab length: c-ares waited the scaled
+ * (real) time, the user the nominal one. */
+static void dns_timed_out(struct sim_walk *w, int status) {
+  if (status == ARES_ETIMEOUT) {
+    labclock_fired(w->env.clock, w->att.timer_started, w->pol.dns_timeout_ms);
+    cur(w)->timed_out = true;
+  }
+}
+
 /* --- TCP --- */
 
 static void on_conn_closed(uv_handle_t *h) {
@@ -493,12 +597,18 @@ static void feed_http(struct sim_walk *w, const char *data, size_t len) {
   }
 }
 
+static void timeout_expired(struct sim_walk *w);
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
   struct conn *c = s->data;
   if (!c->active || nread == 0) {
     return;
   }
   struct sim_walk *w = c->w;
+  if (deadline_passed(w)) {
+    timeout_expired(w); /* whatever arrived came after the user stopped waiting */
+    return;
+  }
   if (nread < 0) {
     w->att.eof = true;
     w->att.read_error = nread == UV_EOF ? 0 : (int) nread;
@@ -545,6 +655,8 @@ static int on_header_value_complete(llhttp_t *p) {
   struct sim_walk *w = p->data;
   if (slice_eq_nocase(buf_slice(&w->att.field), "location")) {
     set_str(&w->att.location, buf_cstr(&w->att.value));
+  } else if (slice_eq_nocase(buf_slice(&w->att.field), "www-authenticate")) {
+    sim__auth_schemes_add(&w->att.schemes, buf_cstr(&w->att.value));
   }
   buf_reset(&w->att.field);
   buf_reset(&w->att.value);
@@ -571,8 +683,7 @@ static void send_request(struct sim_walk *w) {
   llhttp_init(&a->parser, HTTP_RESPONSE, &http_settings);
   a->parser.data = w;
   a->state = ATT_RESPONSE;
-  uv_timer_stop(&w->timer);
-  uv_timer_start(&w->timer, on_timeout, w->pol.http_timeout_ms, 0);
+  arm_timeout(w, w->pol.http_timeout_ms);
   char host[300];
   if (a->url.explicit_port) {
     buf_fmt(host, sizeof host, "%s:%u", a->url.host, (unsigned) a->url.port);
@@ -581,7 +692,7 @@ static void send_request(struct sim_walk *w) {
   }
   struct buf req;
   buf_init(&req, 1 << 16);
-  bool ok = sim__request(&req, &w->pol, !a->get, host, a->url.target, w->email);
+  bool ok = sim__request(&req, &w->pol, a->req, host, a->url.target, w->email, a->authorization);
   if (ok && a->ssl != NULL) {
     ok = SSL_write(a->ssl, req.ptr, (int) req.len) == (int) req.len && flush_tls(w);
   } else if (ok) {
@@ -626,12 +737,183 @@ static void finish_get(struct sim_walk *w, int status) {
   free(to);
 }
 
+/* finish_autodv2 ends an Office 365 step: a 200 with {"Url": ...} gives the URL the POX request
+ * goes to next; anything else means "not in Exchange Online" and the walk goes on (§4.4). */
+static void finish_autodv2(struct sim_walk *w, int status) {
+  struct attempt *a = &w->att;
+  if (status != 200) {
+    step_end(w, SIM_R_NOT_AUTODISCOVER,
+             "HTTP %d from AutoDV2: the mailbox is not found in Exchange Online; going on with "
+             "the next step (§4.4, exact answer UNCERTAIN)",
+             status);
+    return;
+  }
+  char *url = NULL;
+  if (a->body_overflow || !sim__json_url(buf_slice(&a->body), &url)) {
+    step_end(w, SIM_R_NOT_AUTODISCOVER,
+             "HTTP 200, but not an AutoDV2 answer {\"Protocol\":\"AutodiscoverV1\",\"Url\":...}");
+    return;
+  }
+  enum sim_redirect_verdict v = sim__visit_url(&w->visits, &w->pol, url);
+  end_redirect(w, v, url, "AutoDV2 Url", true, false);
+  free(url);
+}
+
+static void start_connect(struct sim_walk *w);
+
+/* retry_with_auth asks the same URL again, on a new connection, with a->authorization. The
+ * certificate the user already accepted in this step is not asked about again. */
+static void retry_with_auth(struct sim_walk *w) {
+  struct attempt *a = &w->att;
+  conn_release(w);
+  SSL_free(a->ssl);
+  a->ssl = NULL;
+  a->rbio = a->wbio = NULL;
+  buf_reset(&a->body);
+  buf_reset(&a->field);
+  buf_reset(&a->value);
+  buf_reset(&a->schemes);
+  free(a->location);
+  a->location = NULL;
+  free(a->http_error);
+  a->http_error = NULL;
+  a->cert_failures = 0;
+  a->body_overflow = a->header_overflow = a->message_done = a->eof = false;
+  a->head_len = 0;
+  a->read_error = 0;
+  start_connect(w);
+}
+
+/* handle_401 answers a credentials challenge (§2.4): Negotiate/NTLM with the lab's stand-in
+ * single sign-on token, Basic after the credentials prompt; Bearer alone, or a second 401 after
+ * credentials, makes the step not functional. */
+static void handle_401(struct sim_walk *w) {
+  struct attempt *a = &w->att;
+  struct sim_step *s = cur(w);
+  if (a->schemes.len > 0) {
+    set_str(&s->auth_schemes, buf_cstr(&a->schemes));
+  }
+  if (a->authorization != NULL) {
+    step_end(w, SIM_R_NOT_AUTODISCOVER,
+             "HTTP 401 again after %s credentials: not functional, trying the next candidate "
+             "(§2.1)",
+             a->auth_scheme);
+    return;
+  }
+  const char *scheme = NULL;
+  enum sim_auth_action act = sim__auth_decide(s->auth_schemes, &scheme);
+  if (act == SIM_AUTH_NONE) {
+    step_end(w, SIM_R_NOT_AUTODISCOVER,
+             "HTTP 401 offering %s: no scheme this client answers here (Bearer needs modern "
+             "auth); not functional",
+             s->auth_schemes != NULL ? s->auth_schemes : "no challenge");
+    return;
+  }
+  a->authorization = sim__auth_header(scheme, w->email);
+  a->auth_scheme = scheme;
+  if (a->authorization == NULL) {
+    step_end(w, SIM_R_HTTP_FAILED, "could not build the %s credentials", scheme);
+    return;
+  }
+  char note[200];
+  if (act == SIM_AUTH_BASIC) {
+    add_prompt(w, SIM_PROMPT_CREDENTIALS, a->url.host, "basic", 0,
+               sim__credentials_prompt_text(a->url.host, w->email), true, a->step);
+    buf_fmt(note, sizeof note, "after a 401: Basic credentials sent (the user typed them)");
+  } else {
+    buf_fmt(note, sizeof note,
+            "after a 401: %s single sign-on, assumed silent (lab stand-in token)", scheme);
+  }
+  set_str(&a->note, note);
+  struct jnl_event ev;
+  jnl_begin(&ev, w->env.jnl, "step.auth");
+  jnl_str(&ev, "client", w->t->client);
+  jnl_uint(&ev, "index", a->step);
+  jnl_str(&ev, "schemes", s->auth_schemes);
+  jnl_str(&ev, "answered", scheme); /* the scheme only: never the credentials */
+  jnl_end(&ev);
+  retry_with_auth(w);
+}
+
+/* handle_answer acts on a POX answer (from the network or the local XML file). */
+static void handle_answer(struct sim_walk *w, struct sim_answer *ans, int status) {
+  struct attempt *a = &w->att;
+  switch (ans->kind) {
+    case SIM_A_SETTINGS: {
+      struct sim_transcript *t = w->t;
+      t->success = true;
+      set_str(&t->final_url, a->url_text);
+      set_str(&t->ews_url, ans->ews_url);
+      set_str(&t->server, ans->server);
+      set_str(&t->settings_email, ans->smtp != NULL ? ans->smtp : w->email);
+      w->state = WALK_FINISHING;
+      step_end(w, SIM_R_SETTINGS, "settings for %s (EWS %s)", t->settings_email,
+               ans->ews_url != NULL ? ans->ews_url : "none");
+      break;
+    }
+    case SIM_A_REDIRECT_ADDR: {
+      enum sim_redirect_verdict v = sim__visit_addr(&w->visits, &w->pol, ans->redirect, true);
+      set_str(&cur(w)->redirect_to, ans->redirect);
+      if (v != SIM_REDIRECT_OK) {
+        step_end(w, SIM_R_REJECTED, "redirectAddr to %s refused: %s (§3.4)", ans->redirect,
+                 sim__redirect_verdict_text(v));
+        break;
+      }
+      /* §3.4: a new address means a new domain and a new list of candidates. */
+      set_str(&w->email, ans->redirect);
+      set_str(&w->domain, strrchr(ans->redirect, '@') + 1);
+      str_lower(w->domain);
+      w->next_plan = 0;
+      w->scp_next = 0;
+      w->first_address = false;
+      w->n_plan = sim__plan(w->model, &w->cfg, false, w->plan);
+      clear_pending(w);
+      step_end(w, SIM_R_REDIRECT, "redirectAddr to %s: starting over for %s", ans->redirect,
+               w->domain);
+      break;
+    }
+    case SIM_A_REDIRECT_URL: {
+      enum sim_redirect_verdict v = sim__visit_url(&w->visits, &w->pol, ans->redirect);
+      end_redirect(w, v, ans->redirect, "redirectUrl", true, false);
+      break;
+    }
+    case SIM_A_HTTP_REDIRECT: {
+      if (!w->pol.follow_post_3xx) {
+        step_end(w, SIM_R_NOT_AUTODISCOVER, "HTTP %d: this client does not follow it", status);
+        break;
+      }
+      char *to = sim__url_resolve(a->url_text, ans->redirect);
+      enum sim_redirect_verdict v =
+          to != NULL ? sim__visit_url(&w->visits, &w->pol, to) : SIM_REDIRECT_BAD;
+      char what[32];
+      buf_fmt(what, sizeof what, "HTTP %d", status);
+      /* §4.3: re-sent as a POST with the same body (UNCERTAIN for Outlook). */
+      end_redirect(w, v, to != NULL ? to : ans->redirect, what, true, false);
+      free(to);
+      break;
+    }
+    case SIM_A_ERROR:
+      cur(w)->error_code = ans->error_code;
+      step_end(w, SIM_R_XML_ERROR,
+               "Autodiscover Error %u (%s); assumed not functional, trying the next candidate "
+               "(assumption, protocol §3.5)",
+               ans->error_code, ans->message != NULL ? ans->message : "no message");
+      break;
+    case SIM_A_AUTH: handle_401(w); break;
+    case SIM_A_OTHER: step_end(w, SIM_R_NOT_AUTODISCOVER, "%s", ans->why); break;
+  }
+}
+
 static void finish_response(struct sim_walk *w) {
   struct attempt *a = &w->att;
   int status = a->parser.status_code;
   cur(w)->http_status = status;
-  if (a->get) {
+  if (a->req == SIM_REQ_GET) {
     finish_get(w, status);
+    return;
+  }
+  if (a->req == SIM_REQ_AUTODV2) {
+    finish_autodv2(w, status);
     return;
   }
   if (a->body_overflow) {
@@ -640,67 +922,7 @@ static void finish_response(struct sim_walk *w) {
   }
   struct sim_answer ans;
   sim__classify(&ans, status, a->location, buf_slice(&a->body));
-  switch (ans.kind) {
-    case SIM_A_SETTINGS: {
-      struct sim_transcript *t = w->t;
-      t->success = true;
-      set_str(&t->final_url, a->url_text);
-      set_str(&t->ews_url, ans.ews_url);
-      set_str(&t->server, ans.server);
-      set_str(&t->settings_email, ans.smtp != NULL ? ans.smtp : w->email);
-      w->state = WALK_FINISHING;
-      step_end(w, SIM_R_SETTINGS, "settings for %s (EWS %s)", t->settings_email,
-               ans.ews_url != NULL ? ans.ews_url : "none");
-      break;
-    }
-    case SIM_A_REDIRECT_ADDR: {
-      enum sim_redirect_verdict v = sim__visit_addr(&w->visits, &w->pol, ans.redirect, true);
-      set_str(&cur(w)->redirect_to, ans.redirect);
-      if (v != SIM_REDIRECT_OK) {
-        step_end(w, SIM_R_REJECTED, "redirectAddr to %s refused: %s (§3.4)", ans.redirect,
-                 sim__redirect_verdict_text(v));
-        break;
-      }
-      /* §3.4: a new address means a new domain and a new list of candidates. */
-      set_str(&w->email, ans.redirect);
-      set_str(&w->domain, strrchr(ans.redirect, '@') + 1);
-      str_lower(w->domain);
-      w->next_model_step = 0;
-      clear_pending(w);
-      step_end(w, SIM_R_REDIRECT, "redirectAddr to %s: starting over for %s", ans.redirect,
-               w->domain);
-      break;
-    }
-    case SIM_A_REDIRECT_URL: {
-      enum sim_redirect_verdict v = sim__visit_url(&w->visits, &w->pol, ans.redirect);
-      end_redirect(w, v, ans.redirect, "redirectUrl", true, false);
-      break;
-    }
-    case SIM_A_HTTP_REDIRECT: {
-      if (!w->pol.follow_post_3xx) {
-        step_end(w, SIM_R_NOT_AUTODISCOVER, "HTTP %d: this client does not follow it", status);
-        break;
-      }
-      char *to = sim__url_resolve(a->url_text, ans.redirect);
-      enum sim_redirect_verdict v =
-          to != NULL ? sim__visit_url(&w->visits, &w->pol, to) : SIM_REDIRECT_BAD;
-      char what[32];
-      buf_fmt(what, sizeof what, "HTTP %d", status);
-      /* §4.3: re-sent as a POST with the same body (UNCERTAIN for Outlook). */
-      end_redirect(w, v, to != NULL ? to : ans.redirect, what, true, false);
-      free(to);
-      break;
-    }
-    case SIM_A_ERROR:
-      cur(w)->error_code = ans.error_code;
-      step_end(w, SIM_R_XML_ERROR,
-               "Autodiscover Error %u (%s); assumed not functional, trying the next candidate "
-               "(assumption, protocol §3.5)",
-               ans.error_code, ans.message != NULL ? ans.message : "no message");
-      break;
-    case SIM_A_AUTH:
-    case SIM_A_OTHER: step_end(w, SIM_R_NOT_AUTODISCOVER, "%s", ans.why); break;
-  }
+  handle_answer(w, &ans, status);
   sim__answer_cleanup(&ans);
 }
 
@@ -763,6 +985,9 @@ static void handshake_done(struct sim_walk *w) {
   struct sim_step *s = cur(w);
   s->cert_failures = failures;
   ERR_clear_error();
+  if (failures != 0 && (failures & ~a->accepted_failures) == 0) {
+    failures = 0; /* the user already said Yes to this certificate in this step (a 401 retry) */
+  }
   if (failures != 0) {
     const char *reason = sim__cert_reason(failures);
     if ((failures & w->pol.cert_prompts) == 0) {
@@ -781,6 +1006,7 @@ static void handshake_done(struct sim_walk *w) {
       step_end(w, SIM_R_TLS_FAILED, "user declined the certificate (%s)", reason);
       return;
     }
+    a->accepted_failures |= failures;
   }
   send_request(w);
 }
@@ -844,8 +1070,7 @@ static void tls_begin(struct sim_walk *w) {
     return;
   }
   a->state = ATT_HANDSHAKE;
-  uv_timer_stop(&w->timer);
-  uv_timer_start(&w->timer, on_timeout, w->pol.tls_timeout_ms, 0);
+  arm_timeout(w, w->pol.tls_timeout_ms);
   do_handshake(w);
 }
 
@@ -915,27 +1140,38 @@ static void advance(struct sim_walk *w) {
   }
 }
 
-static void on_timeout(uv_timer_t *t) {
-  struct sim_walk *w = t->data;
+/* timeout_expired ends the step whose timeout ran out: its timer fired, or the lab clock went
+ * past its nominal end first (deadline_passed). The user waited exactly the timeout. */
+static void timeout_expired(struct sim_walk *w) {
   struct attempt *a = &w->att;
+  if (a->state == ATT_CONNECT || a->state == ATT_HANDSHAKE || a->state == ATT_RESPONSE) {
+    labclock_fired(w->env.clock, a->timer_started, a->timer_lab_ms);
+    cur(w)->timed_out = true;
+    a->end_lab = a->timer_started + (double) a->timer_lab_ms;
+  }
   switch (a->state) {
     case ATT_CONNECT:
       set_str(&cur(w)->connect_error, "timeout");
-      step_end(w, SIM_R_CONNECT_FAILED, "no answer to the TCP connect within %u ms",
+      step_end(w, SIM_R_CONNECT_FAILED, "no answer to the TCP connect within %u ms (lab time)",
                w->pol.connect_timeout_ms);
       break;
     case ATT_HANDSHAKE:
       set_str(&cur(w)->tls_error, "timeout");
-      step_end(w, SIM_R_TLS_FAILED, "the TLS handshake did not finish within %u ms",
+      step_end(w, SIM_R_TLS_FAILED, "the TLS handshake did not finish within %u ms (lab time)",
                w->pol.tls_timeout_ms);
       break;
     case ATT_RESPONSE:
-      step_end(w, SIM_R_HTTP_FAILED, "no complete answer within %u ms", w->pol.http_timeout_ms);
+      step_end(w, SIM_R_HTTP_FAILED, "no complete answer within %u ms (lab time)",
+               w->pol.http_timeout_ms);
       break;
     case ATT_IDLE:
     case ATT_RESOLVE:
     case ATT_SRV: break; /* c-ares keeps its own time */
   }
+}
+
+static void on_timeout(uv_timer_t *t) {
+  timeout_expired(t->data);
 }
 
 static const char *connect_error_name(int status) {
@@ -956,12 +1192,19 @@ static void on_connect(uv_connect_t *req, int status) {
   }
   struct sim_walk *w = c->w;
   struct attempt *a = &w->att;
+  if (deadline_passed(w)) {
+    timeout_expired(w);
+    return;
+  }
   if (status < 0) {
     set_str(&cur(w)->connect_error, connect_error_name(status));
     step_end(w, SIM_R_CONNECT_FAILED, "%s port %u: connection %s", cur(w)->dns_answer,
              (unsigned) a->url.port, connect_error_name(status));
     return;
   }
+  /* No Nagle: the request follows the client's handshake flight at once, and a delayed ACK
+   * must not hold it for 40 ms — more than a scaled timeout lasts. */
+  uv_tcp_nodelay(&c->tcp, 1);
   uv_read_start((uv_stream_t *) &c->tcp, on_alloc, on_read);
   if (a->url.https) {
     tls_begin(w);
@@ -991,8 +1234,7 @@ static void start_connect(struct sim_walk *w) {
   w->n_open++;
   a->conn = c;
   a->state = ATT_CONNECT;
-  uv_timer_stop(&w->timer);
-  uv_timer_start(&w->timer, on_timeout, w->pol.connect_timeout_ms, 0);
+  arm_timeout(w, w->pol.connect_timeout_ms);
   int rc = uv_tcp_connect(&c->connect_req, &c->tcp, (const struct sockaddr *) &target, on_connect);
   if (rc != 0) {
     set_str(&cur(w)->connect_error, connect_error_name(rc));
@@ -1023,6 +1265,7 @@ static void on_a_answer(void *arg, int status, int timeouts, unsigned char *abuf
     }
   }
   if (status != ARES_SUCCESS) {
+    dns_timed_out(w, status);
     set_str(&cur(w)->dns_error, dns_error_name(status));
     step_end(w, SIM_R_DNS_FAILED, "%s: DNS %s", w->att.url.host, dns_error_name(status));
     return;
@@ -1040,18 +1283,19 @@ static void on_a_answer(void *arg, int status, int timeouts, unsigned char *abuf
 
 /* --- steps --- */
 
-/* begin_fetch starts a step that asks one URL: POST (or the HTTP step's GET). */
-static void begin_fetch(struct sim_walk *w, enum sim_step_kind kind, const char *url, bool get) {
+/* begin_fetch starts a step that asks one URL: POST, the HTTP step's GET or the AutoDV2 GET. */
+static void begin_fetch(struct sim_walk *w, enum sim_step_kind kind, const char *url,
+                        enum sim_req_kind req) {
   step_begin(w, kind, url, NULL);
   struct attempt *a = &w->att;
-  a->get = get;
+  a->req = req;
   a->url_text = str_dup(url);
   if (!sim__url_parse(&a->url, url)) {
     step_end(w, SIM_R_REJECTED, "%s is not an http or https URL", url);
     return;
   }
   set_str(&cur(w)->host, a->url.host);
-  if (!get) {
+  if (req == SIM_REQ_POX) {
     sim__visit_note(&w->visits, url);
   }
   memset(&a->addr, 0, sizeof a->addr);
@@ -1070,6 +1314,7 @@ static void begin_fetch(struct sim_walk *w, enum sim_step_kind kind, const char 
     return;
   }
   a->state = ATT_RESOLVE;
+  a->timer_started = lab_now(w);
   ares_query(w->ares, a->url.host, ns_c_in, ns_t_a, on_a_answer, w);
   ares_rearm(w);
 }
@@ -1088,6 +1333,7 @@ static void on_srv_answer(void *arg, int status, int timeouts, unsigned char *ab
     }
   }
   if (status != ARES_SUCCESS) {
+    dns_timed_out(w, status);
     set_str(&s->dns_error, dns_error_name(status));
     /* §5 / MS-OXPROTO 2.5.1.5: no SRV answer is not an error, the step yields nothing. */
     bool none = status == ARES_ENOTFOUND || status == ARES_ENODATA;
@@ -1146,26 +1392,14 @@ static void begin_srv(struct sim_walk *w) {
   }
   step_begin(w, SIM_STEP_SRV, NULL, name);
   w->att.state = ATT_SRV;
+  w->att.timer_started = lab_now(w);
   ares_query(w->ares, name, ns_c_in, ns_t_srv, on_srv_answer, w);
   ares_rearm(w);
 }
 
-static const char *excluded_by(const struct sim_walk *w, enum sim_step_kind k) {
-  switch (k) {
-    case SIM_STEP_HTTPS_ROOT:
-      return w->cfg.exclude_https_root_domain ? "ExcludeHttpsRootDomain" : NULL;
-    case SIM_STEP_HTTPS_AUTODISCOVER:
-      return w->cfg.exclude_https_autodiscover_domain ? "ExcludeHttpsAutoDiscoverDomain" : NULL;
-    case SIM_STEP_HTTP_REDIRECT: return w->cfg.exclude_http_redirect ? "ExcludeHttpRedirect" : NULL;
-    case SIM_STEP_SRV: return w->cfg.exclude_srv_record ? "ExcludeSrvRecord" : NULL;
-    case SIM_STEP_REDIRECT: return NULL;
-  }
-  return NULL;
-}
-
 static char *model_url(const struct sim_walk *w, enum sim_step_kind k) {
   struct buf b;
-  buf_init(&b, 1024);
+  buf_init(&b, 4096);
   switch (k) {
     case SIM_STEP_HTTPS_ROOT: /* §1.1 */
       buf_appendf(&b, "https://%s/autodiscover/autodiscover.xml", w->domain);
@@ -1176,59 +1410,174 @@ static char *model_url(const struct sim_walk *w, enum sim_step_kind k) {
     case SIM_STEP_HTTP_REDIRECT: /* §4.2 */
       buf_appendf(&b, "http://autodiscover.%s/autodiscover/autodiscover.xml", w->domain);
       break;
+    case SIM_STEP_LAST_KNOWN_GOOD:
+      if (w->cfg.last_known_good_url != NULL) {
+        buf_append_str(&b, w->cfg.last_known_good_url);
+      }
+      break;
+    case SIM_STEP_LOCAL_XML:
+      if (w->cfg.local_xml != NULL) {
+        buf_appendf(&b, "file://%s", w->cfg.local_xml);
+      }
+      break;
+    case SIM_STEP_O365_DIRECT:
+    case SIM_STEP_O365_FALLBACK: {
+      char *url = sim__o365_url(w->email);
+      buf_append_str(&b, url != NULL ? url : "");
+      free(url);
+      break;
+    }
+    case SIM_STEP_SCP:
     case SIM_STEP_SRV:
     case SIM_STEP_REDIRECT: break;
+  }
+  if (b.len == 0) {
+    buf_cleanup(&b);
+    return NULL;
   }
   return buf_take(&b);
 }
 
-/* walk_next starts the next step: a waiting redirect or SRV target first, then the model's
+/* begin_local_xml reads the local XML file (§4.5) and treats it as a POX answer. */
+static void begin_local_xml(struct sim_walk *w) {
+  char *url = model_url(w, SIM_STEP_LOCAL_XML);
+  step_begin(w, SIM_STEP_LOCAL_XML, url, NULL);
+  struct attempt *a = &w->att;
+  a->url_text = url;
+  FILE *f = fopen(w->cfg.local_xml, "rb");
+  if (f == NULL) {
+    step_end(w, SIM_R_NO_CANDIDATE, "the local XML file %s cannot be read: %s", w->cfg.local_xml,
+             strerror(errno));
+    return;
+  }
+  uint8_t chunk[16384];
+  size_t n;
+  bool too_big = false;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+    if (!buf_append(&a->body, (struct slice){chunk, n})) {
+      too_big = true;
+      break;
+    }
+  }
+  bool failed = ferror(f) != 0;
+  fclose(f);
+  if (failed || too_big) {
+    step_end(w, SIM_R_NOT_AUTODISCOVER, "the local XML file %s %s", w->cfg.local_xml,
+             too_big ? "is over 1 MiB" : "could not be read to the end");
+    return;
+  }
+  struct sim_answer ans;
+  sim__classify(&ans, 200, NULL, buf_slice(&a->body));
+  if (ans.kind == SIM_A_OTHER) {
+    /* the classifier words it for HTTP ("HTTP 200, but ..."): say it for a file */
+    step_end(w, SIM_R_NOT_AUTODISCOVER,
+             "the local XML file is not a usable Autodiscover answer: %s", ans.why);
+  } else {
+    handle_answer(w, &ans, 200);
+  }
+  sim__answer_cleanup(&ans);
+}
+
+/* take_pending starts the first waiting candidate, after the consent prompt it needs: none for
+ * a host in RedirectServers; Cancel (answer_no_to_redirect_prompts) fails the step (§2.5). */
+static void take_pending(struct sim_walk *w) {
+  struct pending p = w->pending[0];
+  memmove(&w->pending[0], &w->pending[1], (w->n_pending - 1) * sizeof *w->pending);
+  w->n_pending--;
+  if (p.consent) {
+    struct sim_url u;
+    bool parsed = sim__url_parse(&u, p.url);
+    const char *host = parsed ? u.host : p.url;
+    if (sim__host_listed(host, w->cfg.redirect_servers, w->cfg.n_redirect_servers)) {
+      set_str(&w->note_next, "no consent prompt: the host is in RedirectServers");
+    } else {
+      bool allowed = !w->cfg.answer_no_to_redirect_prompts;
+      add_prompt(w, SIM_PROMPT_REDIRECT, host, p.url, 0, sim__redirect_prompt_text(w->email, p.url),
+                 allowed, p.from_step);
+      if (!allowed) {
+        step_begin(w, SIM_STEP_REDIRECT, p.url, host);
+        set_str(&cur(w)->redirect_to, p.url);
+        step_end(w, SIM_R_REJECTED,
+                 "the user declined the redirect (Cancel on the consent prompt)");
+        sim__url_cleanup(&u);
+        free(p.url);
+        return;
+      }
+    }
+    sim__url_cleanup(&u);
+  }
+  begin_fetch(w, SIM_STEP_REDIRECT, p.url, SIM_REQ_POX);
+  free(p.url);
+}
+
+/* walk_next starts the next step: a waiting redirect or SRV target first, then the plan's
  * next step, else the walk is over without settings. */
 static void walk_next(struct sim_walk *w) {
   if (w->n_pending > 0) {
-    struct pending p = w->pending[0];
-    memmove(&w->pending[0], &w->pending[1], (w->n_pending - 1) * sizeof *w->pending);
-    w->n_pending--;
-    bool allowed = true;
-    if (p.consent) {
-      struct sim_url u;
-      bool parsed = sim__url_parse(&u, p.url);
-      add_prompt(w, SIM_PROMPT_REDIRECT, parsed ? u.host : p.url, p.url, 0,
-                 sim__redirect_prompt_text(w->email, p.url), allowed, p.from_step);
-      sim__url_cleanup(&u);
-    }
-    begin_fetch(w, SIM_STEP_REDIRECT, p.url, false);
-    free(p.url);
+    take_pending(w);
     return;
   }
-  if (w->next_model_step < w->model->n_steps) {
-    enum sim_step_kind k = w->model->steps[w->next_model_step++];
-    const char *why = excluded_by(w, k);
-    if (why != NULL) {
-      char *url = model_url(w, k);
-      step_begin(w, k, url, NULL);
-      free(url);
-      step_end(w, SIM_R_SKIPPED, "excluded by the client setting %s", why);
+  if (w->next_plan >= w->n_plan) {
+    w->state = WALK_FINISHING;
+    close_all(w);
+    return;
+  }
+  const struct sim_plan_step *ps = &w->plan[w->next_plan];
+  enum sim_step_kind k = ps->kind;
+  if (ps->skip != NULL) {
+    w->next_plan++;
+    char *url = model_url(w, k);
+    step_begin(w, k, url, NULL);
+    free(url);
+    step_end(w, SIM_R_SKIPPED, "%s", ps->skip);
+    return;
+  }
+  if (k == SIM_STEP_SCP) {
+    /* §1.1: each URL the lookup found is a candidate, in order; one scp step each. */
+    if (w->env.n_scp_urls == 0) {
+      w->next_plan++;
+      step_begin(w, k, NULL, NULL);
+      step_end(w, SIM_R_NO_CANDIDATE, "the SCP lookup found no Autodiscover URL");
       return;
     }
-    if (k == SIM_STEP_SRV) {
-      begin_srv(w);
-    } else {
-      char *url = model_url(w, k);
-      begin_fetch(w, k, url, k == SIM_STEP_HTTP_REDIRECT);
-      free(url);
+    const char *url = w->env.scp_urls[w->scp_next++];
+    if (w->scp_next >= w->env.n_scp_urls) {
+      w->scp_next = 0;
+      w->next_plan++;
     }
+    begin_fetch(w, k, url, SIM_REQ_POX);
     return;
   }
-  w->state = WALK_FINISHING;
-  close_all(w);
+  w->next_plan++;
+  if (k == SIM_STEP_SRV) {
+    begin_srv(w);
+    return;
+  }
+  if (k == SIM_STEP_LOCAL_XML) {
+    begin_local_xml(w);
+    return;
+  }
+  char *url = model_url(w, k);
+  enum sim_req_kind req = SIM_REQ_POX;
+  if (k == SIM_STEP_HTTP_REDIRECT) {
+    req = SIM_REQ_GET;
+  } else if (k == SIM_STEP_O365_DIRECT || k == SIM_STEP_O365_FALLBACK) {
+    req = SIM_REQ_AUTODV2;
+  }
+  if (url == NULL) {
+    step_begin(w, k, NULL, NULL);
+    step_end(w, SIM_R_NO_CANDIDATE, "no URL to ask");
+    return;
+  }
+  begin_fetch(w, k, url, req);
+  free(url);
 }
 
 /* close_all reports the result and closes every handle; done() follows the last close. */
 static void close_all(struct sim_walk *w) {
   struct sim_transcript *t = w->t;
   w->state = WALK_CLOSING;
-  t->total_ms = ms_since(w->start_ns);
+  t->total_ms = lab_now(w) - w->start_lab;
   struct jnl_event ev;
   jnl_begin(&ev, w->env.jnl, "result");
   jnl_str(&ev, "client", t->client);
@@ -1263,7 +1612,8 @@ static int setup_ares(struct sim_walk *w) {
   /* NOCHECKRESP hands SERVFAIL and REFUSED answers to the callback as ARES_ESERVFAIL and
    * ARES_EREFUSED; without it c-ares 1.18 drops them and reports "could not contact". */
   o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_NOCHECKRESP;
-  o.timeout = (int) w->pol.dns_timeout_ms;
+  uint64_t real_ms = real_timeout_ms(w, w->pol.dns_timeout_ms);
+  o.timeout = real_ms > 3600000 ? 3600000 : (int) real_ms; /* scaled: c-ares keeps real time */
   o.tries = 1;
   o.ndots = 0;
   o.domains = NULL;
@@ -1328,6 +1678,7 @@ static void walk_free_unstarted(struct sim_walk *w) {
   SSL_CTX_free(w->ssl_ctx);
   sim__visits_cleanup(&w->visits);
   sim_transcript_free(w->t);
+  cfg_cleanup(&w->cfg);
   free(w->email);
   free(w->domain);
   free(w);
@@ -1359,12 +1710,13 @@ int sim_walk_start(struct sim_walk **out, const struct sim_env *env, const struc
     w->pol.tls_timeout_ms = w->pol.http_timeout_ms = env->timeout_ms;
   }
   if (cfg != NULL) {
-    w->cfg.exclude_https_root_domain = cfg->exclude_https_root_domain;
-    w->cfg.exclude_https_autodiscover_domain = cfg->exclude_https_autodiscover_domain;
-    w->cfg.exclude_http_redirect = cfg->exclude_http_redirect;
-    w->cfg.exclude_srv_record = cfg->exclude_srv_record;
-    w->cfg.answer_no_to_certificate_prompts = cfg->answer_no_to_certificate_prompts;
+    cfg_copy(&w->cfg, cfg);
   }
+  if (w->cfg.srv_largest_wins) {
+    w->pol.srv_order = SIM_SRV_LARGEST_WINS; /* §5: the EAS guidance's wording */
+  }
+  w->first_address = true;
+  w->n_plan = sim__plan(model, &w->cfg, true, w->plan);
   w->done = done;
   w->done_arg = arg;
   w->email = str_dup(email);
@@ -1390,7 +1742,7 @@ int sim_walk_start(struct sim_walk **out, const struct sim_env *env, const struc
   w->timer.data = w;
   w->ares_timer.data = w;
   w->n_open = 2;
-  w->start_ns = uv_hrtime();
+  w->start_lab = lab_now(w);
   schedule(w);
   *out = w;
   return 0;

@@ -63,8 +63,8 @@ static void test_request_headers_as_outlook_sends_them(void **state) {
   const struct sim_model *m = sim_model_named("outlook-2016-msi");
   struct buf b;
   buf_init(&b, 1 << 16);
-  assert_true(sim__request(&b, &m->policy, true, "contoso.com", "/autodiscover/autodiscover.xml",
-                           "alice@contoso.com"));
+  assert_true(sim__request(&b, &m->policy, SIM_REQ_POX, "contoso.com",
+                           "/autodiscover/autodiscover.xml", "alice@contoso.com", NULL));
   const char *r = buf_cstr(&b);
   assert_true(
       strncmp(r, "POST /autodiscover/autodiscover.xml HTTP/1.1\r\nHost: contoso.com\r\n", 65) == 0);
@@ -85,8 +85,8 @@ static void test_get_request_has_no_body(void **state) {
   const struct sim_model *m = sim_model_named("mso-xdscli");
   struct buf b;
   buf_init(&b, 1 << 16);
-  assert_true(sim__request(&b, &m->policy, false, "autodiscover.contoso.com",
-                           "/autodiscover/autodiscover.xml", "alice@contoso.com"));
+  assert_true(sim__request(&b, &m->policy, SIM_REQ_GET, "autodiscover.contoso.com",
+                           "/autodiscover/autodiscover.xml", "alice@contoso.com", NULL));
   const char *r = buf_cstr(&b);
   assert_true(strncmp(r, "GET /autodiscover/autodiscover.xml HTTP/1.1\r\n", 45) == 0);
   assert_null(strstr(r, "Content-Length"));
@@ -265,6 +265,110 @@ static void test_url_resolve(void **state) {
   assert_null(sim__url_resolve("https://contoso.com/a", "mailto:x@y"));
 }
 
+static void test_autodv2_and_authorization_requests(void **state) {
+  const struct sim_model *m = sim_model_named("outlook-2016-c2r");
+  struct buf b;
+  buf_init(&b, 1 << 16);
+  assert_true(sim__request(&b, &m->policy, SIM_REQ_AUTODV2, "outlook.office365.com",
+                           "/autodiscover/autodiscover.json?Email=a@b.c&Protocol=AutodiscoverV1",
+                           "a@b.c", "Negotiate xyz"));
+  const char *r = buf_cstr(&b);
+  assert_true(strncmp(r,
+                      "GET /autodiscover/autodiscover.json?Email=a@b.c&Protocol=AutodiscoverV1 "
+                      "HTTP/1.1\r\nHost: outlook.office365.com\r\n",
+                      105) == 0);
+  assert_non_null(strstr(r, "\r\nAccept: application/json\r\n"));
+  assert_null(strstr(r, "Authorization")); /* AutoDV2 needs none */
+  assert_null(strstr(r, "Content-Length"));
+  buf_reset(&b);
+  assert_true(sim__request(&b, &m->policy, SIM_REQ_POX, "contoso.com",
+                           "/autodiscover/autodiscover.xml", "a@b.c", "Basic YWJj"));
+  assert_non_null(strstr(buf_cstr(&b), "\r\nAuthorization: Basic YWJj\r\n"));
+  buf_cleanup(&b);
+  char *url = sim__o365_url("al ice+x@contoso.com");
+  assert_string_equal(url, "https://outlook.office365.com/autodiscover/autodiscover.json?"
+                           "Email=al%20ice%2Bx@contoso.com&Protocol=AutodiscoverV1");
+  free(url);
+}
+
+static bool json_url(const char *text, const char *want) {
+  char *url = (char *) 1;
+  bool ok = sim__json_url(slice_of_str(text), &url);
+  if (!ok) {
+    assert_null(url);
+    return false;
+  }
+  assert_string_equal(url, want);
+  free(url);
+  return true;
+}
+
+static void test_json_url_good(void **state) {
+  const char *u = "https://outlook.office365.com/autodiscover/autodiscover.xml";
+  assert_true(json_url("{\"Protocol\":\"AutodiscoverV1\",\"Url\":\"https://outlook.office365.com/"
+                       "autodiscover/autodiscover.xml\"}",
+                       u));
+  assert_true(json_url(" {\r\n \"Url\" : \"https:\\/\\/outlook.office365.com\\/autodiscover\\/"
+                       "autodiscover.xml\" ,\n\"Protocol\":\"autodiscoverv1\"}\n",
+                       u));
+  assert_true(json_url("{\"Url\":\"https://x/\\\"q\\\\\"}", "https://x/\"q\\"));
+  assert_true(json_url("{\"Extra\":\"ignored\",\"Url\":\"https://x/\"}", "https://x/"));
+}
+
+static void test_json_url_truncated(void **state) {
+  const char *full = "{\"Protocol\":\"AutodiscoverV1\",\"Url\":\"https://x/a.xml\"}";
+  char part[128];
+  for (size_t n = 0; n < strlen(full); n++) { /* every strict prefix fails */
+    memcpy(part, full, n);
+    part[n] = '\0';
+    assert_false(json_url(part, NULL));
+  }
+  assert_true(json_url(full, "https://x/a.xml"));
+}
+
+static void test_json_url_hostile(void **state) {
+  assert_false(json_url("", NULL));
+  assert_false(json_url("[]", NULL));
+  assert_false(json_url("{}", NULL));
+  assert_false(json_url("{\"Protocol\":\"EWS\",\"Url\":\"https://x/EWS/Exchange.asmx\"}", NULL));
+  assert_false(json_url("{\"Url\":\"https://a/\",\"Url\":\"https://b/\"}", NULL)); /* twice */
+  assert_false(json_url("{\"Url\":\"\"}", NULL));
+  assert_false(json_url("{\"Url\":1}", NULL));
+  assert_false(json_url("{\"Url\":null}", NULL));
+  assert_false(json_url("{\"Url\":{\"a\":\"b\"}}", NULL));
+  assert_false(json_url("{\"Url\":\"https://x/\"} trailing", NULL));
+  assert_false(json_url("{\"Url\":\"https://x/\"}}", NULL));
+  assert_false(json_url("{\"Url\":\"https://x/\",}", NULL));
+  assert_false(json_url("{\"Url\":\"https://x/\\u0041\"}", NULL));
+  assert_false(json_url("{\"Url\":\"https://x/\nnewline\"}", NULL));
+  assert_false(json_url("{\"Url\":\"https://x/\\", NULL));
+  assert_false(json_url("{'Url':'https://x/'}", NULL));
+  assert_false(json_url("\xef\xbb\xbf{\"Url\":\"https://x/\"}", NULL)); /* BOM */
+  /* a NUL byte inside the value */
+  static const char nul[] = "{\"Url\":\"https://x/\0y\"}";
+  char *url = NULL;
+  assert_false(sim__json_url((struct slice){(const uint8_t *) nul, sizeof nul - 1}, &url));
+  assert_null(url);
+  /* too many members, too long */
+  struct buf b;
+  buf_init(&b, 1 << 20);
+  buf_append_str(&b, "{");
+  for (int i = 0; i < SIM_JSON_MAX_MEMBERS; i++) {
+    buf_appendf(&b, "\"k%d\":\"v\",", i);
+  }
+  buf_append_str(&b, "\"Url\":\"https://x/\"}");
+  assert_false(json_url(buf_cstr(&b), NULL));
+  buf_reset(&b);
+  buf_append_str(&b, "{\"Url\":\"https://x/");
+  for (int i = 0; i < SIM_JSON_MAX; i++) {
+    buf_append_str(&b, "a");
+  }
+  buf_append_str(&b, "\"}");
+  assert_false(json_url(buf_cstr(&b), NULL));
+  buf_cleanup(&b);
+  assert_false(sim__json_url((struct slice){NULL, 0}, &url));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_request_body_parses_back),
@@ -281,6 +385,10 @@ int main(void) {
       cmocka_unit_test(test_status_redirects_and_401),
       cmocka_unit_test(test_url_parse),
       cmocka_unit_test(test_url_resolve),
+      cmocka_unit_test(test_autodv2_and_authorization_requests),
+      cmocka_unit_test(test_json_url_good),
+      cmocka_unit_test(test_json_url_truncated),
+      cmocka_unit_test(test_json_url_hostile),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

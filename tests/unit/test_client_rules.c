@@ -7,27 +7,145 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void test_models_step_order(void **state) {
-  const struct sim_model *m = sim_model_named("mso-xdscli");
+/* plan_names writes the plan as "name name! ..." — a '!' marks a step not taken. */
+static const char *plan_names(char *out, size_t out_size, const char *model,
+                              const struct scn_client *cfg) {
+  const struct sim_model *m = sim_model_named(model);
   assert_non_null(m);
+  struct sim_plan_step plan[SIM_MODEL_MAX_STEPS];
+  size_t n = sim__plan(m, cfg, true, plan);
+  struct buf b;
+  buf_init(&b, 4096);
+  for (size_t i = 0; i < n; i++) {
+    buf_appendf(&b, "%s%s%s", i > 0 ? " " : "", sim__step_kind_name(plan[i].kind),
+                plan[i].skip != NULL ? "!" : "");
+  }
+  buf_fmt(out, out_size, "%s", buf_cstr(&b));
+  buf_cleanup(&b);
+  return out;
+}
+
+/* A client for which every step applies: nothing excluded, everything configured. */
+static struct scn_client everything(void) {
+  return (struct scn_client){.domain_joined = true,
+                             .mailbox_in_exchange_online = true,
+                             .last_known_good_url = "https://cached.example/autodiscover.xml",
+                             .local_xml = "/tmp/contoso.xml"};
+}
+
+static void test_models_step_order(void **state) {
+  char b[512];
+  struct scn_client all = everything();
+  /* MS-OXDISCO order (§1.1): SCP, root, autodiscover., SRV before the HTTP probe */
+  assert_string_equal(plan_names(b, sizeof b, "mso-xdscli", &all),
+                      "scp https-root https-autodiscover srv http-redirect");
+  /* §1.2 */
+  assert_string_equal(plan_names(b, sizeof b, "outlook-2007", &all),
+                      "scp https-root https-autodiscover http-redirect srv local-xml");
+  assert_string_equal(
+      plan_names(b, sizeof b, "outlook-2010", &all),
+      "last-known-good scp https-root https-autodiscover http-redirect srv local-xml");
+  /* Outlook 2013 starts SCP and the DNS steps together: the root attempt comes first */
+  assert_string_equal(
+      plan_names(b, sizeof b, "outlook-2013", &all),
+      "last-known-good https-root scp https-autodiscover http-redirect srv local-xml");
+  struct scn_client alone = everything();
+  alone.domain_joined = false; /* no SCP lookup: 2010's order */
+  assert_string_equal(
+      plan_names(b, sizeof b, "outlook-2013", &alone),
+      "last-known-good scp! https-root https-autodiscover http-redirect srv local-xml");
+  alone = everything();
+  alone.exclude_https_root_domain = true;
+  assert_string_equal(
+      plan_names(b, sizeof b, "outlook-2013", &alone),
+      "last-known-good scp https-root! https-autodiscover http-redirect srv local-xml");
+  assert_string_equal(
+      plan_names(b, sizeof b, "outlook-2016-msi", &all),
+      "last-known-good scp https-root https-autodiscover local-xml http-redirect srv");
+  assert_string_equal(plan_names(b, sizeof b, "outlook-2016-c2r", &all),
+                      "last-known-good o365-direct scp https-root https-autodiscover local-xml "
+                      "http-redirect srv o365-fallback");
+  const struct sim_model *m = sim_model_named("mso-xdscli");
   assert_string_equal(sim_model_name(m), "mso-xdscli");
   assert_non_null(sim_model_summary(m));
-  /* MS-OXDISCO order (§1.1): SRV before the HTTP probe */
-  assert_int_equal(m->n_steps, 4);
-  assert_int_equal(m->steps[0], SIM_STEP_HTTPS_ROOT);
-  assert_int_equal(m->steps[1], SIM_STEP_HTTPS_AUTODISCOVER);
-  assert_int_equal(m->steps[2], SIM_STEP_SRV);
-  assert_int_equal(m->steps[3], SIM_STEP_HTTP_REDIRECT);
-  m = sim_model_named("outlook-2016-msi");
-  assert_non_null(m);
-  /* Outlook (§1.2): HTTP redirect before SRV */
-  assert_int_equal(m->n_steps, 4);
-  assert_int_equal(m->steps[0], SIM_STEP_HTTPS_ROOT);
-  assert_int_equal(m->steps[1], SIM_STEP_HTTPS_AUTODISCOVER);
-  assert_int_equal(m->steps[2], SIM_STEP_HTTP_REDIRECT);
-  assert_int_equal(m->steps[3], SIM_STEP_SRV);
   assert_null(sim_model_named("outlook-1997"));
   assert_null(sim_model_named(NULL));
+}
+
+static void test_prefer_local_xml_moves_it_first(void **state) {
+  char b[512];
+  struct scn_client all = everything();
+  all.prefer_local_xml = true;
+  assert_string_equal(plan_names(b, sizeof b, "outlook-2007", &all),
+                      "local-xml scp https-root https-autodiscover http-redirect srv");
+  assert_string_equal(
+      plan_names(b, sizeof b, "outlook-2010", &all),
+      "local-xml last-known-good scp https-root https-autodiscover http-redirect srv");
+  assert_string_equal(plan_names(b, sizeof b, "outlook-2016-c2r", &all),
+                      "local-xml last-known-good o365-direct scp https-root https-autodiscover "
+                      "http-redirect srv o365-fallback");
+  /* the plain protocol has no local XML: the setting changes nothing */
+  assert_string_equal(plan_names(b, sizeof b, "mso-xdscli", &all),
+                      "scp https-root https-autodiscover srv http-redirect");
+}
+
+static void test_exclusions_and_not_applicable(void **state) {
+  char b[512];
+  struct scn_client none = {0};
+  /* nothing configured: the cached URL, SCP, local XML and Office 365 steps do not apply */
+  assert_string_equal(plan_names(b, sizeof b, "outlook-2016-c2r", &none),
+                      "last-known-good! o365-direct! scp! https-root https-autodiscover local-xml! "
+                      "http-redirect srv o365-fallback!");
+  assert_string_equal(plan_names(b, sizeof b, "outlook-2016-msi", NULL),
+                      "last-known-good! scp! https-root https-autodiscover local-xml! "
+                      "http-redirect srv");
+  struct scn_client all = everything();
+  all.exclude_scp_lookup = true;
+  all.exclude_last_known_good_url = true;
+  all.exclude_explicit_o365_endpoint = true;
+  all.exclude_https_root_domain = true;
+  all.exclude_https_autodiscover_domain = true;
+  all.exclude_http_redirect = true;
+  all.exclude_srv_record = true;
+  assert_string_equal(plan_names(b, sizeof b, "outlook-2016-c2r", &all),
+                      "last-known-good! o365-direct! scp! https-root! https-autodiscover! "
+                      "local-xml http-redirect! srv! o365-fallback!");
+  /* the sentences name the registry value */
+  struct sim_plan_step plan[SIM_MODEL_MAX_STEPS];
+  size_t n = sim__plan(sim_model_named("outlook-2016-c2r"), &all, true, plan);
+  const char *want[] = {"ExcludeLastKnownGoodUrl",
+                        "ExcludeExplicitO365Endpoint",
+                        "ExcludeScpLookup",
+                        "ExcludeHttpsRootDomain",
+                        "ExcludeHttpsAutoDiscoverDomain",
+                        NULL,
+                        "ExcludeHttpRedirect",
+                        "ExcludeSrvRecord",
+                        "ExcludeExplicitO365Endpoint"};
+  assert_int_equal(n, 9);
+  for (size_t i = 0; i < n; i++) {
+    if (want[i] == NULL) {
+      assert_null(plan[i].skip);
+    } else {
+      assert_non_null(strstr(plan[i].skip, want[i]));
+    }
+  }
+  /* an exclusion wins over "not applicable"; the rest say why */
+  struct scn_client c = {.exclude_scp_lookup = true};
+  sim__plan(sim_model_named("outlook-2016-msi"), &c, true, plan);
+  assert_non_null(strstr(plan[1].skip, "ExcludeScpLookup"));
+  assert_non_null(strstr(plan[0].skip, "no URL is cached"));
+  c.exclude_scp_lookup = false;
+  sim__plan(sim_model_named("outlook-2016-msi"), &c, true, plan);
+  assert_non_null(strstr(plan[1].skip, "not domain-joined"));
+  /* after a redirectAddr the profile's own steps are not taken again */
+  all = everything();
+  n = sim__plan(sim_model_named("outlook-2016-msi"), &all, false, plan);
+  assert_int_equal(n, 7);
+  assert_non_null(plan[0].skip); /* last-known-good */
+  assert_non_null(plan[1].skip); /* scp */
+  assert_null(plan[2].skip);
+  assert_non_null(plan[4].skip); /* local-xml */
 }
 
 static void test_model_table_and_defaults(void **state) {
@@ -45,12 +163,67 @@ static void test_model_table_and_defaults(void **state) {
     assert_int_equal(p->srv_order, SIM_SRV_RFC2782);
     assert_true(p->srv_port_443_only);
     assert_int_equal(p->dns_timeout_ms, 5000);
-    assert_int_equal(p->connect_timeout_ms, 10000);
-    assert_int_equal(p->tls_timeout_ms, 10000);
+    assert_int_equal(p->connect_timeout_ms, 21000);
+    assert_int_equal(p->tls_timeout_ms, 30000);
     assert_int_equal(p->http_timeout_ms, 30000);
     assert_non_null(p->user_agent);
   }
-  assert_int_equal(n, 2);
+  assert_int_equal(n, 6);
+}
+
+static void test_redirect_servers(void **state) {
+  char *list[] = {"autodiscover.hoster.net", "mail.example"};
+  assert_true(sim__host_listed("autodiscover.hoster.net", list, 2));
+  assert_true(sim__host_listed("Mail.Example", list, 2));
+  assert_false(sim__host_listed("hoster.net", list, 2)); /* exact names, no suffix match */
+  assert_false(sim__host_listed("evil.autodiscover.hoster.net", list, 2));
+  assert_false(sim__host_listed(NULL, list, 2));
+  assert_false(sim__host_listed("mail.example", NULL, 0));
+}
+
+static void test_auth_decision(void **state) {
+  const char *scheme = NULL;
+  assert_int_equal(sim__auth_decide("Basic, NTLM, Negotiate", &scheme), SIM_AUTH_SSO);
+  assert_string_equal(scheme, "Negotiate");
+  assert_int_equal(sim__auth_decide("basic, ntlm", &scheme), SIM_AUTH_SSO);
+  assert_string_equal(scheme, "NTLM");
+  assert_int_equal(sim__auth_decide("Basic", &scheme), SIM_AUTH_BASIC);
+  assert_string_equal(scheme, "Basic");
+  assert_int_equal(sim__auth_decide("Bearer", &scheme), SIM_AUTH_NONE);
+  assert_null(scheme);
+  assert_int_equal(sim__auth_decide(NULL, &scheme), SIM_AUTH_NONE);
+  assert_int_equal(sim__auth_decide("", &scheme), SIM_AUTH_NONE);
+  assert_int_equal(sim__auth_decide("Basicx, XNTLM", &scheme), SIM_AUTH_NONE); /* whole words */
+}
+
+static void test_auth_schemes_from_challenges(void **state) {
+  struct buf b;
+  buf_init(&b, 1024);
+  sim__auth_schemes_add(&b, "Basic realm=\"contoso, inc\"");
+  sim__auth_schemes_add(&b, "Negotiate, NTLM");
+  sim__auth_schemes_add(&b, "Bearer authorization_uri=\"https://login.example/x\", error=\"y\"");
+  sim__auth_schemes_add(&b, "");
+  sim__auth_schemes_add(&b, "\"unterminated, =,,");
+  assert_string_equal(buf_cstr(&b), "Basic, Negotiate, NTLM, Bearer");
+  buf_cleanup(&b);
+}
+
+static void test_auth_header_values(void **state) {
+  char *h = sim__auth_header("Negotiate", "alice@contoso.com");
+  assert_string_equal(h, "Negotiate YXV0b2Rpc2NvLWxhYi1zc28="); /* base64("autodisco-lab-sso") */
+  free(h);
+  h = sim__auth_header("NTLM", "alice@contoso.com");
+  assert_string_equal(h, "NTLM YXV0b2Rpc2NvLWxhYi1zc28=");
+  free(h);
+  h = sim__auth_header("Basic", "alice@contoso.com");
+  /* base64("alice@contoso.com:lab-password") */
+  assert_string_equal(h, "Basic YWxpY2VAY29udG9zby5jb206bGFiLXBhc3N3b3Jk");
+  free(h);
+  char *text = sim__credentials_prompt_text("contoso.com", "alice@contoso.com");
+  assert_non_null(strstr(text, "Windows Security"));
+  assert_non_null(strstr(text, "contoso.com"));
+  assert_null(strstr(text, "lab-password"));
+  free(text);
 }
 
 static void test_names(void **state) {
@@ -144,7 +317,7 @@ static void test_srv_largest_wins(void **state) {
   struct sim_srv r[2];
   srv_set(&r[0], "good.example", 0, 0, 443);
   srv_set(&r[1], "dead.example", 10, 0, 443);
-  assert_int_equal(sim__srv_select(r, 2, &p), 2);
+  assert_int_equal(sim__srv_select(r, 2, &p), 1); /* one record, no fallback */
   assert_string_equal(r[0].target, "dead.example");
   p.srv_order = SIM_SRV_RFC2782;
   assert_int_equal(sim__srv_select(r, 2, &p), 2);
@@ -222,7 +395,13 @@ static void test_redirect_prompt_text(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_models_step_order),
+      cmocka_unit_test(test_prefer_local_xml_moves_it_first),
+      cmocka_unit_test(test_exclusions_and_not_applicable),
       cmocka_unit_test(test_model_table_and_defaults),
+      cmocka_unit_test(test_redirect_servers),
+      cmocka_unit_test(test_auth_decision),
+      cmocka_unit_test(test_auth_schemes_from_challenges),
+      cmocka_unit_test(test_auth_header_values),
       cmocka_unit_test(test_names),
       cmocka_unit_test(test_redirects_https_only),
       cmocka_unit_test(test_redirect_loop),

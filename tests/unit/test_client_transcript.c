@@ -73,7 +73,7 @@ static void test_json_is_the_documented_shape(void **state) {
       "\"result\":\"not-autodiscover\",\"dns_answer\":\"127.77.0.2\",\"dns_error\":null,"
       "\"connect_error\":null,\"tls_error\":null,\"cert_failures\":[\"expired\"],"
       "\"cert_subject\":\"contoso.com\",\"cert_issuer\":\"autodisco lab CA\",\"http_status\":404,"
-      "\"redirect_to\":null,\"error_code\":null,"
+      "\"redirect_to\":null,\"error_code\":null,\"auth_schemes\":null,\"timed_out\":false,"
       "\"detail\":\"HTTP 404: not an Autodiscover answer\",\"elapsed_ms\":12.5},"
       "{\"index\":1,\"step\":\"https-autodiscover\","
       "\"url\":\"https://autodiscover.contoso.com/autodiscover/autodiscover.xml\","
@@ -81,7 +81,8 @@ static void test_json_is_the_documented_shape(void **state) {
       "\"dns_answer\":\"127.77.0.3\",\"dns_error\":null,\"connect_error\":null,"
       "\"tls_error\":null,\"cert_failures\":[],\"cert_subject\":\"autodiscover.contoso.com\","
       "\"cert_issuer\":\"autodisco lab CA\",\"http_status\":200,\"redirect_to\":null,"
-      "\"error_code\":null,\"detail\":\"settings for alice@contoso.com "
+      "\"error_code\":null,\"auth_schemes\":null,\"timed_out\":false,"
+      "\"detail\":\"settings for alice@contoso.com "
       "(EWS https://mail.contoso.com/EWS/Exchange.asmx)\",\"elapsed_ms\":8}],"
       "\"prompts\":[{\"kind\":\"certificate\",\"step\":0,\"host\":\"contoso.com\","
       "\"reason\":\"expired\",\"cert_failures\":[\"expired\"],\"accepted\":true,"
@@ -125,7 +126,8 @@ static void test_text_lines(void **state) {
             "  2 https-autodiscover  https://autodiscover.contoso.com/autodiscover/autodiscover.xml"
             "  → settings\n"
             "outcome: settings from https://autodiscover.contoso.com/autodiscover/autodiscover.xml "
-            "(EWS https://mail.contoso.com/EWS/Exchange.asmx)\n");
+            "(EWS https://mail.contoso.com/EWS/Exchange.asmx)\n"
+            "time: 20 ms (lab clock)\n");
   free(text);
   text = text_of(t, true);
   assert_non_null(strstr(text, "\033[1;33m  ! PROMPT certificate"));
@@ -151,12 +153,59 @@ static void test_text_failure(void **state) {
   sim_transcript_free(t);
 }
 
+static void test_text_waits_and_skips(void **state) {
+  struct sim_transcript *t = story();
+  t->success = false;
+  t->steps[0].result = SIM_R_CONNECT_FAILED;
+  t->steps[0].connect_error = str_dup("timeout");
+  t->steps[0].timed_out = true;
+  t->steps[0].elapsed_ms = 21000.4;
+  t->steps[1].result = SIM_R_SKIPPED;
+  free(t->steps[1].detail);
+  t->steps[1].detail = str_dup("excluded by the client setting ExcludeHttpsAutoDiscoverDomain");
+  t->total_ms = 26500;
+  char *text = text_of(t, false);
+  assert_non_null(strstr(text, "→ connect timeout (no answer, 21 s)"));
+  assert_non_null(
+      strstr(text, "→ skipped (excluded by the client setting ExcludeHttpsAutoDiscoverDomain)\n"));
+  assert_non_null(strstr(text, "time: 26.5 s (lab clock)\n"));
+  free(text);
+  t->steps[0].timed_out = false;
+  t->steps[0].elapsed_ms = 5000;
+  text = text_of(t, false);
+  assert_non_null(strstr(text, "→ connect timeout (after 5 s)"));
+  free(text);
+  char *json = sim_transcript_json(t);
+  assert_non_null(strstr(json, "\"timed_out\":false"));
+  free(json);
+  t->steps[0].timed_out = true;
+  t->steps[0].auth_schemes = str_dup("Basic, NTLM");
+  json = sim_transcript_json(t);
+  assert_non_null(strstr(json, "\"auth_schemes\":\"Basic, NTLM\",\"timed_out\":true"));
+  free(json);
+  sim_transcript_free(t);
+}
+
+static void test_text_credentials_prompt(void **state) {
+  struct sim_transcript *t = story();
+  t->prompts[0].kind = SIM_PROMPT_CREDENTIALS;
+  free(t->prompts[0].reason);
+  t->prompts[0].reason = str_dup("basic");
+  char *text = text_of(t, false);
+  assert_non_null(
+      strstr(text, "! PROMPT credentials: contoso.com — basic (Windows Security) → OK"));
+  free(text);
+  sim_transcript_free(t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_json_is_the_documented_shape),
       cmocka_unit_test(test_json_of_an_empty_failure),
       cmocka_unit_test(test_text_lines),
       cmocka_unit_test(test_text_failure),
+      cmocka_unit_test(test_text_waits_and_skips),
+      cmocka_unit_test(test_text_credentials_prompt),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
