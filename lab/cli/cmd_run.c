@@ -20,7 +20,7 @@ static const char run_usage[] =
     "  --format F      text (default) or json (docs/transcript.md)\n"
     "  --out FILE      write the report to FILE instead of stdout\n"
     "  --journal FILE  append every server and client event as JSON lines (docs/journal.md)\n"
-    "  --timeout MS    per network operation, instead of each model's own\n"
+    "  --timeout MS    per network operation, in lab milliseconds, instead of each model's own\n"
     "  --real-time     run timeouts and delays at their real length (default: the lab clock,\n"
     "                  1000x faster; the transcript says how long a user would wait either way)\n";
 
