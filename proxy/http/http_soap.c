@@ -314,7 +314,9 @@ static bool add_subject(xmlNode *list, xmlNs *ns, xmlNs *xsi, const struct scn_a
                         const struct http_soap_request *req, size_t i, const char *server,
                         const char *server_id) {
   bool user = req->op == HTTP_SOAP_USER_SETTINGS;
-  const char *code, *message, *target;
+  const char *code = NULL;
+  const char *message = NULL;
+  const char *target = NULL;
   subject_outcome(ad, &code, &message, &target);
   xmlNode *r =
       xmlNewChild(list, ns, (const xmlChar *) (user ? "UserResponse" : "DomainResponse"), NULL);
