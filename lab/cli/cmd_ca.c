@@ -119,8 +119,8 @@ static int ca_cmd_export(const struct cli *c, int argc, char **argv) {
 static int ca_cmd_profiles(void) {
   for (size_t i = 0; ca_profile_at(i) != NULL; i++) {
     const struct ca_profile *p = ca_profile_at(i);
-    printf("%-17s %s\n%-17s like %s\n", ca_profile_name(p), ca_profile_summary(p), "",
-           ca_profile_badssl(p));
+    printf("%-17s %s; like %s\n", ca_profile_name(p), ca_profile_summary(p),
+           ca_profile_badssl(p)); /* one line a profile: grep and sort work on it */
   }
   return EXIT_HOLDS;
 }

@@ -67,7 +67,8 @@ class CaCliTest(unittest.TestCase):
         for p in ("valid", "expired", "not-yet-valid", "wrong-name", "self-signed",
                   "untrusted-root"):
             self.assertRegex(r.stdout, rf"(?m)^{p}\s")
-        self.assertIn("expired.badssl.com", r.stdout)
+        self.assertRegex(r.stdout, r"(?m)^expired\s+.*expired\.badssl\.com$")
+        self.assertEqual(len(r.stdout.splitlines()), 12)  # one line a profile
 
     def test_scenario_name_outside_constraints_stops_run(self):
         scn = os.path.join(self.tmp, "outside.yaml")
