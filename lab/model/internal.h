@@ -18,6 +18,15 @@ enum scn__kind {
   SCN__MAP,
 };
 
+/* SCN__PATH_LEN bounds a key path in messages, e.g. hosts.www.https.routes[2]. */
+enum { SCN__PATH_LEN = 256 };
+
+/* scn__kind_name describes a node kind for messages ("a mapping"). */
+const char *scn__kind_name(enum scn__kind k);
+/* scn__path_key writes path + "." + key into dst (SCN__PATH_LEN bytes); a path in a message
+ * may be cut short: the position still says where. */
+void scn__path_key(char *dst, const char *path, const char *key);
+
 struct scn__node {
   enum scn__kind kind;
   const char *file; /* the file the node came from (owned by the scenario: scn->path or one of

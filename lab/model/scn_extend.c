@@ -20,7 +20,6 @@
 enum {
   MAX_FILE_LEN = 1 << 20, /* the scenario limit (docs/scenarios.md) */
   MAX_CHAIN = 8,          /* files in one extends: chain, the first included */
-  PATH_LEN = 256,
 };
 
 static bool fail_at(char *err, size_t err_size, const struct scn__node *at, const char *fmt, ...)
@@ -153,27 +152,13 @@ char *scn__resolve_path(const char *from_file, const char *rel) {
 
 /* ---- checks every file of a chain gets before merging ---- */
 
-static void path_key(char *dst, const char *path, const char *key) {
-  (void) buf_fmt(dst, PATH_LEN, "%s%s%s", path, path[0] != 0 ? "." : "", key);
-}
-
-static const char *kind_name(enum scn__kind k) {
-  switch (k) {
-    case SCN__NULL: return "nothing";
-    case SCN__SCALAR: return "a string";
-    case SCN__SEQ: return "a sequence";
-    case SCN__MAP: return "a mapping";
-  }
-  return "?";
-}
-
 /* check_keys_deep refuses, as the schema walker would, a key that is not a string or that is
  * given twice; merging needs both settled first. */
 static bool check_keys_deep(const struct scn__node *n, const char *path, char *err,
                             size_t err_size) {
   if (n->kind == SCN__SEQ) {
     for (size_t i = 0; i < n->n_kids; i++) {
-      char p[PATH_LEN];
+      char p[SCN__PATH_LEN];
       (void) buf_fmt(p, sizeof p, "%s[%zu]", path, i);
       if (!check_keys_deep(n->kids[i], p, err, err_size)) {
         return false;
@@ -184,7 +169,7 @@ static bool check_keys_deep(const struct scn__node *n, const char *path, char *e
   if (n->kind != SCN__MAP) {
     return true;
   }
-  char in[PATH_LEN + 32];
+  char in[SCN__PATH_LEN + 32];
   if (path[0] == 0) {
     (void) buf_fmt(in, sizeof in, "at the top level");
   } else {
@@ -194,7 +179,7 @@ static bool check_keys_deep(const struct scn__node *n, const char *path, char *e
     const struct scn__node *k = n->kids[i];
     if (k->kind != SCN__SCALAR) {
       return fail_at(err, err_size, k, "a key %s must be a string, found %s", in,
-                     kind_name(k->kind));
+                     scn__kind_name(k->kind));
     }
     for (size_t j = 0; j < i; j += 2) {
       if (strcmp(n->kids[j]->text, k->text) == 0) {
@@ -204,8 +189,8 @@ static bool check_keys_deep(const struct scn__node *n, const char *path, char *e
     }
   }
   for (size_t i = 0; i + 1 < n->n_kids; i += 2) {
-    char p[PATH_LEN];
-    path_key(p, path, n->kids[i]->text);
+    char p[SCN__PATH_LEN];
+    scn__path_key(p, path, n->kids[i]->text);
     if (!check_keys_deep(n->kids[i + 1], p, err, err_size)) {
       return false;
     }
@@ -351,20 +336,20 @@ static bool dns_edits(struct scn__node *base, struct scn__node *over, char *err,
   struct scn__node *brecs = bdns != NULL ? get(bdns, "records") : NULL;
   if (brecs != NULL && brecs->kind != SCN__SEQ) {
     return fail_at(err, err_size, brecs, "dns.records: expected a sequence, found %s",
-                   kind_name(brecs->kind));
+                   scn__kind_name(brecs->kind));
   }
   if (rem_at != SIZE_MAX) {
     const struct scn__node *rem = odns->kids[rem_at + 1];
     if (rem->kind != SCN__SEQ) {
       return fail_at(err, err_size, rem, "dns.remove_records: expected a sequence, found %s",
-                     kind_name(rem->kind));
+                     scn__kind_name(rem->kind));
     }
     for (size_t i = 0; i < rem->n_kids; i++) {
       const struct scn__node *item = rem->kids[i];
       if (item->kind != SCN__MAP) {
         return fail_at(err, err_size, item,
                        "dns.remove_records[%zu]: expected a mapping (name, type), found %s", i,
-                       kind_name(item->kind));
+                       scn__kind_name(item->kind));
       }
       for (size_t k = 0; k + 1 < item->n_kids; k += 2) {
         const char *key = item->kids[k]->text;
@@ -409,7 +394,7 @@ static bool dns_edits(struct scn__node *base, struct scn__node *over, char *err,
     struct scn__node *add = odns->kids[add_at + 1];
     if (add->kind != SCN__SEQ) {
       return fail_at(err, err_size, add, "dns.add_records: expected a sequence, found %s",
-                     kind_name(add->kind));
+                     scn__kind_name(add->kind));
     }
     if (brecs == NULL) {
       /* the base has no records: the added ones become dns.records */
@@ -503,7 +488,7 @@ static enum scn_status load_base(struct scn *s, const struct scn__node *value, s
   if (*out == NULL || (*out)->kind != SCN__MAP) {
     (void) buf_fmt(err, err_size, "%s:%d:%d: the base scenario is %s, not a mapping", file,
                    *out == NULL ? 1 : (*out)->line, *out == NULL ? 1 : (*out)->col,
-                   *out == NULL ? "empty" : kind_name((*out)->kind));
+                   *out == NULL ? "empty" : scn__kind_name((*out)->kind));
     return SCN_ESCHEMA;
   }
   st = scn__check_nuls(*out, err, err_size);
@@ -527,7 +512,7 @@ static enum scn_status extend(struct scn *s, struct scn__node **root, struct cha
   const struct scn__node *value = (*root)->kids[at + 1];
   if (value->kind != SCN__SCALAR || value->len == 0) {
     fail_at(err, err_size, value, "extends: expected the path of a scenario file, found %s",
-            value->kind == SCN__SCALAR ? "an empty string" : kind_name(value->kind));
+            value->kind == SCN__SCALAR ? "an empty string" : scn__kind_name(value->kind));
     return SCN_ESCHEMA;
   }
   struct scn__node *base = NULL;

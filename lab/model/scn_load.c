@@ -18,7 +18,6 @@
 
 enum {
   MAX_FILE_LEN = 1 << 20, /* a scenario is a few kilobytes; refuse anything absurd */
-  PATH_LEN = 256,         /* a key path in messages, e.g. hosts.www.https.routes[2] */
 };
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
@@ -53,13 +52,8 @@ static struct scn_mark mark_of(const struct ld *ld, const struct scn__node *n) {
 
 /* ---- paths and descriptions for messages ---- */
 
-/* A path in a message may be cut short; the position still says where. */
-static void path_key(char *dst, const char *path, const char *key) {
-  (void) buf_fmt(dst, PATH_LEN, "%s%s%s", path, path[0] != 0 ? "." : "", key);
-}
-
 static void path_index(char *dst, const char *path, size_t i) {
-  (void) buf_fmt(dst, PATH_LEN, "%s[%zu]", path, i);
+  (void) buf_fmt(dst, SCN__PATH_LEN, "%s[%zu]", path, i);
 }
 
 /* where names a mapping for "in ..." phrases. */
@@ -87,22 +81,13 @@ static const char *found(const struct scn__node *n, char *tmp, size_t tmp_size) 
   return tmp;
 }
 
-static const char *kind_name(enum scn__kind k) {
-  switch (k) {
-    case SCN__NULL: return "nothing";
-    case SCN__SCALAR: return "a string";
-    case SCN__SEQ: return "a sequence";
-    case SCN__MAP: return "a mapping";
-  }
-  return "?";
-}
-
 static bool want(struct ld *ld, const struct scn__node *n, enum scn__kind kind, const char *path) {
   if (n->kind == kind) {
     return true;
   }
   char tmp[64];
-  return fail(ld, n, "%s: expected %s, found %s", path, kind_name(kind), found(n, tmp, sizeof tmp));
+  return fail(ld, n, "%s: expected %s, found %s", path, scn__kind_name(kind),
+              found(n, tmp, sizeof tmp));
 }
 
 /* ---- mappings ---- */
@@ -118,12 +103,12 @@ static const struct scn__node *get(const struct scn__node *map, const char *key)
 
 /* check_map_keys makes sure every key of `map` is a string given once. */
 static bool check_map_keys(struct ld *ld, const struct scn__node *map, const char *path) {
-  char in[PATH_LEN + 32];
+  char in[SCN__PATH_LEN + 32];
   where(in, sizeof in, path);
   for (size_t i = 0; i + 1 < map->n_kids; i += 2) {
     const struct scn__node *k = map->kids[i];
     if (k->kind != SCN__SCALAR) {
-      return fail(ld, k, "a key %s must be a string, found %s", in, kind_name(k->kind));
+      return fail(ld, k, "a key %s must be a string, found %s", in, scn__kind_name(k->kind));
     }
     for (size_t j = 0; j < i; j += 2) {
       if (strcmp(map->kids[j]->text, k->text) == 0) {
@@ -156,7 +141,7 @@ static bool check_keys(struct ld *ld, const struct scn__node *map, const char *p
         }
         used += strlen(list + used);
       }
-      char in[PATH_LEN + 32];
+      char in[SCN__PATH_LEN + 32];
       where(in, sizeof in, path);
       char tmp[64];
       return fail(ld, k, "unknown key %s %s (expected %s)", found(k, tmp, sizeof tmp), in, list);
@@ -166,7 +151,7 @@ static bool check_keys(struct ld *ld, const struct scn__node *map, const char *p
 }
 
 static bool missing(struct ld *ld, const struct scn__node *map, const char *path, const char *key) {
-  char in[PATH_LEN + 32];
+  char in[SCN__PATH_LEN + 32];
   where(in, sizeof in, path);
   return fail(ld, map, "missing required key \"%s\" %s", key, in);
 }
@@ -189,8 +174,8 @@ static bool get_text(struct ld *ld, const struct scn__node *map, const char *pat
   if (*out == NULL) {
     return required ? missing(ld, map, path, key) : true;
   }
-  char p[PATH_LEN];
-  path_key(p, path, key);
+  char p[SCN__PATH_LEN];
+  scn__path_key(p, path, key);
   return want(ld, *out, SCN__SCALAR, p);
 }
 
@@ -222,8 +207,8 @@ static bool get_u32(struct ld *ld, const struct scn__node *map, const char *path
   if (n == NULL) {
     return true;
   }
-  char p[PATH_LEN];
-  path_key(p, path, key);
+  char p[SCN__PATH_LEN];
+  scn__path_key(p, path, key);
   if (n->kind == SCN__SCALAR && !n->plain) {
     return fail(ld, n, "%s: expected a number from %u to %u, found the quoted string \"%.40s\"", p,
                 (unsigned) min, (unsigned) max, n->text);
@@ -252,8 +237,8 @@ static bool get_bool(struct ld *ld, const struct scn__node *map, const char *pat
       return true;
     }
   }
-  char p[PATH_LEN];
-  path_key(p, path, key);
+  char p[SCN__PATH_LEN];
+  scn__path_key(p, path, key);
   if (n->kind == SCN__SCALAR && !n->plain) {
     return fail(ld, n,
                 "%s: expected a boolean (true, false, yes, no), found the quoted string "
@@ -353,8 +338,8 @@ static bool get_dns_name(struct ld *ld, const struct scn__node *map, const char 
   if (n == NULL) {
     return required ? missing(ld, map, path, key) : true;
   }
-  char p[PATH_LEN];
-  path_key(p, path, key);
+  char p[SCN__PATH_LEN];
+  scn__path_key(p, path, key);
   return dns_name(ld, n, p, wildcard, out);
 }
 
@@ -366,7 +351,7 @@ static bool dns_names(struct ld *ld, const struct scn__node *seq, const char *pa
   }
   *out = xcalloc(seq->n_kids, sizeof **out);
   for (size_t i = 0; i < seq->n_kids; i++) {
-    char p[PATH_LEN];
+    char p[SCN__PATH_LEN];
     path_index(p, path, i);
     char *name = NULL;
     if (!dns_name(ld, seq->kids[i], p, wildcard, &name)) {
@@ -507,8 +492,8 @@ static bool load_cert(struct ld *ld, const struct scn__node *n, const char *path
   cert->profile_name = str_dup(cert_profiles[i]);
   const struct scn__node *names = get(n, "names");
   if (names != NULL) {
-    char np[PATH_LEN];
-    path_key(np, path, "names");
+    char np[SCN__PATH_LEN];
+    scn__path_key(np, path, "names");
     if (!dns_names(ld, names, np, true, &cert->names, &cert->n_names)) {
       return false;
     }
@@ -591,8 +576,8 @@ static bool load_settings(struct ld *ld, const struct scn__node *n, const char *
   if (protocols == NULL) {
     return true;
   }
-  char pp[PATH_LEN];
-  path_key(pp, p, "protocols");
+  char pp[SCN__PATH_LEN];
+  scn__path_key(pp, p, "protocols");
   if (!want(ld, protocols, SCN__SEQ, pp)) {
     return false;
   }
@@ -601,7 +586,7 @@ static bool load_settings(struct ld *ld, const struct scn__node *n, const char *
   }
   ad->protocols = xcalloc(protocols->n_kids, sizeof ad->protocols[0]);
   for (size_t i = 0; i < protocols->n_kids; i++) {
-    char ip[PATH_LEN];
+    char ip[SCN__PATH_LEN];
     path_index(ip, pp, i);
     if (!load_protocol(ld, protocols->kids[i], ip, &ad->protocols[ad->n_protocols++])) {
       return false;
@@ -638,11 +623,13 @@ static bool load_autodiscover(struct ld *ld, const struct scn__node *n, const ch
   if (msg != NULL && ad->action != SCN_AD_ERROR) {
     return fail(ld, msg, "%s: message goes only with error", path);
   }
-  char p[PATH_LEN];
+  char p[SCN__PATH_LEN];
   switch (ad->action) {
-    case SCN_AD_SETTINGS: path_key(p, path, "settings"); return load_settings(ld, first, p, ad);
+    case SCN_AD_SETTINGS:
+      scn__path_key(p, path, "settings");
+      return load_settings(ld, first, p, ad);
     case SCN_AD_REDIRECT_ADDR:
-      path_key(p, path, "redirect_addr");
+      scn__path_key(p, path, "redirect_addr");
       return want(ld, first, SCN__SCALAR, p) &&
              email_address(ld, first, "redirect_addr", &ad->redirect_addr);
     case SCN_AD_REDIRECT_URL: return get_url(ld, n, path, "redirect_url", true, &ad->redirect_url);
@@ -666,8 +653,8 @@ static bool load_soap(struct ld *ld, const struct scn__node *n, const char *path
   if (settings == NULL) {
     return missing(ld, n, path, "settings");
   }
-  char p[PATH_LEN];
-  path_key(p, path, "settings");
+  char p[SCN__PATH_LEN];
+  scn__path_key(p, path, "settings");
   ad->action = SCN_AD_SETTINGS;
   return load_settings(ld, settings, p, ad);
 }
@@ -682,8 +669,8 @@ static bool load_autodiscover_v2(struct ld *ld, const struct scn__node *n, const
   if (protocols == NULL) {
     return missing(ld, n, path, "protocols");
   }
-  char pp[PATH_LEN];
-  path_key(pp, path, "protocols");
+  char pp[SCN__PATH_LEN];
+  scn__path_key(pp, path, "protocols");
   if (!want(ld, protocols, SCN__MAP, pp) || !check_map_keys(ld, protocols, pp)) {
     return false;
   }
@@ -711,8 +698,8 @@ static bool load_autodiscover_v2(struct ld *ld, const struct scn__node *n, const
                     k->text);
       }
     }
-    char p[PATH_LEN];
-    path_key(p, pp, k->text);
+    char p[SCN__PATH_LEN];
+    scn__path_key(p, pp, k->text);
     if (!want(ld, v, SCN__SCALAR, p) || !url(ld, v, k->text)) {
       return false;
     }
@@ -762,8 +749,8 @@ static bool load_headers(struct ld *ld, const struct scn__node *n, const char *p
                     k->text);
       }
     }
-    char p[PATH_LEN];
-    path_key(p, path, k->text);
+    char p[SCN__PATH_LEN];
+    scn__path_key(p, path, k->text);
     if (!want(ld, v, SCN__SCALAR, p)) {
       return false;
     }
@@ -788,8 +775,8 @@ static bool load_auth(struct ld *ld, const struct scn__node *n, const char *path
   if (ch == NULL) {
     return missing(ld, n, path, "challenges");
   }
-  char cp[PATH_LEN];
-  path_key(cp, path, "challenges");
+  char cp[SCN__PATH_LEN];
+  scn__path_key(cp, path, "challenges");
   if (!want(ld, ch, SCN__SEQ, cp)) {
     return false;
   }
@@ -799,7 +786,7 @@ static bool load_auth(struct ld *ld, const struct scn__node *n, const char *path
   auth->challenges = xcalloc(ch->n_kids, sizeof auth->challenges[0]);
   for (size_t i = 0; i < ch->n_kids; i++) {
     const struct scn__node *c = ch->kids[i];
-    char p[PATH_LEN];
+    char p[SCN__PATH_LEN];
     path_index(p, cp, i);
     if (!want(ld, c, SCN__SCALAR, p)) {
       return false;
@@ -885,24 +872,24 @@ static bool load_route(struct ld *ld, const struct scn__node *n, const char *pat
   }
   const struct scn__node *headers = get(n, "headers");
   if (headers != NULL) {
-    char p[PATH_LEN];
-    path_key(p, path, "headers");
+    char p[SCN__PATH_LEN];
+    scn__path_key(p, path, "headers");
     if (!load_headers(ld, headers, p, r)) {
       return false;
     }
   }
   const struct scn__node *auth = get(n, "auth");
   if (auth != NULL) {
-    char p[PATH_LEN];
-    path_key(p, path, "auth");
+    char p[SCN__PATH_LEN];
+    scn__path_key(p, path, "auth");
     if (!load_auth(ld, auth, p, &r->auth)) {
       return false;
     }
   }
   bool present = false;
   uint32_t v = 0;
-  char p[PATH_LEN];
-  path_key(p, path, route_kinds[r->kind]);
+  char p[SCN__PATH_LEN];
+  scn__path_key(p, path, route_kinds[r->kind]);
   switch (r->kind) {
     case SCN_ROUTE_STATUS: {
       if (!get_u32(ld, n, path, "status", 100, 599, &present, &v)) {
@@ -931,8 +918,8 @@ static bool load_route(struct ld *ld, const struct scn__node *n, const char *pat
         return fail(ld, ct, "%s: content_type needs body or raw", path);
       }
       if (which >= 0) {
-        char bp[PATH_LEN];
-        path_key(bp, path, body_keys[which]);
+        char bp[SCN__PATH_LEN];
+        scn__path_key(bp, path, body_keys[which]);
         const struct scn__node *b = bodies[which];
         if (!want(ld, b, SCN__SCALAR, bp)) {
           return false;
@@ -953,7 +940,7 @@ static bool load_route(struct ld *ld, const struct scn__node *n, const char *pat
       }
       r->status = (uint16_t) v;
       if (loc == NULL) {
-        char in[PATH_LEN + 32];
+        char in[SCN__PATH_LEN + 32];
         where(in, sizeof in, path);
         return fail(ld, n, "missing required key \"location\" %s (a redirect needs it)", in);
       }
@@ -1072,8 +1059,8 @@ static bool load_listener(struct ld *ld, const struct scn__node *n, const char *
   }
   const struct scn__node *tls = get(n, "tls");
   if (tls != NULL) {
-    char p[PATH_LEN];
-    path_key(p, path, "tls");
+    char p[SCN__PATH_LEN];
+    scn__path_key(p, path, "tls");
     if (!load_tls(ld, tls, p, l)) {
       return false;
     }
@@ -1085,8 +1072,8 @@ static bool load_listener(struct ld *ld, const struct scn__node *n, const char *
       l->cert.profile_name = str_dup("valid");
       l->cert.mark = l->mark;
     } else {
-      char p[PATH_LEN];
-      path_key(p, path, "certificate");
+      char p[SCN__PATH_LEN];
+      scn__path_key(p, path, "certificate");
       if (!load_cert(ld, c, p, &l->cert)) {
         return false;
       }
@@ -1096,14 +1083,14 @@ static bool load_listener(struct ld *ld, const struct scn__node *n, const char *
   if (routes == NULL) {
     return true;
   }
-  char rp[PATH_LEN];
-  path_key(rp, path, "routes");
+  char rp[SCN__PATH_LEN];
+  scn__path_key(rp, path, "routes");
   if (!want(ld, routes, SCN__SEQ, rp)) {
     return false;
   }
   l->routes = xcalloc(routes->n_kids, sizeof l->routes[0]);
   for (size_t i = 0; i < routes->n_kids; i++) {
-    char p[PATH_LEN];
+    char p[SCN__PATH_LEN];
     path_index(p, rp, i);
     struct scn_route *r = &l->routes[l->n_routes++];
     if (!load_route(ld, routes->kids[i], p, r)) {
@@ -1149,8 +1136,8 @@ static bool loopback_address(struct ld *ld, const struct scn__node *n, char **ou
 static bool load_host(struct ld *ld, const struct scn__node *key, const struct scn__node *n,
                       struct scn_host *h) {
   static const char *const keys[] = {"names", "address", "https", "http", NULL};
-  char path[PATH_LEN];
-  path_key(path, "hosts", key->text);
+  char path[SCN__PATH_LEN];
+  scn__path_key(path, "hosts", key->text);
   h->id = str_dup(key->text);
   h->mark = mark_of(ld, key);
   if (!is_id(key->text, true)) {
@@ -1163,8 +1150,8 @@ static bool load_host(struct ld *ld, const struct scn__node *key, const struct s
   }
   const struct scn__node *names = get(n, "names");
   if (names != NULL) {
-    char p[PATH_LEN];
-    path_key(p, path, "names");
+    char p[SCN__PATH_LEN];
+    scn__path_key(p, path, "names");
     if (!dns_names(ld, names, p, true, &h->names, &h->n_names)) {
       return false;
     }
@@ -1186,15 +1173,15 @@ static bool load_host(struct ld *ld, const struct scn__node *key, const struct s
   }
   const struct scn__node *https = get(n, "https");
   const struct scn__node *http = get(n, "http");
-  char p[PATH_LEN];
+  char p[SCN__PATH_LEN];
   if (https != NULL) {
-    path_key(p, path, "https");
+    scn__path_key(p, path, "https");
     if (!load_listener(ld, https, p, true, &h->https)) {
       return false;
     }
   }
   if (http != NULL) {
-    path_key(p, path, "http");
+    scn__path_key(p, path, "http");
     if (!load_listener(ld, http, p, false, &h->http)) {
       return false;
     }
@@ -1491,7 +1478,7 @@ static bool load_dns(struct ld *ld, const struct scn__node *n) {
         xrealloc_array(s->records, s->n_records + records->n_kids + 1, sizeof s->records[0]);
     memset(&s->records[s->n_records], 0, (records->n_kids + 1) * sizeof s->records[0]);
     for (size_t i = 0; i < records->n_kids; i++) {
-      char p[PATH_LEN];
+      char p[SCN__PATH_LEN];
       path_index(p, "dns.records", i);
       struct scn_record *r = &s->records[s->n_records++];
       if (!load_record(ld, records->kids[i], p, r)) {
@@ -1521,7 +1508,7 @@ static bool load_dns(struct ld *ld, const struct scn__node *n) {
     }
     s->rules = xcalloc(rules->n_kids, sizeof s->rules[0]);
     for (size_t i = 0; i < rules->n_kids; i++) {
-      char p[PATH_LEN];
+      char p[SCN__PATH_LEN];
       path_index(p, "dns.behaviours", i);
       struct scn_dns_rule *rule = &s->rules[s->n_rules++];
       if (!load_rule(ld, rules->kids[i], p, rule)) {
@@ -1611,8 +1598,8 @@ static bool load_client(struct ld *ld, const struct scn__node *n, const char *pa
   if (m == NULL) {
     return missing(ld, n, path, "model");
   }
-  char p[PATH_LEN];
-  path_key(p, path, "model");
+  char p[SCN__PATH_LEN];
+  scn__path_key(p, path, "model");
   if (!model_name(ld, m, p, &c->model) ||
       !get_bool(ld, n, path, "exclude_https_root_domain", &c->exclude_https_root_domain) ||
       !get_bool(ld, n, path, "exclude_https_autodiscover_domain",
@@ -1647,8 +1634,8 @@ static bool load_client(struct ld *ld, const struct scn__node *n, const char *pa
   }
   const struct scn__node *rs = get(n, "redirect_servers");
   if (rs != NULL) {
-    char p2[PATH_LEN];
-    path_key(p2, path, "redirect_servers");
+    char p2[SCN__PATH_LEN];
+    scn__path_key(p2, path, "redirect_servers");
     if (!dns_names(ld, rs, p2, false, &c->redirect_servers, &c->n_redirect_servers)) {
       return false;
     }
@@ -1674,7 +1661,7 @@ static bool load_clients(struct ld *ld, const struct scn__node *n) {
   }
   s->clients = xcalloc(n->n_kids, sizeof s->clients[0]);
   for (size_t i = 0; i < n->n_kids; i++) {
-    char p[PATH_LEN];
+    char p[SCN__PATH_LEN];
     path_index(p, "clients", i);
     struct scn_client *c = &s->clients[s->n_clients++];
     if (!load_client(ld, n->kids[i], p, c)) {
@@ -1764,22 +1751,22 @@ static bool load_expect(struct ld *ld, const struct scn__node *key, const struct
     buf_cleanup(&b);
     return r;
   }
-  char path[PATH_LEN];
-  path_key(path, "expect", key->text);
+  char path[SCN__PATH_LEN];
+  scn__path_key(path, "expect", key->text);
   if (!want(ld, n, SCN__MAP, path) || !check_keys(ld, n, path, keys)) {
     return false;
   }
   const struct scn__node *prompts = get(n, "prompts");
   if (prompts != NULL) {
-    char pp[PATH_LEN];
-    path_key(pp, path, "prompts");
+    char pp[SCN__PATH_LEN];
+    scn__path_key(pp, path, "prompts");
     if (!want(ld, prompts, SCN__SEQ, pp)) {
       return false;
     }
     e->has_prompts = true;
     e->prompts = xcalloc(prompts->n_kids, sizeof e->prompts[0]);
     for (size_t i = 0; i < prompts->n_kids; i++) {
-      char p[PATH_LEN];
+      char p[SCN__PATH_LEN];
       path_index(p, pp, i);
       if (!load_prompt(ld, prompts->kids[i], p, &e->prompts[e->n_prompts++])) {
         return false;
@@ -1819,8 +1806,8 @@ static bool load_expect(struct ld *ld, const struct scn__node *key, const struct
   if (steps == NULL) {
     return true;
   }
-  char sp[PATH_LEN];
-  path_key(sp, path, "steps");
+  char sp[SCN__PATH_LEN];
+  scn__path_key(sp, path, "steps");
   if (!want(ld, steps, SCN__SEQ, sp)) {
     return false;
   }
@@ -1828,7 +1815,7 @@ static bool load_expect(struct ld *ld, const struct scn__node *key, const struct
   e->steps = xcalloc(steps->n_kids + 1, sizeof e->steps[0]);
   for (size_t i = 0; i < steps->n_kids; i++) {
     const struct scn__node *st = steps->kids[i];
-    char p[PATH_LEN];
+    char p[SCN__PATH_LEN];
     path_index(p, sp, i);
     if (!want(ld, st, SCN__SCALAR, p)) {
       return false;
@@ -1912,7 +1899,7 @@ static bool load_directory(struct ld *ld, const struct scn__node *n) {
   s->scp_urls = xcalloc(scp->n_kids + 1, sizeof s->scp_urls[0]);
   for (size_t i = 0; i < scp->n_kids; i++) {
     const struct scn__node *u = scp->kids[i];
-    char p[PATH_LEN];
+    char p[SCN__PATH_LEN];
     path_index(p, "directory.scp", i);
     if (!want(ld, u, SCN__SCALAR, p) || !url(ld, u, "an SCP URL")) {
       return false;

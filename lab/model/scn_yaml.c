@@ -404,3 +404,17 @@ enum scn_status scn__check_nuls(const struct scn__node *root, char *err, size_t 
                  bad->line, bad->col);
   return SCN_ESCHEMA;
 }
+
+const char *scn__kind_name(enum scn__kind k) {
+  switch (k) {
+    case SCN__NULL: return "nothing";
+    case SCN__SCALAR: return "a string";
+    case SCN__SEQ: return "a sequence";
+    case SCN__MAP: return "a mapping";
+  }
+  return "?";
+}
+
+void scn__path_key(char *dst, const char *path, const char *key) {
+  (void) buf_fmt(dst, SCN__PATH_LEN, "%s%s%s", path, path[0] != 0 ? "." : "", key);
+}
