@@ -105,6 +105,24 @@ class Lab:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+class CliTestCase(unittest.TestCase):
+    """Tests of autodisco's commands sharing one CA directory per class: self.ad(ARGS...)."""
+
+    tmp_prefix = "autodisco-"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix=cls.tmp_prefix)
+        cls.ca = os.path.join(cls.tmp, "ca")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def ad(self, *args, **kw):
+        return run([AD_BIN, "--ca-dir", self.ca, *args], **kw)
+
+
 def run(cmd, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120, **kw)
 

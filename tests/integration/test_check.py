@@ -9,9 +9,8 @@ import select
 import shutil
 import subprocess
 import tempfile
-import unittest
 
-from labharness import AD_BIN, SOURCE, run, scenario, main
+from labharness import CliTestCase, AD_BIN, SOURCE, scenario, main
 
 FOUNDING_DIR = scenario("scenarios/founding")
 FOUNDING = sorted(f for f in os.listdir(FOUNDING_DIR) if f.endswith(".yaml")
@@ -31,18 +30,8 @@ def table(stdout):
     return rows
 
 
-class CheckTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="autodisco-check-")
-        cls.ca = os.path.join(cls.tmp, "ca")
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    def ad(self, *args):
-        return run([AD_BIN, "--ca-dir", self.ca, *args])
+class CheckTest(CliTestCase):
+    tmp_prefix = "autodisco-check-"
 
     def folder(self, files):
         """A fresh folder holding `files` ({name: text}); returns its path."""

@@ -4,11 +4,8 @@ input exits 2."""
 import json
 import os
 import re
-import shutil
-import tempfile
-import unittest
 
-from labharness import AD_BIN, run, scenario, main
+from labharness import CliTestCase, scenario, main
 
 EXPIRED = scenario("scenarios/founding/expired-root-cert.yaml")
 FIXES = [scenario("scenarios/founding/fix-remove-root-record.yaml"),
@@ -17,18 +14,8 @@ FINAL_URL = "https://autodiscover.contoso.com/autodiscover/autodiscover.xml"
 CLIENTS = ["outlook-2016-msi", "mso-xdscli"]
 
 
-class DiffTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="autodisco-diff-")
-        cls.ca = os.path.join(cls.tmp, "ca")
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    def ad(self, *args):
-        return run([AD_BIN, "--ca-dir", self.ca, *args])
+class DiffTest(CliTestCase):
+    tmp_prefix = "autodisco-diff-"
 
     def test_each_fix_removes_the_prompt_and_nothing_else(self):
         for fix in FIXES:

@@ -3,11 +3,9 @@ not, and all three end with the same settings; JSON output; bad input exits 2.""
 import json
 import os
 import re
-import shutil
 import tempfile
-import unittest
 
-from labharness import AD_BIN, run, scenario, main
+from labharness import CliTestCase, scenario, main
 
 FOUNDING = {
     "expired": scenario("scenarios/founding/expired-root-cert.yaml"),
@@ -27,18 +25,8 @@ def step(transcript, name):
     raise AssertionError(f"no {name} step in {[s['step'] for s in tried]}")
 
 
-class RunTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="autodisco-run-")
-        cls.ca = os.path.join(cls.tmp, "ca")
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    def ad(self, *args):
-        return run([AD_BIN, "--ca-dir", self.ca, *args])
+class RunTest(CliTestCase):
+    tmp_prefix = "autodisco-run-"
 
     def run_json(self, path, *extra):
         r = self.ad("run", path, "--format", "json", *extra)

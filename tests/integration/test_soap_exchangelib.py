@@ -3,57 +3,15 @@
 envelope to https://autodiscover.contoso.com/autodiscover/autodiscover.svc, and the lab's SOAP
 responder must give it an answer it accepts (EWS URL, address, schema version). DNS goes to the
 lab's server and connections to the ports the ready line reports, as in test_exchangelib.py."""
-import os
-import socket
 import unittest
 
-import dns.resolver
 from exchangelib import Credentials
-from exchangelib.autodiscover import clear_cache
 from exchangelib.autodiscover.discovery.soap import SoapAutodiscovery
 
+from exchangelab import LabNetwork
 from labharness import Lab, scenario, main
 
 EWS = "https://mail.contoso.com/EWS/Exchange.asmx"
-
-
-class LabNetwork:
-    """Sends exchangelib's DNS to the lab and its TCP connections to the lab's ports."""
-
-    def __init__(self, lab):
-        self.lab = lab
-        self.resolver = dns.resolver.Resolver(configure=False)
-        self.resolver.nameservers = [lab.dns_host]
-        self.resolver.port = lab.dns_port
-        self.ports = {}
-        for h in lab.info["hosts"]:
-            for scheme, nominal in (("https", 443), ("http", 80)):
-                # No listener: an address:port nobody listens on, so the connection is refused.
-                self.ports[(h["address"], nominal)] = h[scheme] or 9
-        self.real_getaddrinfo = socket.getaddrinfo
-
-    def getaddrinfo(self, host, port, *args, **kw):
-        try:
-            answer = self.resolver.resolve(f"{host}.", "A", lifetime=5)
-            address = answer[0].address
-        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer) as e:
-            raise socket.gaierror(socket.EAI_NONAME, str(e))
-        real_port = self.ports.get((address, int(port)), port)
-        return self.real_getaddrinfo(address, real_port, *args, **kw)
-
-    def __enter__(self):
-        SoapAutodiscovery.DNS_RESOLVER_KWARGS = {"configure": False}
-        SoapAutodiscovery.DNS_RESOLVER_ATTRS = {"nameservers": [self.lab.dns_host],
-                                                "port": self.lab.dns_port, "timeout": 5}
-        socket.getaddrinfo = self.getaddrinfo
-        os.environ["REQUESTS_CA_BUNDLE"] = self.lab.ca_pem
-        clear_cache()
-        return self
-
-    def __exit__(self, *exc):
-        socket.getaddrinfo = self.real_getaddrinfo
-        os.environ.pop("REQUESTS_CA_BUNDLE", None)
-        clear_cache()
 
 
 class SoapExchangelibTest(unittest.TestCase):
@@ -61,7 +19,7 @@ class SoapExchangelibTest(unittest.TestCase):
         lab = Lab(scenario("tests/data/integration/routes.yaml"))
         self.addCleanup(lab.close)
         self.addCleanup(lab.stop)  # runs first: SIGTERM, then the pipes are closed
-        with LabNetwork(lab):
+        with LabNetwork(lab, SoapAutodiscovery):
             creds = Credentials("alice@contoso.com", "Lab-Passw0rd")
             ad, protocol = SoapAutodiscovery(email="alice@contoso.com",
                                              credentials=creds).discover()
