@@ -78,6 +78,28 @@ class RunTest(CliTestCase):
         self.assertEqual(root["http_status"], 404)
         self.assertEqual(root["cert_failures"], [])
 
+    def test_first_n_dns_rule_counts_again_for_each_client(self):
+        path = os.path.join(self.tmp, "first-n.yaml")
+        with open(path, "w") as f:
+            f.write("""name: first-n
+description: the root name fails once for each client, then answers
+domain: contoso.com
+dns:
+  records:
+    - { name: contoso.com, type: A, host: www }
+  behaviours:
+    - { name: contoso.com, type: A, answer: servfail, first: 1 }
+hosts:
+  www:
+    https:
+      routes: [ { path: /, status: 404 } ]
+clients: [outlook-2016-msi, mso-xdscli]
+""")
+        _, doc = self.run_json(path)
+        for c in doc["clients"]:
+            self.assertEqual(step(c["transcript"], "https-root")["dns_error"], "SERVFAIL",
+                             c["client"])
+
     def test_failed_expectation_exits_1(self):
         tmp = tempfile.mkdtemp(dir=self.tmp)
         with open(FOUNDING["renew"]) as f:
