@@ -182,6 +182,17 @@ enum scn_status scn__load_zone(struct scn *s, const char *file, const char *text
   struct zl z = {.s = s, .file = file, .err = err, .err_size = err_size};
   zs_scanner_t *sc = xcalloc(1, sizeof *sc);
   enum scn_status st = SCN_OK;
+  /* libzscanner refuses CRLF line ends; a zone file written on Windows is still a zone file. */
+  struct buf lf;
+  buf_init(&lf, len + 1);
+  for (size_t i = 0; i < len; i++) {
+    if (text[i] == '\r' && i + 1 < len && text[i + 1] == '\n') {
+      continue;
+    }
+    buf_append(&lf, (struct slice){(const uint8_t *) text + i, 1});
+  }
+  text = lf.len > 0 ? buf_cstr(&lf) : "";
+  len = lf.len;
   if (zs_init(sc, origin, 1, DEFAULT_TTL) != 0) {
     st = zfail(&z, 1, "the zone origin \"%s\" was refused", origin);
     goto out;
@@ -196,8 +207,8 @@ enum scn_status scn__load_zone(struct scn *s, const char *file, const char *text
       goto out;
     }
     if (sc->state == ZS_STATE_DATA) {
-      /* after a record the counter has moved past its line break: the record's line is the one
-       * before, unless the file ended without one */
+      /* libzscanner's counter is the line the record ended on (a record spread over lines
+       * with parentheses is reported at its last line) */
       uint64_t line = sc->line_counter;
       st = add_record(&z, sc, line);
       if (st != SCN_OK) {
@@ -216,5 +227,6 @@ enum scn_status scn__load_zone(struct scn *s, const char *file, const char *text
 out:
   zs_deinit(sc);
   free(sc);
+  buf_cleanup(&lf);
   return st;
 }

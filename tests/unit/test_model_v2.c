@@ -343,6 +343,27 @@ static void test_zone_file_origin(void **state) {
   free(dir);
 }
 
+/* a zone file written on Windows (CRLF line ends) loads like any other */
+static void test_zone_file_crlf(void **state) {
+  char *dir = test_tmpdir("model-zone-crlf");
+  char path[4096];
+  assert_true(buf_fmt(path, sizeof path, "%s/crlf.zone", dir));
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("$TTL 60\r\n@ IN A 127.0.0.9\r\nwww IN CNAME @\r\n", f);
+  fclose(f);
+  assert_true(buf_fmt(path, sizeof path, "%s/s.yaml", dir));
+  struct scn *s = load_text_ok(path, "name: z\ndescription: d\ndomain: contoso.com\n"
+                                     "dns: { zone_file: crlf.zone }\n");
+  assert_int_equal(s->n_records, 2);
+  assert_string_equal(s->records[1].name, "www.contoso.com");
+  assert_string_equal(s->records[1].target, "contoso.com");
+  assert_int_equal(s->records[1].mark.line, 3);
+  scn_free(s);
+  test_rmtree(dir);
+  free(dir);
+}
+
 /* ---- extends ---- */
 
 static void check_child(const struct scn *s) {
@@ -649,11 +670,17 @@ static void test_lint_zones(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_everything_v2),    cmocka_unit_test(test_zone_file),
-      cmocka_unit_test(test_zone_file_origin), cmocka_unit_test(test_extends),
-      cmocka_unit_test(test_extends_edges),    cmocka_unit_test(test_extends_string),
-      cmocka_unit_test(test_durations),        cmocka_unit_test(test_times),
-      cmocka_unit_test(test_lint_clean),       cmocka_unit_test(test_lint_warnings),
+      cmocka_unit_test(test_everything_v2),
+      cmocka_unit_test(test_zone_file),
+      cmocka_unit_test(test_zone_file_origin),
+      cmocka_unit_test(test_zone_file_crlf),
+      cmocka_unit_test(test_extends),
+      cmocka_unit_test(test_extends_edges),
+      cmocka_unit_test(test_extends_string),
+      cmocka_unit_test(test_durations),
+      cmocka_unit_test(test_times),
+      cmocka_unit_test(test_lint_clean),
+      cmocka_unit_test(test_lint_warnings),
       cmocka_unit_test(test_lint_zones),
   };
   return cmocka_run_group_tests(tests, to_data, NULL);
