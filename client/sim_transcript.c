@@ -42,16 +42,51 @@ void sim_transcript_free(struct sim_transcript *t) {
   free(t);
 }
 
+/* The Security Alert's checks in the dialog's order. */
+static const unsigned cert_check_order[] = {SIM_CERT_UNTRUSTED, SIM_CERT_EXPIRED,
+                                            SIM_CERT_NOT_YET_VALID, SIM_CERT_NAME};
+
 static void cert_failures(struct jnl_event *ev, const char *key, unsigned failures) {
-  static const unsigned order[] = {SIM_CERT_UNTRUSTED, SIM_CERT_EXPIRED, SIM_CERT_NOT_YET_VALID,
-                                   SIM_CERT_NAME};
   jnl_arr_begin(ev, key);
-  for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-    if (failures & order[i]) {
-      jnl_str(ev, NULL, sim__cert_failure_name(order[i]));
+  for (size_t i = 0; i < sizeof cert_check_order / sizeof cert_check_order[0]; i++) {
+    if (failures & cert_check_order[i]) {
+      jnl_str(ev, NULL, sim__cert_failure_name(cert_check_order[i]));
     }
   }
   jnl_arr_end(ev);
+}
+
+/* path_text says what the step met on its way, for people: "contoso.com → 127.77.0.1 ·
+ * certificate contoso.com from autodisco lab CA: expired · HTTP 404" (protocol notes §2.3: host
+ * tried, certificate presented, which check failed). Empty when the name did not resolve: the
+ * step's own line says so already. */
+static void path_text(struct buf *b, const struct sim_step *s) {
+  if (s->result == SIM_R_SKIPPED || s->dns_answer == NULL) {
+    return;
+  }
+  buf_appendf(b, "%s → %s", s->host != NULL ? s->host : "?", s->dns_answer);
+  if (s->connect_error != NULL) {
+    buf_appendf(b, " · connect: %s", s->connect_error);
+  }
+  if (s->cert_subject != NULL) {
+    buf_appendf(b, " · certificate %s from %s: ", s->cert_subject,
+                s->cert_issuer != NULL ? s->cert_issuer : "?");
+    if (s->cert_failures == 0) {
+      buf_append_str(b, "passes every check");
+    }
+    const char *sep = "";
+    for (size_t i = 0; i < sizeof cert_check_order / sizeof cert_check_order[0]; i++) {
+      if (s->cert_failures & cert_check_order[i]) {
+        buf_appendf(b, "%s%s", sep, sim__cert_failure_name(cert_check_order[i]));
+        sep = ", ";
+      }
+    }
+  } else if (s->tls_error != NULL) {
+    buf_appendf(b, " · TLS: %s", s->tls_error);
+  }
+  if (s->http_status != 0) {
+    buf_appendf(b, " · HTTP %d", s->http_status);
+  }
 }
 
 char *sim_transcript_json(const struct sim_transcript *t) {
@@ -204,6 +239,13 @@ void sim_transcript_text(const struct sim_transcript *t, FILE *out, bool color) 
     }
     fprintf(out, "%3zu %-18s  %s  → %s%s%s\n", i + 1, s->name ? s->name : "?", url, what, wait,
             step_had_cert_prompt(t, i) ? " (after certificate prompt)" : "");
+    struct buf path;
+    buf_init(&path, 2048);
+    path_text(&path, s);
+    if (path.len > 0) {
+      fprintf(out, "      %s\n", buf_cstr(&path));
+    }
+    buf_cleanup(&path);
     for (size_t k = 0; k < t->n_prompts; k++) {
       const struct sim_prompt *p = &t->prompts[k];
       if (p->step != i) {

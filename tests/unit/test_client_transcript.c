@@ -122,9 +122,13 @@ static void test_text_lines(void **state) {
       text, "client outlook-2016-msi, alice@contoso.com\n"
             "  1 https-root          https://contoso.com/autodiscover/autodiscover.xml  → 404 "
             "not Autodiscover (after certificate prompt)\n"
+            "      contoso.com → 127.77.0.2 · certificate contoso.com from autodisco lab CA: "
+            "expired · HTTP 404\n"
             "  ! PROMPT certificate: contoso.com — expired (Security Alert) → Yes\n"
             "  2 https-autodiscover  https://autodiscover.contoso.com/autodiscover/autodiscover.xml"
             "  → settings\n"
+            "      autodiscover.contoso.com → 127.77.0.3 · certificate autodiscover.contoso.com "
+            "from autodisco lab CA: passes every check · HTTP 200\n"
             "outcome: settings from https://autodiscover.contoso.com/autodiscover/autodiscover.xml "
             "(EWS https://mail.contoso.com/EWS/Exchange.asmx)\n"
             "time: 20 ms (lab clock)\n");
