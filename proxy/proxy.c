@@ -55,6 +55,18 @@ static int fail(char *err, size_t err_size, const char *fmt, ...) {
   return -1;
 }
 
+static SSL_CTX *fail_ctx(char *err, size_t err_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* fail_ctx is fail for functions that return a TLS context. */
+static SSL_CTX *fail_ctx(char *err, size_t err_size, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, err_size, fmt, ap);
+  va_end(ap);
+  return NULL;
+}
+
 /* parse_addr reads "ADDR:PORT" or "[V6]:PORT". */
 static bool parse_addr(const char *text, struct sockaddr_storage *out) {
   char host[INET6_ADDRSTRLEN + 2];
@@ -151,6 +163,62 @@ static int start_refuser(struct port_entry *e, const struct sockaddr_storage *bi
   return 0;
 }
 
+/* host_tls_ctx mints the chain for a host's HTTPS listener and makes its TLS context, with the
+ * protocol range the scenario gives; NULL with a sentence in err. */
+static SSL_CTX *host_tls_ctx(struct ca *ca, const struct scn_host *sh, const struct scn_listener *l,
+                             const char *address, char *err, size_t err_size) {
+  char why[512];
+  SSL_CTX *ctx = NULL;
+  struct ca_chain *chain = NULL;
+  const char *const *names = (const char *const *) l->cert.names;
+  size_t n_names = l->cert.n_names;
+  if (n_names == 0) {
+    names = (const char *const *) sh->names;
+    n_names = sh->n_names;
+  }
+  const char *fallback = NULL;
+  char fallback_name[300];
+  if (n_names == 0) {
+    buf_fmt(fallback_name, sizeof fallback_name, "%s.lab.invalid", sh->id);
+    fallback = fallback_name;
+    names = &fallback;
+    n_names = 1;
+  }
+  const struct ca_profile *profile = ca_profile_named(scn_cert_profile_name(l->cert.profile));
+  if (profile == NULL) {
+    return fail_ctx(err, err_size, "%s:%d:%d: certificate profile %s is not known to the lab CA",
+                    l->cert.mark.file, l->cert.mark.line, l->cert.mark.col,
+                    scn_cert_profile_name(l->cert.profile));
+  }
+  struct ca_request req = {
+      .profile = profile,
+      .names = names,
+      .n_names = n_names,
+      .ip = address, /* the host's lab address: what ip-only certifies; others ignore it */
+      .key_type = (enum ca_key_type) l->cert.key_type, /* same values as scn_key_type */
+      .has_not_before = l->cert.has_not_before,
+      .not_before = l->cert.not_before,
+      .has_not_after = l->cert.has_not_after,
+      .not_after = l->cert.not_after,
+  };
+  enum ca_status st = ca_mint_request(ca, &chain, &req);
+  if (st != CA_OK) {
+    return fail_ctx(err, err_size, "%s:%d:%d: host %s: %s", l->cert.mark.file, l->cert.mark.line,
+                    l->cert.mark.col, sh->id, ca_detail(ca));
+  }
+  ctx = tls_server_ctx_new(chain, why, sizeof why);
+  ca_chain_free(chain);
+  if (ctx == NULL) {
+    return fail_ctx(err, err_size, "host %s: TLS: %s", sh->id, why);
+  }
+  if (!tls_server_ctx_set_versions(ctx, l->tls_min, l->tls_max, why, sizeof why)) {
+    SSL_CTX_free(ctx);
+    return fail_ctx(err, err_size, "%s:%d:%d: host %s: TLS: %s", l->mark.file, l->mark.line,
+                    l->mark.col, sh->id, why);
+  }
+  return ctx;
+}
+
 static int start_port(struct proxy *p, struct port_entry *e, const struct scn_host *sh,
                       const struct scn_listener *l, struct ca *ca, uint16_t nominal, int bind_port,
                       bool tls, char *err, size_t err_size) {
@@ -174,54 +242,8 @@ static int start_port(struct proxy *p, struct port_entry *e, const struct scn_ho
     return 0;
   }
   SSL_CTX *ctx = NULL;
-  struct ca_chain *chain = NULL;
-  if (tls) {
-    const char *const *names = (const char *const *) l->cert.names;
-    size_t n_names = l->cert.n_names;
-    if (n_names == 0) {
-      names = (const char *const *) sh->names;
-      n_names = sh->n_names;
-    }
-    const char *fallback = NULL;
-    char fallback_name[300];
-    if (n_names == 0) {
-      buf_fmt(fallback_name, sizeof fallback_name, "%s.lab.invalid", sh->id);
-      fallback = fallback_name;
-      names = &fallback;
-      n_names = 1;
-    }
-    const struct ca_profile *profile = ca_profile_named(scn_cert_profile_name(l->cert.profile));
-    if (profile == NULL) {
-      return fail(err, err_size, "%s:%d:%d: certificate profile %s is not known to the lab CA",
-                  l->cert.mark.file, l->cert.mark.line, l->cert.mark.col,
-                  scn_cert_profile_name(l->cert.profile));
-    }
-    struct ca_request req = {
-        .profile = profile,
-        .names = names,
-        .n_names = n_names,
-        .ip = address, /* the host's lab address: what ip-only certifies; others ignore it */
-        .key_type = (enum ca_key_type) l->cert.key_type, /* same values as scn_key_type */
-        .has_not_before = l->cert.has_not_before,
-        .not_before = l->cert.not_before,
-        .has_not_after = l->cert.has_not_after,
-        .not_after = l->cert.not_after,
-    };
-    enum ca_status st = ca_mint_request(ca, &chain, &req);
-    if (st != CA_OK) {
-      return fail(err, err_size, "%s:%d:%d: host %s: %s", l->cert.mark.file, l->cert.mark.line,
-                  l->cert.mark.col, sh->id, ca_detail(ca));
-    }
-    ctx = tls_server_ctx_new(chain, why, sizeof why);
-    ca_chain_free(chain);
-    if (ctx == NULL) {
-      return fail(err, err_size, "host %s: TLS: %s", sh->id, why);
-    }
-    if (!tls_server_ctx_set_versions(ctx, l->tls_min, l->tls_max, why, sizeof why)) {
-      SSL_CTX_free(ctx);
-      return fail(err, err_size, "%s:%d:%d: host %s: TLS: %s", l->mark.file, l->mark.line,
-                  l->mark.col, sh->id, why);
-    }
+  if (tls && (ctx = host_tls_ctx(ca, sh, l, address, err, err_size)) == NULL) {
+    return -1;
   }
   int rc = http_listener_start(&e->listener, p->loop, (struct sockaddr *) &bind_addr, sh, l, ctx,
                                p->clock, p->jnl, why, sizeof why);
