@@ -120,6 +120,48 @@ class RoutesTest(unittest.TestCase):
                f"{scheme}://{name}{path}"]
         return subprocess.run(cmd, capture_output=True, text=text, timeout=60)
 
+    def pox(self, path):
+        r = self.curl("exchange", "autodiscover.contoso.com", path, "-H", "Content-Type: text/xml",
+                      "--data-binary", "@" + self.body, "-w", "\n%{http_code} %{content_type}")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        body, _, status = r.stdout.rpartition("\n")
+        self.assertTrue(status.startswith("200 text/xml"), status)
+        return body
+
+    def test_pox_redirect_addr(self):
+        body = self.pox("/pox/redirect-addr")
+        self.assertIn("<Action>redirectAddr</Action>", body)
+        self.assertIn("<RedirectAddr>alice@contoso.mail.onmicrosoft.com</RedirectAddr>", body)
+
+    def test_pox_redirect_url(self):
+        body = self.pox("/pox/redirect-url")
+        self.assertIn("<Action>redirectUrl</Action>", body)
+        self.assertIn("<RedirectUrl>https://autodiscover.contoso.com/pox/next.xml</RedirectUrl>",
+                      body)
+
+    def test_pox_error_codes_and_messages(self):
+        body = self.pox("/pox/error-500")
+        self.assertIn("<ErrorCode>500</ErrorCode>", body)
+        self.assertRegex(body, r"<Message>The e-?mail address can.?t be found\.?</Message>")
+        body = self.pox("/pox/error-603")
+        self.assertIn("<ErrorCode>603</ErrorCode>", body)
+        self.assertIn("<Message>The lab is on fire</Message>", body)
+        # An Error keeps the outer namespace: no 2006a Response (protocol notes §3.5).
+        self.assertNotIn("responseschema/2006a", body)
+
+    def test_any_3xx_with_location(self):
+        r = self.curl("exchange", "autodiscover.contoso.com", "/moved", "-i")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"^HTTP/1\.1 308")
+        self.assertRegex(r.stdout, r"(?im)^location: https://autodiscover\.contoso\.com/"
+                         r"autodiscover/autodiscover\.xml\r?$")
+
+    def test_html_page(self):
+        r = self.curl("exchange", "autodiscover.contoso.com", "/home", "-i")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"(?im)^content-type: text/html")
+        self.assertIn("<h1>Contoso home</h1>", r.stdout)
+
     def test_route_headers_on_the_answer(self):
         r = self.curl("exchange", "autodiscover.contoso.com", "/headers", "-i")
         self.assertEqual(r.returncode, 0, r.stderr)
