@@ -22,6 +22,8 @@ static const char usage[] =
     "  diff BEFORE AFTER what changes for each client: prompts gone or new, steps, settings,\n"
     "                    waiting time\n"
     "  serve SCENARIO    keep the scenario's network up for real clients\n"
+    "  sandbox SCENARIO -- CMD [ARG]...\n"
+    "                    run CMD in private namespaces whose DNS and trust store are the lab's\n"
     "  ca init|show|export\n"
     "                    the lab CA: create it, describe it, export it for trust stores\n"
     "  validate FILE|DIR...\n"
@@ -115,7 +117,10 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "diff") == 0) {
     return cmd_diff(&c, sub_argc, sub_argv);
   }
-  cli_error("unknown command \"%s\" (run, check, diff, serve, ca, validate; see autodisco "
+  if (strcmp(cmd, "sandbox") == 0) {
+    return cmd_sandbox(&c, sub_argc, sub_argv);
+  }
+  cli_error("unknown command \"%s\" (run, check, diff, serve, sandbox, ca, validate; see autodisco "
             "--help)",
             cmd);
   return EXIT_BAD_INPUT;
