@@ -118,6 +118,11 @@ int cmd_serve(struct cli *c, int argc, char **argv) {
   po.ca = ca;
   if (proxy_start(&sv.proxy, &loop, s, &po, err, sizeof err) != 0) {
     cli_error("%s", err);
+    if (strstr(err, "permission denied") != NULL) {
+      cli_error("ports below 1024 need root or CAP_NET_BIND_SERVICE; unprivileged, try "
+                "--dns 127.0.0.1:5353 --https-port 0 --http-port 0 (the ready line gives the "
+                "ports)");
+    }
     rc = EXIT_FAILS;
     goto out;
   }

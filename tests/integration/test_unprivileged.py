@@ -32,6 +32,17 @@ class UnprivilegedTest(unittest.TestCase):
             self.assertTrue(os.path.isdir(ca_dir), os.listdir(tmp))
             self.assertEqual(os.stat(ca_dir).st_uid, int(subprocess.check_output(
                 ["id", "-u", "nobody"]).strip()))
+            # serve on the real ports is refused, with what to do instead (where the kernel
+            # keeps ports below 1024 for root, as it does by default).
+            with open("/proc/sys/net/ipv4/ip_unprivileged_port_start") as f:
+                if int(f.read()) <= 53:
+                    return
+            r = run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                     binary, "serve", scn], env=env, cwd=tmp)
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.assertIn("permission denied", r.stderr)
+            self.assertIn("--https-port 0 --http-port 0", r.stderr)
+            self.assertEqual(r.stdout, "")
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
