@@ -3,6 +3,7 @@
  * Autodiscover (MS-OXWSADISC) and explicit POX Protocol blocks. */
 #include "proxy/http/http.h"
 #include "proxy/http/internal.h"
+#include "tests/unit/test_http_fixture.h"
 #include "tests/unit/testutil.h"
 
 #include <stdio.h>
@@ -102,50 +103,19 @@ static struct scn_listener listener = {
     .present = true, .routes = routes, .n_routes = sizeof routes / sizeof routes[0]};
 static struct scn_host host = {.id = "exchange"};
 
-struct fixture {
-  FILE *mem;
-  char *text;
-  size_t text_len;
-  struct jnl *j;
-  struct http_session s;
-};
-
 static int setup(void **state) {
-  struct fixture *f = calloc(1, sizeof *f);
-  f->mem = open_memstream(&f->text, &f->text_len);
-  f->j = jnl_open_stream(f->mem);
-  http__session_init(&f->s, &host, &listener, f->j);
-  *state = f;
+  *state = fixture_new(&host, &listener);
   return 0;
 }
 
 static int teardown(void **state) {
-  struct fixture *f = *state;
-  http__session_cleanup(&f->s);
-  jnl_close(f->j);
-  fclose(f->mem);
-  free(f->text);
-  free(f);
+  fixture_free(*state);
   return 0;
 }
 
-static const char *journal(struct fixture *f) {
-  fflush(f->mem);
-  return f->text == NULL ? "" : f->text;
-}
-
-static const char *out(struct fixture *f) {
-  return buf_cstr(&f->s.out);
-}
-
-static struct slice S(const char *s) {
-  return slice_of_str(s);
-}
-
 /* ask feeds one request (body may be NULL) and returns the answer text. */
-static const char *
-ask(struct fixture *f, const char *method, const char *target, const char *headers,
-    const char *body) {
+static const char *ask(struct fixture *f, const char *method, const char *target,
+                       const char *headers, const char *body) {
   char req[8192];
   buf_reset(&f->s.out);
   assert_true(buf_fmt(req, sizeof req,

@@ -2,6 +2,7 @@
  * route matching, responses, limits (400/413/414/431), keep-alive, journal fields. */
 #include "proxy/http/http.h"
 #include "proxy/http/internal.h"
+#include "tests/unit/test_http_fixture.h"
 #include "tests/unit/testutil.h"
 
 #include <stdio.h>
@@ -38,48 +39,17 @@ static struct scn_listener with_site = {.present = true, .routes = routes, .n_ro
 static struct scn_listener no_site = {.present = true, .routes = routes, .n_routes = 4};
 static struct scn_host host = {.id = "contoso-web"};
 
-struct fixture {
-  FILE *mem;
-  char *text;
-  size_t text_len;
-  struct jnl *j;
-  struct http_session s;
-};
-
 static int setup(void **state) {
-  struct fixture *f = calloc(1, sizeof *f);
-  f->mem = open_memstream(&f->text, &f->text_len);
-  f->j = jnl_open_stream(f->mem);
-  http__session_init(&f->s, &host, &with_site, f->j);
-  *state = f;
+  *state = fixture_new(&host, &with_site);
   return 0;
 }
 
 static int teardown(void **state) {
-  struct fixture *f = *state;
-  http__session_cleanup(&f->s);
-  jnl_close(f->j);
-  fclose(f->mem);
-  free(f->text);
-  free(f);
+  fixture_free(*state);
   return 0;
 }
 
-static const char *journal(struct fixture *f) {
-  fflush(f->mem);
-  return f->text == NULL ? "" : f->text;
-}
-
-static const char *out(struct fixture *f) {
-  return buf_cstr(&f->s.out);
-}
-
-static struct slice S(const char *s) {
-  return slice_of_str(s);
-}
-
-static void
-test_request_path(void **state) {
+static void test_request_path(void **state) {
   struct slice p = http__request_path(S("/Autodiscover/Autodiscover.xml?x=1#f"));
   assert_true(slice_eq_nocase(p, "/autodiscover/autodiscover.xml"));
   p = http__request_path(S("http://contoso.com/a/b?q"));
