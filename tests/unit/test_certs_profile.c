@@ -4,6 +4,7 @@
 #include "certs/ca.h"
 #include "certs/internal.h"
 #include "common/buf.h"
+#include "tests/unit/test_certs_fixture.h"
 #include "tests/unit/testutil.h"
 
 #include <dirent.h>
@@ -21,32 +22,14 @@
 
 #define DAY (24L * 60 * 60)
 
-struct fixture {
-  char *dir;
-  struct ca *ca;
-};
-
 static int setup(void **state) {
-  struct fixture *f = calloc(1, sizeof *f);
-  f->dir = test_tmpdir("certs-profile");
-  assert_int_equal(ca_open(&f->ca, f->dir, true), CA_OK);
-  *state = f;
+  *state = fixture_new("certs-profile", true);
   return 0;
 }
 
 static int teardown(void **state) {
-  struct fixture *f = *state;
-  ca_free(f->ca);
-  test_rmtree(f->dir);
-  free(f->dir);
-  free(f);
+  fixture_free(*state);
   return 0;
-}
-
-static const char *sub(const char *dir, const char *name) {
-  static char path[4096];
-  assert_true(buf_fmt(path, sizeof path, "%s/%s", dir, name));
-  return path;
 }
 
 /* verify runs X509_verify_cert as a TLS client trusting only `trust` would, checking `host`
@@ -68,18 +51,6 @@ static int verify(X509 *trust, const struct ca_chain *chain, X509 *leaf, const c
   X509_STORE_free(store);
   ERR_clear_error();
   return err;
-}
-
-static struct ca_chain *mint(struct ca *ca, const char *profile, const char *const *names,
-                             size_t n_names) {
-  struct ca_chain *chain = NULL;
-  enum ca_status st = ca_mint(ca, &chain, ca_profile_named(profile), names, n_names);
-  if (st != CA_OK) {
-    fail_msg("ca_mint %s: %s: %s", profile, ca_strerror(st), ca_detail(ca));
-  }
-  assert_non_null(chain);
-  assert_int_equal(ERR_peek_error(), 0); /* nothing left behind for the next caller */
-  return chain;
 }
 
 /* assert_sans checks that the leaf's SAN is exactly `names` and its CN the first of them. */
@@ -152,23 +123,6 @@ static void assert_times(const struct ca_chain *chain, long nb_offset, long na_o
   assert_int_equal(na, ca_chain_not_after(chain));
 }
 
-static void assert_issued_by(X509 *leaf, X509 *issuer) {
-  assert_int_equal(X509_NAME_cmp(X509_get_issuer_name(leaf), X509_get_subject_name(issuer)), 0);
-  assert_int_equal(X509_check_issued(issuer, leaf), X509_V_OK);
-  EVP_PKEY *pub = X509_get_pubkey(issuer);
-  assert_int_equal(X509_verify(leaf, pub), 1);
-  EVP_PKEY_free(pub);
-}
-
-static X509 *read_cert(const char *path) {
-  FILE *in = fopen(path, "r");
-  assert_non_null(in);
-  X509 *x = PEM_read_X509(in, NULL, NULL, NULL);
-  fclose(in);
-  assert_non_null(x);
-  return x;
-}
-
 static EVP_PKEY *read_key(const char *path) {
   FILE *in = fopen(path, "r");
   assert_non_null(in);
@@ -176,17 +130,6 @@ static EVP_PKEY *read_key(const char *path) {
   fclose(in);
   assert_non_null(key);
   return key;
-}
-
-static bool same_der(X509 *a, X509 *b) {
-  uint8_t *da = NULL;
-  uint8_t *db = NULL;
-  int la = i2d_X509(a, &da);
-  int lb = i2d_X509(b, &db);
-  bool same = la > 0 && la == lb && memcmp(da, db, (size_t) la) == 0;
-  OPENSSL_free(da);
-  OPENSSL_free(db);
-  return same;
 }
 
 /* only_chain_file returns the path of the single file in the chains directory (caller frees),

@@ -7,6 +7,7 @@
 #include "certs/ca.h"
 #include "certs/internal.h"
 #include "common/buf.h"
+#include "tests/unit/test_certs_fixture.h"
 #include "tests/unit/testutil.h"
 
 #include <dirent.h>
@@ -23,32 +24,14 @@
 
 #define DAY (24L * 60 * 60)
 
-struct fixture {
-  char *dir;
-  struct ca *ca;
-};
-
 static int setup(void **state) {
-  struct fixture *f = calloc(1, sizeof *f);
-  f->dir = test_tmpdir("certs-request");
-  assert_int_equal(ca_open(&f->ca, f->dir, true), CA_OK);
-  *state = f;
+  *state = fixture_new("certs-request", true);
   return 0;
 }
 
 static int teardown(void **state) {
-  struct fixture *f = *state;
-  ca_free(f->ca);
-  test_rmtree(f->dir);
-  free(f->dir);
-  free(f);
+  fixture_free(*state);
   return 0;
-}
-
-static const char *sub(const char *dir, const char *name) {
-  static char path[4096];
-  assert_true(buf_fmt(path, sizeof path, "%s/%s", dir, name));
-  return path;
 }
 
 /* verify runs X509_verify_cert as a TLS client trusting only `trust` would: the chain's leaf
@@ -86,26 +69,6 @@ static int verify(X509 *trust, const struct ca_chain *chain, X509 *extra, const 
   return err;
 }
 
-static struct ca_chain *mint_req(struct ca *ca, const struct ca_request *req) {
-  struct ca_chain *chain = NULL;
-  enum ca_status st = ca_mint_request(ca, &chain, req);
-  if (st != CA_OK) {
-    fail_msg("ca_mint_request %s: %s: %s", ca_profile_name(req->profile), ca_strerror(st),
-             ca_detail(ca));
-  }
-  assert_non_null(chain);
-  assert_int_equal(ERR_peek_error(), 0);
-  return chain;
-}
-
-static struct ca_chain *mint(struct ca *ca, const char *profile, const char *const *names,
-                             size_t n_names) {
-  struct ca_request req = {
-      .profile = ca_profile_named(profile), .names = names, .n_names = n_names};
-  assert_non_null(req.profile);
-  return mint_req(ca, &req);
-}
-
 /* refused mints and expects `st` with `detail` in the detail. */
 static void refused(struct ca *ca, const struct ca_request *req, enum ca_status st,
                     const char *detail) {
@@ -139,14 +102,6 @@ static void assert_cn(X509 *cert, const char *cn) {
   assert_string_equal(text, cn);
 }
 
-static void assert_issued_by(X509 *leaf, X509 *issuer) {
-  assert_int_equal(X509_NAME_cmp(X509_get_issuer_name(leaf), X509_get_subject_name(issuer)), 0);
-  assert_int_equal(X509_check_issued(issuer, leaf), X509_V_OK);
-  EVP_PKEY *pub = X509_get_pubkey(issuer);
-  assert_int_equal(X509_verify(leaf, pub), 1);
-  EVP_PKEY_free(pub);
-}
-
 static void assert_key(const struct ca_chain *chain, int type, int bits) {
   EVP_PKEY *pub = X509_get_pubkey(ca_chain_leaf(chain));
   assert_non_null(pub);
@@ -154,26 +109,6 @@ static void assert_key(const struct ca_chain *chain, int type, int bits) {
   assert_int_equal(EVP_PKEY_bits(pub), bits);
   EVP_PKEY_free(pub);
   assert_true(X509_check_private_key(ca_chain_leaf(chain), ca_chain_key(chain)));
-}
-
-static bool same_der(X509 *a, X509 *b) {
-  uint8_t *da = NULL;
-  uint8_t *db = NULL;
-  int la = i2d_X509(a, &da);
-  int lb = i2d_X509(b, &db);
-  bool same = la > 0 && la == lb && memcmp(da, db, (size_t) la) == 0;
-  OPENSSL_free(da);
-  OPENSSL_free(db);
-  return same;
-}
-
-static X509 *read_cert(const char *path) {
-  FILE *in = fopen(path, "r");
-  assert_non_null(in);
-  X509 *x = PEM_read_X509(in, NULL, NULL, NULL);
-  fclose(in);
-  assert_non_null(x);
-  return x;
 }
 
 static size_t count_chain_files(const char *dir) {

@@ -2,6 +2,7 @@
  * created (permissions, extensions, name constraints), loaded again, exported and described. */
 #include "certs/ca.h"
 #include "common/buf.h"
+#include "tests/unit/test_certs_fixture.h"
 #include "tests/unit/testutil.h"
 
 #include <openssl/bytestring.h>
@@ -17,32 +18,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-struct fixture {
-  char *dir;
-  struct ca *ca;
-};
-
 static int setup(void **state) {
-  struct fixture *f = calloc(1, sizeof *f);
-  f->dir = test_tmpdir("certs-store");
-  *state = f;
+  *state = fixture_new("certs-store", false);
   return 0;
 }
 
 static int teardown(void **state) {
-  struct fixture *f = *state;
-  ca_free(f->ca);
-  test_rmtree(f->dir);
-  free(f->dir);
-  free(f);
+  fixture_free(*state);
   return 0;
-}
-
-/* sub returns dir/name in a static buffer. */
-static const char *sub(const char *dir, const char *name) {
-  static char path[4096];
-  assert_true(buf_fmt(path, sizeof path, "%s/%s", dir, name));
-  return path;
 }
 
 static mode_t mode_of(const char *path) {
