@@ -4,6 +4,7 @@
 
 #include "lab/model/scn.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -79,9 +80,11 @@ enum scn_status scn__load_zone(struct scn *s, const char *file, const char *text
 /* scn__dns_name_problem says why `s` (lowercase, no trailing dot) is not a DNS name (a wildcard
  * first label allowed or not), or returns NULL when it is one. */
 const char *scn__dns_name_problem(const char *s, bool wildcard);
-/* scn__one_line replaces control characters (a newline in a quoted value) so that an error
- * message stays one line. */
-void scn__one_line(char *msg);
+/* scn__vmessage writes one line "file:line:col: [label: ]message" into out: ":col" is left out
+ * when col is 0 (zone files have no columns), and control characters in the message (a
+ * newline in a quoted value) become '?' so that it stays one line. */
+void scn__vmessage(char *out, size_t out_size, const char *file, unsigned long long line, int col,
+                   const char *label, const char *fmt, va_list ap);
 /* scn__node_free releases a tree; NULL is fine. */
 void scn__node_free(struct scn__node *n);
 

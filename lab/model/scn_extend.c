@@ -26,13 +26,10 @@ static bool fail_at(char *err, size_t err_size, const struct scn__node *at, cons
     __attribute__((format(printf, 4, 5)));
 
 static bool fail_at(char *err, size_t err_size, const struct scn__node *at, const char *fmt, ...) {
-  char msg[768];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  scn__vmessage(err, err_size, at->file, (unsigned long long) at->line, at->col, NULL, fmt, ap);
   va_end(ap);
-  scn__one_line(msg);
-  (void) buf_fmt(err, err_size, "%s:%d:%d: %s", at->file, at->line, at->col, msg);
   return false;
 }
 

@@ -23,15 +23,15 @@ static void warn(struct lint *l, const struct scn_mark *m, const char *fmt, ...)
   if (l->out == NULL || l->out_size == 0 || l->used + 1 >= l->out_size) {
     return;
   }
-  char msg[768];
+  char line[1024];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  scn__vmessage(line, sizeof line - 1, m->file, (unsigned long long) m->line, m->col, "warning",
+                fmt, ap);
   va_end(ap);
-  scn__one_line(msg);
-  char line[1024];
-  (void) buf_fmt(line, sizeof line, "%s:%d:%d: warning: %s\n", m->file != NULL ? m->file : "?",
-                 m->line, m->col, msg);
+  size_t len = strlen(line);
+  line[len] = '\n';
+  line[len + 1] = 0;
   /* a line that does not fit is left out whole: the output never ends mid-line */
   if (buf_fmt(l->out + l->used, l->out_size - l->used, "%s", line)) {
     l->used += strlen(line);

@@ -34,13 +34,11 @@ static bool fail(struct ld *ld, const struct scn__node *at, const char *fmt, ...
     __attribute__((format(printf, 3, 4)));
 
 static bool fail(struct ld *ld, const struct scn__node *at, const char *fmt, ...) {
-  char msg[768];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  scn__vmessage(ld->err, ld->err_size, at->file, (unsigned long long) at->line, at->col, NULL, fmt,
+                ap);
   va_end(ap);
-  scn__one_line(msg);
-  (void) buf_fmt(ld->err, ld->err_size, "%s:%d:%d: %s", at->file, at->line, at->col, msg);
   ld->st = SCN_ESCHEMA;
   return false;
 }

@@ -34,13 +34,10 @@ static bool fail_at(struct yparse *y, enum scn_status st, int line, int col, con
     return false; /* keep the first message */
   }
   y->st = st;
-  char msg[512];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  scn__vmessage(y->err, y->err_size, y->file, (unsigned long long) line, col, NULL, fmt, ap);
   va_end(ap);
-  scn__one_line(msg);
-  (void) buf_fmt(y->err, y->err_size, "%s:%d:%d: %s", y->file, line, col, msg);
   return false;
 }
 
@@ -341,12 +338,21 @@ enum scn_status scn__yaml_parse(struct scn__node **out, const char *file, const 
   return y.st;
 }
 
-void scn__one_line(char *msg) {
+void scn__vmessage(char *out, size_t out_size, const char *file, unsigned long long line, int col,
+                   const char *label, const char *fmt, va_list ap) {
+  char msg[768];
+  vsnprintf(msg, sizeof msg, fmt, ap);
   for (char *c = msg; *c != 0; c++) {
     if ((unsigned char) *c < 0x20 || *c == 0x7f) {
       *c = '?';
     }
   }
+  char where[40] = "";
+  if (col > 0) {
+    (void) buf_fmt(where, sizeof where, ":%d", col);
+  }
+  (void) buf_fmt(out, out_size, "%s:%llu%s: %s%s%s", file != NULL ? file : "?", line, where,
+                 label != NULL ? label : "", label != NULL ? ": " : "", msg);
 }
 
 void scn__node_free(struct scn__node *n) {

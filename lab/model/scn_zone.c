@@ -32,13 +32,10 @@ static enum scn_status zfail(struct zl *z, uint64_t line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static enum scn_status zfail(struct zl *z, uint64_t line, const char *fmt, ...) {
-  char msg[512];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  scn__vmessage(z->err, z->err_size, z->file, (unsigned long long) line, 0, NULL, fmt, ap);
   va_end(ap);
-  scn__one_line(msg);
-  (void) buf_fmt(z->err, z->err_size, "%s:%llu: %s", z->file, (unsigned long long) line, msg);
   return SCN_ESCHEMA;
 }
 
