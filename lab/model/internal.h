@@ -84,7 +84,8 @@ const char *scn__dns_name_problem(const char *s, bool wildcard);
  * when col is 0 (zone files have no columns), and control characters in the message (a
  * newline in a quoted value) become '?' so that it stays one line. */
 void scn__vmessage(char *out, size_t out_size, const char *file, unsigned long long line, int col,
-                   const char *label, const char *fmt, va_list ap);
+                   const char *label, const char *fmt, va_list ap)
+    __attribute__((format(printf, 7, 0)));
 /* scn__node_free releases a tree; NULL is fine. */
 void scn__node_free(struct scn__node *n);
 
