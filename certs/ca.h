@@ -75,7 +75,7 @@ const char *ca_profile_badssl(const struct ca_profile *p);
 /* ca_profile_at returns the i-th profile, NULL past the last (for listings). */
 const struct ca_profile *ca_profile_at(size_t i);
 
-/* The leaf's key; the values mirror enum scn_key_type (lab/model/scn.h). */
+/* The leaf's key; the values mirror enum scn_key_type (scenario/scn.h). */
 enum ca_key_type {
   CA_KEY_DEFAULT = 0, /* the profile's own: ECDSA P-256, RSA 1024 for rsa-1024 */
   CA_KEY_ECDSA_P256 = 1,

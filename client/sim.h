@@ -5,8 +5,8 @@
 #define AD_CLIENT_SIM_H
 
 #include "common/labclock.h"
-#include "lab/model/scn.h"
-#include "proxy/journal/jnl.h"
+#include "journal/jnl.h"
+#include "scenario/scn.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -6,8 +6,8 @@
 #include "certs/ca.h"
 #include "client/sim.h"
 #include "common/buf.h"
-#include "lab/model/scn.h"
-#include "proxy/journal/jnl.h"
+#include "journal/jnl.h"
+#include "scenario/scn.h"
 
 #include <stdbool.h>
 #include <stddef.h>

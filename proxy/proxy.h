@@ -5,8 +5,8 @@
 
 #include "certs/ca.h"
 #include "common/labclock.h"
-#include "lab/model/scn.h"
-#include "proxy/journal/jnl.h"
+#include "journal/jnl.h"
+#include "scenario/scn.h"
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -4,8 +4,8 @@
 #define _GNU_SOURCE
 #include "common/buf.h"
 #include "lab/cli/cli.h"
-#include "lab/model/scn.h"
 #include "proxy/proxy.h"
+#include "scenario/scn.h"
 
 #include <errno.h>
 #include <fcntl.h>

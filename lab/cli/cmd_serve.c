@@ -1,8 +1,8 @@
 /* lab/cli/cmd_serve.c: `autodisco serve` — the scenario's network kept up for real clients
  * until SIGINT or SIGTERM, with the journal complete when it exits. */
 #include "lab/cli/cli.h"
-#include "lab/model/scn.h"
 #include "proxy/proxy.h"
+#include "scenario/scn.h"
 
 #include <getopt.h>
 #include <signal.h>

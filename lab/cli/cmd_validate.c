@@ -1,7 +1,7 @@
 /* lab/cli/cmd_validate.c: `autodisco validate` — parse and lint scenario files only. */
 #include "common/buf.h"
 #include "lab/cli/cli.h"
-#include "lab/model/scn.h"
+#include "scenario/scn.h"
 
 #include <getopt.h>
 #include <stdlib.h>

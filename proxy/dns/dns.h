@@ -3,8 +3,8 @@
 #ifndef AD_PROXY_DNS_DNS_H
 #define AD_PROXY_DNS_DNS_H
 
-#include "lab/model/scn.h"
-#include "proxy/journal/jnl.h"
+#include "journal/jnl.h"
+#include "scenario/scn.h"
 
 #include <netinet/in.h>
 #include <stdbool.h>

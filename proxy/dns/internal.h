@@ -3,8 +3,8 @@
 #ifndef AD_PROXY_DNS_INTERNAL_H
 #define AD_PROXY_DNS_INTERNAL_H
 
-#include "lab/model/scn.h"
 #include "proxy/dns/dns.h"
+#include "scenario/scn.h"
 
 #include <libknot/libknot.h>
 #include <stdbool.h>

@@ -4,8 +4,8 @@
 #define AD_PROXY_HTTP_HTTP_H
 
 #include "common/labclock.h"
-#include "lab/model/scn.h"
-#include "proxy/journal/jnl.h"
+#include "journal/jnl.h"
+#include "scenario/scn.h"
 
 #include <openssl/ssl.h>
 #include <sys/socket.h>

@@ -4,8 +4,8 @@
 #define AD_PROXY_HTTP_INTERNAL_H
 
 #include "common/buf.h"
-#include "lab/model/scn.h"
-#include "proxy/journal/jnl.h"
+#include "journal/jnl.h"
+#include "scenario/scn.h"
 
 #include <libxml/tree.h>
 #include <llhttp.h>

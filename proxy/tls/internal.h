@@ -2,7 +2,7 @@
 #ifndef AD_PROXY_TLS_INTERNAL_H
 #define AD_PROXY_TLS_INTERNAL_H
 
-#include "proxy/journal/jnl.h"
+#include "journal/jnl.h"
 #include "proxy/tls/tls.h"
 
 #include <openssl/ssl.h>

@@ -6,7 +6,7 @@
 
 #include "certs/ca.h"
 #include "common/buf.h"
-#include "proxy/journal/jnl.h"
+#include "journal/jnl.h"
 
 #include <openssl/ssl.h>
 #include <stdbool.h>

@@ -1,11 +1,11 @@
-/* tests/fuzz/fuzz_scenario.c: libFuzzer target for the scenario loader (lab/model).
+/* tests/fuzz/fuzz_scenario.c: libFuzzer target for the scenario loader (scenario/).
  *
  * Any bytes must load or fail with one terminated line; nothing may crash, hang or leak; a model
  * that loads must lint. Seeds: tests/fuzz/corpus/scenario/ (small founding-story scenarios and
  * one per v2 feature). The input is loaded as if it sat in a private folder that holds base.yaml
  * and contoso.zone, so `extends: base.yaml` and `zone_file: contoso.zone` reach the merge and the
  * zone reader. */
-#include "lab/model/scn.h"
+#include "scenario/scn.h"
 
 #include <stddef.h>
 #include <stdint.h>

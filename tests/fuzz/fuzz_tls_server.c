@@ -12,7 +12,7 @@
  * followed by a client's plaintext alert, an SSLv2-style hello, a plain HTTP request and
  * garbage). */
 #include "common/buf.h"
-#include "proxy/journal/jnl.h"
+#include "journal/jnl.h"
 #include "proxy/tls/tls.h"
 
 #include <openssl/bytestring.h>

@@ -1,4 +1,4 @@
-/* tests/fuzz/fuzz_zone_file.c: libFuzzer target for the zone-file reader (lab/model,
+/* tests/fuzz/fuzz_zone_file.c: libFuzzer target for the zone-file reader (scenario/,
  * dns.zone_file).
  *
  * Any bytes, as the text of a zone file that a contoso.com scenario names, go through
@@ -9,7 +9,7 @@
  * tests/fuzz/corpus/zone_file/ (tests/data/zones/ and variations: $ORIGIN, $TTL, a multi-line
  * SOA, TXT escapes, SRV, AAAA, wildcards, bad lines). The loader's checks after the reader (a
  * CNAME's name has no other record, names inside dns.zones) are reached by fuzz_scenario. */
-#include "lab/model/internal.h"
+#include "scenario/internal.h"
 
 #include <arpa/inet.h>
 #include <stddef.h>

@@ -148,7 +148,7 @@ static void test_exclusions_and_not_applicable(void **state) {
   assert_non_null(plan[4].skip); /* local-xml */
 }
 
-static void test_model_table_and_defaults(void **state) {
+static void test_scenario_table_and_defaults(void **state) {
   size_t n = 0;
   for (const struct sim_model *m; (m = sim_model_at(n)) != NULL; n++) {
     assert_ptr_equal(sim_model_named(sim_model_name(m)), m);
@@ -397,7 +397,7 @@ int main(void) {
       cmocka_unit_test(test_models_step_order),
       cmocka_unit_test(test_prefer_local_xml_moves_it_first),
       cmocka_unit_test(test_exclusions_and_not_applicable),
-      cmocka_unit_test(test_model_table_and_defaults),
+      cmocka_unit_test(test_scenario_table_and_defaults),
       cmocka_unit_test(test_redirect_servers),
       cmocka_unit_test(test_auth_decision),
       cmocka_unit_test(test_auth_schemes_from_challenges),

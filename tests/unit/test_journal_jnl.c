@@ -1,6 +1,6 @@
 /* tests/unit/test_journal_jnl.c: the journal writes one valid JSON object per line, escapes
  * what needs escaping, never writes a credential, and survives oversized events. */
-#include "proxy/journal/jnl.h"
+#include "journal/jnl.h"
 #include "tests/unit/testutil.h"
 
 #include <stdlib.h>

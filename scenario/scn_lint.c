@@ -1,8 +1,8 @@
-/* lab/model/scn_lint.c: warnings about a scenario that loads but probably does not say what its
+/* scenario/scn_lint.c: warnings about a scenario that loads but probably does not say what its
  * author meant (autodisco validate prints them). Each is one line "file:line:col: warning: ...".
  */
 #include "common/buf.h"
-#include "lab/model/internal.h"
+#include "scenario/internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,10 +1,10 @@
-/* lab/model/scn_yaml.c: YAML text → a small tree of nodes that remember where they started.
+/* scenario/scn_yaml.c: YAML text → a small tree of nodes that remember where they started.
  *
  * libfyaml does all the YAML work; this file only collects its parser events into nodes, since
  * the schema walker needs a line and column for every node (mappings and sequences too) and
  * libfyaml 0.7's document API exposes marks for scalars only. */
 #include "common/buf.h"
-#include "lab/model/internal.h"
+#include "scenario/internal.h"
 
 #include <libfyaml.h>
 #include <stdarg.h>

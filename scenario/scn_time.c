@@ -1,6 +1,6 @@
-/* lab/model/scn_time.c: durations ("500ms", "5s", "2m") and instants (RFC 3339, or relative to
+/* scenario/scn_time.c: durations ("500ms", "5s", "2m") and instants (RFC 3339, or relative to
  * now: "-30d", "+1y", "now") as scenario files write them (docs/scenarios.md). */
-#include "lab/model/internal.h"
+#include "scenario/internal.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
-/* tests/unit/test_model_load.c: scenarios that load — the founding story and a file using every
+/* tests/unit/test_scenario_load.c: scenarios that load — the founding story and a file using every
  * key (tests/data/good/everything.yaml) — checked field by field; plus the loader's I/O edges. */
 #include "common/buf.h"
-#include "lab/model/scn.h"
+#include "scenario/scn.h"
 #include "tests/unit/testutil.h"
 
 #include <stdio.h>

@@ -1,5 +1,5 @@
-/* proxy/journal/jnl.c: JSON lines for the journal, and the one place that knows JSON escaping. */
-#include "proxy/journal/jnl.h"
+/* journal/jnl.c: JSON lines for the journal, and the one place that knows JSON escaping. */
+#include "journal/jnl.h"
 
 #include <openssl/sha.h>
 #include <stdlib.h>

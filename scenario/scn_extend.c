@@ -1,4 +1,4 @@
-/* lab/model/scn_extend.c: `extends:` — a scenario built on another one (docs/scenarios.md,
+/* scenario/scn_extend.c: `extends:` — a scenario built on another one (docs/scenarios.md,
  * "Reuse").
  *
  * The base file is parsed into its own node tree (each node remembers its file), the extending
@@ -6,7 +6,7 @@
  * names the file it came from. Mappings merge recursively, a scalar or a list replaces, a key set
  * to ~ removes; dns.add_records / dns.remove_records edit the base's record list. */
 #include "common/buf.h"
-#include "lab/model/internal.h"
+#include "scenario/internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

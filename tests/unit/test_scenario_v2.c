@@ -1,9 +1,9 @@
-/* tests/unit/test_model_v2.c: scenario language v2 (issue 3) — every new key
+/* tests/unit/test_scenario_v2.c: scenario language v2 (issue 3) — every new key
  * (tests/data/good/everything-v2.yaml), dns.zone_file, extends:, durations and times, and
  * scn_lint's warnings. Runs from tests/data so that marks are short relative paths. */
 #include "common/buf.h"
-#include "lab/model/internal.h"
-#include "lab/model/scn.h"
+#include "scenario/internal.h"
+#include "scenario/scn.h"
 #include "tests/unit/testutil.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* tests/unit/test_model_bad.c: every tests/data/bad/NAME.yaml must fail to load with exactly the
+/* tests/unit/test_scenario_bad.c: every tests/data/bad/NAME.yaml must fail to load with exactly the
  * one line in NAME.expect.
  *
  * The test runs from tests/data ($AD_TEST_DATA) and loads "bad/NAME.yaml", so a .expect line
@@ -6,7 +6,7 @@
  * YAML at all (SCN_ESYNTAX); the others are YAML but not scenarios (SCN_ESCHEMA). Adding a case
  * is adding the two files. */
 #include "common/buf.h"
-#include "lab/model/scn.h"
+#include "scenario/scn.h"
 #include "tests/unit/testutil.h"
 
 #include <dirent.h>

@@ -1,12 +1,12 @@
-/* lab/model/scn_load.c: a scenario file → a validated struct scn (docs/scenarios.md).
+/* scenario/scn_load.c: a scenario file → a validated struct scn (docs/scenarios.md).
  *
  * The YAML becomes a tree of positioned nodes (scn_yaml.c); this file walks it against the
  * schema. Every check fails with one line "file:line:col: message" that names what was expected,
  * and the first failure stops the walk. Unknown keys are errors everywhere. */
-#include "lab/model/scn.h"
+#include "scenario/scn.h"
 
 #include "common/buf.h"
-#include "lab/model/internal.h"
+#include "scenario/internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,9 +1,9 @@
-/* lab/model/scn.h: the scenario model (what a scenario file says) and its loader.
+/* scenario/scn.h: the scenario model (what a scenario file says) and its loader.
  *
- * Every other module reads this model; only lab/ builds it. Strings are owned by the model,
+ * Every other module reads this model; only this folder builds it. Strings are owned by the model,
  * lowercase where they are DNS names, without a trailing dot. Arrays come with an n_ count. */
-#ifndef AD_LAB_MODEL_SCN_H
-#define AD_LAB_MODEL_SCN_H
+#ifndef AD_SCENARIO_SCN_H
+#define AD_SCENARIO_SCN_H
 
 #include <stdbool.h>
 #include <stddef.h>

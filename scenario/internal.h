@@ -1,8 +1,8 @@
-/* lab/model/internal.h: what the scenario loader's files share (lab/model only). */
-#ifndef AD_LAB_MODEL_INTERNAL_H
-#define AD_LAB_MODEL_INTERNAL_H
+/* scenario/internal.h: what the scenario loader's files share (scenario/ only). */
+#ifndef AD_SCENARIO_INTERNAL_H
+#define AD_SCENARIO_INTERNAL_H
 
-#include "lab/model/scn.h"
+#include "scenario/scn.h"
 
 #include <stdarg.h>
 #include <stdbool.h>

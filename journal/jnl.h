@@ -1,7 +1,7 @@
-/* proxy/journal/jnl.h: the journal (one JSON object per line, flushed as it happens) and the
+/* journal/jnl.h: the journal (one JSON object per line, flushed as it happens) and the
  * project's only JSON writer. Field and event names are DESIGN.md's (docs/journal.md). */
-#ifndef AD_PROXY_JOURNAL_JNL_H
-#define AD_PROXY_JOURNAL_JNL_H
+#ifndef AD_JOURNAL_JNL_H
+#define AD_JOURNAL_JNL_H
 
 #include "common/buf.h"
 

@@ -1,11 +1,11 @@
-/* lab/model/scn_zone.c: dns.zone_file — a BIND zone file's records as scenario records.
+/* scenario/scn_zone.c: dns.zone_file — a BIND zone file's records as scenario records.
  *
  * libzscanner parses the file (directives, relative names, TTLs, rdata); libknot turns the wire
  * names back into text. SOA is skipped (the lab makes its own); A, AAAA, CNAME, NS, MX, TXT and
  * SRV become struct scn_record with from_zone_file set; anything else is an error naming the
  * zone file and line. */
 #include "common/buf.h"
-#include "lab/model/internal.h"
+#include "scenario/internal.h"
 
 #include <arpa/inet.h>
 #include <libknot/descriptor.h>
