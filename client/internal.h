@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* How SRV answers are ordered (autodiscover-protocol.md §5). */
+/* How SRV answers are ordered (docs/protocol.md §5). */
 enum sim_srv_order {
   SIM_SRV_RFC2782,      /* lowest priority first; within a priority, heavier weight first */
   SIM_SRV_LARGEST_WINS, /* the one record of numerically largest priority (then weight), as
@@ -50,7 +50,7 @@ struct sim_policy {
 
 enum { SIM_MODEL_MAX_STEPS = 12 };
 
-/* A client model: its steps in order and its policy (DESIGN.md "Client models"). SIM_STEP_LOCAL_XML
+/* A client model: its steps in order and its policy (docs/ARCHITECTURE.md). SIM_STEP_LOCAL_XML
  * is listed once, at its late ("not preferred") position; PreferLocalXML moves it first. */
 struct sim_model {
   const char *name;

@@ -7,7 +7,7 @@
 #include <string.h>
 
 /* The defaults every built-in model starts from; the UNCERTAIN items of
- * autodiscover-protocol.md get the document's default (§2.2, §2.3, §2.5, §5).
+ * docs/protocol.md get the document's default (§2.2, §2.3, §2.5, §5).
  *
  * Timeouts (lab time; Outlook's own are UNCERTAIN, §9.6 — these are assumptions):
  * - DNS 5 s, one try: the Windows resolver's first retry interval is about 1 s and it gives up

@@ -1,5 +1,5 @@
 /* journal/jnl.h: the journal (one JSON object per line, flushed as it happens) and the
- * project's only JSON writer. Field and event names are DESIGN.md's (docs/journal.md). */
+ * project's only JSON writer. Field and event names are docs/journal.md's. */
 #ifndef AD_JOURNAL_JNL_H
 #define AD_JOURNAL_JNL_H
 

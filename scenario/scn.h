@@ -104,7 +104,7 @@ enum scn_ad_action {
   SCN_AD_ERROR,
 };
 
-/* One Protocol block of a POX settings answer (autodiscover-protocol.md 3.3). */
+/* One Protocol block of a POX settings answer (docs/protocol.md §3.3). */
 struct scn_ad_protocol {
   char *type;         /* "EXCH", "EXPR", "WEB", "EXHTTP" */
   char *server;       /* Server */
@@ -133,7 +133,7 @@ struct scn_autodiscover {
   size_t n_protocols;
 };
 
-/* An AutoDV2 JSON answer: for each Protocol asked, a URL (autodiscover-protocol.md 4.4). */
+/* An AutoDV2 JSON answer: for each Protocol asked, a URL (docs/protocol.md §4.4). */
 struct scn_autodiscover_v2 {
   char **protocols; /* e.g. "AutodiscoverV1", "EWS" (matched case-insensitively) */
   char **urls;      /* parallel to protocols */
@@ -148,7 +148,7 @@ struct scn_header {
   char *value;
 };
 
-/* HTTP authentication a route demands before it answers (autodiscover-protocol.md 2.4). */
+/* HTTP authentication a route demands before it answers (docs/protocol.md §2.4). */
 struct scn_auth {
   bool present;
   char **challenges; /* WWW-Authenticate values: "Basic realm=\"contoso\"", "NTLM",

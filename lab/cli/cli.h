@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-/* Exit codes: the contract in DESIGN.md. */
+/* Exit codes: the contract in docs/commands.md. */
 enum { EXIT_HOLDS = 0, EXIT_FAILS = 1, EXIT_BAD_INPUT = 2 };
 
 struct cli {

@@ -1,4 +1,4 @@
-/* proxy/http/http_ad2.c: Autodiscover V2 (autodiscover-protocol.md §4.4) — a GET of
+/* proxy/http/http_ad2.c: Autodiscover V2 (docs/protocol.md §4.4) — a GET of
  * autodiscover.json names an address and a Protocol; the answer is that protocol's URL as JSON,
  * or Exchange Online's JSON error. The JSON is written with the journal's writer. */
 #include "proxy/http/http.h"

@@ -1,4 +1,4 @@
-/* proxy/http/http_pox.c: Autodiscover POX (autodiscover-protocol.md §3) — the request parsed and
+/* proxy/http/http_pox.c: Autodiscover POX (docs/protocol.md §3) — the request parsed and
  * the answers built with libxml2, never by pasting text together. */
 #include "proxy/http/http.h"
 
@@ -180,7 +180,7 @@ enum http_pox_parse http__pox_parse(struct http_pox_request *out, struct slice b
 }
 
 const char *http__pox_error_text(uint32_t code) {
-  /* MS-OXDSCLI 2.2.4.1.1.3.2 via autodiscover-protocol.md §3.5 (Exchange's wording where
+  /* MS-OXDSCLI 2.2.4.1.1.3.2 via docs/protocol.md §3.5 (Exchange's wording where
    * known, the table's otherwise). */
   switch (code) {
     case 500: return "The email address can't be found.";

@@ -55,7 +55,7 @@ const struct scn_route *http__route_match(const struct scn_listener *l, struct s
   if (l == NULL) {
     return NULL;
   }
-  /* autodiscover-protocol.md §1.1: IIS matches paths case-insensitively. */
+  /* docs/protocol.md §1.1: IIS matches paths case-insensitively. */
   for (size_t i = 0; i < l->n_routes; i++) {
     const struct scn_route *r = &l->routes[i];
     if (r->path != NULL && slice_eq_nocase(path, r->path) && method_ok(r, method)) {
@@ -269,7 +269,7 @@ static void answer_soap(struct http_response *resp, const struct scn_route *rout
   resp->content_type = "text/xml; charset=utf-8";
 }
 
-/* challenge: a route with auth answers 401 with its challenges (autodiscover-protocol.md §2.4)
+/* challenge: a route with auth answers 401 with its challenges (docs/protocol.md §2.4)
  * to a request without credentials, and to one with credentials unless it accepts them. */
 static bool challenge(struct http_response *resp, const struct scn_route *route,
                       const struct http_request_view *req) {

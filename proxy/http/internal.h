@@ -31,7 +31,7 @@
 #define HTTP_NS_RESPONSE_2006A                                                                     \
   "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
 
-/* ---- POX (autodiscover-protocol.md §3) — http_pox.c ---- */
+/* ---- POX (docs/protocol.md §3) — http_pox.c ---- */
 
 /* What a POX request asked for; strings owned (NULL when absent). */
 struct http_pox_request {
@@ -86,7 +86,7 @@ char *http__local_part(const char *email);
 /* http__url_host returns the host of an absolute URL (caller frees), or NULL. */
 char *http__url_host(const char *url);
 
-/* ---- SOAP Autodiscover (MS-OXWSADISC, autodiscover-protocol.md §0) — http_soap.c ---- */
+/* ---- SOAP Autodiscover (MS-OXWSADISC, docs/protocol.md §0) — http_soap.c ---- */
 
 #define HTTP_NS_SOAP "http://schemas.xmlsoap.org/soap/envelope/"
 #define HTTP_NS_WSA "http://www.w3.org/2005/08/addressing"
@@ -175,7 +175,7 @@ struct http_request_view {
 void http__route_answer(struct http_response *resp, const struct scn_route *route,
                         const struct http_request_view *req, const char *server_id);
 
-/* ---- AutoDV2 (autodiscover-protocol.md §4.4) — http_ad2.c ---- */
+/* ---- AutoDV2 (docs/protocol.md §4.4) — http_ad2.c ---- */
 
 /* http__ad2_answer answers a GET of autodiscover.json (query form ?Email=&Protocol= or the path
  * form /v1.0/<address>?Protocol=) from `ad2` with JSON. */

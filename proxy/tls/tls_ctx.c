@@ -96,7 +96,7 @@ SSL_CTX *tls_server_ctx_new_from(X509 *leaf, EVP_PKEY *key, STACK_OF(X509) * int
       !SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION)) {
     return fail_ssl(ctx, err, err_size, "protocol versions");
   }
-  /* X25519 first: this BoringSSL build's P-256 is generic code (DESIGN.md, dependencies). */
+  /* X25519 first: this BoringSSL build's P-256 is generic code (docs/ARCHITECTURE.md). */
   if (!SSL_CTX_set1_curves_list(ctx, "X25519:P-256")) {
     return fail_ssl(ctx, err, err_size, "key-exchange groups");
   }
