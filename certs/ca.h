@@ -38,9 +38,10 @@ bool ca_default_dir(char *out, size_t out_size);
  * (directory mode 0700, key mode 0600) permitting the default domains. *out is set even on
  * failure when a detail is available (free it with ca_free). */
 enum ca_status ca_open(struct ca **out, const char *dir, bool create);
-/* ca_init (re)creates the CA in `dir`, permitting the default domains plus `permit`. */
-enum ca_status ca_init(struct ca **out, const char *dir, const char *const *permit,
-                       size_t n_permit);
+/* ca_create (re)creates the CA in `dir`, permitting the default domains plus `permit`, and sets
+ * *out to it — even on failure, when a detail is available (free it with ca_free). */
+enum ca_status ca_create(struct ca **out, const char *dir, const char *const *permit,
+                         size_t n_permit);
 /* ca_free releases the CA; NULL is fine. */
 void ca_free(struct ca *ca);
 

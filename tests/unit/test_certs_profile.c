@@ -418,7 +418,7 @@ static void test_extra_permit_can_be_minted(void **state) {
   ca_free(f->ca);
   f->ca = NULL;
   const char *permit[] = {"contoso.org"};
-  assert_int_equal(ca_init(&f->ca, f->dir, permit, 1), CA_OK);
+  assert_int_equal(ca_create(&f->ca, f->dir, permit, 1), CA_OK);
   const char *const names[] = {"autodiscover.contoso.org"};
   struct ca_chain *chain = mint(f->ca, "valid", names, 1);
   assert_int_equal(verify(ca_cert(f->ca), chain, NULL, names[0]), X509_V_OK);
@@ -491,7 +491,7 @@ static void test_recreated_ca_mints_new_chains(void **state) {
   X509 *old_ca = X509_dup(ca_cert(f->ca));
   ca_free(f->ca);
   f->ca = NULL;
-  assert_int_equal(ca_init(&f->ca, f->dir, NULL, 0), CA_OK);
+  assert_int_equal(ca_create(&f->ca, f->dir, NULL, 0), CA_OK);
   char *file = only_chain_file(f->dir);
   assert_null(file); /* the cache was cleared */
   struct ca_chain *after = mint(f->ca, "valid", contoso, 2);
