@@ -434,11 +434,31 @@ static bool is_id(const char *s, bool allow_underscore) {
 
 /* ---- hosts ---- */
 
-static const char *const cert_profiles[] = {
-    "valid",       "expired",        "not-yet-valid",    "wrong-name",
-    "self-signed", "untrusted-root", "incomplete-chain", "sha1-signature",
-    "rsa-1024",    "wildcard",       "san-missing-host", "ip-only",
-    NULL};
+/* list_profiles writes the lab CA's profile names, comma-separated, for a message. */
+static void list_profiles(char *dst, size_t dst_size) {
+  size_t used = 0;
+  dst[0] = 0;
+  for (size_t i = 0; ca_profile_at(i) != NULL; i++) {
+    if (!buf_fmt(dst + used, dst_size - used, "%s%s", i > 0 ? ", " : "",
+                 ca_profile_name(ca_profile_at(i)))) {
+      return;
+    }
+    used += strlen(dst + used);
+  }
+}
+
+/* list_key_types writes the key types a certificate may name, comma-separated. */
+static void list_key_types(char *dst, size_t dst_size) {
+  size_t used = 0;
+  dst[0] = 0;
+  for (int k = CA_KEY_DEFAULT + 1; ca_key_type_name((enum ca_key_type) k) != NULL; k++) {
+    if (!buf_fmt(dst + used, dst_size - used, "%s%s", k > CA_KEY_DEFAULT + 1 ? ", " : "",
+                 ca_key_type_name((enum ca_key_type) k))) {
+      return;
+    }
+    used += strlen(dst + used);
+  }
+}
 
 enum {
   MIN_CERT_TIME = -631152000,  /* 1950-01-01T00:00:00Z: X.509 UTCTime starts there */
@@ -480,14 +500,12 @@ static bool load_cert(struct ld *ld, const struct scn__node *n, const char *path
   if (!get_text(ld, n, path, "profile", true, &p)) {
     return false;
   }
-  int i = pick(p->text, cert_profiles, false);
-  if (i < 0) {
+  cert->profile = ca_profile_named(p->text);
+  if (cert->profile == NULL) {
     char list[256];
-    join_words(list, sizeof list, cert_profiles);
+    list_profiles(list, sizeof list);
     return fail(ld, p, "profile \"%s\" is not a certificate profile (%s)", p->text, list);
   }
-  cert->profile = (enum scn_cert_profile) i;
-  cert->profile_name = str_dup(cert_profiles[i]);
   const struct scn__node *names = get(n, "names");
   if (names != NULL) {
     char np[SCN__PATH_LEN];
@@ -504,15 +522,15 @@ static bool load_cert(struct ld *ld, const struct scn__node *n, const char *path
     return false;
   }
   if (key != NULL) {
-    static const char *const key_types[] = {"ecdsa-p256", "rsa-2048", NULL};
-    int k = pick(key->text, key_types, false);
-    if (k < 0) {
-      return fail(ld, key, "key \"%s\" is not a key type (ecdsa-p256, rsa-2048)", key->text);
+    if (!ca_key_type_named(key->text, &cert->key_type)) {
+      char list[128];
+      list_key_types(list, sizeof list);
+      return fail(ld, key, "key \"%s\" is not a key type (%s)", key->text, list);
     }
-    if (cert->profile == SCN_CERT_RSA_1024) {
-      return fail(ld, key, "key goes against profile rsa-1024, whose key is a 1024-bit RSA one");
+    if (ca_profile_fixes_key(cert->profile)) { /* rsa-1024 is the one profile that does */
+      return fail(ld, key, "key goes against profile %s, whose key is a 1024-bit RSA one",
+                  ca_profile_name(cert->profile));
     }
-    cert->key_type = k == 0 ? SCN_KEY_ECDSA_P256 : SCN_KEY_RSA_2048;
   }
   if (!get_time(ld, n, path, "not_before", &cert->has_not_before, &cert->not_before) ||
       !get_time(ld, n, path, "not_after", &cert->has_not_after, &cert->not_after)) {
@@ -1066,9 +1084,7 @@ static bool load_listener(struct ld *ld, const struct scn__node *n, const char *
   if (https) {
     const struct scn__node *c = get(n, "certificate");
     if (c == NULL) {
-      l->cert.profile = SCN_CERT_VALID; /* the common case needs no words */
-      l->cert.profile_name = str_dup("valid");
-      l->cert.mark = l->mark;
+      l->cert.mark = l->mark; /* the common case needs no words: valid, set by load_host */
     } else {
       char p[SCN__PATH_LEN];
       scn__path_key(p, path, "certificate");
@@ -1138,6 +1154,8 @@ static bool load_host(struct ld *ld, const struct scn__node *key, const struct s
   scn__path_key(path, "hosts", key->text);
   h->id = str_dup(key->text);
   h->mark = mark_of(ld, key);
+  h->https.cert.profile = ca_profile_named("valid"); /* unless the file names another */
+  h->http.cert.profile = h->https.cert.profile;      /* never NULL, though http has none */
   if (!is_id(key->text, true)) {
     return fail(ld, key,
                 "host id \"%s\" may only use a-z, 0-9, - and _ (at most 63, not starting with -)",
@@ -2089,7 +2107,6 @@ static void free_autodiscover(struct scn_autodiscover *ad) {
 }
 
 static void free_listener(struct scn_listener *l) {
-  free(l->cert.profile_name);
   free_strs(l->cert.names, l->cert.n_names);
   for (size_t i = 0; i < l->n_routes; i++) {
     struct scn_route *r = &l->routes[i];
@@ -2183,11 +2200,4 @@ const struct scn_host *scn_host_find(const struct scn *s, const char *id) {
     }
   }
   return NULL;
-}
-
-const char *scn_cert_profile_name(enum scn_cert_profile p) {
-  if ((size_t) p < N_ELEMS(cert_profiles) - 1) {
-    return cert_profiles[p];
-  }
-  return "unknown";
 }

@@ -48,7 +48,7 @@ static const struct scn_expect *expect_for(const struct scn *s, const char *clie
 }
 
 /* check_common checks what the three founding files share: hosts, routes, clients. */
-static void check_common(const struct scn *s, enum scn_cert_profile www_profile) {
+static void check_common(const struct scn *s, const char *www_profile) {
   assert_string_equal(s->domain, "contoso.com");
   assert_string_equal(s->email, "user@contoso.com");
   assert_int_equal(s->n_zones, 0); /* derived by the DNS module */
@@ -60,8 +60,7 @@ static void check_common(const struct scn *s, enum scn_cert_profile www_profile)
   assert_non_null(www);
   assert_null(www->address);
   assert_true(www->https.present);
-  assert_int_equal(www->https.cert.profile, www_profile);
-  assert_string_equal(www->https.cert.profile_name, scn_cert_profile_name(www_profile));
+  assert_string_equal(ca_profile_name(www->https.cert.profile), www_profile);
   assert_int_equal(www->https.cert.n_names, 2);
   assert_string_equal(www->https.cert.names[0], "contoso.com");
   assert_string_equal(www->https.cert.names[1], "www.contoso.com");
@@ -93,7 +92,7 @@ static void check_common(const struct scn *s, enum scn_cert_profile www_profile)
   assert_string_equal(ex->names[0], "autodiscover.contoso.com");
   assert_true(ex->https.present);
   assert_false(ex->http.present);
-  assert_int_equal(ex->https.cert.profile, SCN_CERT_VALID);
+  assert_ptr_equal(ex->https.cert.profile, ca_profile_named("valid"));
   assert_int_equal(ex->https.cert.n_names, 0);
   assert_int_equal(ex->https.n_routes, 1);
   r = &ex->https.routes[0];
@@ -138,7 +137,7 @@ static void check_expect(const struct scn_expect *e, bool prompt) {
 static void test_founding_expired_root_cert(void **state) {
   struct scn *s = load_founding("expired-root-cert.yaml");
   assert_string_equal(s->name, "expired-root-cert");
-  check_common(s, SCN_CERT_EXPIRED);
+  check_common(s, "expired");
   assert_int_equal(s->n_records, 3);
   const struct scn_record *root = record(s, "contoso.com", 1);
   assert_non_null(root);
@@ -161,7 +160,7 @@ static void test_founding_expired_root_cert(void **state) {
 static void test_founding_fix_remove_root_record(void **state) {
   struct scn *s = load_founding("fix-remove-root-record.yaml");
   assert_string_equal(s->name, "fix-remove-root-record");
-  check_common(s, SCN_CERT_EXPIRED);
+  check_common(s, "expired");
   assert_int_equal(s->n_records, 2);
   assert_null(record(s, "contoso.com", 1));
   const struct scn_record *www_a = record(s, "www.contoso.com", 1);
@@ -178,7 +177,7 @@ static void test_founding_fix_remove_root_record(void **state) {
 static void test_founding_fix_renew_root_cert(void **state) {
   struct scn *s = load_founding("fix-renew-root-cert.yaml");
   assert_string_equal(s->name, "fix-renew-root-cert");
-  check_common(s, SCN_CERT_VALID);
+  check_common(s, "valid");
   assert_int_equal(s->n_records, 3);
   assert_non_null(record(s, "contoso.com", 1));
   check_expect(expect_for(s, "outlook-2016-msi"), false);
@@ -255,8 +254,8 @@ static void check_everything_www(const struct scn *s) {
   assert_string_equal(h->names[1], "x.contoso.com");
   assert_string_equal(h->names[2], "www.contoso.com");
   assert_string_equal(h->names[3], "web.contoso.com");
-  assert_int_equal(h->https.cert.profile, SCN_CERT_EXPIRED);
-  assert_string_equal(h->https.cert.profile_name, "expired");
+  assert_ptr_equal(h->https.cert.profile, ca_profile_named("expired"));
+  assert_int_equal(h->https.cert.key_type, CA_KEY_DEFAULT);
   assert_int_equal(h->https.cert.n_names, 2);
   assert_string_equal(h->https.cert.names[1], "*.contoso.com");
   assert_int_equal(h->https.cert.mark.line, 29);
@@ -282,8 +281,8 @@ static void check_everything_exchange(const struct scn *s) {
   assert_int_equal(h->n_names, 2); /* explicit: no derivation */
   assert_string_equal(h->names[0], "mail.hoster.net");
   assert_string_equal(h->names[1], "autodiscover.contoso.com");
-  assert_int_equal(h->https.cert.profile, SCN_CERT_VALID); /* no certificate: valid */
-  assert_string_equal(h->https.cert.profile_name, "valid");
+  assert_ptr_equal(h->https.cert.profile, ca_profile_named("valid")); /* no certificate: valid */
+  assert_ptr_equal(h->http.cert.profile, ca_profile_named("valid"));  /* never NULL */
   assert_false(h->http.present);
   assert_int_equal(h->https.n_routes, 9);
   const struct scn_route *r = &h->https.routes[0];
@@ -330,11 +329,13 @@ static void check_everything_other_hosts(const struct scn *s) {
   h = scn_host_find(s, "plain");
   assert_true(h->http.present);
   assert_int_equal(h->http.n_routes, 0);
-  assert_int_equal(h->https.cert.profile, SCN_CERT_SELF_SIGNED);
-  assert_int_equal(scn_host_find(s, "nocert")->https.cert.profile, SCN_CERT_UNTRUSTED_ROOT);
-  assert_int_equal(scn_host_find(s, "others")->https.cert.profile, SCN_CERT_NOT_YET_VALID);
+  assert_ptr_equal(h->https.cert.profile, ca_profile_named("self-signed"));
+  assert_ptr_equal(scn_host_find(s, "nocert")->https.cert.profile,
+                   ca_profile_named("untrusted-root"));
+  assert_ptr_equal(scn_host_find(s, "others")->https.cert.profile,
+                   ca_profile_named("not-yet-valid"));
   assert_true(scn_host_find(s, "others")->http.present);
-  assert_int_equal(scn_host_find(s, "wrong")->https.cert.profile, SCN_CERT_WRONG_NAME);
+  assert_ptr_equal(scn_host_find(s, "wrong")->https.cert.profile, ca_profile_named("wrong-name"));
 }
 
 static void check_everything_clients(const struct scn *s) {
@@ -514,14 +515,7 @@ static void test_too_many_items(void **state) {
   buf_cleanup(&b);
 }
 
-static void test_profile_names(void **state) {
-  assert_string_equal(scn_cert_profile_name(SCN_CERT_VALID), "valid");
-  assert_string_equal(scn_cert_profile_name(SCN_CERT_EXPIRED), "expired");
-  assert_string_equal(scn_cert_profile_name(SCN_CERT_NOT_YET_VALID), "not-yet-valid");
-  assert_string_equal(scn_cert_profile_name(SCN_CERT_WRONG_NAME), "wrong-name");
-  assert_string_equal(scn_cert_profile_name(SCN_CERT_SELF_SIGNED), "self-signed");
-  assert_string_equal(scn_cert_profile_name(SCN_CERT_UNTRUSTED_ROOT), "untrusted-root");
-  assert_string_equal(scn_cert_profile_name((enum scn_cert_profile) 99), "unknown");
+static void test_host_find_null(void **state) {
   assert_null(scn_host_find(NULL, "www"));
 }
 
@@ -539,7 +533,7 @@ int main(void) {
       cmocka_unit_test(test_utf8),
       cmocka_unit_test(test_too_deep),
       cmocka_unit_test(test_too_many_items),
-      cmocka_unit_test(test_profile_names),
+      cmocka_unit_test(test_host_find_null),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -97,8 +97,8 @@ static void check_v2_shared(const struct scn *s) {
   const struct scn_host *h = scn_host_find(s, "shared");
   assert_non_null(h);
   const struct scn_cert *c = &h->https.cert;
-  assert_int_equal(c->profile, SCN_CERT_VALID);
-  assert_int_equal(c->key_type, SCN_KEY_RSA_2048);
+  assert_ptr_equal(c->profile, ca_profile_named("valid"));
+  assert_int_equal(c->key_type, CA_KEY_RSA_2048);
   assert_true(c->has_not_before);
   assert_int_equal(c->not_before, 1704067200); /* 2024-01-01T00:00:00Z */
   assert_true(c->has_not_after);
@@ -174,9 +174,8 @@ static void check_v2_hosts(const struct scn *s, time_t before, time_t after) {
   const struct scn_host *h = scn_host_find(s, "exchange");
   assert_non_null(h);
   const struct scn_cert *c = &h->https.cert;
-  assert_int_equal(c->profile, SCN_CERT_INCOMPLETE_CHAIN);
-  assert_string_equal(c->profile_name, "incomplete-chain");
-  assert_int_equal(c->key_type, SCN_KEY_ECDSA_P256);
+  assert_string_equal(ca_profile_name(c->profile), "incomplete-chain");
+  assert_int_equal(c->key_type, CA_KEY_ECDSA_P256);
   assert_true(c->not_before >= before - 30 * 86400 && c->not_before <= after - 30 * 86400);
   assert_true(c->not_after >= before + 365 * 86400 && c->not_after <= after + 365 * 86400);
   assert_int_equal(h->https.fault, SCN_FAULT_SILENT);
@@ -187,18 +186,17 @@ static void check_v2_hosts(const struct scn *s, time_t before, time_t after) {
   check_v2_exchange_routes(&h->https);
   static const struct {
     const char *id;
-    enum scn_cert_profile profile;
-  } profiles[] = {{"sha1", SCN_CERT_SHA1_SIGNATURE},
-                  {"rsa", SCN_CERT_RSA_1024},
-                  {"wild", SCN_CERT_WILDCARD},
-                  {"san", SCN_CERT_SAN_MISSING_HOST},
-                  {"ip", SCN_CERT_IP_ONLY}};
+    const char *profile;
+  } profiles[] = {{"sha1", "sha1-signature"},
+                  {"rsa", "rsa-1024"},
+                  {"wild", "wildcard"},
+                  {"san", "san-missing-host"},
+                  {"ip", "ip-only"}};
   for (size_t i = 0; i < sizeof profiles / sizeof profiles[0]; i++) {
     h = scn_host_find(s, profiles[i].id);
     assert_non_null(h);
-    assert_int_equal(h->https.cert.profile, profiles[i].profile);
-    assert_string_equal(h->https.cert.profile_name, scn_cert_profile_name(profiles[i].profile));
-    assert_int_equal(h->https.cert.key_type, SCN_KEY_DEFAULT);
+    assert_string_equal(ca_profile_name(h->https.cert.profile), profiles[i].profile);
+    assert_int_equal(h->https.cert.key_type, CA_KEY_DEFAULT);
   }
   h = scn_host_find(s, "ip");
   assert_true(h->https.cert.not_before >= before && h->https.cert.not_before <= after);
@@ -387,7 +385,7 @@ static void check_child(const struct scn *s) {
   const struct scn_host *www = scn_host_find(s, "www");
   assert_non_null(www);
   assert_int_equal(www->n_names, 2);
-  assert_int_equal(www->https.cert.profile, SCN_CERT_VALID);
+  assert_ptr_equal(www->https.cert.profile, ca_profile_named("valid"));
   assert_int_equal(www->https.cert.n_names, 2); /* merged: the base's names stay */
   assert_string_equal(www->https.cert.mark.file, "good/extends-child.yaml");
   assert_int_equal(www->https.delay_ms, 0);
