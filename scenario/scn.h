@@ -201,7 +201,7 @@ struct scn_client {
   bool exclude_explicit_o365_endpoint;
   bool prefer_local_xml;
   bool answer_no_to_redirect_prompts;
-  bool domain_joined;              /* SCP is looked up (the scenario's dns.scp answers) */
+  bool domain_joined;              /* SCP is looked up (the scenario's directory.scp answers) */
   bool mailbox_in_exchange_online; /* Direct Connect's AutoDV2 finds the mailbox */
   char *last_known_good_url;       /* the URL cached in the profile, or NULL */
   char *local_xml;                 /* path of the local XML file (the <domain> REG_SZ), or NULL;
@@ -252,7 +252,7 @@ struct scn {
   size_t n_rules;
   char *zone_file; /* dns.zone_file, resolved against the scenario's folder, or NULL; its
                       records are in `records` with from_zone_file set */
-  char **scp_urls; /* dns.scp: what a domain-joined client's SCP lookup finds, in order */
+  char **scp_urls; /* directory.scp: what a domain-joined client's SCP lookup finds, in order */
   size_t n_scp_urls;
   char *extends; /* the path the scenario extends, as resolved, or NULL */
   struct scn_host *hosts;
