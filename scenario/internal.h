@@ -25,6 +25,9 @@ enum {
                                    anything absurd (docs/scenarios.md) */
 };
 
+/* SCN__N_ELEMS counts the elements of an array (not a pointer). */
+#define SCN__N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
 /* scn__kind_name describes a node kind for messages ("a mapping"). */
 const char *scn__kind_name(enum scn__kind k);
 /* scn__path_key writes path + "." + key into dst (SCN__PATH_LEN bytes); a path in a message

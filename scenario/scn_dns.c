@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
-
 /* ---- records ---- */
 
 struct rtype {
@@ -97,7 +95,7 @@ static bool load_record(struct scn__ld *ld, const struct scn__node *n, const cha
     return false;
   }
   const struct rtype *rt = NULL;
-  for (size_t i = 0; i < N_ELEMS(rtypes) && rt == NULL; i++) {
+  for (size_t i = 0; i < SCN__N_ELEMS(rtypes) && rt == NULL; i++) {
     if (str_eq_nocase(tn->text, rtypes[i].name)) {
       rt = &rtypes[i];
     }
@@ -280,7 +278,7 @@ static bool load_rule(struct scn__ld *ld, const struct scn__node *n, const char 
     return false;
   }
   if (t != NULL) {
-    for (size_t i = 0; i < N_ELEMS(rule_types) && rule->type == 0; i++) {
+    for (size_t i = 0; i < SCN__N_ELEMS(rule_types) && rule->type == 0; i++) {
       if (str_eq_nocase(t->text, rule_types[i].name)) {
         rule->type = rule_types[i].type;
       }

@@ -5,7 +5,6 @@
 #include "scenario/internal.h"
 
 #include <arpa/inet.h>
-#include <stdlib.h>
 #include <string.h>
 
 enum {

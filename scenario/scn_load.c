@@ -17,8 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
-
 /* ---- directory ---- */
 
 static bool load_directory(struct scn__ld *ld, const struct scn__node *n) {
@@ -95,7 +93,7 @@ static bool load_top(struct scn__ld *ld, const struct scn__node *root) {
     }
     s->email = buf_take(&b);
   }
-  for (size_t i = 0; i < N_ELEMS(sections); i++) {
+  for (size_t i = 0; i < SCN__N_ELEMS(sections); i++) {
     const struct scn__node *v = scn__get(root, sections[i].key);
     if (v != NULL && !sections[i].load(ld, v)) {
       return false;
