@@ -38,9 +38,10 @@ bool ca_default_dir(char *out, size_t out_size);
  * (directory mode 0700, key mode 0600) permitting the default domains. *out is set even on
  * failure when a detail is available (free it with ca_free). */
 enum ca_status ca_open(struct ca **out, const char *dir, bool create);
-/* ca_init (re)creates the CA in `dir`, permitting the default domains plus `permit`. */
-enum ca_status ca_init(struct ca **out, const char *dir, const char *const *permit,
-                       size_t n_permit);
+/* ca_create (re)creates the CA in `dir`, permitting the default domains plus `permit`, and sets
+ * *out to it — even on failure, when a detail is available (free it with ca_free). */
+enum ca_status ca_create(struct ca **out, const char *dir, const char *const *permit,
+                         size_t n_permit);
 /* ca_free releases the CA; NULL is fine. */
 void ca_free(struct ca *ca);
 
@@ -64,8 +65,9 @@ void ca_describe(const struct ca *ca, FILE *out);
 /* ca_profile_named returns the profile spelled `name` ("valid", "expired", "not-yet-valid",
  * "wrong-name", "self-signed", "untrusted-root", "incomplete-chain", "sha1-signature",
  * "rsa-1024", "wildcard", "san-missing-host", "ip-only" — the scenario files' spellings), or
- * NULL. */
+ * NULL. These profiles are the only certificate vocabulary: the scenario model holds them. */
 const struct ca_profile *ca_profile_named(const char *name);
+/* ca_profile_name spells a profile as scenario files do. */
 const char *ca_profile_name(const struct ca_profile *p);
 /* ca_profile_summary says in one line what the profile's certificate is like. */
 const char *ca_profile_summary(const struct ca_profile *p);
@@ -75,12 +77,22 @@ const char *ca_profile_badssl(const struct ca_profile *p);
 /* ca_profile_at returns the i-th profile, NULL past the last (for listings). */
 const struct ca_profile *ca_profile_at(size_t i);
 
-/* The leaf's key; the values mirror enum scn_key_type (scenario/scn.h). */
+/* The leaf's key, as a scenario's certificate `key:` names it. */
 enum ca_key_type {
   CA_KEY_DEFAULT = 0, /* the profile's own: ECDSA P-256, RSA 1024 for rsa-1024 */
   CA_KEY_ECDSA_P256 = 1,
   CA_KEY_RSA_2048 = 2,
 };
+
+/* ca_key_type_named sets *out to the key type spelled `name` ("ecdsa-p256", "rsa-2048"); false
+ * when it is none (CA_KEY_DEFAULT has no spelling: it is what leaving the key out means). */
+bool ca_key_type_named(const char *name, enum ca_key_type *out);
+/* ca_key_type_name spells a key type as scenario files do; NULL for CA_KEY_DEFAULT and for a
+ * value that is no key type, so that a listing can run from CA_KEY_DEFAULT + 1 to the NULL. */
+const char *ca_key_type_name(enum ca_key_type k);
+/* ca_profile_fixes_key says whether the profile's key is part of what it shows (rsa-1024): a
+ * request for it must leave the key type CA_KEY_DEFAULT. */
+bool ca_profile_fixes_key(const struct ca_profile *p);
 
 /* What to mint: a profile and the names it is for, plus the scenario's overrides. */
 struct ca_request {

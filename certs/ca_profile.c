@@ -85,6 +85,32 @@ const struct ca_profile *ca_profile_at(size_t i) {
   return i < N_PROFILES ? &profiles[i] : NULL;
 }
 
+bool ca_profile_fixes_key(const struct ca_profile *p) {
+  return p->key != CA__KEY_EC_P256;
+}
+
+/* key_type_names spells enum ca_key_type, indexed by its values. */
+static const char *const key_type_names[] = {
+    [CA_KEY_ECDSA_P256] = "ecdsa-p256",
+    [CA_KEY_RSA_2048] = "rsa-2048",
+};
+
+#define N_KEY_TYPES (sizeof key_type_names / sizeof key_type_names[0])
+
+bool ca_key_type_named(const char *name, enum ca_key_type *out) {
+  for (size_t i = 0; name != NULL && i < N_KEY_TYPES; i++) {
+    if (key_type_names[i] != NULL && strcmp(key_type_names[i], name) == 0) {
+      *out = (enum ca_key_type) i;
+      return true;
+    }
+  }
+  return false;
+}
+
+const char *ca_key_type_name(enum ca_key_type k) {
+  return (size_t) k < N_KEY_TYPES ? key_type_names[k] : NULL;
+}
+
 void ca_chain_free(struct ca_chain *chain) {
   if (chain == NULL) {
     return;
@@ -354,7 +380,7 @@ static enum ca_status plan_key_and_times(struct ca *ca, struct plan *plan,
     case CA_KEY_DEFAULT: plan->key = p->key; break;
     case CA_KEY_ECDSA_P256:
     case CA_KEY_RSA_2048:
-      if (p->key != CA__KEY_EC_P256) {
+      if (ca_profile_fixes_key(p)) {
         return ca__fail(ca, CA_EPROFILE, "profile %s fixes the key; leave the key type out",
                         p->name);
       }

@@ -508,8 +508,8 @@ out:
   return st;
 }
 
-enum ca_status ca_init(struct ca **out, const char *dir, const char *const *permit,
-                       size_t n_permit) {
+enum ca_status ca_create(struct ca **out, const char *dir, const char *const *permit,
+                         size_t n_permit) {
   struct ca *ca = ca_new(dir);
   *out = ca;
   if (ca->detail[0] != '\0') {

@@ -184,18 +184,12 @@ static SSL_CTX *host_tls_ctx(struct ca *ca, const struct scn_host *sh, const str
     names = &fallback;
     n_names = 1;
   }
-  const struct ca_profile *profile = ca_profile_named(scn_cert_profile_name(l->cert.profile));
-  if (profile == NULL) {
-    return fail_ctx(err, err_size, "%s:%d:%d: certificate profile %s is not known to the lab CA",
-                    l->cert.mark.file, l->cert.mark.line, l->cert.mark.col,
-                    scn_cert_profile_name(l->cert.profile));
-  }
   struct ca_request req = {
-      .profile = profile,
+      .profile = l->cert.profile,
       .names = names,
       .n_names = n_names,
       .ip = address, /* the host's lab address: what ip-only certifies; others ignore it */
-      .key_type = (enum ca_key_type) l->cert.key_type, /* same values as scn_key_type */
+      .key_type = l->cert.key_type,
       .has_not_before = l->cert.has_not_before,
       .not_before = l->cert.not_before,
       .has_not_after = l->cert.has_not_after,

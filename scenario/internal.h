@@ -19,8 +19,14 @@ enum scn__kind {
   SCN__MAP,
 };
 
-/* SCN__PATH_LEN bounds a key path in messages, e.g. hosts.www.https.routes[2]. */
-enum { SCN__PATH_LEN = 256 };
+enum {
+  SCN__PATH_LEN = 256,         /* bounds a key path in messages, e.g. hosts.www.https.routes[2] */
+  SCN__MAX_FILE_LEN = 1 << 20, /* a scenario, a base or a zone file: a few kilobytes; refuse
+                                   anything absurd (docs/scenarios.md) */
+};
+
+/* SCN__N_ELEMS counts the elements of an array (not a pointer). */
+#define SCN__N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* scn__kind_name describes a node kind for messages ("a mapping"). */
 const char *scn__kind_name(enum scn__kind k);
@@ -77,9 +83,6 @@ char *scn__resolve_path(const char *from_file, const char *rel);
  * s->files owns it. On failure writes "file:line: message" and returns SCN_ESCHEMA. */
 enum scn_status scn__load_zone(struct scn *s, const char *file, const char *text, size_t len,
                                const char *origin, char *err, size_t err_size);
-/* scn__dns_name_problem says why `s` (lowercase, no trailing dot) is not a DNS name (a wildcard
- * first label allowed or not), or returns NULL when it is one. */
-const char *scn__dns_name_problem(const char *s, bool wildcard);
 /* scn__vmessage writes one line "file:line:col: [label: ]message" into out: ":col" is left out
  * when col is 0 (zone files have no columns), and control characters in the message (a
  * newline in a quoted value) become '?' so that it stays one line. */
@@ -88,5 +91,143 @@ void scn__vmessage(char *out, size_t out_size, const char *file, unsigned long l
     __attribute__((format(printf, 7, 0)));
 /* scn__node_free releases a tree; NULL is fine. */
 void scn__node_free(struct scn__node *n);
+
+/* ---- the schema walker (scn_value.c: values; scn_load.c, scn_hosts.c, scn_routes.c,
+ * scn_dns.c, scn_clients.c: the sections that use them) ----
+ *
+ * Every reader below takes the loader, and returns false after writing one
+ * "file:line:col: message" (ld->st is then SCN_ESCHEMA, unless a zone file set another), which
+ * stops the walk. Readers of a key take the mapping `map`, its path for messages ("" at the top
+ * level, else e.g. "hosts.www.https") and the key; an optional key that is absent succeeds and
+ * leaves the value where it is, so a default is set before the call. */
+
+struct scn__ld {
+  struct scn *s; /* the model being filled */
+  int64_t now;   /* unix seconds at load time: "now" and "-30d" count from it */
+  char *err;
+  size_t err_size;
+  enum scn_status st;
+};
+
+/* The wildcard argument of the DNS name readers: may the first label be "*"? */
+enum { SCN__NO_WILDCARD = false, SCN__WILDCARD = true };
+
+/* scn__fail writes "file:line:col: message" for the node `at` and returns false. */
+bool scn__fail(struct scn__ld *ld, const struct scn__node *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* scn__mark is where a node came from, for the model's marks. */
+struct scn_mark scn__mark(const struct scn__node *n);
+/* scn__path_index writes path + "[i]" into dst (SCN__PATH_LEN bytes). */
+void scn__path_index(char *dst, const char *path, size_t i);
+/* scn__where writes "at the top level" (path "") or "in PATH", for messages about a mapping. */
+void scn__where(char *dst, size_t dst_size, const char *path);
+/* scn__found describes a node for messages: "a mapping", "a sequence", "nothing" or its text
+ * in quotes (cut after 40 bytes), written into tmp when it is the text. */
+const char *scn__found(const struct scn__node *n, char *tmp, size_t tmp_size);
+/* scn__want fails unless `n` is of `kind`. */
+bool scn__want(struct scn__ld *ld, const struct scn__node *n, enum scn__kind kind,
+               const char *path);
+/* scn__check_keys fails unless every key of `map` is a string given once and, when `keys` is
+ * not NULL, one of `keys` (NULL-terminated). */
+bool scn__check_keys(struct scn__ld *ld, const struct scn__node *map, const char *path,
+                     const char *const *keys);
+/* scn__want_map is scn__want for a mapping, then scn__check_keys. */
+bool scn__want_map(struct scn__ld *ld, const struct scn__node *n, const char *path,
+                   const char *const *keys);
+/* scn__missing fails: `key` is required in `map`. */
+bool scn__missing(struct scn__ld *ld, const struct scn__node *map, const char *path,
+                  const char *key);
+/* scn__get returns the value of `key` in `map`, or NULL. */
+const struct scn__node *scn__get(const struct scn__node *map, const char *key);
+/* scn__child is scn__get that also writes the value's path (path.key) into p (SCN__PATH_LEN
+ * bytes), for a key whose value is read by a loader of its own. */
+const struct scn__node *scn__child(const struct scn__node *map, const char *path, const char *key,
+                                   char *p);
+/* scn__req_child is scn__child for a required key: sets *out, or fails when it is absent. */
+bool scn__req_child(struct scn__ld *ld, const struct scn__node *map, const char *path,
+                    const char *key, char *p, const struct scn__node **out);
+/* scn__opt_seq sets *out to the sequence under `key` (left NULL when absent) and writes its path
+ * into p; fails when the value is not a sequence. */
+bool scn__opt_seq(struct scn__ld *ld, const struct scn__node *map, const char *path,
+                  const char *key, char *p, const struct scn__node **out);
+
+/* scn__opt_scalar / scn__req_scalar set *out to the scalar under `key` (the optional one leaves
+ * it NULL when absent); they fail when it is not a scalar, or is required and absent. */
+bool scn__opt_scalar(struct scn__ld *ld, const struct scn__node *map, const char *path,
+                     const char *key, const struct scn__node **out);
+bool scn__req_scalar(struct scn__ld *ld, const struct scn__node *map, const char *path,
+                     const char *key, const struct scn__node **out);
+/* scn__opt_str / scn__req_str copy a non-empty one-line string (no control characters: values
+ * that end up in HTTP headers or on one line of a report); scn__req_text one that may span
+ * lines. */
+bool scn__opt_str(struct scn__ld *ld, const struct scn__node *map, const char *path,
+                  const char *key, char **out);
+bool scn__req_str(struct scn__ld *ld, const struct scn__node *map, const char *path,
+                  const char *key, char **out);
+bool scn__req_text(struct scn__ld *ld, const struct scn__node *map, const char *path,
+                   const char *key, char **out);
+/* scn__opt_u32 reads a plain number from min to max; *present (may be NULL) says whether the
+ * key was there. */
+bool scn__opt_u32(struct scn__ld *ld, const struct scn__node *map, const char *path,
+                  const char *key, uint32_t min, uint32_t max, bool *present, uint32_t *out);
+/* scn__opt_bool reads true, false, yes or no (plain, any case). */
+bool scn__opt_bool(struct scn__ld *ld, const struct scn__node *map, const char *path,
+                   const char *key, bool *out);
+/* scn__opt_duration reads "500ms", "5s" or "2m" within [min_ms, max_ms]; *present (may be
+ * NULL) says whether the key was there. */
+bool scn__opt_duration(struct scn__ld *ld, const struct scn__node *map, const char *path,
+                       const char *key, uint32_t min_ms, uint32_t max_ms, bool *present,
+                       uint32_t *out);
+/* scn__has_control says whether `s` holds a control character (a line break, a tab, ...). */
+bool scn__has_control(const char *s);
+/* scn__pick returns the index of `text` in the NULL-terminated `words`, or -1. */
+int scn__pick(const char *text, const char *const *words, bool nocase);
+/* scn__join_words writes `words` (NULL-terminated) comma-separated into dst, as far as fits. */
+void scn__join_words(char *dst, size_t dst_size, const char *const *words);
+/* scn__is_id says whether `s` is an id: a-z, 0-9 and - (and _ when allowed), at most 63
+ * characters, not starting with -. */
+bool scn__is_id(const char *s, bool allow_underscore);
+
+/* scn__dns_name_problem says why `s` (lowercase, no trailing dot) is not a DNS name (a wildcard
+ * first label allowed or not), or returns NULL when it is one. */
+const char *scn__dns_name_problem(const char *s, bool wildcard);
+/* scn__dns_name reads a scalar as a DNS name: lowercased, trailing dot dropped, checked. */
+bool scn__dns_name(struct scn__ld *ld, const struct scn__node *n, const char *path, bool wildcard,
+                   char **out);
+/* scn__opt_dns_name / scn__req_dns_name read the DNS name under `key`. */
+bool scn__opt_dns_name(struct scn__ld *ld, const struct scn__node *map, const char *path,
+                       const char *key, bool wildcard, char **out);
+bool scn__req_dns_name(struct scn__ld *ld, const struct scn__node *map, const char *path,
+                       const char *key, bool wildcard, char **out);
+/* scn__dns_names reads a sequence of DNS names, refusing repeats; scn__opt_dns_names the one
+ * under `key`, if any. */
+bool scn__dns_names(struct scn__ld *ld, const struct scn__node *seq, const char *path,
+                    bool wildcard, char ***out, size_t *n_out);
+bool scn__opt_dns_names(struct scn__ld *ld, const struct scn__node *map, const char *path,
+                        const char *key, bool wildcard, char ***out, size_t *n_out);
+/* scn__email reads a scalar as user@domain, lowercasing the domain; `what` names it in
+ * messages. scn__opt_email reads the one under `key` (named by its key). */
+bool scn__email(struct scn__ld *ld, const struct scn__node *n, const char *what, char **out);
+bool scn__opt_email(struct scn__ld *ld, const struct scn__node *map, const char *path,
+                    const char *key, char **out);
+/* scn__url checks that a scalar is an http:// or https:// URL; `what` names it in messages.
+ * scn__opt_url / scn__req_url copy the one under `key`. */
+bool scn__url(struct scn__ld *ld, const struct scn__node *n, const char *what);
+bool scn__opt_url(struct scn__ld *ld, const struct scn__node *map, const char *path,
+                  const char *key, char **out);
+bool scn__req_url(struct scn__ld *ld, const struct scn__node *map, const char *path,
+                  const char *key, char **out);
+
+/* The sections of a scenario, each read into ld->s (the value under its top-level key). */
+bool scn__load_hosts(struct scn__ld *ld, const struct scn__node *n);   /* scn_hosts.c */
+bool scn__load_dns(struct scn__ld *ld, const struct scn__node *n);     /* scn_dns.c */
+bool scn__load_clients(struct scn__ld *ld, const struct scn__node *n); /* scn_clients.c */
+bool scn__load_expects(struct scn__ld *ld, const struct scn__node *n); /* scn_clients.c */
+/* scn__load_route reads one route of a listener (scn_routes.c). */
+bool scn__load_route(struct scn__ld *ld, const struct scn__node *n, const char *path,
+                     struct scn_route *r);
+/* scn__derive_host_names gives each host without names every record name that leads to it
+ * (scn_hosts.c); run once the records are read. */
+void scn__derive_host_names(struct scn *s);
 
 #endif

@@ -5,6 +5,8 @@
 #ifndef AD_SCENARIO_SCN_H
 #define AD_SCENARIO_SCN_H
 
+#include "certs/ca.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -55,34 +57,13 @@ struct scn_dns_rule {
   struct scn_mark mark;
 };
 
-enum scn_cert_profile {
-  SCN_CERT_VALID = 0,
-  SCN_CERT_EXPIRED,
-  SCN_CERT_NOT_YET_VALID,
-  SCN_CERT_WRONG_NAME,
-  SCN_CERT_SELF_SIGNED,
-  SCN_CERT_UNTRUSTED_ROOT,
-  SCN_CERT_INCOMPLETE_CHAIN, /* issued by a lab intermediate the server does not send */
-  SCN_CERT_SHA1_SIGNATURE,   /* signed with ecdsa-with-SHA1 / sha1WithRSAEncryption */
-  SCN_CERT_RSA_1024,         /* a 1024-bit RSA key */
-  SCN_CERT_WILDCARD,         /* names become "*.<parent of the first name>" */
-  SCN_CERT_SAN_MISSING_HOST, /* the host's name only in the CN; the SAN lists other names */
-  SCN_CERT_IP_ONLY,          /* SAN holds the host's lab IP address only */
-};
-
-enum scn_key_type {
-  SCN_KEY_DEFAULT = 0, /* the profile's own (ECDSA P-256; RSA-1024 for rsa-1024) */
-  SCN_KEY_ECDSA_P256,
-  SCN_KEY_RSA_2048,
-};
-
+/* A listener's certificate. Profiles and key types are the lab CA's vocabulary (certs/ca.h). */
 struct scn_cert {
-  enum scn_cert_profile profile;
-  char *profile_name; /* as written, e.g. "expired" */
-  char **names;       /* SAN DNS names; n_names == 0 means the host's names */
+  const struct ca_profile *profile; /* never NULL after loading: valid unless the file says */
+  char **names;                     /* SAN DNS names; n_names == 0 means the host's names */
   size_t n_names;
-  enum scn_key_type key_type;
-  bool has_not_before; /* validity overrides (unix seconds), else the profile's */
+  enum ca_key_type key_type; /* CA_KEY_DEFAULT: the profile's own */
+  bool has_not_before;       /* validity overrides (unix seconds), else the profile's */
   int64_t not_before;
   bool has_not_after;
   int64_t not_after;
@@ -220,7 +201,7 @@ struct scn_client {
   bool exclude_explicit_o365_endpoint;
   bool prefer_local_xml;
   bool answer_no_to_redirect_prompts;
-  bool domain_joined;              /* SCP is looked up (the scenario's dns.scp answers) */
+  bool domain_joined;              /* SCP is looked up (the scenario's directory.scp answers) */
   bool mailbox_in_exchange_online; /* Direct Connect's AutoDV2 finds the mailbox */
   char *last_known_good_url;       /* the URL cached in the profile, or NULL */
   char *local_xml;                 /* path of the local XML file (the <domain> REG_SZ), or NULL;
@@ -271,7 +252,7 @@ struct scn {
   size_t n_rules;
   char *zone_file; /* dns.zone_file, resolved against the scenario's folder, or NULL; its
                       records are in `records` with from_zone_file set */
-  char **scp_urls; /* dns.scp: what a domain-joined client's SCP lookup finds, in order */
+  char **scp_urls; /* directory.scp: what a domain-joined client's SCP lookup finds, in order */
   size_t n_scp_urls;
   char *extends; /* the path the scenario extends, as resolved, or NULL */
   struct scn_host *hosts;
@@ -304,8 +285,6 @@ void scn_free(struct scn *s);
 
 /* scn_host_find returns the host with that id, or NULL. */
 const struct scn_host *scn_host_find(const struct scn *s, const char *id);
-/* scn_cert_profile_name names a profile as scenario files spell it. */
-const char *scn_cert_profile_name(enum scn_cert_profile p);
 
 /* scn_lint appends one line per warning ("file:line:col: warning: ...") to `out` (at most
  * out_size bytes, NUL-terminated): an expectation naming a host the scenario lacks, a record

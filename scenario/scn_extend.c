@@ -18,8 +18,7 @@
 #include <unistd.h>
 
 enum {
-  MAX_FILE_LEN = 1 << 20, /* the scenario limit (docs/scenarios.md) */
-  MAX_CHAIN = 8,          /* files in one extends: chain, the first included */
+  MAX_CHAIN = 8, /* files in one extends: chain, the first included */
 };
 
 static bool fail_at(char *err, size_t err_size, const struct scn__node *at, const char *fmt, ...)
@@ -156,7 +155,7 @@ static bool check_keys_deep(const struct scn__node *n, const char *path, char *e
   if (n->kind == SCN__SEQ) {
     for (size_t i = 0; i < n->n_kids; i++) {
       char p[SCN__PATH_LEN];
-      (void) buf_fmt(p, sizeof p, "%s[%zu]", path, i);
+      scn__path_index(p, path, i);
       if (!check_keys_deep(n->kids[i], p, err, err_size)) {
         return false;
       }
@@ -167,11 +166,7 @@ static bool check_keys_deep(const struct scn__node *n, const char *path, char *e
     return true;
   }
   char in[SCN__PATH_LEN + 32];
-  if (path[0] == 0) {
-    (void) buf_fmt(in, sizeof in, "at the top level");
-  } else {
-    (void) buf_fmt(in, sizeof in, "in %s", path);
-  }
+  scn__where(in, sizeof in, path);
   for (size_t i = 0; i + 1 < n->n_kids; i += 2) {
     const struct scn__node *k = n->kids[i];
     if (k->kind != SCN__SCALAR) {
@@ -471,7 +466,7 @@ static enum scn_status load_base(struct scn *s, const struct scn__node *value, s
   }
   struct buf text;
   char why[256];
-  if (!scn__read_file(resolved, MAX_FILE_LEN, &text, why, sizeof why)) {
+  if (!scn__read_file(resolved, SCN__MAX_FILE_LEN, &text, why, sizeof why)) {
     fail_at(err, err_size, value, "extends: cannot read \"%s\": %s", resolved, why);
     free(resolved);
     return SCN_ESCHEMA; /* the scenario names a file that is not there: its own mistake */

@@ -172,7 +172,7 @@ static void lint_certs(struct lint *l, const struct scn *s) {
   for (size_t i = 0; i < s->n_hosts; i++) {
     const struct scn_host *h = &s->hosts[i];
     const struct scn_cert *c = &h->https.cert;
-    if (!h->https.present || c->profile != SCN_CERT_VALID || c->n_names == 0) {
+    if (!h->https.present || c->profile != ca_profile_named("valid") || c->n_names == 0) {
       continue;
     }
     for (size_t j = 0; j < h->n_names; j++) {

@@ -58,7 +58,7 @@ static int ca_cmd_init(const struct cli *c, int argc, char **argv) {
     return EXIT_BAD_INPUT;
   }
   struct ca *ca = NULL;
-  enum ca_status st = ca_init(&ca, dir, permit, n_permit);
+  enum ca_status st = ca_create(&ca, dir, permit, n_permit);
   free(permit);
   if (st != CA_OK) {
     return ca_failed(ca, st, "ca init");

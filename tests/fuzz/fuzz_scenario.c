@@ -83,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (scn_host_find(s, s->hosts[i].id) == NULL) {
         __builtin_trap();
       }
-      total += strlen(scn_cert_profile_name(s->hosts[i].https.cert.profile));
+      total += strlen(ca_profile_name(s->hosts[i].https.cert.profile));
     }
     for (size_t i = 0; i < s->n_records; i++) {
       total += strlen(s->records[i].name) + strlen(s->records[i].mark.file);

@@ -200,6 +200,30 @@ static void test_profile_table(void **state) {
   assert_null(ca_profile_named(NULL));
 }
 
+/* the key types a scenario can name, and the one profile whose key is not negotiable */
+static void test_key_type_table(void **state) {
+  enum ca_key_type k = CA_KEY_DEFAULT;
+  assert_true(ca_key_type_named("ecdsa-p256", &k));
+  assert_int_equal(k, CA_KEY_ECDSA_P256);
+  assert_true(ca_key_type_named("rsa-2048", &k));
+  assert_int_equal(k, CA_KEY_RSA_2048);
+  k = CA_KEY_RSA_2048;
+  assert_false(ca_key_type_named("default", &k));
+  assert_false(ca_key_type_named("", &k));
+  assert_false(ca_key_type_named("RSA-2048", &k));
+  assert_false(ca_key_type_named("rsa-1024", &k));
+  assert_false(ca_key_type_named(NULL, &k));
+  assert_int_equal(k, CA_KEY_RSA_2048); /* untouched */
+  assert_null(ca_key_type_name(CA_KEY_DEFAULT));
+  assert_string_equal(ca_key_type_name(CA_KEY_ECDSA_P256), "ecdsa-p256");
+  assert_string_equal(ca_key_type_name(CA_KEY_RSA_2048), "rsa-2048");
+  assert_null(ca_key_type_name((enum ca_key_type) 3));
+  for (size_t i = 0; ca_profile_at(i) != NULL; i++) {
+    const struct ca_profile *p = ca_profile_at(i);
+    assert_int_equal(ca_profile_fixes_key(p), strcmp(ca_profile_name(p), "rsa-1024") == 0);
+  }
+}
+
 static void test_valid(void **state) {
   struct fixture *f = *state;
   struct ca_chain *chain = mint(f->ca, "valid", contoso, 2);
@@ -418,7 +442,7 @@ static void test_extra_permit_can_be_minted(void **state) {
   ca_free(f->ca);
   f->ca = NULL;
   const char *permit[] = {"contoso.org"};
-  assert_int_equal(ca_init(&f->ca, f->dir, permit, 1), CA_OK);
+  assert_int_equal(ca_create(&f->ca, f->dir, permit, 1), CA_OK);
   const char *const names[] = {"autodiscover.contoso.org"};
   struct ca_chain *chain = mint(f->ca, "valid", names, 1);
   assert_int_equal(verify(ca_cert(f->ca), chain, NULL, names[0]), X509_V_OK);
@@ -491,7 +515,7 @@ static void test_recreated_ca_mints_new_chains(void **state) {
   X509 *old_ca = X509_dup(ca_cert(f->ca));
   ca_free(f->ca);
   f->ca = NULL;
-  assert_int_equal(ca_init(&f->ca, f->dir, NULL, 0), CA_OK);
+  assert_int_equal(ca_create(&f->ca, f->dir, NULL, 0), CA_OK);
   char *file = only_chain_file(f->dir);
   assert_null(file); /* the cache was cleared */
   struct ca_chain *after = mint(f->ca, "valid", contoso, 2);
@@ -655,6 +679,7 @@ static void test_untrusted_root_survives_reopen(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_profile_table),
+      cmocka_unit_test(test_key_type_table),
       cmocka_unit_test_setup_teardown(test_valid, setup, teardown),
       cmocka_unit_test_setup_teardown(test_expired, setup, teardown),
       cmocka_unit_test_setup_teardown(test_not_yet_valid, setup, teardown),

@@ -195,7 +195,7 @@ static void test_intermediate_is_a_constrained_ca(void **state) {
   /* A re-created lab CA gets a new intermediate. */
   ca_free(f->ca);
   f->ca = NULL;
-  assert_int_equal(ca_init(&f->ca, f->dir, NULL, 0), CA_OK);
+  assert_int_equal(ca_create(&f->ca, f->dir, NULL, 0), CA_OK);
   assert_int_equal(access(sub(f->dir, "intermediate.pem"), F_OK), -1);
   struct ca_chain *fresh = mint(f->ca, "incomplete-chain", contoso, 2);
   assert_false(same_der(ca_chain_withheld(fresh), inter));

@@ -190,7 +190,7 @@ static void test_permits(void **state) {
   assert_false(ca_permits(f->ca, NULL));
 }
 
-static void test_init_adds_permits_and_replaces_ca(void **state) {
+static void test_create_adds_permits_and_replaces_ca(void **state) {
   struct fixture *f = *state;
   assert_int_equal(ca_open(&f->ca, f->dir, true), CA_OK);
   X509 *old = X509_dup(ca_cert(f->ca));
@@ -198,7 +198,7 @@ static void test_init_adds_permits_and_replaces_ca(void **state) {
   f->ca = NULL;
 
   const char *permit[] = {"Contoso.org", "lab.fabrikam.net"};
-  assert_int_equal(ca_init(&f->ca, f->dir, permit, 2), CA_OK);
+  assert_int_equal(ca_create(&f->ca, f->dir, permit, 2), CA_OK);
   assert_true(ca_permits(f->ca, "autodiscover.contoso.org"));
   assert_true(ca_permits(f->ca, "lab.fabrikam.net"));
   assert_false(ca_permits(f->ca, "fabrikam.net"));
@@ -230,19 +230,19 @@ static void test_init_adds_permits_and_replaces_ca(void **state) {
   X509_free(old);
 }
 
-static void test_init_refuses_bad_permits(void **state) {
+static void test_create_refuses_bad_permits(void **state) {
   struct fixture *f = *state;
   const char *tld[] = {"com"};
-  assert_int_equal(ca_init(&f->ca, f->dir, tld, 1), CA_ENOTPERMITTED);
+  assert_int_equal(ca_create(&f->ca, f->dir, tld, 1), CA_ENOTPERMITTED);
   assert_non_null(strstr(ca_detail(f->ca), "\"com\""));
   ca_free(f->ca);
   f->ca = NULL;
   const char *bad[] = {"bad name.org"};
-  assert_int_equal(ca_init(&f->ca, f->dir, bad, 1), CA_ENOTPERMITTED);
+  assert_int_equal(ca_create(&f->ca, f->dir, bad, 1), CA_ENOTPERMITTED);
   ca_free(f->ca);
   f->ca = NULL;
   const char *wild[] = {"*.contoso.org"};
-  assert_int_equal(ca_init(&f->ca, f->dir, wild, 1), CA_ENOTPERMITTED);
+  assert_int_equal(ca_create(&f->ca, f->dir, wild, 1), CA_ENOTPERMITTED);
   assert_int_equal(access(sub(f->dir, "ca.pem"), F_OK), -1);
 }
 
@@ -338,7 +338,7 @@ static void test_open_without_directory_fails(void **state) {
   assert_non_null(strstr(ca_detail(f->ca), "no directory"));
   ca_free(f->ca);
   f->ca = NULL;
-  assert_int_equal(ca_init(&f->ca, "", NULL, 0), CA_EIO);
+  assert_int_equal(ca_create(&f->ca, "", NULL, 0), CA_EIO);
   ca_free(f->ca);
   f->ca = NULL;
   /* A file where the directory should be. */
@@ -474,8 +474,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_ca_extensions, setup, teardown),
       cmocka_unit_test_setup_teardown(test_ca_name_constraints, setup, teardown),
       cmocka_unit_test_setup_teardown(test_permits, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_init_adds_permits_and_replaces_ca, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_init_refuses_bad_permits, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_create_adds_permits_and_replaces_ca, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_create_refuses_bad_permits, setup, teardown),
       cmocka_unit_test_setup_teardown(test_open_loads_same_ca, setup, teardown),
       cmocka_unit_test_setup_teardown(test_concurrent_create_yields_one_ca, setup, teardown),
       cmocka_unit_test_setup_teardown(test_open_rejects_broken_files, setup, teardown),
