@@ -167,7 +167,7 @@ static void test_dns_timeout_every_step(void **state) {
   struct sim_walk *w = NULL;
   uint64_t t0 = uv_hrtime();
   assert_int_equal(sim_walk_start(&w, &env, sim_model_named("mso-xdscli"), &cfg,
-                                  "alice@contoso.com", on_done, &r),
+                                  "alice@contoso.com", on_done, &r, NULL, 0),
                    0);
   assert_non_null(w);
   assert_int_equal(r.n_done, 0); /* never from inside sim_walk_start */
@@ -226,7 +226,7 @@ static void test_dns_refused_is_quick(void **state) {
   struct sim_walk *w = NULL;
   uint64_t t0 = uv_hrtime();
   assert_int_equal(sim_walk_start(&w, &env, sim_model_named("outlook-2016-msi"), NULL,
-                                  "bob@fabrikam.com", on_done, &r),
+                                  "bob@fabrikam.com", on_done, &r, NULL, 0),
                    0);
   uv_run(&loop, UV_RUN_DEFAULT);
   assert_int_equal(r.n_done, 1);
@@ -257,11 +257,12 @@ static void test_bad_arguments(void **state) {
   struct result r = {0};
   struct sim_walk *w = NULL;
   const struct sim_model *m = sim_model_named("mso-xdscli");
-  assert_int_equal(sim_walk_start(&w, &env, m, NULL, "no-at-sign", on_done, &r), UV_EINVAL);
-  assert_int_equal(sim_walk_start(&w, &env, m, NULL, "alice@", on_done, &r), UV_EINVAL);
-  assert_int_equal(sim_walk_start(&w, &env, NULL, NULL, "a@b.c", on_done, &r), UV_EINVAL);
+  assert_int_equal(sim_walk_start(&w, &env, m, NULL, "no-at-sign", on_done, &r, NULL, 0),
+                   SIM_EINVAL);
+  assert_int_equal(sim_walk_start(&w, &env, m, NULL, "alice@", on_done, &r, NULL, 0), SIM_EINVAL);
+  assert_int_equal(sim_walk_start(&w, &env, NULL, NULL, "a@b.c", on_done, &r, NULL, 0), SIM_EINVAL);
   env.trust_pem = "/nonexistent/ca.pem";
-  assert_int_equal(sim_walk_start(&w, &env, m, NULL, "a@b.c", on_done, &r), UV_EIO);
+  assert_int_equal(sim_walk_start(&w, &env, m, NULL, "a@b.c", on_done, &r, NULL, 0), SIM_EIO);
   assert_null(w);
   test_loop_close(&loop);
 }
@@ -525,7 +526,7 @@ static struct sim_transcript *walk_cfg(struct servers *s, const struct sim_model
   env.n_scp_urls = n_scp;
   struct result r = {.fake = fake};
   struct sim_walk *w = NULL;
-  assert_int_equal(sim_walk_start(&w, &env, m, cfg, "alice@127.0.0.1", on_done, &r), 0);
+  assert_int_equal(sim_walk_start(&w, &env, m, cfg, "alice@127.0.0.1", on_done, &r, NULL, 0), 0);
   uv_run(&loop, UV_RUN_DEFAULT);
   assert_int_equal(r.n_done, 1);
   test_loop_close(&loop);
@@ -762,7 +763,7 @@ static void test_tls_timeout(void **state) {
   struct sim_model m = root_only(true);
   struct result r = {0};
   struct sim_walk *w = NULL;
-  assert_int_equal(sim_walk_start(&w, &env, &m, NULL, "alice@127.0.0.1", on_done, &r), 0);
+  assert_int_equal(sim_walk_start(&w, &env, &m, NULL, "alice@127.0.0.1", on_done, &r, NULL, 0), 0);
   uv_run(&loop, UV_RUN_DEFAULT);
   test_loop_close(&loop);
   close(s.fd);
@@ -808,7 +809,7 @@ static void test_connect_refused(void **state) {
   struct sim_model m = root_only(true);
   struct result r = {0};
   struct sim_walk *w = NULL;
-  assert_int_equal(sim_walk_start(&w, &env, &m, NULL, "alice@127.0.0.1", on_done, &r), 0);
+  assert_int_equal(sim_walk_start(&w, &env, &m, NULL, "alice@127.0.0.1", on_done, &r, NULL, 0), 0);
   uv_run(&loop, UV_RUN_DEFAULT);
   test_loop_close(&loop);
   assert_int_equal(r.t->steps[0].result, SIM_R_CONNECT_FAILED);
@@ -840,7 +841,7 @@ static struct sim_transcript *walk_clocked(struct servers *ss, const struct sim_
   struct result r = {0};
   struct sim_walk *w = NULL;
   uint64_t t0 = uv_hrtime();
-  assert_int_equal(sim_walk_start(&w, &env, m, cfg, "alice@127.0.0.1", on_done, &r), 0);
+  assert_int_equal(sim_walk_start(&w, &env, m, cfg, "alice@127.0.0.1", on_done, &r, NULL, 0), 0);
   uv_run(&loop, UV_RUN_DEFAULT);
   *real_ms = (double) (uv_hrtime() - t0) / 1e6;
   assert_int_equal(r.n_done, 1);
@@ -902,7 +903,8 @@ static void test_lab_clock_dns_timeout(void **state) {
   struct result r = {0};
   struct sim_walk *w = NULL;
   uint64_t t0 = uv_hrtime();
-  assert_int_equal(sim_walk_start(&w, &env, &m, NULL, "alice@contoso.com", on_done, &r), 0);
+  assert_int_equal(sim_walk_start(&w, &env, &m, NULL, "alice@contoso.com", on_done, &r, NULL, 0),
+                   0);
   uv_run(&loop, UV_RUN_DEFAULT);
   double real_ms = (double) (uv_hrtime() - t0) / 1e6;
   test_loop_close(&loop);
@@ -970,7 +972,7 @@ static void test_lab_clock_deadline_passed_by_another_timer(void **state) {
   jump.data = &clock;
   struct result r = {0};
   struct sim_walk *w = NULL;
-  assert_int_equal(sim_walk_start(&w, &env, &m, NULL, "alice@127.0.0.1", on_done, &r), 0);
+  assert_int_equal(sim_walk_start(&w, &env, &m, NULL, "alice@127.0.0.1", on_done, &r, NULL, 0), 0);
   uv_timer_start(&jump, jump_clock, 60, 0); /* the root's 302 is quick; /slow takes 150 ms */
   uv_run(&loop, UV_RUN_DEFAULT);
   test_loop_close(&loop);
@@ -1251,7 +1253,7 @@ static struct sim_transcript *walk_auth(const char *path, struct server *s, char
   env.jnl = jnl_open_stream(mem);
   struct result r = {0};
   struct sim_walk *w = NULL;
-  assert_int_equal(sim_walk_start(&w, &env, &m, &cfg, "alice@127.0.0.1", on_done, &r), 0);
+  assert_int_equal(sim_walk_start(&w, &env, &m, &cfg, "alice@127.0.0.1", on_done, &r, NULL, 0), 0);
   uv_run(&loop, UV_RUN_DEFAULT);
   test_loop_close(&loop);
   jnl_close(env.jnl);
