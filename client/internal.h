@@ -406,7 +406,9 @@ void sim__push_pending(struct sim_walk *w, bool front, const char *url, bool con
 void sim__readdress(struct sim_walk *w, const char *addr);
 /* sim__handle_gone counts a closed handle; the last one frees the walk and runs done(). */
 void sim__handle_gone(struct sim_walk *w);
+/* sim__set_str replaces *dst with a copy of `s` (NULL for NULL). */
 void sim__set_str(char **dst, const char *s);
+/* sim__lab_now returns the lab clock's time in ms (real time when env.clock is NULL). */
 double sim__lab_now(const struct sim_walk *w);
 /* sim__real_timeout_ms returns the real milliseconds a timeout of `lab_ms` lab ms lasts. */
 uint64_t sim__real_timeout_ms(const struct sim_walk *w, uint64_t lab_ms);
@@ -420,8 +422,6 @@ void sim__attempt_cleanup(struct sim_walk *w);
 /* sim__attempt_reconnect drops the connection and the answer and sets SIM_ATT_CONNECT: the
  * same URL asked again (after a 401), the certificate already accepted not asked again. */
 void sim__attempt_reconnect(struct sim_walk *w);
-/* sim__conn_write sends bytes on the attempt's connection; false when it cannot. */
-bool sim__conn_write(struct sim_walk *w, const uint8_t *data, size_t len);
 
 /* sim_http.c: the answer's bytes */
 

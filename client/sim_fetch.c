@@ -117,7 +117,8 @@ static void on_write(uv_write_t *req, int status) {
   }
 }
 
-bool sim__conn_write(struct sim_walk *w, const uint8_t *data, size_t len) {
+/* conn_write sends bytes on the attempt's connection; false when it cannot. */
+static bool conn_write(struct sim_walk *w, const uint8_t *data, size_t len) {
   struct sim_conn *c = w->att.conn;
   struct wreq *wr = malloc(sizeof *wr + len);
   if (wr == NULL) {
@@ -140,7 +141,7 @@ static bool flush_tls(struct sim_walk *w) {
   uint8_t chunk[16384];
   int n;
   while (w->att.conn != NULL && (n = BIO_read(w->att.wbio, chunk, sizeof chunk)) > 0) {
-    if (!sim__conn_write(w, chunk, (size_t) n)) {
+    if (!conn_write(w, chunk, (size_t) n)) {
       return false;
     }
   }
@@ -407,7 +408,7 @@ static enum sim_go do_send(struct sim_walk *w) {
   if (ok && a->ssl != NULL) {
     ok = SSL_write(a->ssl, req.ptr, (int) req.len) == (int) req.len && flush_tls(w);
   } else if (ok) {
-    ok = sim__conn_write(w, req.ptr, req.len);
+    ok = conn_write(w, req.ptr, req.len);
   }
   buf_cleanup(&req);
   if (!ok) {

@@ -58,8 +58,6 @@ static void cfg_copy(struct scn_client *dst, const struct scn_client *src) {
 
 /* --- bookkeeping --- */
 
-/* --- bookkeeping --- */
-
 void sim__handle_gone(struct sim_walk *w) {
   if (--w->n_open > 0 || w->state != SIM_WALK_CLOSING) {
     return;
@@ -96,7 +94,7 @@ double sim__lab_now(const struct sim_walk *w) {
  * sanitizers) misses now and then although the answer is there: the walk would report a
  * timeout that did not happen. Nothing is lost by waiting longer in real time: what ends an
  * operation early in lab time is another timer moving the lab clock (a server's delay), and
- * deadline_passed catches that whatever the real timer says. */
+ * deadline_passed (sim_fetch.c) catches that whatever the real timer says. */
 enum { SIM_REAL_TIMEOUT_MIN_MS = 200 };
 
 uint64_t sim__real_timeout_ms(const struct sim_walk *w, uint64_t lab_ms) {
