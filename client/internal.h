@@ -1,12 +1,17 @@
 /* client/internal.h: what the files of client/ share — the model table's shape, the policy
- * knobs, and the pure pieces of the walk (POX request, answer classification, URL checks, SRV
- * ordering, certificate prompt wording), kept apart from sockets so unit tests reach them. */
+ * knobs, the pure pieces of the walk (POX request, answer classification, URL checks, SRV
+ * ordering, certificate prompt wording), kept apart from sockets so unit tests reach them, and
+ * the walk over sockets that its files divide between them (at the end). */
 #ifndef AD_CLIENT_INTERNAL_H
 #define AD_CLIENT_INTERNAL_H
 
 #include "client/sim.h"
 #include "common/buf.h"
 
+#include <ares.h>
+#include <llhttp.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -244,5 +249,232 @@ char *sim__auth_header(const char *scheme, const char *email);
 void sim__auth_schemes_add(struct buf *list, const char *challenge);
 /* sim__credentials_prompt_text words the Windows Security credentials dialog (caller frees). */
 char *sim__credentials_prompt_text(const char *host, const char *email);
+
+/* --- the walk over sockets ---
+ *
+ * sim_walk.c takes the steps in order and keeps the transcript; each step that asks the network
+ * is one attempt, the state machine of sim_fetch.c, which resolves with sim_resolve.c (c-ares
+ * on the loop), speaks TLS with sim_tls.c (BoringSSL over memory BIOs), reads the answer with
+ * sim_http.c (llhttp) and leaves what the answer means for the walk to sim_answer.c. */
+
+/* The states of one attempt, in the order a fetch goes through them. A do_* in sim_fetch.c
+ * serves each; the AWAIT_* states and HANDSHAKE/RESPONSE wait for a callback, the others run
+ * at once. */
+enum sim_att_state {
+  SIM_ATT_IDLE,          /* between steps */
+  SIM_ATT_RESOLVE,       /* an address literal, or the A query goes out */
+  SIM_ATT_AWAIT_A,       /* the A query is out */
+  SIM_ATT_CONNECT,       /* the TCP connection is opened (through the lab's port map) */
+  SIM_ATT_AWAIT_CONNECT, /* the connect is in progress */
+  SIM_ATT_TLS_SETUP,     /* the TLS client is made: SNI or IP check, ALPN */
+  SIM_ATT_HANDSHAKE,     /* the TLS handshake */
+  SIM_ATT_VERIFY,        /* the certificate's checks and the Security Alert */
+  SIM_ATT_SEND,          /* the request is sent */
+  SIM_ATT_RESPONSE,      /* the answer is read */
+  SIM_ATT_ANSWER,        /* what the answer means: settings, a redirect, a 401, ... */
+  SIM_ATT_SRV,           /* the srv step: the SRV query goes out */
+  SIM_ATT_AWAIT_SRV,     /* the SRV query is out */
+};
+
+/* sim__att_state_name names a state for debugging and tests ("await-a", ...); never NULL. */
+const char *sim__att_state_name(enum sim_att_state st);
+
+/* What a do_* tells the dispatcher: run the next state now, wait for a callback, or the step
+ * has ended (sim__step_end ran). */
+enum sim_go { SIM_GO_NEXT, SIM_GO_WAIT, SIM_GO_END };
+
+enum sim_walk_state {
+  SIM_WALK_RUNNING,
+  SIM_WALK_FINISHING, /* the outcome is known; the next tick closes everything */
+  SIM_WALK_CLOSING,   /* handles are closing; done() runs after the last one */
+};
+
+/* A URL waiting to be tried: a redirect target or an SRV target. */
+struct sim_pending {
+  char *url;
+  bool consent;     /* ask "Allow this website…" first */
+  size_t from_step; /* the step whose answer produced it */
+};
+
+struct sim_conn; /* a TCP connection (sim_fetch.c) */
+struct sim_poll; /* a socket c-ares asked us to watch (sim_resolve.c) */
+
+/* The step in progress: the attempt's state and what its callbacks left for it. */
+struct sim_attempt {
+  enum sim_att_state state;
+  size_t step;           /* index in the transcript */
+  enum sim_req_kind req; /* POX POST, the HTTP redirect step's GET, or the AutoDV2 GET */
+  bool literal;          /* the URL names an address, not a host name */
+  struct sim_url url;
+  char *url_text;
+  struct sockaddr_storage addr;
+  /* DNS: left by sim_resolve.c's callbacks */
+  bool dns_done;
+  int dns_status;        /* ARES_SUCCESS or the c-ares error */
+  struct in_addr a_addr; /* the A answer's first address */
+  struct sim_srv *srv;   /* the SRV answer's records, targets lowercased (owned) */
+  size_t n_srv;
+  /* TCP: left by sim_fetch.c's callbacks */
+  struct sim_conn *conn;
+  bool connected;     /* the connect callback ran */
+  int connect_status; /* its status */
+  int write_error;    /* a failed write's status, or 0 */
+  bool eof;
+  int read_error;
+  struct slice in; /* plain HTTP bytes just read (borrowed while they are fed) */
+  bool expired;    /* the running timeout ran out */
+  /* TLS */
+  SSL *ssl;
+  BIO *rbio; /* owned by ssl */
+  BIO *wbio;
+  unsigned cert_failures;     /* from the verify callback */
+  unsigned accepted_failures; /* certificate failures the user said Yes to in this step */
+  /* HTTP */
+  llhttp_t parser;
+  struct buf body;
+  struct buf field;
+  struct buf value;
+  char *location;
+  bool body_overflow;
+  bool header_overflow;
+  size_t head_len;
+  bool message_done;
+  char *http_error;
+  struct buf schemes;      /* schemes of this answer's WWW-Authenticate headers */
+  char *authorization;     /* the Authorization value to send (after a 401); never logged */
+  const char *auth_scheme; /* the scheme it answers, or NULL */
+  /* the step */
+  char *note;            /* appended to the step's detail, or NULL */
+  double start_lab;      /* lab time the step began */
+  double end_lab;        /* a timed-out step: lab time it ended (the timeout's end), else 0 */
+  double timer_started;  /* lab time the running timeout (or DNS query) began */
+  uint64_t timer_lab_ms; /* the timeout's nominal length; 0: none running */
+};
+
+struct sim_walk {
+  struct sim_env env;
+  const struct sim_model *model;
+  struct sim_policy pol; /* the model's, with env->timeout_ms and the settings applied */
+  struct scn_client cfg; /* a copy of the settings (strings and lists owned) */
+  sim_done_cb done;
+  void *done_arg;
+  struct sim_transcript *t;
+  char *email; /* the address asked for now (changes with redirectAddr) */
+  char *domain;
+  struct sim_plan_step plan[SIM_MODEL_MAX_STEPS];
+  size_t n_plan;
+  size_t next_plan; /* the next plan step to take */
+  size_t scp_next;  /* the next SCP URL while the scp step is being taken */
+  bool first_address;
+  char *note_next; /* a note for the next step's detail (a consent prompt not shown) */
+  struct sim_pending *pending;
+  size_t n_pending;
+  struct sim_visits visits;
+  enum sim_walk_state state;
+  int n_open; /* handles waiting for their close callback */
+  double start_lab;
+  bool advancing; /* sim__advance is running (a library may call back from inside it) */
+  ares_channel ares;
+  bool ares_lib;
+  uv_timer_t ares_timer;
+  struct sim_poll *polls;
+  uv_timer_t timer; /* the next tick, and the timeout of the current network operation */
+  SSL_CTX *ssl_ctx;
+  struct sim_attempt att;
+};
+
+/* sim_walk.c: the step driver */
+
+/* sim__step_begin opens a step in the transcript, journals step.start and resets the attempt
+ * (state SIM_ATT_IDLE); returns its index. */
+size_t sim__step_begin(struct sim_walk *w, enum sim_step_kind kind, const char *url,
+                       const char *host);
+/* sim__step_end records how the current step ended, journals step.end, cleans the attempt up
+ * and moves the walk on from the loop (never at once). Returns SIM_GO_END. */
+enum sim_go sim__step_end(struct sim_walk *w, enum sim_result r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* sim__cur returns the step in progress. */
+struct sim_step *sim__cur(struct sim_walk *w);
+/* sim__add_prompt writes down a dialog the user saw and journals it; `text` is taken. */
+void sim__add_prompt(struct sim_walk *w, enum sim_prompt_kind kind, const char *host,
+                     const char *reason, unsigned failures, char *text, bool accepted, size_t step);
+/* sim__push_pending queues a URL to try next (front) or after the others. */
+void sim__push_pending(struct sim_walk *w, bool front, const char *url, bool consent,
+                       size_t from_step);
+/* sim__readdress starts the walk over for a redirectAddr's address (§3.4): new domain, new
+ * plan, no waiting candidates. */
+void sim__readdress(struct sim_walk *w, const char *addr);
+/* sim__handle_gone counts a closed handle; the last one frees the walk and runs done(). */
+void sim__handle_gone(struct sim_walk *w);
+/* sim__set_str replaces *dst with a copy of `s` (NULL for NULL). */
+void sim__set_str(char **dst, const char *s);
+/* sim__lab_now returns the lab clock's time in ms (real time when env.clock is NULL). */
+double sim__lab_now(const struct sim_walk *w);
+/* sim__real_timeout_ms returns the real milliseconds a timeout of `lab_ms` lab ms lasts. */
+uint64_t sim__real_timeout_ms(const struct sim_walk *w, uint64_t lab_ms);
+
+/* sim_fetch.c: the attempt's state machine */
+
+/* sim__advance runs the attempt as far as what its callbacks stored allows. */
+void sim__advance(struct sim_walk *w);
+/* sim__attempt_cleanup lets go of the connection, TLS and buffers; the state is SIM_ATT_IDLE. */
+void sim__attempt_cleanup(struct sim_walk *w);
+/* sim__attempt_reconnect drops the connection and the answer and sets SIM_ATT_CONNECT: the
+ * same URL asked again (after a 401), the certificate already accepted not asked again. */
+void sim__attempt_reconnect(struct sim_walk *w);
+
+/* sim_http.c: the answer's bytes */
+
+/* sim__http_start readies att.parser for an answer. */
+void sim__http_start(struct sim_walk *w);
+/* sim__http_feed parses bytes of the answer into att (status, body, location, schemes); an
+ * error or an overflow is noted there and what follows is ignored. */
+void sim__http_feed(struct sim_walk *w, const char *data, size_t len);
+
+/* sim_resolve.c: c-ares on the libuv loop */
+
+/* sim__resolve_init makes the c-ares channel asking env->dns (or the system's servers) and the
+ * timer it runs on; on failure, err says why and sim__resolve_cleanup releases the rest. */
+enum sim_status sim__resolve_init(struct sim_walk *w, char *err, size_t err_size);
+/* sim__resolve_close destroys the channel (its queries end with ARES_EDESTRUCTION) and closes
+ * the handles; each close is counted by sim__handle_gone. */
+void sim__resolve_close(struct sim_walk *w);
+/* sim__resolve_cleanup releases what sim__resolve_init made and the handles do not hold. */
+void sim__resolve_cleanup(struct sim_walk *w);
+/* sim__resolve_a asks for `host`'s A record; the answer lands in att (dns_done, dns_status,
+ * a_addr) while the attempt is in SIM_ATT_AWAIT_A, then sim__advance runs. */
+void sim__resolve_a(struct sim_walk *w, const char *host);
+/* sim__resolve_srv asks for `name`'s SRV records; the answer lands in att (dns_done,
+ * dns_status, srv) while the attempt is in SIM_ATT_AWAIT_SRV. */
+void sim__resolve_srv(struct sim_walk *w, const char *name);
+/* sim__dns_error_name names a c-ares status as the transcript does ("NXDOMAIN", ...). */
+const char *sim__dns_error_name(int status);
+/* sim__dns_timed_out books a c-ares timeout at its nominal lab length on the current step. */
+void sim__dns_timed_out(struct sim_walk *w, int status);
+
+/* sim_tls.c: BoringSSL */
+
+/* sim__tls_ctx_new makes the client context that trusts `trust_pem` only (NULL: nothing);
+ * SIM_EIO with a sentence in err when the file cannot be read. */
+enum sim_status sim__tls_ctx_new(SSL_CTX **out, const char *trust_pem, char *err, size_t err_size);
+/* sim__tls_new gives the attempt its SSL over memory BIOs for att.url; returns NULL, or what
+ * failed ("out of memory", "could not set up TLS"). */
+const char *sim__tls_new(struct sim_walk *w);
+/* sim__tls_cert_failures returns every failing check of the presented certificate (enum
+ * sim_cert_failure bits) and writes its subject and issuer into the current step. */
+unsigned sim__tls_cert_failures(struct sim_walk *w);
+/* sim__tls_reason says why the handshake failed: BoringSSL's reason, the peer's close, or
+ * `what`; empties the error queue. */
+void sim__tls_reason(struct sim_walk *w, const char *what, char *out, size_t out_size);
+
+/* sim_answer.c: what came back */
+
+/* sim__answer_http acts on a complete HTTP answer: the HTTP step's 302, the AutoDV2 URL, or
+ * a POX answer (sim__answer_pox). SIM_GO_NEXT when the attempt goes on (a 401 answered). */
+enum sim_go sim__answer_http(struct sim_walk *w);
+/* sim__answer_pox acts on a sorted POX answer (from the network or the local XML file). */
+enum sim_go sim__answer_pox(struct sim_walk *w, const struct sim_answer *ans, int status);
+/* sim__answer_srv turns the SRV records into candidates to try, in the policy's order. */
+enum sim_go sim__answer_srv(struct sim_walk *w);
 
 #endif

@@ -133,14 +133,27 @@ struct sim_env {
 struct sim_walk;
 typedef void (*sim_done_cb)(void *arg, struct sim_transcript *t /* caller frees */);
 
+enum sim_status {
+  SIM_OK = 0,
+  SIM_EINVAL, /* a bad argument: no loop, model or callback, not an e-mail address, or a DNS
+                 server c-ares refuses */
+  SIM_EIO,    /* the trust store (env->trust_pem) cannot be read */
+  SIM_ENOMEM, /* out of memory, or c-ares or BoringSSL could not set up */
+};
+/* sim_strerror returns a fixed description of `st`; never NULL. */
+const char *sim_strerror(enum sim_status st);
+
 /* sim_walk_start walks `model` for `email` with the client settings `cfg` (may be NULL; it is
  * copied, strings and lists too); `done` runs once, on the loop, when the walk is over and every
- * handle it used is closed (the walk frees itself; *out is only valid until then). Returns 0,
- * UV_EINVAL for a bad argument (no '@' in email, no loop, model or done), UV_EIO when
- * env->trust_pem cannot be loaded, or UV_ENOMEM. env is copied (env->scp_urls is borrowed);
- * env->trust_pem is read before the call returns. */
-int sim_walk_start(struct sim_walk **out, const struct sim_env *env, const struct sim_model *model,
-                   const struct scn_client *cfg, const char *email, sim_done_cb done, void *arg);
+ * handle it used is closed (the walk frees itself; *out is only valid until then). env is copied
+ * (env->scp_urls is borrowed); env->trust_pem is read before the call returns. Returns SIM_OK,
+ * or fails with *out NULL and a sentence in err ("cannot read the trust store /x/ca.pem: No such
+ * file or directory"): SIM_EINVAL for a bad argument, SIM_EIO when env->trust_pem cannot be
+ * read, SIM_ENOMEM. */
+enum sim_status sim_walk_start(struct sim_walk **out, const struct sim_env *env,
+                               const struct sim_model *model, const struct scn_client *cfg,
+                               const char *email, sim_done_cb done, void *arg, char *err,
+                               size_t err_size);
 
 void sim_transcript_free(struct sim_transcript *t);
 /* sim_transcript_json returns the transcript as one JSON object (docs/transcript.md). */

@@ -42,12 +42,14 @@ static void start_next(struct run *r) {
     const struct sim_model *model = sim_model_named(res->client->model);
     const char *email = r->opt->email != NULL ? r->opt->email : r->scn->email;
     struct sim_walk *walk = NULL;
+    char why[512] = "";
     proxy_reset_dns_rules(r->proxy); /* each client is a fresh machine: "the first N" again */
-    if (model != NULL &&
-        sim_walk_start(&walk, &r->env, model, res->client, email, on_walk_done, r) == 0) {
+    if (sim_walk_start(&walk, &r->env, model, res->client, email, on_walk_done, r, why,
+                       sizeof why) == SIM_OK) {
       return; /* on_walk_done continues */
     }
-    snprintf(r->err, r->err_size, "client %s could not start its walk", res->client->model);
+    snprintf(r->err, r->err_size, "client %s could not start its walk: %s", res->client->model,
+             why);
     r->status = -1;
     break;
   }

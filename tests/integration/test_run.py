@@ -128,6 +128,13 @@ clients: [outlook-2016-msi, mso-xdscli]
         self.assertEqual(r.returncode, 2)
         self.assertIn("outlook-1997", r.stderr)
 
+    def test_walk_that_cannot_start_says_why(self):
+        r = self.ad("run", FOUNDING["expired"], "--client", "outlook-2016-msi",
+                    "--email", "nobody")
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn('client outlook-2016-msi could not start its walk: "nobody" is not an '
+                      'e-mail address (local-part@domain)', r.stderr)
+
     def test_help_on_every_command(self):
         for cmd in (["--help"], ["run", "--help"], ["serve", "--help"], ["ca", "--help"],
                     ["validate", "--help"]):

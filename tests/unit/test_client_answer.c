@@ -1,0 +1,219 @@
+/* tests/unit/test_client_answer.c: what the walk does with what came back (client/sim_answer.c)
+ * — a redirect to http refused, a redirect loop, a POX Error, a 401 answered with Basic or
+ * single sign-on or not at all, and Office 365 Direct Connect's AutoDV2 answer. */
+#include "tests/unit/test_client_fixture.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void test_redirect_to_http_is_refused(void **state) {
+  struct server s;
+  server_start(&s, "http://127.0.0.1/plain/autodiscover.xml");
+  struct sim_model m = classic();
+  struct sim_transcript *t = walk_run(&(struct walk){.model = &m, .servers = {&s}, .trust = s.pem});
+  server_stop(&s);
+  assert_false(t->success);
+  assert_int_equal(t->steps[0].result, SIM_R_REJECTED);
+  assert_int_equal(t->steps[0].http_status, 302);
+  assert_string_equal(t->steps[0].redirect_to, "http://127.0.0.1/plain/autodiscover.xml");
+  assert_non_null(strstr(t->steps[0].detail, "not https"));
+  assert_string_equal(t->steps[1].name, "https-autodiscover"); /* the walk went on */
+  sim_transcript_free(t);
+}
+
+static void test_redirect_loop(void **state) {
+  struct server s;
+  server_start(&s, "/ru");
+  struct sim_model m = root_only();
+  struct sim_transcript *t = walk_run(&(struct walk){.model = &m, .servers = {&s}, .trust = s.pem});
+  server_stop(&s);
+  assert_false(t->success);
+  assert_int_equal(t->n_steps, 2);
+  assert_int_equal(t->steps[0].result, SIM_R_REDIRECT);
+  assert_string_equal(t->steps[0].redirect_to, "https://127.0.0.1/ru");
+  assert_int_equal(t->steps[1].result, SIM_R_REJECTED);
+  assert_string_equal(t->steps[1].redirect_to, "https://127.0.0.1/autodiscover/autodiscover.xml");
+  assert_non_null(strstr(t->steps[1].detail, "loop"));
+  sim_transcript_free(t);
+}
+
+static void test_xml_error_goes_on(void **state) {
+  struct server s;
+  server_start(&s, "/err");
+  struct sim_model m = classic();
+  struct sim_transcript *t = walk_run(&(struct walk){.model = &m, .servers = {&s}, .trust = s.pem});
+  server_stop(&s);
+  assert_false(t->success);
+  assert_int_equal(t->steps[1].result, SIM_R_XML_ERROR);
+  assert_int_equal(t->steps[1].error_code, 500);
+  assert_non_null(strstr(t->steps[1].detail, "assum"));
+  assert_int_equal(t->n_steps, 5); /* root, its redirect, then the other three steps */
+  assert_string_equal(t->steps[2].name, "https-autodiscover");
+  sim_transcript_free(t);
+}
+
+/* --- 401 --- */
+
+/* walk_auth asks https://127.0.0.1<path> as the cached URL, keeping the journal. */
+static struct sim_transcript *walk_auth(const char *path, struct server *s, char **journal) {
+  server_start(s, "/unused");
+  char url[200];
+  buf_fmt(url, sizeof url, "https://127.0.0.1%s", path);
+  struct scn_client cfg = {.last_known_good_url = url};
+  struct sim_model m = one_step("outlook-2010", SIM_STEP_LAST_KNOWN_GOOD);
+  struct sim_transcript *t = walk_run(&(struct walk){
+      .model = &m, .cfg = &cfg, .servers = {s}, .trust = s->pem, .out_journal = journal});
+  server_stop(s);
+  return t;
+}
+
+/* no_secret checks that neither the transcript nor the journal holds the Basic credentials. */
+static void no_secret(const struct sim_transcript *t, const char *journal) {
+  static const char *const secrets[] = {"lab-password", "YWxpY2VAMTI3LjAuMC4xOmxhYi1wYXNzd29yZA"};
+  char *json = sim_transcript_json(t);
+  char *text = NULL;
+  size_t text_len = 0;
+  FILE *f = open_memstream(&text, &text_len);
+  sim_transcript_text(t, f, false);
+  fclose(f);
+  for (size_t i = 0; i < 2; i++) {
+    assert_null(strstr(json, secrets[i]));
+    assert_null(strstr(journal, secrets[i]));
+    assert_null(strstr(text, secrets[i]));
+  }
+  free(json);
+  free(text);
+}
+
+static void test_401_basic_prompts_then_succeeds(void **state) {
+  struct server s;
+  char *journal = NULL;
+  struct sim_transcript *t = walk_auth("/auth/basic", &s, &journal);
+  assert_true(t->success);
+  assert_int_equal(t->n_steps, 1);
+  assert_string_equal(t->steps[0].auth_schemes, "Basic");
+  assert_non_null(strstr(t->steps[0].detail, "Basic credentials"));
+  assert_int_equal(t->n_prompts, 2); /* one certificate prompt (not again on the retry) */
+  assert_int_equal(t->prompts[0].kind, SIM_PROMPT_CERTIFICATE);
+  assert_int_equal(t->prompts[1].kind, SIM_PROMPT_CREDENTIALS);
+  assert_string_equal(t->prompts[1].host, "127.0.0.1");
+  assert_string_equal(t->prompts[1].reason, "basic");
+  assert_true(t->prompts[1].accepted);
+  /* base64("alice@127.0.0.1:lab-password") went to the server, and nowhere else */
+  assert_non_null(
+      strstr(s.requests, "Authorization: Basic YWxpY2VAMTI3LjAuMC4xOmxhYi1wYXNzd29yZA=="));
+  no_secret(t, journal);
+  assert_non_null(strstr(journal, "\"ev\":\"step.auth\""));
+  free(journal);
+  sim_transcript_free(t);
+}
+
+static void test_401_sso_is_silent(void **state) {
+  struct server s;
+  char *journal = NULL;
+  struct sim_transcript *t = walk_auth("/auth/sso", &s, &journal);
+  assert_true(t->success);
+  assert_string_equal(t->steps[0].auth_schemes, "Negotiate, NTLM");
+  assert_int_equal(t->n_prompts, 1); /* the certificate only */
+  assert_non_null(strstr(s.requests, "Authorization: Negotiate YXV0b2Rpc2NvLWxhYi1zc28=\r\n"));
+  assert_non_null(strstr(t->steps[0].detail, "stand-in"));
+  free(journal);
+  sim_transcript_free(t);
+}
+
+static void test_401_bearer_and_repeated(void **state) {
+  struct server s;
+  char *journal = NULL;
+  struct sim_transcript *t = walk_auth("/auth/bearer", &s, &journal);
+  assert_false(t->success);
+  assert_int_equal(t->steps[0].result, SIM_R_NOT_AUTODISCOVER);
+  assert_int_equal(t->steps[0].http_status, 401);
+  assert_string_equal(t->steps[0].auth_schemes, "Bearer");
+  assert_int_equal(t->n_prompts, 1);
+  assert_null(strstr(s.requests, "Authorization:"));
+  free(journal);
+  sim_transcript_free(t);
+  t = walk_auth("/auth/never", &s, &journal);
+  assert_false(t->success);
+  assert_int_equal(t->steps[0].result, SIM_R_NOT_AUTODISCOVER);
+  assert_non_null(strstr(t->steps[0].detail, "401 again"));
+  assert_int_equal(t->n_prompts, 2); /* certificate, credentials; no second credentials prompt */
+  no_secret(t, journal);
+  free(journal);
+  sim_transcript_free(t);
+}
+
+/* --- Office 365 Direct Connect --- */
+
+/* walk_o365 takes outlook-2016-c2r's first two steps (last-known-good, o365-direct); the host
+ * answers AutoDV2 with `json` and `status` (NULL, 0: a good answer). */
+static struct sim_transcript *walk_o365(const char *json, int status, struct scn_client *cfg,
+                                        struct server *s) {
+  server_start(s, "/unused");
+  s->json = json;
+  s->json_status = status;
+  struct sim_model m = *sim_model_named("outlook-2016-c2r");
+  m.n_steps = 2;
+  struct sim_transcript *t = walk_run(
+      &(struct walk){.model = &m, .cfg = cfg, .servers = {s}, .trust = s->pem, .fake_dns = true});
+  server_stop(s);
+  return t;
+}
+
+static void test_o365_direct_connect(void **state) {
+  struct scn_client cfg = {.mailbox_in_exchange_online = true};
+  struct server s;
+  struct sim_transcript *t = walk_o365(NULL, 0, &cfg, &s);
+  assert_true(t->success);
+  assert_int_equal(t->n_steps, 3);
+  assert_string_equal(t->steps[1].name, "o365-direct");
+  assert_string_equal(t->steps[1].url, "https://outlook.office365.com/autodiscover/"
+                                       "autodiscover.json?Email=alice@127.0.0.1&Protocol="
+                                       "AutodiscoverV1");
+  assert_string_equal(t->steps[1].host, "outlook.office365.com");
+  assert_int_equal(t->steps[1].result, SIM_R_REDIRECT);
+  assert_string_equal(t->steps[1].redirect_to, "https://127.0.0.1/redirected/autodiscover.xml");
+  assert_string_equal(t->steps[2].name, "redirect");
+  assert_int_equal(t->steps[2].result, SIM_R_SETTINGS);
+  assert_non_null(strstr(s.requests, "GET /autodiscover/autodiscover.json?Email=alice@127.0.0.1&"
+                                     "Protocol=AutodiscoverV1 HTTP/1.1\r\n"
+                                     "Host: outlook.office365.com\r\n"));
+  assert_non_null(strstr(s.requests, "\r\nAccept: application/json"));
+  sim_transcript_free(t);
+}
+
+static void test_o365_not_found_or_bad_goes_on(void **state) {
+  struct scn_client cfg = {.mailbox_in_exchange_online = true};
+  struct server s;
+  struct sim_transcript *t = walk_o365("{\"ErrorCode\":\"MailboxNotFound\"}", 404, &cfg, &s);
+  assert_false(t->success);
+  assert_int_equal(t->n_steps, 2);
+  assert_int_equal(t->steps[1].result, SIM_R_NOT_AUTODISCOVER);
+  assert_int_equal(t->steps[1].http_status, 404);
+  sim_transcript_free(t);
+  t = walk_o365("{\"Url\":\"https://x/\"", 200, &cfg, &s); /* truncated */
+  assert_int_equal(t->steps[1].result, SIM_R_NOT_AUTODISCOVER);
+  assert_non_null(strstr(t->steps[1].detail, "not an AutoDV2 answer"));
+  sim_transcript_free(t);
+  cfg.exclude_explicit_o365_endpoint = true;
+  t = walk_o365(NULL, 0, &cfg, &s);
+  assert_int_equal(t->steps[1].result, SIM_R_SKIPPED);
+  assert_non_null(strstr(t->steps[1].detail, "ExcludeExplicitO365Endpoint"));
+  assert_int_equal(s.n_conns, 0);
+  sim_transcript_free(t);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_redirect_to_http_is_refused),
+      cmocka_unit_test(test_redirect_loop),
+      cmocka_unit_test(test_xml_error_goes_on),
+      cmocka_unit_test(test_401_basic_prompts_then_succeeds),
+      cmocka_unit_test(test_401_sso_is_silent),
+      cmocka_unit_test(test_401_bearer_and_repeated),
+      cmocka_unit_test(test_o365_direct_connect),
+      cmocka_unit_test(test_o365_not_found_or_bad_goes_on),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
