@@ -395,14 +395,15 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b) {
     return;
   }
   if (nread < 0) {
+    bool reset = nread != UV_EOF; /* ECONNRESET: the peer sent RST */
     if (c->state == CONN_OPEN && c->lst->fault != SCN_FAULT_NONE) {
       if (c->tls != NULL) {
-        tls_conn_eof(c->tls);
+        tls_conn_eof(c->tls, reset);
       }
     } else if (c->state == CONN_OPEN) {
       bool requests_flowing = c->tls == NULL || tls_conn_state(c->tls) == TLS_OPEN;
       if (c->tls != NULL) {
-        tls_conn_eof(c->tls);
+        tls_conn_eof(c->tls, reset);
       }
       if (requests_flowing) {
         http__session_eof(&c->session);
