@@ -212,7 +212,7 @@ static void test_empty_lists(void **state) {
   (void) state;
   char ja4[TLS_JA4_LEN + 1];
   /* no signature algorithms: the extension list alone is hashed (JA4.md: 6d807ffa2a79) */
-  uint16_t exts[15];
+  uint16_t exts[16];
   size_t n = 0;
   for (size_t i = 0; i < 16; i++) {
     if (example_extensions[i] != 0x000d) {
