@@ -1,11 +1,15 @@
 /* journal/jnl.c: JSON lines for the journal, and the one place that knows JSON escaping. */
 #include "journal/jnl.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #define LINE_MAX_BYTES (1u << 20)
 
@@ -283,19 +287,158 @@ void jnl_arr_end(struct jnl_event *ev) {
   }
 }
 
-void jnl_secret(struct jnl_event *ev, const char *k, struct slice value) {
+struct slice jnl_secret_scheme(struct slice value) {
   size_t scheme_len = 0;
   while (scheme_len < value.len && value.ptr[scheme_len] != ' ') {
     scheme_len++;
   }
+  return (struct slice){value.ptr, scheme_len};
+}
+
+void jnl_secret_fp(char out[13], struct slice value) {
   uint8_t digest[SHA256_DIGEST_LENGTH];
   SHA256(value.ptr, value.len, digest);
-  char fp[13];
   for (int i = 0; i < 6; i++) {
-    buf_fmt(fp + 2 * i, 3, "%02x", digest[i]);
+    buf_fmt(out + 2 * i, 3, "%02x", digest[i]);
   }
+}
+
+void jnl_credential(struct jnl_event *ev, const char *k, struct slice value, bool clear) {
+  char fp[13];
+  jnl_secret_fp(fp, value);
   jnl_obj_begin(ev, k);
-  jnl_strn(ev, "scheme", (struct slice){value.ptr, scheme_len});
+  jnl_strn(ev, "scheme", jnl_secret_scheme(value));
   jnl_str(ev, "sha256", fp);
+  if (clear) {
+    jnl_strn(ev, "value", value);
+  }
   jnl_obj_end(ev);
+}
+
+void jnl_secret(struct jnl_event *ev, const char *k, struct slice value) {
+  jnl_credential(ev, k, value, false);
+}
+
+bool jnl_utf8_valid(struct slice s) {
+  size_t i = 0;
+  while (i < s.len) {
+    uint8_t c = s.ptr[i];
+    size_t seq = c == 0           ? 0
+                 : c < 0x80       ? 1
+                 : (c >> 5) == 6  ? 2
+                 : (c >> 4) == 14 ? 3
+                 : (c >> 3) == 30 ? 4
+                                  : 0;
+    if (seq == 0 || i + seq > s.len) {
+      return false;
+    }
+    for (size_t k = 1; k < seq; k++) {
+      if ((s.ptr[i + k] & 0xc0) != 0x80) {
+        return false;
+      }
+    }
+    i += seq;
+  }
+  return true;
+}
+
+struct jnl_har {
+  struct buf entries; /* the entry objects, comma-separated */
+  size_t n_entries;
+  size_t n_dropped;
+};
+
+struct jnl_har *jnl_har_new(size_t max_bytes) {
+  struct jnl_har *h = xcalloc(1, sizeof *h);
+  buf_init(&h->entries, max_bytes);
+  return h;
+}
+
+void jnl_har_free(struct jnl_har *h) {
+  if (h == NULL) {
+    return;
+  }
+  buf_cleanup(&h->entries);
+  free(h);
+}
+
+bool jnl_har_add(struct jnl_har *h, char *entry_json) {
+  bool ok = false;
+  if (entry_json != NULL) {
+    size_t mark = h->entries.len;
+    ok = (h->n_entries == 0 || buf_append_str(&h->entries, ",")) &&
+         buf_append_str(&h->entries, entry_json);
+    if (!ok) {
+      h->entries.len = mark; /* a half-added entry would break the JSON */
+      if (h->entries.ptr != NULL) {
+        h->entries.ptr[mark] = 0;
+      }
+    }
+  }
+  if (ok) {
+    h->n_entries++;
+  } else {
+    h->n_dropped++;
+  }
+  free(entry_json);
+  return ok;
+}
+
+size_t jnl_har_n_entries(const struct jnl_har *h) {
+  return h->n_entries;
+}
+
+bool jnl_har_write(const struct jnl_har *h, const char *path, const char *creator_version) {
+  struct buf head;
+  buf_init(&head, 4096);
+  buf_append_str(&head,
+                 "{\"log\":{\"version\":\"1.2\",\"creator\":{\"name\":\"autodisco\",\"version\":");
+  jnl_escape(&head, slice_of_str(creator_version));
+  buf_append_str(&head, "}");
+  if (h->n_dropped > 0) {
+    char comment[120];
+    buf_fmt(comment, sizeof comment, "%zu later entries left out: the archive was full",
+            h->n_dropped);
+    buf_append_str(&head, ",\"comment\":");
+    jnl_escape(&head, slice_of_str(comment));
+  }
+  buf_append_str(&head, ",\"entries\":[");
+  size_t head_len = head.len;
+  char *text = buf_take(&head);
+  char tmp[4096];
+  if (!buf_fmt(tmp, sizeof tmp, "%s.tmp", path)) {
+    free(text);
+    errno = ENAMETOOLONG;
+    return false;
+  }
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  FILE *f = fd < 0 || fchmod(fd, 0600) != 0 ? NULL : fdopen(fd, "w"); /* it may hold bodies */
+  if (f == NULL) {
+    int saved = errno;
+    if (fd >= 0) {
+      close(fd);
+    }
+    free(text);
+    errno = saved;
+    return false;
+  }
+  bool ok =
+      fwrite(text, 1, head_len, f) == head_len &&
+      (h->entries.len == 0 || fwrite(h->entries.ptr, 1, h->entries.len, f) == h->entries.len) &&
+      fputs("]}}\n", f) >= 0;
+  free(text);
+  int saved = errno;
+  if (fclose(f) != 0 && ok) {
+    ok = false;
+    saved = errno;
+  }
+  if (ok && rename(tmp, path) != 0) {
+    ok = false;
+    saved = errno;
+  }
+  if (!ok) {
+    unlink(tmp);
+    errno = saved;
+  }
+  return ok;
 }

@@ -51,12 +51,38 @@ void jnl_null(struct jnl_event *ev, const char *key);
 /* jnl_secret writes a credential as {"scheme":..,"sha256":first 12 hex} — never the value.
  * `value` is the whole header value, e.g. "Basic dXNlcjpwYXNz". */
 void jnl_secret(struct jnl_event *ev, const char *key, struct slice value);
+/* jnl_credential is jnl_secret, plus "value" (the header value in clear) when `clear` — only
+ * for a lab whose operator asked for it (serve --record-credentials). */
+void jnl_credential(struct jnl_event *ev, const char *key, struct slice value, bool clear);
+/* jnl_secret_scheme returns the scheme word of a credential ("Basic" of "Basic dXNl..."). */
+struct slice jnl_secret_scheme(struct slice value);
+/* jnl_secret_fp writes the first 12 hex digits of the SHA-256 of `value`: the fingerprint
+ * jnl_secret keeps. */
+void jnl_secret_fp(char out[13], struct slice value);
+/* jnl_utf8_valid: `s` is well-formed UTF-8 without NUL bytes (JSON text can carry it as is). */
+bool jnl_utf8_valid(struct slice s);
 /* jnl_raw inserts JSON text that jnl_doc_take produced (trusted to be valid JSON). */
 void jnl_raw(struct jnl_event *ev, const char *key, const char *json);
 void jnl_obj_begin(struct jnl_event *ev, const char *key);
 void jnl_obj_end(struct jnl_event *ev);
 void jnl_arr_begin(struct jnl_event *ev, const char *key);
 void jnl_arr_end(struct jnl_event *ev);
+
+/* An HTTP archive (HAR 1.2, http://www.softwareishard.com/blog/har-12-spec/) kept in memory
+ * and written at once: entries are JSON objects made with jnl_doc_begin/jnl_doc_take. */
+struct jnl_har;
+/* jnl_har_new starts an empty archive that keeps at most `max_bytes` of entries (later ones are
+ * counted and left out; the log's comment says how many). */
+struct jnl_har *jnl_har_new(size_t max_bytes);
+void jnl_har_free(struct jnl_har *h);
+/* jnl_har_add takes `entry_json` (an object from jnl_doc_take; freed here); false when it was
+ * left out because the archive is full. */
+bool jnl_har_add(struct jnl_har *h, char *entry_json);
+/* jnl_har_n_entries counts the entries kept. */
+size_t jnl_har_n_entries(const struct jnl_har *h);
+/* jnl_har_write writes {"log":{"version":"1.2","creator":..,"entries":[..]}} to `path` with mode
+ * 0600 (through a temporary file renamed over it); false with errno set on failure. */
+bool jnl_har_write(const struct jnl_har *h, const char *path, const char *creator_version);
 
 /* jnl_escape appends `s` as a JSON string literal (with quotes) to b. */
 bool jnl_escape(struct buf *b, struct slice s);

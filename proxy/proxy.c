@@ -37,6 +37,8 @@ struct proxy {
   struct jnl *jnl;
   struct ca *ca;
   struct labclock *clock; /* the listeners' delays run on it; NULL: real time */
+  struct http_record rec; /* what the listeners record besides the journal */
+  FILE *keylog;
   struct proxy_host *hosts;
   size_t n_hosts;
   struct dns_zoneset *zones;
@@ -239,6 +241,9 @@ static int start_port(struct proxy *p, struct port_entry *e, const struct scn_ho
   if (tls && (ctx = host_tls_ctx(ca, sh, l, address, err, err_size)) == NULL) {
     return -1;
   }
+  if (ctx != NULL && p->keylog != NULL) {
+    tls_server_ctx_set_keylog(ctx, p->keylog);
+  }
   int rc = http_listener_start(&e->listener, p->loop, (struct sockaddr *) &bind_addr, sh, l, ctx,
                                p->clock, p->jnl, why, sizeof why);
   SSL_CTX_free(ctx); /* the listener holds its own reference */
@@ -246,6 +251,7 @@ static int start_port(struct proxy *p, struct port_entry *e, const struct scn_ho
     return fail(err, err_size, "host %s: cannot listen on %s port %d: %s", sh->id, address,
                 bind_port, why);
   }
+  http_listener_set_record(e->listener, &p->rec);
   http_listener_addr(e->listener, &e->actual);
   e->listening = true;
   return 0;
@@ -259,6 +265,8 @@ int proxy_start(struct proxy **out, uv_loop_t *loop, const struct scn *scn,
   p->jnl = opt->jnl;
   p->ca = opt->ca;
   p->clock = opt->clock;
+  p->rec = (struct http_record){.har = opt->har, .clear_credentials = opt->record_credentials};
+  p->keylog = opt->keylog;
   p->n_hosts = scn->n_hosts;
   p->hosts = xcalloc(scn->n_hosts, sizeof *p->hosts);
   const char **addrs = xcalloc(scn->n_hosts, sizeof *addrs);

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <uv.h>
 
@@ -23,6 +24,10 @@ struct proxy_options {
   int http_port;            /* the same for plain HTTP */
   const char *address_base; /* the first host address; NULL → 127.77.0.1 */
   struct labclock *clock;   /* listeners' delays run on it; NULL: real time */
+  struct jnl_har *har;      /* every HTTP exchange as a HAR entry; NULL: none (borrowed) */
+  bool record_credentials;  /* Authorization values in clear in journal and HAR */
+  FILE *keylog;             /* NSS key-log lines of every TLS connection; NULL: none (borrowed,
+                               must outlive the loop's last run) */
 };
 
 /* proxy_start mints the chains, starts DNS and every listener. When a host lacks a listener for

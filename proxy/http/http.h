@@ -8,10 +8,18 @@
 #include "scenario/scn.h"
 
 #include <openssl/ssl.h>
+#include <stdbool.h>
 #include <sys/socket.h>
 #include <uv.h>
 
 struct http_listener;
+
+/* What a listener records besides the journal. */
+struct http_record {
+  struct jnl_har *har;    /* each exchange as a HAR 1.2 entry; NULL: none (borrowed) */
+  bool clear_credentials; /* Authorization values in clear in journal and HAR
+                             (serve --record-credentials); otherwise scheme and fingerprint */
+};
 
 /* http_listener_start listens at `addr` (port 0: ephemeral) for `host`'s listener `l` (both
  * borrowed, must outlive the listener). `tls` (an up-ref is taken) makes it HTTPS; NULL plain
@@ -25,6 +33,9 @@ struct http_listener;
 int http_listener_start(struct http_listener **out, uv_loop_t *loop, const struct sockaddr *addr,
                         const struct scn_host *host, const struct scn_listener *l, SSL_CTX *tls,
                         struct labclock *clock, struct jnl *j, char *err, size_t err_size);
+/* http_listener_set_record sets what `l` records for the connections it accepts from now on
+ * (`rec` is copied; its har must outlive the listener). */
+void http_listener_set_record(struct http_listener *l, const struct http_record *rec);
 /* http_listener_addr gives the address actually bound. */
 void http_listener_addr(const struct http_listener *l, struct sockaddr_storage *out);
 /* http_listener_close stops listening, closes its connections and frees itself once the loop

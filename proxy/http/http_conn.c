@@ -41,6 +41,7 @@ struct http_listener {
   SSL_CTX *tls;
   struct labclock *clock; /* delays run on it; NULL: real time */
   struct jnl *j;
+  struct http_record rec; /* HAR, credentials in clear */
   struct http_conn *conns;
   size_t n_conns;
   unsigned idle_ms;
@@ -395,14 +396,15 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b) {
     return;
   }
   if (nread < 0) {
+    bool reset = nread != UV_EOF; /* ECONNRESET: the peer sent RST */
     if (c->state == CONN_OPEN && c->lst->fault != SCN_FAULT_NONE) {
       if (c->tls != NULL) {
-        tls_conn_eof(c->tls);
+        tls_conn_eof(c->tls, reset);
       }
     } else if (c->state == CONN_OPEN) {
       bool requests_flowing = c->tls == NULL || tls_conn_state(c->tls) == TLS_OPEN;
       if (c->tls != NULL) {
-        tls_conn_eof(c->tls);
+        tls_conn_eof(c->tls, reset);
       }
       if (requests_flowing) {
         http__session_eof(&c->session);
@@ -475,6 +477,7 @@ static void on_connection(uv_stream_t *server, int status) {
   c->session.local = c->local;
   c->session.peer = c->peer;
   c->session.tls = lst->tls != NULL;
+  c->session.rec = &lst->rec;
   journal_accept(c);
   if (lst->tls != NULL && lst->fault != SCN_FAULT_RESET) {
     c->tls = tls_conn_new(lst->tls, lst->j, c->local, c->peer);
@@ -605,6 +608,10 @@ int http_listener_start(struct http_listener **out, uv_loop_t *loop, const struc
   addr_text(&ss, lst->local, sizeof lst->local);
   *out = lst;
   return 0;
+}
+
+void http_listener_set_record(struct http_listener *l, const struct http_record *rec) {
+  l->rec = *rec;
 }
 
 void http_listener_addr(const struct http_listener *l, struct sockaddr_storage *out) {

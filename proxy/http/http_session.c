@@ -6,6 +6,7 @@
 #include "proxy/http/internal.h"
 
 #include <string.h>
+#include <uv.h>
 
 #define MAX_OUT (16u << 20) /* answers waiting to be sent; pipelining past this closes */
 
@@ -33,7 +34,9 @@ static void reset_request(struct http_session *s) {
 }
 
 static int on_message_begin(llhttp_t *p) {
-  reset_request(session_of(p));
+  struct http_session *s = session_of(p);
+  reset_request(s);
+  http__har_begin(s);
   return 0;
 }
 
@@ -85,6 +88,7 @@ static int on_header_value_complete(llhttp_t *p) {
     return reject(s, 431, "more than 100 header fields");
   }
   struct slice name = buf_slice(&s->field);
+  http__har_header(s, name, buf_slice(&s->value));
   if (slice_eq_nocase(name, "Host")) {
     keep_first(&s->host_header, &s->has_host, &s->value);
   } else if (slice_eq_nocase(name, "Content-Type")) {
@@ -111,6 +115,10 @@ static int on_body(llhttp_t *p, const char *at, size_t len) {
     return reject(s, 413, "request body larger than 1 MiB");
   }
   return 0;
+}
+
+static bool clear_credentials(const struct http_session *s) {
+  return s->rec != NULL && s->rec->clear_credentials;
 }
 
 static void journal_addresses(struct http_session *s, struct jnl_event *ev) {
@@ -154,6 +162,50 @@ static void journal_response(struct http_session *s, const struct http_response 
   jnl_end(&ev);
 }
 
+static bool is_autodiscover(const struct scn_route *route) {
+  return route != NULL &&
+         (route->kind == SCN_ROUTE_AUTODISCOVER || route->kind == SCN_ROUTE_AUTODISCOVER_V2 ||
+          route->kind == SCN_ROUTE_SOAP);
+}
+
+/* leak_reason says why a Basic credential in this request reached somewhere it should not, or
+ * NULL: over plain HTTP anyone on the path reads it; at a path no Autodiscover route of this
+ * host answers (POX, SOAP, AutoDV2) it went to a host that is not the scenario's Autodiscover
+ * endpoint for that URL — a redirector, a web site, a challenge that only collects passwords. */
+static const char *leak_reason(const struct http_session *s, const struct scn_route *route) {
+  if (!s->has_authorization ||
+      !slice_eq_nocase(jnl_secret_scheme(buf_slice(&s->authorization)), "Basic")) {
+    return NULL;
+  }
+  if (!s->tls) {
+    return "Basic over plain HTTP";
+  }
+  if (!is_autodiscover(route)) {
+    return "Basic at a host with no Autodiscover route for this path";
+  }
+  return NULL;
+}
+
+static void journal_finding(struct http_session *s, const char *why, struct slice path,
+                            const struct scn_route *route) {
+  struct jnl_event ev;
+  jnl_begin(&ev, s->j, "finding");
+  jnl_str(&ev, "kind", "credential-leak");
+  jnl_str(&ev, "scheme", "Basic");
+  jnl_str(&ev, "why", why);
+  if (s->has_host) {
+    jnl_strn(&ev, "host", buf_slice(&s->host_header));
+  } else {
+    jnl_null(&ev, "host");
+  }
+  jnl_str(&ev, "host_id", s->host != NULL ? s->host->id : NULL);
+  jnl_strn(&ev, "path", path);
+  jnl_str(&ev, "route", route == NULL ? NULL : route->path);
+  jnl_credential(&ev, "authorization", buf_slice(&s->authorization), clear_credentials(s));
+  journal_addresses(s, &ev);
+  jnl_end(&ev);
+}
+
 static void send_response(struct http_session *s, const struct http_response *resp, bool head,
                           bool keep_alive) {
   if (!http__response_serialize(&s->out, resp, head, keep_alive)) {
@@ -180,6 +232,7 @@ static void answer(struct http_session *s) {
       .has_body = s->body.len > 0,
   };
   s->n_requests++;
+  s->t_complete = uv_hrtime();
   char why[256] = "";
   const struct scn_route *route = http__route_match(s->l, req.method, req.path);
   if (route != NULL && route->kind == SCN_ROUTE_SOAP) {
@@ -233,18 +286,29 @@ static void answer(struct http_session *s) {
   }
   jnl_uint(&ev, "length", s->body.len);
   if (s->has_authorization) {
-    jnl_secret(&ev, "authorization", buf_slice(&s->authorization)); /* never the clear value */
+    /* the scheme and a fingerprint; the value only under serve --record-credentials */
+    jnl_credential(&ev, "authorization", buf_slice(&s->authorization), clear_credentials(s));
   }
   journal_addresses(s, &ev);
   jnl_end(&ev);
   buf_cleanup(&ad2_email);
+  const char *leak = leak_reason(s, route);
+  if (leak != NULL) {
+    journal_finding(s, leak, req.path, route);
+  }
 
   struct http_response resp;
   http__response_init(&resp, 200);
   http__route_answer(&resp, route, &req, server_id(s));
   bool keep_alive = llhttp_should_keep_alive(p) && !p->upgrade;
+  size_t sent_from = s->out.len;
   send_response(s, &resp, p->method == HTTP_HEAD, keep_alive);
   journal_response(s, &resp, route);
+  struct slice sent = {NULL, 0};
+  if (s->out.ptr != NULL) {
+    sent = (struct slice){s->out.ptr + sent_from, s->out.len - sent_from};
+  }
+  http__har_record(s, &req, &resp, sent, p->method == HTTP_HEAD, route);
   http__response_cleanup(&resp);
   http__pox_request_cleanup(&pox);
   http__soap_request_cleanup(&soap);
@@ -280,6 +344,7 @@ void http__session_init(struct http_session *s, const struct scn_host *host,
   buf_init(&s->content_type, HTTP_MAX_HEADER_BYTES);
   buf_init(&s->authorization, HTTP_MAX_HEADER_BYTES);
   buf_init(&s->body, HTTP_MAX_BODY);
+  buf_init(&s->har_headers, 2u * HTTP_MAX_HEADER_BYTES);
   buf_init(&s->out, MAX_OUT);
 }
 
@@ -291,6 +356,7 @@ void http__session_cleanup(struct http_session *s) {
   buf_cleanup(&s->content_type);
   buf_cleanup(&s->authorization);
   buf_cleanup(&s->body);
+  buf_cleanup(&s->har_headers);
   buf_cleanup(&s->out);
 }
 

@@ -209,6 +209,12 @@ struct http_session {
   size_t n_headers;
   uint16_t reject_status; /* 413/414/431 set by a callback that stopped the parser */
   const char *reject_why;
+  /* what else is recorded (NULL: the journal only; borrowed from the listener) */
+  const struct http_record *rec;
+  struct buf har_headers; /* the request's header fields, for its HAR entry */
+  uint64_t t_begin;       /* uv_hrtime() when the request's first byte was parsed */
+  uint64_t t_complete;    /* ... and when it was complete */
+  char started[32];       /* RFC 3339 time the request began */
   /* the answers */
   struct buf out; /* serialized responses waiting to be sent */
   bool closing;   /* no more requests: close once `out` is sent */
@@ -224,6 +230,17 @@ void http__session_cleanup(struct http_session *s);
 bool http__session_feed(struct http_session *s, struct slice in);
 /* http__session_eof tells the parser the peer closed; a request cut short is journaled. */
 void http__session_eof(struct http_session *s);
+
+/* ---- HAR entries (serve --har) — http_har.c ---- */
+
+/* http__har_begin notes when a request begins; http__har_header keeps one of its header fields;
+ * http__har_record adds the exchange to s->rec->har: `response_bytes` is the response as
+ * serialized (read back for its headers and body). All do nothing without a HAR. */
+void http__har_begin(struct http_session *s);
+void http__har_header(struct http_session *s, struct slice name, struct slice value);
+void http__har_record(struct http_session *s, const struct http_request_view *req,
+                      const struct http_response *resp, struct slice response_bytes, bool head,
+                      const struct scn_route *route);
 
 /* ---- listener — http_conn.c ---- */
 

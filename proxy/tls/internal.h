@@ -20,6 +20,7 @@ struct tls_conn {
   bool hello_seen;      /* tls.hello written */
   bool done_logged;     /* tls.done written */
   bool alert_seen;      /* tls.alert written */
+  bool cert_sent;       /* our Certificate message went out: the client had one to judge */
   struct slice last_in; /* the ciphertext being fed (borrowed, during tls_conn_feed only) */
 };
 
@@ -32,8 +33,19 @@ struct tls_conn *tls__conn_of(const SSL *ssl);
 bool tls__attach(struct tls_conn *c);
 /* tls__journal_hello records a ClientHello as tls.hello and keeps its SNI in `c`. */
 void tls__journal_hello(struct tls_conn *c, const SSL_CLIENT_HELLO *hello);
-/* tls__version_name names a TLS wire version ("TLS1.3"); GREASE and unknown values as hex in
- * `scratch`. */
+/* tls__version_name names a TLS wire version ("TLS1.3"); GREASE (RFC 8701) as "GREASE",
+ * unknown values as hex in `scratch`. */
 const char *tls__version_name(uint16_t v, char scratch[8]);
+
+/* tls__is_grease: `v` is one of RFC 8701's reserved GREASE values (0x0a0a, 0x1a1a, ...). */
+bool tls__is_grease(uint16_t v);
+
+#define TLS_JA4_LEN 36 /* "t13d1516h2_8daaf6152771_e5627efa2ab1" */
+/* tls__ja4 writes the JA4 fingerprint (FoxIO, technical_details/JA4.md; TLS over TCP) of a
+ * ClientHello given as its legacy version, its cipher_suites bytes and its extensions block
+ * (type, u16-length-prefixed data, repeated) to `out`. Bytes that do not parse end the list
+ * they are in; the fingerprint is still written. */
+void tls__ja4(char out[TLS_JA4_LEN + 1], uint16_t legacy_version, struct slice ciphers,
+              struct slice extensions);
 
 #endif

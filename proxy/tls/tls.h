@@ -11,6 +11,7 @@
 #include <openssl/ssl.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* tls_server_ctx_new returns a server SSL_CTX presenting `chain` (leaf, key, intermediates),
  * TLS 1.2–1.3, X25519 preferred, session resumption on, with the ClientHello and alert hooks
@@ -21,6 +22,11 @@ SSL_CTX *tls_server_ctx_new(const struct ca_chain *chain, char *err, size_t err_
  * NULL) given directly (all borrowed; the context takes its own references). */
 SSL_CTX *tls_server_ctx_new_from(X509 *leaf, EVP_PKEY *key, STACK_OF(X509) * intermediates,
                                  char *err, size_t err_size);
+
+/* tls_server_ctx_set_keylog makes every connection on `ctx` write its secrets to `out` as NSS
+ * key-log lines (what Wireshark's tls.keylog_file reads), flushed line by line; `out` (borrowed)
+ * must outlive the context and every connection on it. NULL turns it off. */
+void tls_server_ctx_set_keylog(SSL_CTX *ctx, FILE *out);
 
 /* tls_server_ctx_set_versions limits `ctx` to the protocol versions min..max given as wire codes
  * (0x0301 TLS 1.0, 0x0302 TLS 1.1, 0x0303 TLS 1.2, 0x0304 TLS 1.3); 0 keeps that end's default
@@ -52,8 +58,11 @@ void tls_conn_free(struct tls_conn *c);
  * (journaled as tls.done with "ok":false, or a read error after it): send what
  * tls_conn_take_output still gives (an alert), then close. */
 bool tls_conn_feed(struct tls_conn *c, struct slice cipher, struct buf *plain);
-/* tls_conn_eof tells the engine the peer closed its side; a handshake cut short is journaled. */
-void tls_conn_eof(struct tls_conn *c);
+/* tls_conn_eof tells the engine the peer closed its side (`reset`: with a TCP RST). A handshake
+ * the peer gave up without an alert is journaled as tls.done with "ok":false, "abandoned":true,
+ * the state it was in and whether our certificate had been sent: how a client that refuses a
+ * certificate without saying so is seen from the server side. */
+void tls_conn_eof(struct tls_conn *c, bool reset);
 /* tls_conn_abandon ends the connection for `why` (e.g. a timeout); a handshake cut short is
  * journaled as tls.done with "ok":false and `why`. */
 void tls_conn_abandon(struct tls_conn *c, const char *why);

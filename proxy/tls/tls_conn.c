@@ -72,7 +72,9 @@ static void journal_done_ok(struct tls_conn *c) {
   c->done_logged = true;
 }
 
-static void journal_done_failed(struct tls_conn *c, const char *error) {
+/* journal_done_failed writes tls.done for a handshake that did not finish; `abandoned`: the
+ * peer closed or reset the connection without an alert. */
+static void journal_done_failed(struct tls_conn *c, const char *error, bool abandoned) {
   if (c->done_logged) {
     return;
   }
@@ -81,7 +83,10 @@ static void journal_done_failed(struct tls_conn *c, const char *error) {
   jnl_bool(&ev, "ok", false);
   jnl_str(&ev, "host", c->sni);
   jnl_str(&ev, "error", error);
+  jnl_bool(&ev, "abandoned", abandoned);
   jnl_str(&ev, "state", tls_state_name(c->state));
+  jnl_str(&ev, "stage", c->ssl != NULL ? SSL_state_string_long(c->ssl) : NULL);
+  jnl_bool(&ev, "certificate_sent", c->cert_sent);
   jnl_str(&ev, "local", c->local);
   jnl_str(&ev, "peer", c->peer);
   jnl_end(&ev);
@@ -142,7 +147,7 @@ static enum step do_handshake(struct tls_conn *c) {
     tls__journal_alert(c, alert);
     buf_fmt(why, sizeof why, "peer sent alert: %s", SSL_alert_desc_string_long(alert));
   }
-  journal_done_failed(c, why);
+  journal_done_failed(c, why, false);
   return STEP_FAIL;
 }
 
@@ -195,13 +200,19 @@ bool tls_conn_feed(struct tls_conn *c, struct slice cipher, struct buf *plain) {
 
 void tls_conn_abandon(struct tls_conn *c, const char *why) {
   if (c->state == TLS_READ_HELLO || c->state == TLS_HANDSHAKE) {
-    journal_done_failed(c, why);
+    journal_done_failed(c, why, false);
   }
   c->state = TLS_CLOSING;
 }
 
-void tls_conn_eof(struct tls_conn *c) {
-  tls_conn_abandon(c, "peer closed the connection during the handshake");
+void tls_conn_eof(struct tls_conn *c, bool reset) {
+  if (c->state == TLS_READ_HELLO || c->state == TLS_HANDSHAKE) {
+    journal_done_failed(c,
+                        reset ? "peer reset the connection during the handshake"
+                              : "peer closed the connection during the handshake",
+                        !c->alert_seen);
+  }
+  c->state = TLS_CLOSING;
 }
 
 bool tls_conn_write(struct tls_conn *c, struct slice plain) {

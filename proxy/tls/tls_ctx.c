@@ -66,6 +66,46 @@ void tls__journal_alert(struct tls_conn *c, int value) {
   c->alert_seen = true;
 }
 
+/* on_message notes when our Certificate goes out: a client that hangs up after it had the
+ * certificate in hand and before its Finished most likely refused it without an alert. */
+static void on_message(int is_write, int version, int content_type, const void *buf, size_t len,
+                       SSL *ssl, void *arg) {
+  (void) version;
+  (void) arg;
+  struct tls_conn *c = tls__conn_of(ssl);
+  if (c != NULL && is_write && content_type == SSL3_RT_HANDSHAKE && len > 0 &&
+      ((const uint8_t *) buf)[0] == SSL3_MT_CERTIFICATE) {
+    c->cert_sent = true;
+  }
+}
+
+static pthread_once_t keylog_once = PTHREAD_ONCE_INIT;
+static int keylog_index = -1;
+
+static void make_keylog_index(void) {
+  keylog_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+/* on_keylog writes one NSS key-log line (CLIENT_HANDSHAKE_TRAFFIC_SECRET <random> <secret>, ...)
+ * and flushes it, so a capture can be decrypted even if the lab is killed afterwards. */
+static void on_keylog(const SSL *ssl, const char *line) {
+  FILE *out = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), keylog_index);
+  if (out != NULL) {
+    fputs(line, out);
+    fputc('\n', out);
+    fflush(out);
+  }
+}
+
+void tls_server_ctx_set_keylog(SSL_CTX *ctx, FILE *out) {
+  pthread_once(&keylog_once, make_keylog_index);
+  if (keylog_index < 0 || !SSL_CTX_set_ex_data(ctx, keylog_index, out)) {
+    ERR_clear_error();
+    return;
+  }
+  SSL_CTX_set_keylog_callback(ctx, out != NULL ? on_keylog : NULL);
+}
+
 static SSL_CTX *fail_ssl(SSL_CTX *ctx, char *err, size_t err_size, const char *what) {
   char reason[160];
   ERR_error_string_n(ERR_get_error(), reason, sizeof reason);
@@ -121,6 +161,7 @@ SSL_CTX *tls_server_ctx_new_from(X509 *leaf, EVP_PKEY *key, STACK_OF(X509) * int
   }
   SSL_CTX_set_select_certificate_cb(ctx, on_client_hello);
   SSL_CTX_set_info_callback(ctx, on_info);
+  SSL_CTX_set_msg_callback(ctx, on_message);
   return ctx;
 }
 

@@ -197,7 +197,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (feed(c, (struct slice){data, cut}, &plain, &out, &opened)) {
     feed(c, (struct slice){data + cut, size - cut}, &plain, &out, &opened);
   }
-  tls_conn_eof(c);
+  tls_conn_eof(c, false);
   if (tls_conn_state(c) != TLS_CLOSING || tls_conn_feed(c, (struct slice){data, size}, &plain)) {
     __builtin_trap(); /* after the peer closed, nothing more goes in */
   }

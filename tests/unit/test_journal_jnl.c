@@ -3,8 +3,10 @@
 #include "journal/jnl.h"
 #include "tests/unit/testutil.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static char *journal_text(void (*write)(struct jnl *)) {
   char *text = NULL;
@@ -135,6 +137,92 @@ static void test_document_builder(void **state) {
   free(text);
 }
 
+static void write_clear_credential(struct jnl *j) {
+  struct jnl_event ev;
+  jnl_begin(&ev, j, "http.request");
+  jnl_credential(&ev, "hidden", slice_of_str("NTLM TlRMTVNTUAAB"), false);
+  jnl_credential(&ev, "clear", slice_of_str("Basic YWxpY2U6c2VjcmV0"), true);
+  jnl_end(&ev);
+}
+
+static void test_credential_in_clear_only_when_asked(void **state) {
+  char *text = journal_text(write_clear_credential);
+  assert_non_null(strstr(text, "\"hidden\":{\"scheme\":\"NTLM\",\"sha256\":\""));
+  assert_null(strstr(text, "TlRMTVNTUAAB"));
+  assert_non_null(strstr(text, "\"clear\":{\"scheme\":\"Basic\",\"sha256\":\""));
+  assert_non_null(strstr(text, "\"value\":\"Basic YWxpY2U6c2VjcmV0\"}"));
+  char fp[13];
+  jnl_secret_fp(fp, slice_of_str("Basic YWxpY2U6c2VjcmV0"));
+  assert_int_equal(strlen(fp), 12);
+  assert_non_null(strstr(text, fp));
+  struct slice scheme = jnl_secret_scheme(slice_of_str("Bearer abc"));
+  assert_int_equal(scheme.len, 6);
+  free(text);
+}
+
+static void test_utf8_check(void **state) {
+  assert_true(jnl_utf8_valid(slice_of_str("<a>caf\xc3\xa9</a>")));
+  assert_true(jnl_utf8_valid(slice_of_str("")));
+  assert_false(jnl_utf8_valid(slice_of_str("\xff\xfe<")));
+  assert_false(jnl_utf8_valid(slice_of_str("\xc3")));
+  assert_false(jnl_utf8_valid((struct slice){(const uint8_t *) "a\0b", 3}));
+}
+
+static char *read_all(const char *path) {
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  char *text = calloc(1, 1u << 16);
+  size_t n = fread(text, 1, (1u << 16) - 1, f);
+  text[n] = 0;
+  fclose(f);
+  return text;
+}
+
+static void test_har_archive(void **state) {
+  char *dir = test_tmpdir("jnl-har");
+  char path[512];
+  buf_fmt(path, sizeof path, "%s/lab.har", dir);
+  struct jnl_har *h = jnl_har_new(200);
+  struct jnl_event doc;
+  jnl_doc_begin(&doc);
+  jnl_str(&doc, "startedDateTime", "2026-01-05T10:00:00.000000Z");
+  assert_true(jnl_har_add(h, jnl_doc_take(&doc)));
+  jnl_doc_begin(&doc);
+  jnl_uint(&doc, "n", 2);
+  assert_true(jnl_har_add(h, jnl_doc_take(&doc)));
+  char *big = calloc(1, 300);
+  memset(big, 'x', 299);
+  assert_false(jnl_har_add(h, big)); /* over the limit: left out, counted */
+  assert_int_equal(jnl_har_n_entries(h), 2);
+  assert_true(jnl_har_write(h, path, "1.0"));
+  char *text = read_all(path);
+  assert_string_equal(text, "{\"log\":{\"version\":\"1.2\",\"creator\":{\"name\":\"autodisco\","
+                            "\"version\":\"1.0\"},\"comment\":\"1 later entries left out: the "
+                            "archive was full\",\"entries\":[{\"startedDateTime\":"
+                            "\"2026-01-05T10:00:00.000000Z\"},{\"n\":2}]}}\n");
+  free(text);
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0600);
+  jnl_har_free(h);
+  /* an empty archive is still a valid one */
+  h = jnl_har_new(1u << 20);
+  assert_true(jnl_har_write(h, path, "1.0"));
+  text = read_all(path);
+  assert_non_null(strstr(text, "\"entries\":[]}}"));
+  free(text);
+  jnl_har_free(h);
+  /* a directory that does not exist: false with errno, nothing left behind */
+  buf_fmt(path, sizeof path, "%s/missing/lab.har", dir);
+  h = jnl_har_new(1u << 20);
+  errno = 0;
+  assert_false(jnl_har_write(h, path, "1.0"));
+  assert_int_equal(errno, ENOENT);
+  jnl_har_free(h);
+  test_rmtree(dir);
+  free(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_event_is_one_line_with_time_and_name),
@@ -144,6 +232,9 @@ int main(void) {
       cmocka_unit_test(test_oversized_event_is_not_lost_silently),
       cmocka_unit_test(test_null_journal_drops_events),
       cmocka_unit_test(test_document_builder),
+      cmocka_unit_test(test_credential_in_clear_only_when_asked),
+      cmocka_unit_test(test_utf8_check),
+      cmocka_unit_test(test_har_archive),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -170,6 +170,17 @@ static void test_handshake_journals_hello_and_done(void **state) {
   assert_non_null(strstr(t, "\"TLS1.3\""));
   assert_non_null(strstr(t, "\"TLS1.2\""));
   assert_non_null(strstr(t, "\"TLS_AES_128_GCM_SHA256\""));
+  assert_non_null(strstr(t, "\"groups\":["));
+  assert_non_null(strstr(t, "\"X25519\""));
+  assert_non_null(strstr(t, "\"sigalgs\":["));
+  assert_non_null(strstr(t, "\"ecdsa_secp256r1_sha256\""));
+  assert_non_null(strstr(t, "\"extensions\":["));
+  assert_non_null(strstr(t, "\"server_name\""));
+  assert_non_null(strstr(t, "\"application_layer_protocol_negotiation\""));
+  const char *ja4 = strstr(t, "\"ja4\":\"t13d");
+  assert_non_null(ja4);
+  assert_int_equal(strcspn(ja4 + 7, "\""), 36); /* t13dNNNNh2_<12 hex>_<12 hex> */
+  assert_memory_equal(ja4 + 7 + 8, "h2_", 3);
   assert_non_null(strstr(t, "\"peer\":\"127.0.0.1:5555\""));
   assert_non_null(strstr(t, "\"ev\":\"tls.done\",\"ok\":true,\"host\":\"autodiscover.contoso.com\","
                             "\"version\":\"TLSv1.3\""));
@@ -277,6 +288,125 @@ static void test_plaintext_alert_is_journaled(void **state) {
   tls_conn_free(s);
 }
 
+/* first_flight runs the handshake until the client has the server's whole first flight (and
+ * has written its Finished, which the test may or may not deliver). */
+static void first_flight(struct client *c, struct tls_conn *s) {
+  struct buf plain, back;
+  buf_init(&plain, 1u << 20);
+  buf_init(&back, 1u << 20);
+  SSL_do_handshake(c->ssl);
+  const uint8_t *data = NULL;
+  size_t len = 0;
+  BIO_mem_contents(c->out, &data, &len);
+  assert_true(tls_conn_feed(s, (struct slice){data, len}, &plain)); /* the ClientHello */
+  BIO_reset(c->out);
+  assert_true(tls_conn_take_output(s, &back));
+  BIO_write(c->in, back.ptr, (int) back.len);
+  SSL_do_handshake(c->ssl);
+  ERR_clear_error();
+  buf_cleanup(&plain);
+  buf_cleanup(&back);
+}
+
+/* A client that hangs up after the certificate, before its Finished and without an alert: how
+ * SChannel-based clients look from the server side when they refuse a certificate. */
+static void test_client_abandoning_after_the_certificate(void **state) {
+  struct fixture *f = *state;
+  static const uint16_t versions[] = {TLS1_3_VERSION, TLS1_2_VERSION};
+  for (size_t i = 0; i < 2; i++) {
+    struct tls_conn *s = tls_conn_new(f->server_ctx, f->j, "a", "b");
+    struct client c;
+    client_init(&c, "contoso.com", versions[i], false, NULL);
+    first_flight(&c, s);
+    assert_int_equal(tls_conn_state(s), TLS_HANDSHAKE);
+    tls_conn_eof(s, i == 0); /* TLS 1.3: RST; TLS 1.2: FIN */
+    assert_int_equal(tls_conn_state(s), TLS_CLOSING);
+    client_cleanup(&c);
+    tls_conn_free(s);
+  }
+  const char *t = journal(f);
+  assert_non_null(strstr(t, "\"ev\":\"tls.done\",\"ok\":false,\"host\":\"contoso.com\","
+                            "\"error\":\"peer reset the connection during the handshake\","
+                            "\"abandoned\":true,\"state\":\"handshake\","
+                            "\"stage\":\"TLS 1.3 server read_client_finished\","
+                            "\"certificate_sent\":true"));
+  assert_non_null(strstr(t, "\"error\":\"peer closed the connection during the handshake\","
+                            "\"abandoned\":true,\"state\":\"handshake\""));
+  assert_null(strstr(t, "tls.alert"));
+}
+
+static void test_close_before_the_hello_and_after_an_alert(void **state) {
+  struct fixture *f = *state;
+  /* a port check: connect and hang up — abandoned, but no certificate was ever sent */
+  struct tls_conn *s = tls_conn_new(f->server_ctx, f->j, "a", "b");
+  tls_conn_eof(s, false);
+  tls_conn_free(s);
+  assert_non_null(strstr(journal(f), "\"abandoned\":true,\"state\":\"read_hello\","));
+  assert_non_null(strstr(journal(f), "\"certificate_sent\":false"));
+  /* a client that said why before it left did not abandon the handshake silently */
+  s = tls_conn_new(f->server_ctx, f->j, "a", "b");
+  struct client c;
+  client_init(&c, "www.contoso.com", TLS1_3_VERSION, true, NULL); /* no trust anchors */
+  struct buf plain;
+  buf_init(&plain, 1u << 20);
+  assert_false(pump(&c, s, &plain));
+  tls_conn_eof(s, false);
+  const char *t = journal(f);
+  const char *done = strstr(t, "\"ev\":\"tls.done\",\"ok\":false,\"host\":\"www.contoso.com\"");
+  assert_non_null(done);
+  assert_non_null(strstr(done, "\"abandoned\":false"));
+  assert_non_null(strstr(done, "\"certificate_sent\":true"));
+  assert_null(strstr(done + 1, "\"ev\":\"tls.done\"")); /* journaled once */
+  buf_cleanup(&plain);
+  client_cleanup(&c);
+  tls_conn_free(s);
+}
+
+/* The key log carries a line per secret, keyed by the client random (NSS key-log format). */
+static void test_keylog_lines(void **state) {
+  struct fixture *f = *state;
+  char *text = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&text, &len);
+  tls_server_ctx_set_keylog(f->server_ctx, mem);
+  struct tls_conn *s = tls_conn_new(f->server_ctx, f->j, "a", "b");
+  struct client c;
+  client_init(&c, "autodiscover.contoso.com", TLS1_3_VERSION, false, NULL);
+  struct buf plain;
+  buf_init(&plain, 1u << 20);
+  assert_true(pump(&c, s, &plain));
+  assert_int_equal(tls_conn_state(s), TLS_OPEN);
+  uint8_t random[32];
+  assert_int_equal(SSL_get_client_random(c.ssl, random, sizeof random), 32);
+  char hex[65];
+  for (size_t i = 0; i < 32; i++) {
+    buf_fmt(hex + 2 * i, 3, "%02x", random[i]);
+  }
+  fflush(mem);
+  static const char *labels[] = {"CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+                                 "SERVER_HANDSHAKE_TRAFFIC_SECRET", "CLIENT_TRAFFIC_SECRET_0",
+                                 "SERVER_TRAFFIC_SECRET_0"};
+  for (size_t i = 0; i < 4; i++) {
+    char want[128];
+    buf_fmt(want, sizeof want, "%s %s ", labels[i], hex);
+    assert_non_null(strstr(text, want));
+  }
+  tls_server_ctx_set_keylog(f->server_ctx, NULL);
+  size_t before = len;
+  tls_conn_free(s);
+  client_cleanup(&c);
+  s = tls_conn_new(f->server_ctx, f->j, "a", "b");
+  client_init(&c, "autodiscover.contoso.com", TLS1_3_VERSION, false, NULL);
+  assert_true(pump(&c, s, &plain));
+  fflush(mem);
+  assert_int_equal(len, before); /* turned off: nothing more */
+  buf_cleanup(&plain);
+  client_cleanup(&c);
+  tls_conn_free(s);
+  fclose(mem);
+  free(text);
+}
+
 static void test_garbage_and_plain_http_fail_cleanly(void **state) {
   struct fixture *f = *state;
   static const char *inputs[] = {
@@ -290,7 +420,7 @@ static void test_garbage_and_plain_http_fail_cleanly(void **state) {
     buf_init(&plain, 1u << 20);
     bool ok = tls_conn_feed(s, slice_of_str(inputs[i]), &plain);
     if (ok) {
-      tls_conn_eof(s); /* still waiting for more: the peer then hangs up */
+      tls_conn_eof(s, false); /* still waiting for more: the peer then hangs up */
     }
     assert_int_equal(tls_conn_state(s), TLS_CLOSING);
     assert_int_equal(plain.len, 0);
@@ -334,6 +464,11 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_client_rejecting_certificate_sends_alert, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_plaintext_alert_is_journaled, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_client_abandoning_after_the_certificate, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_close_before_the_hello_and_after_an_alert, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_keylog_lines, setup, teardown),
       cmocka_unit_test_setup_teardown(test_garbage_and_plain_http_fail_cleanly, setup, teardown),
       cmocka_unit_test_setup_teardown(test_ctx_rejects_bad_input, setup, teardown),
   };
