@@ -471,6 +471,11 @@ struct sim_transcript *walk_run(const struct walk *w) {
   env.trust_pem = w->trust;
   env.scp_urls = w->scp_urls;
   env.n_scp_urls = w->n_scp_urls;
+  env.real_credentials = w->real_credentials;
+  env.username = w->username;
+  env.password = w->password;
+  env.progress = w->progress;
+  env.progress_arg = w->progress_arg;
   char *journal = NULL;
   size_t journal_len = 0;
   FILE *mem = NULL;

@@ -111,9 +111,14 @@ struct walk {
   bool lab_clock;        /* a lab clock at scale 1000 */
   char *const *scp_urls; /* what the SCP lookup finds */
   size_t n_scp_urls;
-  char **out_journal;   /* when set: the journal's text (caller frees) */
-  int *out_dns_queries; /* when set: how many queries the fake DNS server answered */
-  double *out_real_ms;  /* when set: how long the walk took in real time */
+  char **out_journal;    /* when set: the journal's text (caller frees) */
+  int *out_dns_queries;  /* when set: how many queries the fake DNS server answered */
+  double *out_real_ms;   /* when set: how long the walk took in real time */
+  bool real_credentials; /* env.real_credentials, with username and password */
+  const char *username;
+  const char *password;
+  sim_progress_cb progress; /* env.progress, with progress_arg */
+  void *progress_arg;
 };
 
 /* walk_run walks on a loop of its own, checks done() ran once and never from inside
