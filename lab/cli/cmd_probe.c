@@ -53,11 +53,14 @@ static void on_progress(void *arg, const struct lab_probe_progress *p) {
   if (p->n_clients > 1) {
     buf_fmt(who, sizeof who, "%s (%zu/%zu) ", at->client, p->client + 1, p->n_clients);
   }
-  buf_fmt(line, sizeof line, "%sstep %zu/%zu %s%s%s: %s… %.1f s", who, at->step + 1,
+  buf_fmt(line, sizeof line, "%sstep %zu/%zu %s%s%s: %s%s %.1f s", who, at->step + 1,
           at->n_steps_known, at->step_name, at->host != NULL ? " " : "",
-          at->host != NULL ? at->host : "", at->ended ? "done" : at->doing, p->step_ms / 1000);
+          at->host != NULL ? at->host : "", at->doing, at->ended ? "," : "…", p->step_ms / 1000);
   unsigned cols = term_columns() - 1;
   if (strlen(line) > cols) {
+    while (cols > 0 && ((unsigned char) line[cols] & 0xC0) == 0x80) {
+      cols--; /* not inside a UTF-8 sequence (the ellipsis) */
+    }
     line[cols] = '\0'; /* one line that updates: never wrap */
   }
   fprintf(stderr, "\r\033[K%s", line);
