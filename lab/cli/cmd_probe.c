@@ -45,24 +45,53 @@ static unsigned term_columns(void) {
   return 80;
 }
 
+/* utf8_cut returns the longest prefix of s within `max` bytes that does not split a UTF-8
+ * sequence. */
+static size_t utf8_cut(const char *s, size_t max) {
+  size_t len = strlen(s);
+  if (len <= max) {
+    return len;
+  }
+  while (max > 0 && ((unsigned char) s[max] & 0xC0) == 0x80) {
+    max--;
+  }
+  return max;
+}
+
+/* on_progress rewrites the one progress line: "outlook-2016-msi (1/2) step 3/7
+ * https-autodiscover autodiscover.contoso.com: connecting… 2.1 s". On a narrow terminal the
+ * host name gives way first, then the model's name, so what is being waited for and how long
+ * stay in view. */
 static void on_progress(void *arg, const struct lab_probe_progress *p) {
   (void) arg;
   const struct sim_progress *at = p->at;
-  char line[512];
+  char head[160];
+  char tail[120];
   char who[96] = "";
-  if (p->n_clients > 1) {
-    buf_fmt(who, sizeof who, "%s (%zu/%zu) ", at->client, p->client + 1, p->n_clients);
-  }
-  buf_fmt(line, sizeof line, "%sstep %zu/%zu %s%s%s: %s%s %.1f s", who, at->step + 1,
-          at->n_steps_known, at->step_name, at->host != NULL ? " " : "",
-          at->host != NULL ? at->host : "", at->doing, at->ended ? "," : "…", p->step_ms / 1000);
-  unsigned cols = term_columns() - 1;
-  if (strlen(line) > cols) {
-    while (cols > 0 && ((unsigned char) line[cols] & 0xC0) == 0x80) {
-      cols--; /* not inside a UTF-8 sequence (the ellipsis) */
+  size_t cols = term_columns() - 1;
+  buf_fmt(tail, sizeof tail, ": %s%s %.1f s", at->doing, at->ended ? "," : "…", p->step_ms / 1000);
+  for (int brief = 0; brief < 2; brief++) { /* the model's name goes when room is short */
+    if (p->n_clients > 1) {
+      buf_fmt(who, sizeof who, "%s%s(%zu/%zu) ", brief ? "" : at->client, brief ? "" : " ",
+              p->client + 1, p->n_clients);
     }
-    line[cols] = '\0'; /* one line that updates: never wrap */
+    buf_fmt(head, sizeof head, "%sstep %zu/%zu %s", who, at->step + 1, at->n_steps_known,
+            at->step_name);
+    if (strlen(head) + strlen(tail) <= cols) {
+      break;
+    }
   }
+  const char *host = at->host != NULL ? at->host : "";
+  size_t room = cols > strlen(head) + strlen(tail) + 1 ? cols - strlen(head) - strlen(tail) - 1 : 0;
+  char line[640];
+  if (host[0] == '\0' || room < 8) {
+    buf_fmt(line, sizeof line, "%s%s", head, tail);
+  } else if (strlen(host) <= room) {
+    buf_fmt(line, sizeof line, "%s %s%s", head, host, tail);
+  } else {
+    buf_fmt(line, sizeof line, "%s %.*s…%s", head, (int) utf8_cut(host, room - 3), host, tail);
+  }
+  line[utf8_cut(line, cols)] = '\0'; /* one line that updates: never wrap */
   fprintf(stderr, "\r\033[K%s", line);
   fflush(stderr);
 }
