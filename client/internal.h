@@ -244,6 +244,11 @@ enum sim_auth_action sim__auth_decide(const char *schemes, const char **out_sche
  * Negotiate/NTLM "<scheme> " + base64("autodisco-lab-sso") — a stand-in token, no real SSPI —
  * for Basic "Basic " + base64("<email>:lab-password"). Never journal or print it. */
 char *sim__auth_header(const char *scheme, const char *email);
+/* sim__auth_offers says whether the ", "-separated `schemes` name `scheme` (case-insensitive). */
+bool sim__auth_offers(const char *schemes, const char *scheme);
+/* sim__basic_header returns "Basic " + base64("<username>:<password>") (caller frees, after
+ * wiping it: it holds the password); NULL when it does not fit 8 KiB. Never journal or print it. */
+char *sim__basic_header(const char *username, const char *password);
 /* sim__auth_schemes_add appends the scheme names of one WWW-Authenticate value to `list`
  * (", "-separated; auth-params such as realm="x" are left out). */
 void sim__auth_schemes_add(struct buf *list, const char *challenge);
@@ -278,6 +283,8 @@ enum sim_att_state {
 
 /* sim__att_state_name names a state for debugging and tests ("await-a", ...); never NULL. */
 const char *sim__att_state_name(enum sim_att_state st);
+/* sim__att_state_doing words a state for a progress line ("connecting", ...); never NULL. */
+const char *sim__att_state_doing(enum sim_att_state st);
 
 /* What a do_* tells the dispatcher: run the next state now, wait for a callback, or the step
  * has ended (sim__step_end ran). */
@@ -406,6 +413,9 @@ void sim__push_pending(struct sim_walk *w, bool front, const char *url, bool con
 void sim__readdress(struct sim_walk *w, const char *addr);
 /* sim__handle_gone counts a closed handle; the last one frees the walk and runs done(). */
 void sim__handle_gone(struct sim_walk *w);
+/* sim__progress tells env.progress (when set) what the current step is doing: `doing` words
+ * it for people; `ended` once the step is over. */
+void sim__progress(struct sim_walk *w, const char *doing, bool ended);
 /* sim__set_str replaces *dst with a copy of `s` (NULL for NULL). */
 void sim__set_str(char **dst, const char *s);
 /* sim__lab_now returns the lab clock's time in ms (real time when env.clock is NULL). */

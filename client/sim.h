@@ -79,13 +79,15 @@ struct sim_step {
   unsigned cert_failures; /* enum sim_cert_failure bits from verification */
   char *cert_subject;     /* presented leaf: subject CN */
   char *cert_issuer;
-  int http_status;     /* 0 when none */
-  char *detail;        /* a sentence: why the step ended as it did */
-  char *redirect_to;   /* SIM_R_REDIRECT: the URL or e-mail address */
-  unsigned error_code; /* SIM_R_XML_ERROR */
-  char *auth_schemes;  /* schemes of the 401 challenges seen ("Basic, NTLM"), or NULL */
-  bool timed_out;      /* the step ended because a timeout ran out (DNS, connect, TLS, HTTP) */
-  double elapsed_ms;   /* lab time the user waited in this step (labclock) */
+  int http_status;       /* 0 when none */
+  char *detail;          /* a sentence: why the step ended as it did */
+  char *redirect_to;     /* SIM_R_REDIRECT: the URL or e-mail address */
+  unsigned error_code;   /* SIM_R_XML_ERROR */
+  char *auth_schemes;    /* schemes of the 401 challenges seen ("Basic, NTLM"), or NULL */
+  bool timed_out;        /* the step ended because a timeout ran out (DNS, connect, TLS, HTTP) */
+  double elapsed_ms;     /* lab time the user waited in this step (labclock) */
+  bool credentials_sent; /* the credentials the user gave (env->username) went to the server on
+                            this step, as HTTP Basic over TLS; never their value */
 };
 
 struct sim_transcript {
@@ -101,6 +103,7 @@ struct sim_transcript {
   char *ews_url;        /* EwsUrl from the settings, or NULL */
   char *server;         /* EXPR/EXCH Server, or NULL */
   double total_ms;      /* lab time of the whole walk */
+  bool real_time;       /* the walk ran without a lab clock (env->clock NULL): times are real */
 };
 
 struct sim_model;
@@ -111,6 +114,27 @@ const struct sim_model *sim_model_named(const char *name);
 const struct sim_model *sim_model_at(size_t i);
 const char *sim_model_name(const struct sim_model *m);
 const char *sim_model_summary(const struct sim_model *m);
+
+/* What a walk is doing, for a progress display (sim_env.progress). Strings are borrowed for
+ * the call only. */
+struct sim_progress {
+  const char *client;    /* the model's name */
+  size_t step;           /* index of the step in the transcript, from 0 */
+  size_t n_steps_known;  /* steps taken so far plus those still planned or waiting; grows when a
+                            redirect or an SRV answer adds candidates */
+  const char *step_name; /* "https-autodiscover", ... */
+  const char *host;      /* the host asked, or NULL */
+  const char *state;     /* the attempt's state ("await-connect", ...; "idle" once ended) */
+  const char *doing;     /* the same for people: "resolving", "connecting", "TLS handshake",
+                            "waiting for the answer", ...; once ended: the step's result */
+  bool ended;            /* the step is over */
+};
+typedef void (*sim_progress_cb)(void *arg, const struct sim_progress *p);
+
+/* sim_trust_system_path returns the system's trust store, a PEM bundle: $SSL_CERT_FILE when
+ * set, else the first of the distributions' usual bundles that exists
+ * (/etc/ssl/certs/ca-certificates.crt on Debian and Ubuntu, ...); NULL when there is none. */
+const char *sim_trust_system_path(void);
 
 /* The machine the modelled client runs on. */
 struct sim_env {
@@ -128,6 +152,16 @@ struct sim_env {
   char *const *scp_urls;  /* what the SCP (LDAP) lookup of a domain-joined client finds, in
                              order (scn->scp_urls); borrowed, must outlive the walk */
   size_t n_scp_urls;
+  /* A real server (probe): when set, the walk never sends the lab's stand-in credentials. A
+   * 401 is answered only with username and password, only as HTTP Basic and only over HTTPS;
+   * without a username the credentials prompt is recorded as cancelled and the step is not
+   * functional. Negotiate and NTLM (Windows single sign-on) are not answered. Both strings
+   * are borrowed and must outlive the walk; the password never reaches a journal. */
+  bool real_credentials;
+  const char *username;
+  const char *password;
+  sim_progress_cb progress; /* called when an attempt changes state; may be NULL */
+  void *progress_arg;
 };
 
 struct sim_walk;

@@ -65,6 +65,65 @@ static enum sim_go answer_autodv2(struct sim_walk *w, int status) {
   return go;
 }
 
+/* answer_401_real answers a credentials challenge from a real server (env.real_credentials):
+ * only the credentials the user gave, only as Basic, only over HTTPS. Outlook would ask for
+ * Basic credentials (the prompt is recorded either way); Windows single sign-on (Negotiate,
+ * NTLM) and modern auth (Bearer) are nothing a probe can answer for the user. */
+static enum sim_go answer_401_real(struct sim_walk *w) {
+  struct sim_attempt *a = &w->att;
+  struct sim_step *s = sim__cur(w);
+  const char *schemes = s->auth_schemes != NULL ? s->auth_schemes : "no challenge";
+  if (a->authorization != NULL) {
+    return sim__step_end(w, SIM_R_NOT_AUTODISCOVER,
+                         "HTTP 401 again after the Basic credentials of %s: the server refused "
+                         "them; not functional, trying the next candidate (§2.1)",
+                         w->env.username);
+  }
+  if (!sim__auth_offers(s->auth_schemes, "Basic")) {
+    return sim__step_end(w, SIM_R_NOT_AUTODISCOVER,
+                         "HTTP 401 offering %s: Windows single sign-on (Negotiate, NTLM) or "
+                         "modern auth (Bearer), which the probe does not answer; not functional "
+                         "here (a domain-joined Outlook may get through silently)",
+                         schemes);
+  }
+  if (!a->url.https) {
+    return sim__step_end(w, SIM_R_NOT_AUTODISCOVER,
+                         "HTTP 401 offering %s over plain HTTP: credentials are never sent "
+                         "unencrypted; not functional",
+                         schemes);
+  }
+  bool given = w->env.username != NULL && w->env.password != NULL;
+  sim__add_prompt(w, SIM_PROMPT_CREDENTIALS, a->url.host, "basic", 0,
+                  sim__credentials_prompt_text(a->url.host, w->email), given, a->step);
+  if (!given) {
+    return sim__step_end(w, SIM_R_NOT_AUTODISCOVER,
+                         "HTTP 401 offering %s: Outlook asks for a password here; the probe "
+                         "sends none without --user and --password-file (Cancel), not functional",
+                         schemes);
+  }
+  a->authorization = sim__basic_header(w->env.username, w->env.password);
+  a->auth_scheme = "Basic";
+  if (a->authorization == NULL) {
+    return sim__step_end(w, SIM_R_HTTP_FAILED, "the Basic credentials do not fit a header");
+  }
+  s->credentials_sent = true;
+  char note[400];
+  buf_fmt(note, sizeof note, "after a 401: the Basic credentials of %s sent over TLS",
+          w->env.username);
+  sim__set_str(&a->note, note);
+  struct jnl_event ev;
+  jnl_begin(&ev, w->env.jnl, "step.auth");
+  jnl_str(&ev, "client", w->t->client);
+  jnl_uint(&ev, "index", a->step);
+  jnl_str(&ev, "schemes", s->auth_schemes);
+  jnl_str(&ev, "answered", "Basic");
+  jnl_str(&ev, "credentials", "given");
+  jnl_str(&ev, "user", w->env.username); /* whose, never the password */
+  jnl_end(&ev);
+  sim__attempt_reconnect(w);
+  return SIM_GO_NEXT;
+}
+
 /* answer_401 answers a credentials challenge (§2.4): Negotiate/NTLM with the lab's stand-in
  * single sign-on token, Basic after the credentials prompt; Bearer alone, or a second 401 after
  * credentials, makes the step not functional. Answering asks the same URL again. */
@@ -73,6 +132,9 @@ static enum sim_go answer_401(struct sim_walk *w) {
   struct sim_step *s = sim__cur(w);
   if (a->schemes.len > 0) {
     sim__set_str(&s->auth_schemes, buf_cstr(&a->schemes));
+  }
+  if (w->env.real_credentials) {
+    return answer_401_real(w);
   }
   if (a->authorization != NULL) {
     return sim__step_end(w, SIM_R_NOT_AUTODISCOVER,
@@ -109,6 +171,7 @@ static enum sim_go answer_401(struct sim_walk *w) {
   jnl_uint(&ev, "index", a->step);
   jnl_str(&ev, "schemes", s->auth_schemes);
   jnl_str(&ev, "answered", scheme); /* the scheme only: never the credentials */
+  jnl_str(&ev, "credentials", "stand-in");
   jnl_end(&ev);
   sim__attempt_reconnect(w);
   return SIM_GO_NEXT;

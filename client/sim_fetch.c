@@ -14,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <openssl/err.h>
+#include <openssl/mem.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,25 @@ const char *sim__att_state_name(enum sim_att_state st) {
     case SIM_ATT_ANSWER: return "answer";
     case SIM_ATT_SRV: return "srv";
     case SIM_ATT_AWAIT_SRV: return "await-srv";
+  }
+  return "?";
+}
+
+const char *sim__att_state_doing(enum sim_att_state st) {
+  switch (st) {
+    case SIM_ATT_IDLE: return "idle";
+    case SIM_ATT_RESOLVE:
+    case SIM_ATT_AWAIT_A: return "resolving";
+    case SIM_ATT_CONNECT:
+    case SIM_ATT_AWAIT_CONNECT: return "connecting";
+    case SIM_ATT_TLS_SETUP:
+    case SIM_ATT_HANDSHAKE: return "TLS handshake";
+    case SIM_ATT_VERIFY: return "checking the certificate";
+    case SIM_ATT_SEND: return "sending the request";
+    case SIM_ATT_RESPONSE: return "waiting for the answer";
+    case SIM_ATT_ANSWER: return "reading the answer";
+    case SIM_ATT_SRV:
+    case SIM_ATT_AWAIT_SRV: return "asking for SRV records";
   }
   return "?";
 }
@@ -415,7 +435,10 @@ static enum sim_go do_send(struct sim_walk *w) {
     ERR_clear_error();
     return sim__step_end(w, SIM_R_HTTP_FAILED, "the request to %s could not be sent", a->url.host);
   }
-  return SIM_GO_WAIT; /* the answer comes with the next read */
+  /* Read at once: bytes that came with the server's last handshake flight are already in the
+   * TLS buffer, and a server that answered and keeps the connection open sends nothing more
+   * to wake us. do_response waits when there is nothing yet. */
+  return SIM_GO_NEXT;
 }
 
 static enum sim_go do_response(struct sim_walk *w) {
@@ -510,6 +533,7 @@ void sim__advance(struct sim_walk *w) {
   w->advancing = true;
   enum sim_go go = SIM_GO_NEXT;
   while (go == SIM_GO_NEXT) {
+    enum sim_att_state before = w->att.state;
     switch (w->att.state) { /* one do_* per state; each sets the next state when it moves on */
       case SIM_ATT_IDLE: go = SIM_GO_WAIT; break;
       case SIM_ATT_RESOLVE: go = do_resolve(w); break;
@@ -524,6 +548,9 @@ void sim__advance(struct sim_walk *w) {
       case SIM_ATT_ANSWER: go = do_answer(w); break;
       case SIM_ATT_SRV: go = do_srv(w); break;
       case SIM_ATT_AWAIT_SRV: go = do_await_srv(w); break;
+    }
+    if (go != SIM_GO_END && sim__att_state_doing(w->att.state) != sim__att_state_doing(before)) {
+      sim__progress(w, sim__att_state_doing(w->att.state), false);
     }
   }
   w->advancing = false;
@@ -543,6 +570,9 @@ void sim__attempt_cleanup(struct sim_walk *w) {
   free(a->location);
   free(a->http_error);
   buf_cleanup(&a->schemes);
+  if (a->authorization != NULL) {
+    OPENSSL_cleanse(a->authorization, strlen(a->authorization)); /* it may hold a password */
+  }
   free(a->authorization);
   free(a->note);
   for (size_t i = 0; i < a->n_srv; i++) {

@@ -5,6 +5,7 @@
 #include "client/internal.h"
 
 #include <openssl/base64.h>
+#include <openssl/mem.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +245,10 @@ static bool has_scheme(const char *schemes, const char *want) {
   return false;
 }
 
+bool sim__auth_offers(const char *schemes, const char *scheme) {
+  return has_scheme(schemes, scheme);
+}
+
 enum sim_auth_action sim__auth_decide(const char *schemes, const char **out_scheme) {
   /* §2.4: Windows logon first (Negotiate, NTLM), assumed silent; Basic asks the user. */
   static const char *const sso[] = {"Negotiate", "NTLM"};
@@ -288,6 +293,29 @@ char *sim__auth_header(const char *scheme, const char *email) {
   ok = buf_appendf(&b, "%s %s", basic ? "Basic" : scheme, token);
   free(token);
   if (!ok) {
+    buf_cleanup(&b);
+    return NULL;
+  }
+  return buf_take(&b);
+}
+
+char *sim__basic_header(const char *username, const char *password) {
+  struct buf secret;
+  buf_init(&secret, 4096);
+  bool ok = buf_appendf(&secret, "%s:%s", username, password);
+  char *token = ok ? base64(buf_cstr(&secret)) : NULL;
+  OPENSSL_cleanse(secret.ptr, secret.len);
+  buf_cleanup(&secret);
+  if (token == NULL) {
+    return NULL;
+  }
+  struct buf b;
+  buf_init(&b, 8192);
+  ok = buf_appendf(&b, "Basic %s", token);
+  OPENSSL_cleanse(token, strlen(token));
+  free(token);
+  if (!ok) {
+    OPENSSL_cleanse(b.ptr, b.len);
     buf_cleanup(&b);
     return NULL;
   }

@@ -129,6 +129,7 @@ char *sim_transcript_json(const struct sim_transcript *t) {
     }
     jnl_str(&d, "auth_schemes", s->auth_schemes);
     jnl_bool(&d, "timed_out", s->timed_out);
+    jnl_bool(&d, "credentials_sent", s->credentials_sent);
     jnl_str(&d, "detail", s->detail);
     jnl_double(&d, "elapsed_ms", s->elapsed_ms);
     jnl_obj_end(&d);
@@ -277,5 +278,5 @@ void sim_transcript_text(const struct sim_transcript *t, FILE *out, bool color) 
   }
   char total[40];
   wait_text(total, sizeof total, t->total_ms);
-  fprintf(out, "time: %s (lab clock)\n", total);
+  fprintf(out, "time: %s (%s)\n", total, t->real_time ? "real time" : "lab clock");
 }

@@ -109,6 +109,25 @@ struct sim_step *sim__cur(struct sim_walk *w) {
   return &w->t->steps[w->att.step];
 }
 
+void sim__progress(struct sim_walk *w, const char *doing, bool ended) {
+  if (w->env.progress == NULL || w->t == NULL || w->t->n_steps == 0) {
+    return;
+  }
+  const struct sim_step *s = sim__cur(w);
+  size_t left = w->n_plan > w->next_plan ? w->n_plan - w->next_plan : 0;
+  struct sim_progress p = {
+      .client = w->t->client,
+      .step = w->att.step,
+      .n_steps_known = w->t->n_steps + left + w->n_pending,
+      .step_name = s->name,
+      .host = s->host,
+      .state = sim__att_state_name(ended ? SIM_ATT_IDLE : w->att.state),
+      .doing = doing,
+      .ended = ended,
+  };
+  w->env.progress(w->env.progress_arg, &p);
+}
+
 void sim__set_str(char **dst, const char *s) {
   free(*dst);
   *dst = str_dup(s);
@@ -156,6 +175,7 @@ size_t sim__step_begin(struct sim_walk *w, enum sim_step_kind kind, const char *
   jnl_str(&ev, "url", url);
   jnl_str(&ev, "host", host);
   jnl_end(&ev);
+  sim__progress(w, "starting", false);
   return w->att.step;
 }
 
@@ -198,7 +218,9 @@ enum sim_go sim__step_end(struct sim_walk *w, enum sim_result r, const char *fmt
   jnl_str(&ev, "auth_schemes", s->auth_schemes);
   jnl_bool(&ev, "timed_out", s->timed_out);
   jnl_double(&ev, "elapsed_ms", s->elapsed_ms);
+  jnl_bool(&ev, "credentials_sent", s->credentials_sent);
   jnl_end(&ev);
+  sim__progress(w, sim_result_name(r), true);
   sim__attempt_cleanup(w);
   schedule(w);
   return SIM_GO_END;
@@ -552,6 +574,7 @@ enum sim_status sim_walk_start(struct sim_walk **out, const struct sim_env *env,
   w->t = xcalloc(1, sizeof *w->t);
   w->t->client = str_dup(model->name);
   w->t->email = str_dup(email);
+  w->t->real_time = env->clock == NULL;
   sim__visit_addr(&w->visits, &w->pol, email, false);
   enum sim_status st = sim__tls_ctx_new(&w->ssl_ctx, env->trust_pem, err, err_size);
   if (st == SIM_OK) {

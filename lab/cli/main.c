@@ -24,6 +24,9 @@ static const char usage[] =
     "  serve SCENARIO    keep the scenario's network up for real clients\n"
     "  sandbox SCENARIO -- CMD [ARG]...\n"
     "                    run CMD in private namespaces whose DNS and trust store are the lab's\n"
+    "  probe EMAIL|DOMAIN\n"
+    "                    walk client models against a real domain: its DNS, the real network,\n"
+    "                    the system trust store (exit 0 settings without a prompt, 1 not)\n"
     "  kit windows DIR   write the kit that points a real Outlook in a Windows VM at the lab\n"
     "  ca init|show|export\n"
     "                    the lab CA: create it, describe it, export it for trust stores\n"
@@ -121,11 +124,14 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "sandbox") == 0) {
     return cmd_sandbox(&c, sub_argc, sub_argv);
   }
+  if (strcmp(cmd, "probe") == 0) {
+    return cmd_probe(&c, sub_argc, sub_argv);
+  }
   if (strcmp(cmd, "kit") == 0) {
     return cmd_kit(&c, sub_argc, sub_argv);
   }
-  cli_error("unknown command \"%s\" (run, check, diff, serve, sandbox, kit, ca, validate; see "
-            "autodisco --help)",
+  cli_error("unknown command \"%s\" (run, check, diff, probe, serve, sandbox, kit, ca, "
+            "validate; see autodisco --help)",
             cmd);
   return EXIT_BAD_INPUT;
 }

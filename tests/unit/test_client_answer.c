@@ -1,6 +1,7 @@
 /* tests/unit/test_client_answer.c: what the walk does with what came back (client/sim_answer.c)
  * — a redirect to http refused, a redirect loop, a POX Error, a 401 answered with Basic or
- * single sign-on or not at all, and Office 365 Direct Connect's AutoDV2 answer. */
+ * single sign-on or not at all (and, for a real server, only with the credentials given), and
+ * Office 365 Direct Connect's AutoDV2 answer. */
 #include "tests/unit/test_client_fixture.h"
 
 #include <stdio.h>
@@ -144,6 +145,126 @@ static void test_401_bearer_and_repeated(void **state) {
   sim_transcript_free(t);
 }
 
+/* --- 401 from a real server (probe): only the credentials the user gave --- */
+
+/* walk_real asks `url` as the cached URL with env.real_credentials and the given user (NULL:
+ * none), keeping the journal; `s` serves HTTPS, `plain` (may be NULL) plain HTTP. */
+static struct sim_transcript *walk_real(const char *url, struct server *s, struct server *plain,
+                                        const char *user, char **journal) {
+  struct scn_client cfg = {.last_known_good_url = (char *) url};
+  struct sim_model m = one_step("outlook-2010", SIM_STEP_LAST_KNOWN_GOOD);
+  return walk_run(&(struct walk){.model = &m,
+                                 .cfg = &cfg,
+                                 .servers = {s, plain},
+                                 .trust = s->pem,
+                                 .out_journal = journal,
+                                 .real_credentials = true,
+                                 .username = user,
+                                 .password = user != NULL ? "s3cret pw" : NULL});
+}
+
+/* no_given_secret checks that neither the transcript nor the journal holds the password. */
+static void no_given_secret(const struct sim_transcript *t, const char *journal) {
+  static const char *const secrets[] = {"s3cret", "Ym9iQGNvbnRvc28uZXhhbXBsZTpzM2NyZXQgcHc"};
+  char *json = sim_transcript_json(t);
+  char *text = NULL;
+  size_t text_len = 0;
+  FILE *f = open_memstream(&text, &text_len);
+  sim_transcript_text(t, f, false);
+  fclose(f);
+  for (size_t i = 0; i < 2; i++) {
+    assert_null(strstr(json, secrets[i]));
+    assert_null(strstr(journal, secrets[i]));
+    assert_null(strstr(text, secrets[i]));
+  }
+  free(json);
+  free(text);
+}
+
+static void test_401_real_basic_sends_given_credentials(void **state) {
+  struct server s;
+  server_start(&s, "/unused");
+  char *journal = NULL;
+  struct sim_transcript *t =
+      walk_real("https://127.0.0.1/auth/basic", &s, NULL, "bob@contoso.example", &journal);
+  server_stop(&s);
+  assert_true(t->success);
+  assert_true(t->steps[0].credentials_sent);
+  assert_non_null(strstr(t->steps[0].detail, "Basic credentials of bob@contoso.example"));
+  assert_int_equal(t->n_prompts, 2);
+  assert_int_equal(t->prompts[1].kind, SIM_PROMPT_CREDENTIALS);
+  assert_true(t->prompts[1].accepted);
+  assert_non_null(
+      strstr(s.requests, "Authorization: Basic Ym9iQGNvbnRvc28uZXhhbXBsZTpzM2NyZXQgcHc=\r\n"));
+  assert_null(strstr(s.requests, "lab-password"));
+  assert_non_null(strstr(journal, "\"credentials\":\"given\",\"user\":\"bob@contoso.example\""));
+  assert_non_null(strstr(journal, "\"credentials_sent\":true"));
+  no_given_secret(t, journal);
+  free(journal);
+  sim_transcript_free(t);
+}
+
+static void test_401_real_without_credentials_sends_none(void **state) {
+  struct server s;
+  server_start(&s, "/unused");
+  char *journal = NULL;
+  struct sim_transcript *t = walk_real("https://127.0.0.1/auth/basic", &s, NULL, NULL, &journal);
+  server_stop(&s);
+  assert_false(t->success);
+  assert_int_equal(t->steps[0].result, SIM_R_NOT_AUTODISCOVER);
+  assert_false(t->steps[0].credentials_sent);
+  assert_non_null(strstr(t->steps[0].detail, "sends none without --user"));
+  assert_int_equal(t->n_prompts, 2); /* the prompt Outlook would show, cancelled */
+  assert_int_equal(t->prompts[1].kind, SIM_PROMPT_CREDENTIALS);
+  assert_false(t->prompts[1].accepted);
+  assert_null(strstr(s.requests, "Authorization:"));
+  assert_null(strstr(journal, "step.auth"));
+  free(journal);
+  sim_transcript_free(t);
+}
+
+static void test_401_real_sso_and_refused(void **state) {
+  struct server s;
+  server_start(&s, "/unused");
+  char *journal = NULL;
+  struct sim_transcript *t =
+      walk_real("https://127.0.0.1/auth/sso", &s, NULL, "bob@contoso.example", &journal);
+  assert_false(t->success);
+  assert_int_equal(t->steps[0].result, SIM_R_NOT_AUTODISCOVER);
+  assert_non_null(strstr(t->steps[0].detail, "single sign-on"));
+  assert_int_equal(t->n_prompts, 1); /* the certificate only: no stand-in token, no prompt */
+  assert_null(strstr(s.requests, "Authorization:"));
+  free(journal);
+  sim_transcript_free(t);
+  t = walk_real("https://127.0.0.1/auth/never", &s, NULL, "bob@contoso.example", &journal);
+  server_stop(&s);
+  assert_false(t->success);
+  assert_non_null(strstr(t->steps[0].detail, "refused them"));
+  assert_true(t->steps[0].credentials_sent);
+  no_given_secret(t, journal);
+  free(journal);
+  sim_transcript_free(t);
+}
+
+static void test_401_real_basic_never_over_plain_http(void **state) {
+  struct server s, plain;
+  server_start(&s, "/unused");
+  plain_start(&plain, false, NULL);
+  char *journal = NULL;
+  struct sim_transcript *t =
+      walk_real("http://127.0.0.1/auth/basic", &s, &plain, "bob@contoso.example", &journal);
+  server_stop(&s);
+  server_stop(&plain);
+  assert_false(t->success);
+  assert_int_equal(t->steps[0].http_status, 401);
+  assert_non_null(strstr(t->steps[0].detail, "never sent unencrypted"));
+  assert_int_equal(t->n_prompts, 0);
+  assert_non_null(strstr(plain.requests, "POST /auth/basic"));
+  assert_null(strstr(plain.requests, "Authorization:"));
+  free(journal);
+  sim_transcript_free(t);
+}
+
 /* --- Office 365 Direct Connect --- */
 
 /* walk_o365 takes outlook-2016-c2r's first two steps (last-known-good, o365-direct); the host
@@ -212,6 +333,10 @@ int main(void) {
       cmocka_unit_test(test_401_basic_prompts_then_succeeds),
       cmocka_unit_test(test_401_sso_is_silent),
       cmocka_unit_test(test_401_bearer_and_repeated),
+      cmocka_unit_test(test_401_real_basic_sends_given_credentials),
+      cmocka_unit_test(test_401_real_without_credentials_sends_none),
+      cmocka_unit_test(test_401_real_sso_and_refused),
+      cmocka_unit_test(test_401_real_basic_never_over_plain_http),
       cmocka_unit_test(test_o365_direct_connect),
       cmocka_unit_test(test_o365_not_found_or_bad_goes_on),
   };

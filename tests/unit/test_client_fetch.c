@@ -78,6 +78,26 @@ static void test_huge_head(void **state) {
   sim_transcript_free(t);
 }
 
+/* An answer that arrived with the server's last handshake flight sits decrypted-to-be in the
+ * TLS buffer once the handshake is over; the attempt must read it after sending the request
+ * instead of waiting for a socket read that never comes (the server stays silent and keeps
+ * the connection open): the walk succeeds at once rather than after the HTTP timeout. */
+static void test_answer_buffered_with_handshake(void **state) {
+  struct server s;
+  eager_start(&s);
+  struct sim_model m = root_only();
+  double real_ms = 0;
+  struct sim_transcript *t = walk_run(&(struct walk){
+      .model = &m, .servers = {&s}, .trust = s.pem, .timeout_ms = 5000, .out_real_ms = &real_ms});
+  server_stop(&s);
+  assert_int_equal(t->n_steps, 1);
+  assert_int_equal(t->steps[0].result, SIM_R_SETTINGS);
+  assert_false(t->steps[0].timed_out);
+  assert_true(t->success);
+  assert_true(real_ms < 4000); /* not the 5 s HTTP timeout */
+  sim_transcript_free(t);
+}
+
 static void test_tls_timeout(void **state) {
   struct server s; /* listens, never accepts: the handshake gets no answer */
   silent_listener(&s);
@@ -262,6 +282,7 @@ int main(void) {
       cmocka_unit_test(test_user_says_no),
       cmocka_unit_test(test_plain_http_when_allowed),
       cmocka_unit_test(test_huge_head),
+      cmocka_unit_test(test_answer_buffered_with_handshake),
       cmocka_unit_test(test_tls_timeout),
       cmocka_unit_test(test_tls_handshake_failure),
       cmocka_unit_test(test_connect_refused),

@@ -249,6 +249,70 @@ out:
   close(fd);
 }
 
+/* write_all sends every byte or gives up. */
+static bool write_all(int fd, const uint8_t *p, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n <= 0) {
+      return false;
+    }
+    p += n;
+    len -= (size_t) n;
+  }
+  return true;
+}
+
+/* flush_mem sends what the server's SSL wrote into its memory BIO in one write(). */
+static bool flush_mem(BIO *wb, int fd) {
+  const uint8_t *p = NULL;
+  size_t len = 0;
+  if (!BIO_mem_contents(wb, &p, &len) || len == 0) {
+    return true;
+  }
+  bool ok = write_all(fd, p, len);
+  BIO_reset(wb);
+  return ok;
+}
+
+/* serve_eager speaks TLS 1.2 over memory BIOs and sends the settings answer together with its
+ * last handshake flight (ChangeCipherSpec, Finished), before any request, in one write: the
+ * client finishes its handshake with the answer already buffered. Then it stays silent, the
+ * connection open, until the client closes it — as a server that answered and keeps the
+ * connection alive does. */
+static void serve_eager(struct server *s, int fd) {
+  SSL *ssl = SSL_new(s->ctx);
+  BIO *rb = BIO_new(BIO_s_mem());
+  BIO *wb = BIO_new(BIO_s_mem());
+  BIO_set_mem_eof_return(rb, -1);
+  SSL_set_bio(ssl, rb, wb);
+  SSL_set_accept_state(ssl);
+  SSL_set_max_proto_version(ssl, TLS1_2_VERSION);
+  char in[16384];
+  for (;;) {
+    int r = SSL_do_handshake(ssl);
+    if (r == 1) {
+      break;
+    }
+    ssize_t n;
+    if (SSL_get_error(ssl, r) != SSL_ERROR_WANT_READ || !flush_mem(wb, fd) ||
+        (n = read(fd, in, sizeof in)) <= 0) {
+      goto out;
+    }
+    BIO_write(rb, in, (int) n);
+  }
+  char resp[4096];
+  buf_fmt(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n%s",
+          strlen(SETTINGS_XML), SETTINGS_XML);
+  SSL_write(ssl, resp, (int) strlen(resp));
+  if (flush_mem(wb, fd)) {
+    while (read(fd, in, sizeof in) > 0) {
+    }
+  }
+out:
+  SSL_free(ssl);
+  close(fd);
+}
+
 static void *server_main(void *arg) {
   struct server *s = arg;
   for (;;) {
@@ -264,7 +328,11 @@ static void *server_main(void *arg) {
       close(fd);
       continue;
     }
-    serve_one(s, fd);
+    if (s->eager) {
+      serve_eager(s, fd);
+    } else {
+      serve_one(s, fd);
+    }
   }
 }
 
@@ -290,9 +358,10 @@ void plain_start(struct server *s, bool garbage, const char *root_location) {
   s->running = true;
 }
 
-void server_start(struct server *s, const char *root_location) {
+static void tls_start(struct server *s, const char *root_location, bool eager) {
   memset(s, 0, sizeof *s);
   s->tls = true;
+  s->eager = eager;
   s->root_location = root_location;
   s->dir = test_tmpdir("client-e2e");
   assert_true(buf_fmt(s->pem, sizeof s->pem, "%s/trust.pem", s->dir));
@@ -311,6 +380,14 @@ void server_start(struct server *s, const char *root_location) {
   listen_any(s);
   assert_int_equal(pthread_create(&s->thread, NULL, server_main, s), 0);
   s->running = true;
+}
+
+void server_start(struct server *s, const char *root_location) {
+  tls_start(s, root_location, false);
+}
+
+void eager_start(struct server *s) {
+  tls_start(s, NULL, true);
 }
 
 void silent_listener(struct server *s) {
@@ -394,6 +471,11 @@ struct sim_transcript *walk_run(const struct walk *w) {
   env.trust_pem = w->trust;
   env.scp_urls = w->scp_urls;
   env.n_scp_urls = w->n_scp_urls;
+  env.real_credentials = w->real_credentials;
+  env.username = w->username;
+  env.password = w->password;
+  env.progress = w->progress;
+  env.progress_arg = w->progress_arg;
   char *journal = NULL;
   size_t journal_len = 0;
   FILE *mem = NULL;

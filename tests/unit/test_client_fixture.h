@@ -50,6 +50,7 @@ uint16_t refused_port(void);
 struct server {
   bool tls;
   bool garbage;              /* answer every connection with plain text at once, then close */
+  bool eager;                /* serve_eager: the answer rides with the handshake (TLS 1.2) */
   const char *root_location; /* where the root sends the client (302) */
   const char *json;          /* the AutoDV2 answer, or NULL: a good one */
   int json_status;           /* its status, 0: 200 */
@@ -67,6 +68,9 @@ struct server {
 
 /* server_start starts a TLS host with a fresh self-signed certificate, written to s->pem. */
 void server_start(struct server *s, const char *root_location);
+/* eager_start starts a TLS host that sends the settings answer with its last handshake flight,
+ * before the request, and then keeps the connection open without a word. */
+void eager_start(struct server *s);
 /* plain_start starts a plain HTTP host (garbage: one that answers with junk at once). */
 void plain_start(struct server *s, bool garbage, const char *root_location);
 /* silent_listener listens and never accepts: the kernel completes connects from its backlog,
@@ -107,9 +111,14 @@ struct walk {
   bool lab_clock;        /* a lab clock at scale 1000 */
   char *const *scp_urls; /* what the SCP lookup finds */
   size_t n_scp_urls;
-  char **out_journal;   /* when set: the journal's text (caller frees) */
-  int *out_dns_queries; /* when set: how many queries the fake DNS server answered */
-  double *out_real_ms;  /* when set: how long the walk took in real time */
+  char **out_journal;    /* when set: the journal's text (caller frees) */
+  int *out_dns_queries;  /* when set: how many queries the fake DNS server answered */
+  double *out_real_ms;   /* when set: how long the walk took in real time */
+  bool real_credentials; /* env.real_credentials, with username and password */
+  const char *username;
+  const char *password;
+  sim_progress_cb progress; /* env.progress, with progress_arg */
+  void *progress_arg;
 };
 
 /* walk_run walks on a loop of its own, checks done() ran once and never from inside

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* start_fails checks that sim_walk_start refuses with `want` and says `sentence`. */
 static void start_fails(const struct sim_env *env, const struct sim_model *m, const char *email,
@@ -34,6 +35,58 @@ static void test_bad_arguments(void **state) {
   start_fails(&env, m, NULL, SIM_EINVAL,
               "the e-mail address is missing or longer than 254 characters");
   test_loop_close(&loop);
+}
+
+/* The progress callback's record: every call, as "step:doing" or "step:=result". */
+struct progress_log {
+  char text[4096];
+  size_t len;
+  size_t last_known;
+  int n_calls;
+};
+
+static void on_progress(void *arg, const struct sim_progress *p) {
+  struct progress_log *log = arg;
+  assert_string_equal(p->client, "outlook-2016-msi");
+  assert_non_null(p->step_name);
+  assert_true(p->n_steps_known > p->step);
+  log->last_known = p->n_steps_known;
+  log->n_calls++;
+  int n = snprintf(log->text + log->len, sizeof log->text - log->len, "%zu:%s%s|", p->step,
+                   p->ended ? "=" : "", p->doing);
+  assert_true(n > 0 && (size_t) n < sizeof log->text - log->len);
+  log->len += (size_t) n;
+}
+
+static void test_progress_follows_the_attempt(void **state) {
+  struct server s;
+  server_start(&s, "/redirected/autodiscover.xml");
+  struct sim_model m = root_only();
+  struct progress_log log = {0};
+  struct sim_transcript *t = walk_run(&(struct walk){
+      .model = &m, .servers = {&s}, .trust = s.pem, .progress = on_progress, .progress_arg = &log});
+  server_stop(&s);
+  assert_true(t->success);
+  assert_true(t->real_time); /* no lab clock in walk_run without lab_clock */
+  /* the root: an address literal, so no DNS; its 302 queues the redirect, which has settings */
+  assert_string_equal(log.text, "0:starting|0:connecting|0:TLS handshake|0:checking the "
+                                "certificate|0:sending the request|0:waiting for the answer|"
+                                "0:reading the answer|0:=redirect|"
+                                "1:starting|1:connecting|1:TLS handshake|1:checking the "
+                                "certificate|1:sending the request|1:waiting for the answer|"
+                                "1:reading the answer|1:=settings|");
+  assert_int_equal(log.last_known, 2);
+  sim_transcript_free(t);
+}
+
+static void test_system_trust_store(void **state) {
+  setenv("SSL_CERT_FILE", "/nowhere/bundle.pem", 1);
+  assert_string_equal(sim_trust_system_path(), "/nowhere/bundle.pem");
+  unsetenv("SSL_CERT_FILE");
+  const char *path = sim_trust_system_path();
+  if (path != NULL) {
+    assert_int_equal(access(path, R_OK), 0);
+  }
 }
 
 static void test_unreadable_trust_store_says_why(void **state) {
@@ -279,6 +332,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bad_arguments),
       cmocka_unit_test(test_unreadable_trust_store_says_why),
+      cmocka_unit_test(test_progress_follows_the_attempt),
+      cmocka_unit_test(test_system_trust_store),
       cmocka_unit_test(test_strerror),
       cmocka_unit_test(test_prompt_redirect_settings),
       cmocka_unit_test(test_local_xml_preferred),
