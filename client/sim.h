@@ -101,6 +101,8 @@ struct sim_transcript {
   char *ews_url;        /* EwsUrl from the settings, or NULL */
   char *server;         /* EXPR/EXCH Server, or NULL */
   double total_ms;      /* lab time of the whole walk */
+  bool wall_clock;      /* the times are real time read from a journal's timestamps (a real
+                           client's), not the lab clock: the text form says so */
 };
 
 struct sim_model;
@@ -149,5 +151,34 @@ char *sim_transcript_json(const struct sim_transcript *t);
 void sim_transcript_text(const struct sim_transcript *t, FILE *out, bool color);
 const char *sim_result_name(enum sim_result r);
 const char *sim_prompt_kind_name(enum sim_prompt_kind k);
+
+/* --- for readers that rebuild a transcript from a journal (lab/journal_*.c) --- */
+
+/* sim_step_kind_name names a step kind as transcripts spell it ("https-root", ...). */
+const char *sim_step_kind_name(enum sim_step_kind k);
+/* sim_step_kind_parse, sim_result_parse and sim_prompt_kind_parse read those names back;
+ * false for a name that is none of them. */
+bool sim_step_kind_parse(const char *name, enum sim_step_kind *out);
+bool sim_result_parse(const char *name, enum sim_result *out);
+bool sim_prompt_kind_parse(const char *name, enum sim_prompt_kind *out);
+/* sim_cert_failure_name names one enum sim_cert_failure bit ("untrusted", "expired", ...). */
+const char *sim_cert_failure_name(unsigned bit);
+/* sim_cert_reason returns a certificate prompt's reason word: "expired", else "not-yet-valid",
+ * else "name", else "untrusted"; NULL when failures == 0. */
+const char *sim_cert_reason(unsigned failures);
+
+/* What a model shows the user. */
+struct sim_prompt_policy {
+  unsigned cert_prompts;      /* enum sim_cert_failure bits that raise the Security Alert */
+  bool http_redirect_consent; /* the HTTP redirect step's 302 asks "Allow this website…" */
+  bool srv_consent;           /* each SRV target asks the same */
+};
+/* sim_model_prompt_policy fills *out with the prompt policy of `m`. */
+void sim_model_prompt_policy(const struct sim_model *m, struct sim_prompt_policy *out);
+/* sim_prompt_text words a dialog as the models do (caller frees): certificate (for `host`,
+ * `cert_failures`), redirect (for `email` and the `url` offered) or credentials (`host` asks
+ * `email`'s password). */
+char *sim_prompt_text(enum sim_prompt_kind kind, const char *host, const char *email,
+                      const char *url, unsigned cert_failures);
 
 #endif

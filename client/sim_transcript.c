@@ -277,5 +277,6 @@ void sim_transcript_text(const struct sim_transcript *t, FILE *out, bool color) 
   }
   char total[40];
   wait_text(total, sizeof total, t->total_ms);
-  fprintf(out, "time: %s (lab clock)\n", total);
+  fprintf(out, "time: %s (%s)\n", total,
+          t->wall_clock ? "wall clock, from the journal's timestamps" : "lab clock");
 }
