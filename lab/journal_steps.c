@@ -13,8 +13,6 @@
 /* Every model follows at most ten redirects of any kind (§3.4). */
 #define MAX_REDIRECTS 10
 
-/* --- pass 4: each unit as a step --- */
-
 static struct sim_step *add_step(struct sim_transcript *t) {
   t->steps = xrealloc_array(t->steps, t->n_steps + 1, sizeof *t->steps);
   struct sim_step *s = &t->steps[t->n_steps++];
@@ -394,9 +392,11 @@ static void srv_records(const struct jinfer *in, struct sim_step *s, const char 
   }
   s->dns_answer = buf_take(&b);
   if (best != NULL) {
-    char url[2048];
-    buf_fmt(url, sizeof url, "https://%s%s%.0u/autodiscover/autodiscover.xml", best->target,
-            best->port != 443 ? ":" : "", best->port != 443 ? best->port : 0);
+    char url[2048], port[16] = "";
+    if (best->port != 443) {
+      buf_fmt(port, sizeof port, ":%u", best->port);
+    }
+    buf_fmt(url, sizeof url, "https://%s%s/autodiscover/autodiscover.xml", best->target, port);
     s->url = str_dup(url);
     s->redirect_to = str_dup(url);
   }
