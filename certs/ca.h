@@ -93,6 +93,14 @@ const char *ca_key_type_name(enum ca_key_type k);
 /* ca_profile_fixes_key says whether the profile's key is part of what it shows (rsa-1024): a
  * request for it must leave the key type CA_KEY_DEFAULT. */
 bool ca_profile_fixes_key(const struct ca_profile *p);
+/* The name the wrong-name profile certifies, whatever the host is called. */
+#define CA_WRONG_NAME "wrong.host.invalid"
+/* ca_profile_trusted_chain says whether the chain the lab sends for `p` leads to the lab CA
+ * (false: self-signed, untrusted-root, incomplete-chain). */
+bool ca_profile_trusted_chain(const struct ca_profile *p);
+/* ca_profile_wrong_name says whether `p` certifies another name than the one asked
+ * (wrong-name: CA_WRONG_NAME). */
+bool ca_profile_wrong_name(const struct ca_profile *p);
 
 /* What to mint: a profile and the names it is for, plus the scenario's overrides. */
 struct ca_request {

@@ -89,6 +89,14 @@ bool ca_profile_fixes_key(const struct ca_profile *p) {
   return p->key != CA__KEY_EC_P256;
 }
 
+bool ca_profile_trusted_chain(const struct ca_profile *p) {
+  return p->signer == CA__SIGNER_LAB;
+}
+
+bool ca_profile_wrong_name(const struct ca_profile *p) {
+  return p->names == CA__NAMES_WRONG;
+}
+
 /* key_type_names spells enum ca_key_type, indexed by its values. */
 static const char *const key_type_names[] = {
     [CA_KEY_ECDSA_P256] = "ecdsa-p256",

@@ -106,7 +106,7 @@ struct ca_profile {
 };
 
 /* The single name the wrong-name profile's certificate carries. */
-#define CA__WRONG_NAME "wrong.host.invalid"
+#define CA__WRONG_NAME CA_WRONG_NAME
 
 /* ca__fail fills ca's detail (ca may be NULL) and returns st. */
 enum ca_status ca__fail(struct ca *ca, enum ca_status st, const char *fmt, ...)

@@ -90,6 +90,13 @@ struct sim_step {
                             this step, as HTTP Basic over TLS; never their value */
 };
 
+/* What a transcript's times were measured on. */
+enum sim_clock {
+  SIM_CLOCK_LAB = 0, /* the lab clock: nominal lengths, run faster on the wall clock */
+  SIM_CLOCK_REAL,    /* real time: a walk without a lab clock (probe, run --real-time) */
+  SIM_CLOCK_JOURNAL, /* wall clock read from a journal's timestamps (a real client's walk) */
+};
+
 struct sim_transcript {
   char *client; /* model name */
   char *email;  /* address asked for first */
@@ -103,7 +110,7 @@ struct sim_transcript {
   char *ews_url;        /* EwsUrl from the settings, or NULL */
   char *server;         /* EXPR/EXCH Server, or NULL */
   double total_ms;      /* lab time of the whole walk */
-  bool real_time;       /* the walk ran without a lab clock (env->clock NULL): times are real */
+  enum sim_clock clock; /* what total_ms and elapsed_ms were measured on */
 };
 
 struct sim_model;
@@ -195,6 +202,38 @@ char *sim_transcript_json(const struct sim_transcript *t);
 /* sim_transcript_text prints the readable transcript, one line a step, prompts standing out. */
 void sim_transcript_text(const struct sim_transcript *t, FILE *out, bool color);
 const char *sim_result_name(enum sim_result r);
+/* sim_clock_text says what times were measured on, for people: "lab clock", "real time",
+ * "wall clock, from the journal's timestamps". */
+const char *sim_clock_text(enum sim_clock c);
 const char *sim_prompt_kind_name(enum sim_prompt_kind k);
+
+/* --- for readers that rebuild a transcript from a journal (lab/journal_*.c) --- */
+
+/* sim_step_kind_name names a step kind as transcripts spell it ("https-root", ...). */
+const char *sim_step_kind_name(enum sim_step_kind k);
+/* sim_step_kind_parse, sim_result_parse and sim_prompt_kind_parse read those names back;
+ * false for a name that is none of them. */
+bool sim_step_kind_parse(const char *name, enum sim_step_kind *out);
+bool sim_result_parse(const char *name, enum sim_result *out);
+bool sim_prompt_kind_parse(const char *name, enum sim_prompt_kind *out);
+/* sim_cert_failure_name names one enum sim_cert_failure bit ("untrusted", "expired", ...). */
+const char *sim_cert_failure_name(unsigned bit);
+/* sim_cert_reason returns a certificate prompt's reason word: "expired", else "not-yet-valid",
+ * else "name", else "untrusted"; NULL when failures == 0. */
+const char *sim_cert_reason(unsigned failures);
+
+/* What a model shows the user. */
+struct sim_prompt_policy {
+  unsigned cert_prompts;      /* enum sim_cert_failure bits that raise the Security Alert */
+  bool http_redirect_consent; /* the HTTP redirect step's 302 asks "Allow this website…" */
+  bool srv_consent;           /* each SRV target asks the same */
+};
+/* sim_model_prompt_policy fills *out with the prompt policy of `m`. */
+void sim_model_prompt_policy(const struct sim_model *m, struct sim_prompt_policy *out);
+/* sim_prompt_text words a dialog as the models do (caller frees): certificate (for `host`,
+ * `cert_failures`), redirect (for `email` and the `url` offered) or credentials (`host` asks
+ * `email`'s password). */
+char *sim_prompt_text(enum sim_prompt_kind kind, const char *host, const char *email,
+                      const char *url, unsigned cert_failures);
 
 #endif

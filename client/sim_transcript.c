@@ -221,6 +221,15 @@ static void outcome(char *out, size_t out_size, const struct sim_step *s) {
   buf_fmt(out, out_size, "?");
 }
 
+const char *sim_clock_text(enum sim_clock c) {
+  switch (c) {
+    case SIM_CLOCK_LAB: return "lab clock";
+    case SIM_CLOCK_REAL: return "real time";
+    case SIM_CLOCK_JOURNAL: return "wall clock, from the journal's timestamps";
+  }
+  return "lab clock";
+}
+
 void sim_transcript_text(const struct sim_transcript *t, FILE *out, bool color) {
   const char *bold = color ? "\033[1;33m" : "";
   const char *reset = color ? "\033[0m" : "";
@@ -278,5 +287,5 @@ void sim_transcript_text(const struct sim_transcript *t, FILE *out, bool color) 
   }
   char total[40];
   wait_text(total, sizeof total, t->total_ms);
-  fprintf(out, "time: %s (%s)\n", total, t->real_time ? "real time" : "lab clock");
+  fprintf(out, "time: %s (%s)\n", total, sim_clock_text(t->clock));
 }

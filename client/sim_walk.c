@@ -574,7 +574,7 @@ enum sim_status sim_walk_start(struct sim_walk **out, const struct sim_env *env,
   w->t = xcalloc(1, sizeof *w->t);
   w->t->client = str_dup(model->name);
   w->t->email = str_dup(email);
-  w->t->real_time = env->clock == NULL;
+  w->t->clock = env->clock == NULL ? SIM_CLOCK_REAL : SIM_CLOCK_LAB;
   sim__visit_addr(&w->visits, &w->pol, email, false);
   enum sim_status st = sim__tls_ctx_new(&w->ssl_ctx, env->trust_pem, err, err_size);
   if (st == SIM_OK) {

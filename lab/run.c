@@ -1,6 +1,7 @@
 /* lab/run.c: one scenario, in-process: the lab network and the client walks share one loop.
  * The walks run one after another so the journal and the transcripts read in order. */
 #include "lab/lab.h"
+#include "lab/report.h"
 #include "proxy/proxy.h"
 
 #include <stdarg.h>
@@ -119,6 +120,7 @@ int lab_run(const struct scn *s, const struct lab_run_options *opt, struct lab_r
     lab_results_free(r.results, n);
     return -1;
   }
+  lab_journal_start(opt->jnl, s, r.proxy, opt->ca);
   r.env.loop = &loop;
   proxy_dns_addr(r.proxy, &r.env.dns);
   r.env.map = proxy_map;

@@ -358,6 +358,14 @@ const char *proxy_host_address(const struct proxy *p, size_t i) {
   return i < p->n_hosts ? p->hosts[i].address : NULL;
 }
 
+uint16_t proxy_host_port(const struct proxy *p, size_t i, bool https) {
+  if (i >= p->n_hosts) {
+    return 0;
+  }
+  const struct port_entry *e = https ? &p->hosts[i].https : &p->hosts[i].http;
+  return e->listening ? port_of(&e->actual) : 0;
+}
+
 bool proxy_map(void *arg, const struct sockaddr *want, struct sockaddr_storage *out) {
   const struct proxy *p = arg;
   uint16_t port = want->sa_family == AF_INET6

@@ -42,6 +42,9 @@ void proxy_close(struct proxy *p);
 void proxy_dns_addr(const struct proxy *p, struct sockaddr_storage *out);
 /* proxy_host_address returns the lab address (text) of scn->hosts[i]. */
 const char *proxy_host_address(const struct proxy *p, size_t i);
+/* proxy_host_port returns the port scn->hosts[i]'s HTTPS (https true) or HTTP listener is
+ * bound to, or 0 when connections to it are refused. */
+uint16_t proxy_host_port(const struct proxy *p, size_t i, bool https);
 /* proxy_map says where a connection to `want` (a host address and its nominal port 443 or 80)
  * really goes; false when `want` is not a lab address. Signature fits sim_env.map. */
 bool proxy_map(void *p, const struct sockaddr *want, struct sockaddr_storage *out);

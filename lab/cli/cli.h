@@ -32,6 +32,11 @@ int cmd_diff(struct cli *c, int argc, char **argv);
 int cmd_sandbox(struct cli *c, int argc, char **argv);
 int cmd_kit(struct cli *c, int argc, char **argv);
 int cmd_probe(struct cli *c, int argc, char **argv);
+int cmd_report(struct cli *c, int argc, char **argv);
+/* cmd_check_journal is `check SCENARIO --journal JOURNAL --client NAME` (cmd_report.c): the
+ * scenario's expectations for model NAME held against a real client's journal. */
+int cmd_check_journal(struct cli *c, const char *journal, const char *const *scenarios,
+                      size_t n_scenarios, const char *const *clients, size_t n_clients, bool json);
 
 /* A list of scenario files to work on, in the order to report them. */
 struct cli_files {

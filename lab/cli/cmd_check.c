@@ -20,6 +20,7 @@
 static const char check_usage[] =
     "usage: autodisco check [DIR|FILE]... [--client NAME]... [--jobs N] [--junit FILE] [--json]\n"
     "                       [--real-time] [--timeout MS]\n"
+    "       autodisco check SCENARIO --journal JOURNAL --client NAME [--json]\n"
     "\n"
     "Runs every scenario (a folder: its *.yaml files, recursively, sorted; files named _*.yaml\n"
     "are bases for `extends:` and are not run) with each of its clients, checks the\n"
@@ -37,7 +38,9 @@ static const char check_usage[] =
     "  --json          print JSON instead of the table\n"
     "  --real-time     run timeouts and delays at their real length (default: 1000x faster)\n"
     "  --timeout MS    per network operation, instead of each model's own\n"
-    "  --quiet         (before the command) no progress line on stderr\n";
+    "  --quiet         (before the command) no progress line on stderr\n"
+    "  --journal FILE  hold a real client's journal (serve --journal) to the scenario's\n"
+    "                  expectations for --client NAME instead of running the model\n";
 
 /* What came back for one scenario file. */
 struct outcome {
@@ -576,15 +579,11 @@ static unsigned default_jobs(void) {
 
 int cmd_check(struct cli *c, int argc, char **argv) {
   static const struct option opts[] = {
-      {"client", required_argument, NULL, 'c'},
-      {"jobs", required_argument, NULL, 'j'},
-      {"junit", required_argument, NULL, 'u'},
-      {"json", no_argument, NULL, 'J'},
-      {"real-time", no_argument, NULL, 'r'},
-      {"timeout", required_argument, NULL, 't'},
-      {"quiet", no_argument, NULL, 'q'},
-      {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0},
+      {"client", required_argument, NULL, 'c'}, {"jobs", required_argument, NULL, 'j'},
+      {"junit", required_argument, NULL, 'u'},  {"json", no_argument, NULL, 'J'},
+      {"real-time", no_argument, NULL, 'r'},    {"timeout", required_argument, NULL, 't'},
+      {"quiet", no_argument, NULL, 'q'},        {"journal", required_argument, NULL, 'L'},
+      {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
   };
   struct check k = {0};
   const char **clients = xcalloc((size_t) argc, sizeof *clients);
@@ -592,6 +591,7 @@ int cmd_check(struct cli *c, int argc, char **argv) {
   unsigned jobs = default_jobs();
   const char *junit = NULL;
   bool json = false;
+  const char *journal = NULL;
   struct ca *ca = NULL;
   int rc = EXIT_BAD_INPUT;
   int opt;
@@ -603,6 +603,7 @@ int cmd_check(struct cli *c, int argc, char **argv) {
       case 'J': json = true; break;
       case 'r': k.ro.clock_scale = 1; break;
       case 'q': c->quiet = true; break;
+      case 'L': journal = optarg; break;
       case 'j': {
         uint32_t n = 0;
         if (!parse_u32(optarg, 1, 256, &n)) {
@@ -627,6 +628,11 @@ int cmd_check(struct cli *c, int argc, char **argv) {
         goto out;
       default: fputs(check_usage, stderr); goto out;
     }
+  }
+  if (journal != NULL) {
+    rc = cmd_check_journal(c, journal, (const char *const *) argv + optind,
+                           (size_t) (argc - optind), clients, n_clients, json);
+    goto out;
   }
   if (optind == argc && !cli_files_add(&k.files, "scenarios")) {
     goto out;

@@ -1,8 +1,10 @@
-/* lab/cli/cmd_diff.c: `autodisco diff BEFORE AFTER` — both scenarios run with the same clients;
- * for each client, what a user sees change: prompts gone or new, steps, outcome, settings and
- * the time waited. */
+/* lab/cli/cmd_diff.c: `autodisco diff BEFORE AFTER` — each side a scenario (run with the same
+ * clients) or a journal (a real client's walk, or a `run --journal`'s); for each client, what a
+ * user sees change: prompts gone or new, steps, outcome, settings and the time waited. "Model
+ * vs real client" and "build N vs build N+1" are the same command. */
 #include "lab/cli/cli.h"
 #include "lab/lab.h"
+#include "lab/report.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -12,10 +14,14 @@ static const char diff_usage[] =
     "usage: autodisco diff BEFORE AFTER [--client NAME]... [--format text|json] [--real-time]\n"
     "                      [--timeout MS]\n"
     "\n"
-    "Runs both scenarios with the same clients (default: BEFORE's, then AFTER's others) and\n"
-    "says for each client what changes: prompts that go away or appear, steps no longer or newly\n"
-    "tried, the outcome, the URL the settings come from, the EWS URL, the address the settings\n"
-    "are for and the lab time the user waits (changes under half a second are lab noise).\n"
+    "BEFORE and AFTER are each a scenario or a journal (serve --journal, run --journal: a file\n"
+    "whose first character is '{'). Scenarios run with the same clients (default: BEFORE's,\n"
+    "then AFTER's others); a real client's journal is compared with each model walk of the\n"
+    "other side (read with that side's scenario and the one --client's policy), two journals\n"
+    "client by client. Says for each client what changes: prompts that go away or appear, steps\n"
+    "no longer or newly tried, the outcome, the URL the settings come from, the EWS URL, the\n"
+    "address the settings are for and the time the user waits (changes under half a second are\n"
+    "noise).\n"
     "Exit status: 0 (whatever changed), 2 bad input.\n"
     "\n"
     "  --client NAME   compare this model (repeatable)\n"
@@ -32,14 +38,58 @@ static bool listed(const char *const *v, size_t n, const char *name) {
   return false;
 }
 
-/* find returns the result for `client` in r, or NULL. */
-static const struct lab_result *find(const struct lab_result *r, size_t n, const char *client) {
-  for (size_t i = 0; i < n; i++) {
-    if (strcmp(r[i].client->model, client) == 0) {
-      return &r[i];
+/* One side of the comparison: a scenario the models walk, or a journal a client left. */
+struct side {
+  const char *path;
+  struct scn *scn;
+  struct lab_result *results;
+  size_t n_results;
+  struct lab_journal *journal;
+  const struct sim_transcript **t; /* the walks to compare, borrowed from results or journal */
+  size_t n;
+};
+
+static void side_cleanup(struct side *s) {
+  lab_results_free(s->results, s->n_results);
+  lab_journal_free(s->journal);
+  scn_free(s->scn);
+  free(s->t);
+}
+
+/* single_real says whether the side is one real client's journal: it pairs with every walk of
+ * the other side ("model vs real client"). */
+static bool single_real(const struct side *s) {
+  return s->journal != NULL && s->n == 1 && s->journal->inferred[0];
+}
+
+static const struct sim_transcript *by_client(const struct side *s, const char *client) {
+  for (size_t i = 0; i < s->n; i++) {
+    if (strcmp(s->t[i]->client, client) == 0) {
+      return s->t[i];
     }
   }
   return NULL;
+}
+
+static void compare(const struct sim_transcript *b, const struct sim_transcript *a, bool json,
+                    struct jnl_event *doc) {
+  struct lab_diff d;
+  lab_diff_init(&d, b, a);
+  char label[600];
+  if (strcmp(b->client, a->client) != 0) {
+    buf_fmt(label, sizeof label, "%s → %s", b->client, a->client);
+    d.client = label;
+  }
+  if (json) {
+    lab_diff_json(&d, doc);
+  } else {
+    struct buf text;
+    buf_init(&text, 64 * 1024);
+    lab_diff_text(&d, &text);
+    fputs(buf_cstr(&text), stdout);
+    buf_cleanup(&text);
+  }
+  lab_diff_cleanup(&d);
 }
 
 int cmd_diff(struct cli *c, int argc, char **argv) {
@@ -53,9 +103,7 @@ int cmd_diff(struct cli *c, int argc, char **argv) {
   size_t n_clients = 0;
   struct lab_run_options ro = {0};
   const char *format = "text";
-  struct scn *before = NULL, *after = NULL;
-  struct lab_result *rb = NULL, *ra = NULL;
-  size_t nb = 0, na = 0;
+  struct side sides[2] = {{0}, {0}};
   struct ca *ca = NULL;
   int rc = EXIT_BAD_INPUT;
   int opt;
@@ -82,72 +130,97 @@ int cmd_diff(struct cli *c, int argc, char **argv) {
     }
   }
   if (optind + 2 != argc) {
-    cli_error("diff takes two scenarios, BEFORE and AFTER\n%s", diff_usage);
+    cli_error("diff takes two scenarios or journals, BEFORE and AFTER\n%s", diff_usage);
     goto out;
   }
   if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0) {
     cli_error("--format %s: expected text or json", format);
     goto out;
   }
+  for (size_t i = 0; i < n_clients; i++) {
+    if (sim_model_named(clients[i]) == NULL) {
+      cli_error("--client %s: not a client model (see autodisco run --help)", clients[i]);
+      goto out;
+    }
+  }
   char err[1024];
-  if (scn_load(&before, argv[optind], err, sizeof err) != SCN_OK ||
-      scn_load(&after, argv[optind + 1], err, sizeof err) != SCN_OK) {
-    cli_error("%s", err);
-    goto out;
+  for (int k = 0; k < 2; k++) {
+    sides[k].path = argv[optind + k];
+    if (!lab_is_journal(sides[k].path) &&
+        scn_load(&sides[k].scn, sides[k].path, err, sizeof err) != SCN_OK) {
+      cli_error("%s", err);
+      goto out;
+    }
   }
   if (n_clients == 0) {
-    size_t room = (size_t) argc + 1 + before->n_clients + after->n_clients;
-    clients = xrealloc_array(clients, room, sizeof *clients);
-    for (size_t i = 0; i < before->n_clients; i++) {
-      clients[n_clients++] = before->clients[i].model;
-    }
-    for (size_t i = 0; i < after->n_clients; i++) {
-      if (!listed(clients, n_clients, after->clients[i].model)) {
-        clients[n_clients++] = after->clients[i].model;
+    for (int k = 0; k < 2; k++) {
+      const struct scn *s = sides[k].scn;
+      size_t room = (size_t) argc + 1 + (sides[0].scn ? sides[0].scn->n_clients : 0) +
+                    (sides[1].scn ? sides[1].scn->n_clients : 0);
+      clients = xrealloc_array(clients, room, sizeof *clients);
+      for (size_t i = 0; s != NULL && i < s->n_clients; i++) {
+        if (!listed(clients, n_clients, s->clients[i].model)) {
+          clients[n_clients++] = s->clients[i].model;
+        }
       }
     }
   }
-  ca = cli_open_ca(c);
-  if (ca == NULL) {
-    goto out;
-  }
-  ro.ca = ca;
-  ro.clients = clients;
-  ro.n_clients = n_clients;
-  if (lab_run(before, &ro, &rb, &nb, err, sizeof err) != 0) {
-    cli_error("%s: %s", before->path, err);
-    goto out;
-  }
-  if (lab_run(after, &ro, &ra, &na, err, sizeof err) != 0) {
-    cli_error("%s: %s", after->path, err);
-    goto out;
+  for (int k = 0; k < 2; k++) {
+    struct side *sd = &sides[k];
+    if (sd->scn == NULL) { /* a journal: read with the other side's scenario, if it has one */
+      struct lab_journal_options jo = {.scn = sides[1 - k].scn,
+                                       .client = n_clients == 1 ? clients[0] : NULL};
+      if (lab_journal_read(&sd->journal, sd->path, &jo, err, sizeof err) != 0) {
+        cli_error("%s", err);
+        goto out;
+      }
+      sd->t = xcalloc(sd->journal->n_transcripts + 1, sizeof *sd->t);
+      for (size_t i = 0; i < sd->journal->n_transcripts; i++) {
+        sd->t[sd->n++] = sd->journal->transcripts[i];
+      }
+      continue;
+    }
+    if (ca == NULL && (ca = cli_open_ca(c)) == NULL) {
+      goto out;
+    }
+    ro.ca = ca;
+    ro.clients = clients;
+    ro.n_clients = n_clients;
+    if (lab_run(sd->scn, &ro, &sd->results, &sd->n_results, err, sizeof err) != 0) {
+      cli_error("%s: %s", sd->path, err);
+      goto out;
+    }
+    sd->t = xcalloc(sd->n_results + 1, sizeof *sd->t);
+    for (size_t i = 0; i < sd->n_results; i++) {
+      if (sd->results[i].transcript != NULL) {
+        sd->t[sd->n++] = sd->results[i].transcript;
+      }
+    }
   }
   struct jnl_event doc;
   bool json = strcmp(format, "json") == 0;
   if (json) {
     jnl_doc_begin(&doc);
-    jnl_str(&doc, "before", before->path);
-    jnl_str(&doc, "after", after->path);
+    jnl_str(&doc, "before", sides[0].path);
+    jnl_str(&doc, "after", sides[1].path);
     jnl_arr_begin(&doc, "clients");
   }
-  for (size_t i = 0; i < nb; i++) {
-    const struct lab_result *b = &rb[i];
-    const struct lab_result *a = find(ra, na, b->client->model);
-    if (a == NULL || b->transcript == NULL || a->transcript == NULL) {
-      continue; /* both runs walk the same list of clients */
+  const struct side *b = &sides[0], *a = &sides[1];
+  if (single_real(b)) {
+    for (size_t i = 0; i < a->n; i++) {
+      compare(b->t[0], a->t[i], json, &doc);
     }
-    struct lab_diff d;
-    lab_diff_init(&d, b->transcript, a->transcript);
-    if (json) {
-      lab_diff_json(&d, &doc);
-    } else {
-      struct buf text;
-      buf_init(&text, 64 * 1024);
-      lab_diff_text(&d, &text);
-      fputs(buf_cstr(&text), stdout);
-      buf_cleanup(&text);
+  } else if (single_real(a)) {
+    for (size_t i = 0; i < b->n; i++) {
+      compare(b->t[i], a->t[0], json, &doc);
     }
-    lab_diff_cleanup(&d);
+  } else {
+    for (size_t i = 0; i < b->n; i++) {
+      const struct sim_transcript *other = by_client(a, b->t[i]->client);
+      if (other != NULL) {
+        compare(b->t[i], other, json, &doc);
+      }
+    }
   }
   if (json) {
     jnl_arr_end(&doc);
@@ -158,11 +231,9 @@ int cmd_diff(struct cli *c, int argc, char **argv) {
   }
   rc = EXIT_HOLDS;
 out:
-  lab_results_free(rb, nb);
-  lab_results_free(ra, na);
+  side_cleanup(&sides[0]);
+  side_cleanup(&sides[1]);
   ca_free(ca);
-  scn_free(before);
-  scn_free(after);
   free(clients);
   return rc;
 }

@@ -2,14 +2,16 @@
  * walked through it, the transcript and the verdict. */
 #include "lab/cli/cli.h"
 #include "lab/lab.h"
+#include "lab/report.h"
 
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char run_usage[] =
-    "usage: autodisco run SCENARIO [--client NAME]... [--email ADDR] [--format text|json]\n"
-    "                     [--out FILE] [--journal FILE] [--timeout MS] [--real-time]\n"
+    "usage: autodisco run SCENARIO [--client NAME]... [--email ADDR] [--format text|json|html]\n"
+    "                     [--out FILE|DIR] [--journal FILE] [--timeout MS] [--real-time]\n"
     "\n"
     "Starts the scenario's DNS and hosts on loopback addresses, walks each client model through\n"
     "them over real sockets, prints one line per step (prompts stand out) and the verdict.\n"
@@ -17,8 +19,10 @@ static const char run_usage[] =
     "\n"
     "  --client NAME   walk this model (repeatable; default: the scenario's clients)\n"
     "  --email ADDR    look up this address instead of the scenario's\n"
-    "  --format F      text (default) or json (docs/transcript.md)\n"
-    "  --out FILE      write the report to FILE instead of stdout\n"
+    "  --format F      text (default), json (docs/transcript.md) or html (one self-contained page\n"
+    "                  with a sequence diagram per client)\n"
+    "  --out FILE|DIR  write the report to FILE instead of stdout; with html and a folder, one\n"
+    "                  page per client: DIR/<scenario>.<client>.html\n"
     "  --journal FILE  append every server and client event as JSON lines (docs/journal.md)\n"
     "  --timeout MS    per network operation, in lab milliseconds, instead of each model's own\n"
     "  --real-time     run timeouts and delays at their real length (default: the lab clock,\n"
@@ -85,6 +89,11 @@ static void print_json(FILE *out, const struct scn *s, const struct lab_result *
   free(text);
 }
 
+static bool is_dir(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 int cmd_run(struct cli *c, int argc, char **argv) {
   static const struct option opts[] = {
       {"client", required_argument, NULL, 'c'},
@@ -139,8 +148,8 @@ int cmd_run(struct cli *c, int argc, char **argv) {
     free(clients);
     return EXIT_BAD_INPUT;
   }
-  if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0) {
-    cli_error("--format %s: expected text or json", format);
+  if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0 && strcmp(format, "html") != 0) {
+    cli_error("--format %s: expected text, json or html", format);
     free(clients);
     return EXIT_BAD_INPUT;
   }
@@ -171,17 +180,27 @@ int cmd_run(struct cli *c, int argc, char **argv) {
     cli_error("%s", err);
     goto out;
   }
+  size_t n_failing = 0;
+  for (size_t i = 0; i < n; i++) {
+    n_failing += results[i].n_failures > 0;
+  }
+  if (strcmp(format, "html") == 0 && out_path != NULL && is_dir(out_path)) {
+    if (lab_run_html_dir(out_path, s, results, n, err, sizeof err) < 0) {
+      cli_error("--out %s", err);
+      goto out;
+    }
+    rc = n_failing == 0 ? EXIT_HOLDS : EXIT_FAILS;
+    goto out;
+  }
   if (out_path != NULL && (out = fopen(out_path, "w")) == NULL) {
     cli_error("--out %s: cannot write it", out_path);
     out = stdout;
     goto out;
   }
-  size_t n_failing = 0;
-  for (size_t i = 0; i < n; i++) {
-    n_failing += results[i].n_failures > 0;
-  }
   if (strcmp(format, "json") == 0) {
     print_json(out, s, results, n, n_failing);
+  } else if (strcmp(format, "html") == 0) {
+    lab_run_html(out, s, results, n);
   } else {
     print_text(out, s, results, n, c->color && out == stdout, n_failing);
   }

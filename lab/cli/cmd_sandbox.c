@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "common/buf.h"
 #include "lab/cli/cli.h"
+#include "lab/report.h"
 #include "proxy/proxy.h"
 #include "scenario/scn.h"
 
@@ -350,6 +351,7 @@ int cmd_sandbox(struct cli *c, int argc, char **argv) {
     cli_error("%s", err);
     goto out;
   }
+  lab_journal_start(j, s, sb.proxy, ca); /* before the client runs: what the lab is */
   uv_stdio_container_t stdio[3] = {
       {.flags = UV_INHERIT_FD, .data.fd = 0},
       {.flags = UV_INHERIT_FD, .data.fd = 1},

@@ -4,6 +4,7 @@
 #include "common/buf.h"
 #include "journal/jnl.h"
 #include "lab/cli/cli.h"
+#include "lab/report.h"
 #include "proxy/proxy.h"
 #include "scenario/scn.h"
 
@@ -213,6 +214,9 @@ int cmd_serve(struct cli *c, int argc, char **argv) {
   printf("ready %s\n", ready);
   fflush(stdout);
   free(ready);
+  /* what the lab is, after the ready line (a journal on stdout follows it) and before any
+   * client event: the loop has not run yet */
+  lab_journal_start(j, s, sv.proxy, ca);
   cli_note(c, "autodisco: serving %s; SIGINT or SIGTERM stops", s->name);
   uv_run(&loop, UV_RUN_DEFAULT);
   cli_note(c, "autodisco: stopped");

@@ -22,6 +22,8 @@ static const char usage[] =
     "  diff BEFORE AFTER what changes for each client: prompts gone or new, steps, settings,\n"
     "                    waiting time\n"
     "  serve SCENARIO    keep the scenario's network up for real clients\n"
+    "  report JOURNAL    what a client did, from a journal: its steps, the prompts it met,\n"
+    "                    findings and the waiting time (text, JSON or an HTML page)\n"
     "  sandbox SCENARIO -- CMD [ARG]...\n"
     "                    run CMD in private namespaces whose DNS and trust store are the lab's\n"
     "  probe EMAIL|DOMAIN\n"
@@ -130,7 +132,10 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "kit") == 0) {
     return cmd_kit(&c, sub_argc, sub_argv);
   }
-  cli_error("unknown command \"%s\" (run, check, diff, probe, serve, sandbox, kit, ca, "
+  if (strcmp(cmd, "report") == 0) {
+    return cmd_report(&c, sub_argc, sub_argv);
+  }
+  cli_error("unknown command \"%s\" (run, check, diff, probe, serve, report, sandbox, kit, ca, "
             "validate; see autodisco --help)",
             cmd);
   return EXIT_BAD_INPUT;
