@@ -1,8 +1,7 @@
-/* lab/cli/main.c: `autodisco COMMAND ...` — dispatch, global options and the printer. */
-#include "common/buf.h"
+/* lab/cli/main.c: `autodisco COMMAND ...` — the global options and the dispatch to a command
+ * (cmd_*.c); the printer the commands share is cli.c. */
 #include "lab/cli/cli.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,44 +33,6 @@ static const char usage[] =
     "  --ca-dir DIR      the lab CA's directory (default: $AUTODISCO_CA_DIR, else\n"
     "                    $XDG_DATA_HOME/autodisco/ca, else ~/.local/share/autodisco/ca)\n"
     "  --help            this text; `autodisco COMMAND --help` for a command\n";
-
-void cli_error(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("autodisco: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-}
-
-void cli_note(const struct cli *c, const char *fmt, ...) {
-  if (c->quiet) {
-    return;
-  }
-  va_list ap;
-  va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-}
-
-struct ca *cli_open_ca(const struct cli *c) {
-  char dir[4096];
-  if (c->ca_dir != NULL) {
-    buf_fmt(dir, sizeof dir, "%s", c->ca_dir);
-  } else if (!ca_default_dir(dir, sizeof dir)) {
-    cli_error("cannot find a directory for the lab CA: set AUTODISCO_CA_DIR or use --ca-dir");
-    return NULL;
-  }
-  struct ca *ca = NULL;
-  enum ca_status st = ca_open(&ca, dir, true);
-  if (st != CA_OK) {
-    cli_error("lab CA in %s: %s: %s", dir, ca_strerror(st), ca != NULL ? ca_detail(ca) : "");
-    ca_free(ca);
-    return NULL;
-  }
-  return ca;
-}
 
 int main(int argc, char **argv) {
   struct cli c = {.color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL};
