@@ -1,5 +1,6 @@
 /* lab/diff.c: what changes for one client between two walks — the prompts a user no longer
- * (or newly) sees, the steps tried, the outcome, the final settings and the time waited. */
+ * (or newly) sees, the steps tried, the outcome, the final settings and the time waited — and
+ * the report `diff` prints for every client of two runs. */
 #include "lab/lab.h"
 
 #include <stdlib.h>
@@ -281,4 +282,51 @@ void lab_diff_json(const struct lab_diff *d, struct jnl_event *doc) {
   jnl_strn(doc, "text", buf_slice(&text));
   buf_cleanup(&text);
   jnl_obj_end(doc);
+}
+
+/* find returns the result for `client` in r, or NULL. */
+static const struct lab_result *find(const struct lab_result *r, size_t n, const char *client) {
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(r[i].client->model, client) == 0) {
+      return &r[i];
+    }
+  }
+  return NULL;
+}
+
+void lab_diff_report(FILE *out, const struct scn *before, const struct lab_result *rb, size_t nb,
+                     const struct scn *after, const struct lab_result *ra, size_t na, bool json) {
+  struct jnl_event doc;
+  if (json) {
+    jnl_doc_begin(&doc);
+    jnl_str(&doc, "before", before->path);
+    jnl_str(&doc, "after", after->path);
+    jnl_arr_begin(&doc, "clients");
+  }
+  for (size_t i = 0; i < nb; i++) {
+    const struct lab_result *b = &rb[i];
+    const struct lab_result *a = find(ra, na, b->client->model);
+    if (a == NULL || b->transcript == NULL || a->transcript == NULL) {
+      continue; /* both runs walk the same list of clients */
+    }
+    struct lab_diff d;
+    lab_diff_init(&d, b->transcript, a->transcript);
+    if (json) {
+      lab_diff_json(&d, &doc);
+    } else {
+      struct buf text;
+      buf_init(&text, 64 * 1024);
+      lab_diff_text(&d, &text);
+      fputs(buf_cstr(&text), out);
+      buf_cleanup(&text);
+    }
+    lab_diff_cleanup(&d);
+  }
+  if (json) {
+    jnl_arr_end(&doc);
+    char *text = jnl_doc_take(&doc);
+    fputs(text, out);
+    fputc('\n', out);
+    free(text);
+  }
 }

@@ -1,6 +1,6 @@
-/* lab/cli/cmd_diff.c: `autodisco diff BEFORE AFTER` — both scenarios run with the same clients;
- * for each client, what a user sees change: prompts gone or new, steps, outcome, settings and
- * the time waited. */
+/* lab/cli/cmd_diff.c: `autodisco diff BEFORE AFTER` — its arguments and the clients both
+ * scenarios run with; the lab runs them and says for each client what a user sees change
+ * (lab_diff_report). */
 #include "lab/cli/cli.h"
 #include "lab/lab.h"
 
@@ -30,16 +30,6 @@ static bool listed(const char *const *v, size_t n, const char *name) {
     }
   }
   return false;
-}
-
-/* find returns the result for `client` in r, or NULL. */
-static const struct lab_result *find(const struct lab_result *r, size_t n, const char *client) {
-  for (size_t i = 0; i < n; i++) {
-    if (strcmp(r[i].client->model, client) == 0) {
-      return &r[i];
-    }
-  }
-  return NULL;
 }
 
 int cmd_diff(struct cli *c, int argc, char **argv) {
@@ -122,40 +112,7 @@ int cmd_diff(struct cli *c, int argc, char **argv) {
     cli_error("%s: %s", after->path, err);
     goto out;
   }
-  struct jnl_event doc;
-  bool json = strcmp(format, "json") == 0;
-  if (json) {
-    jnl_doc_begin(&doc);
-    jnl_str(&doc, "before", before->path);
-    jnl_str(&doc, "after", after->path);
-    jnl_arr_begin(&doc, "clients");
-  }
-  for (size_t i = 0; i < nb; i++) {
-    const struct lab_result *b = &rb[i];
-    const struct lab_result *a = find(ra, na, b->client->model);
-    if (a == NULL || b->transcript == NULL || a->transcript == NULL) {
-      continue; /* both runs walk the same list of clients */
-    }
-    struct lab_diff d;
-    lab_diff_init(&d, b->transcript, a->transcript);
-    if (json) {
-      lab_diff_json(&d, &doc);
-    } else {
-      struct buf text;
-      buf_init(&text, 64 * 1024);
-      lab_diff_text(&d, &text);
-      fputs(buf_cstr(&text), stdout);
-      buf_cleanup(&text);
-    }
-    lab_diff_cleanup(&d);
-  }
-  if (json) {
-    jnl_arr_end(&doc);
-    char *text = jnl_doc_take(&doc);
-    fputs(text, stdout);
-    fputc('\n', stdout);
-    free(text);
-  }
+  lab_diff_report(stdout, before, rb, nb, after, ra, na, strcmp(format, "json") == 0);
   rc = EXIT_HOLDS;
 out:
   lab_results_free(rb, nb);
