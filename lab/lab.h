@@ -196,4 +196,40 @@ void lab_diff_json(const struct lab_diff *d, struct jnl_event *doc);
 void lab_diff_report(FILE *out, const struct scn *before, const struct lab_result *rb, size_t nb,
                      const struct scn *after, const struct lab_result *ra, size_t na, bool json);
 
+/* The sandbox (lab/sandbox.c, Linux): what `autodisco sandbox` sets up before it runs a
+ * command. Failures return a status and write a sentence for people into err. */
+enum lab_sandbox_status {
+  LAB_SANDBOX_OK = 0,
+  LAB_SANDBOX_EPERM, /* not allowed to create namespaces (needs root: CAP_SYS_ADMIN) */
+  LAB_SANDBOX_ESYS,  /* a system call failed; the sentence says which and why */
+};
+
+/* lab_sandbox_enter moves this process into new network and mount namespaces, keeps its mounts
+ * from propagating back to the host and brings the loopback interface up (which makes all of
+ * 127.0.0.0/8 local). Must run before any thread starts: unshare(CLONE_NEWNS) refuses a
+ * multithreaded process. */
+enum lab_sandbox_status lab_sandbox_enter(char *err, size_t err_size);
+
+/* The temporary files the sandbox mounts over the system's (caller's storage, zeroed first). */
+struct lab_sandbox_files {
+  char dir[64];
+  char resolv[128];
+  char hosts[128];
+  char bundle[128];
+  bool resolv_mounted;
+  bool hosts_mounted;
+  bool bundle_mounted;
+};
+
+/* lab_sandbox_files_init writes resolv.conf (the lab's DNS on 127.0.0.1), hosts (localhost
+ * only) and a CA bundle (the system's plus `lab_ca_pem`) into a fresh directory under /tmp,
+ * mounts them over the system's files and points SSL_CERT_FILE, REQUESTS_CA_BUNDLE,
+ * CURL_CA_BUNDLE and NODE_EXTRA_CA_CERTS at the bundle. Whatever it returns,
+ * lab_sandbox_files_cleanup undoes what was done: the mounts first, then the files and their
+ * directory (LAB_SANDBOX_ESYS when the directory cannot be removed). */
+enum lab_sandbox_status lab_sandbox_files_init(struct lab_sandbox_files *f, const char *lab_ca_pem,
+                                               char *err, size_t err_size);
+enum lab_sandbox_status lab_sandbox_files_cleanup(struct lab_sandbox_files *f, char *err,
+                                                  size_t err_size);
+
 #endif
