@@ -99,7 +99,7 @@ int cmd_run(struct cli *c, int argc, char **argv) {
   if (ca == NULL) {
     goto out;
   }
-  if (journal_path != NULL && (j = jnl_open(journal_path)) == NULL) {
+  if (jnl_open(&j, journal_path, err, sizeof err) != JNL_OK) {
     cli_error("--journal %s: cannot open it", journal_path);
     goto out;
   }

@@ -105,7 +105,7 @@ int cmd_sandbox(struct cli *c, int argc, char **argv) {
   if ((ca = cli_open_ca(c)) == NULL) {
     goto out;
   }
-  if (journal_path != NULL && (j = jnl_open(journal_path)) == NULL) {
+  if (jnl_open(&j, journal_path, err, sizeof err) != JNL_OK) {
     cli_error("--journal %s: cannot open it", journal_path);
     goto out;
   }
@@ -121,7 +121,7 @@ int cmd_sandbox(struct cli *c, int argc, char **argv) {
   loop_ready = true;
   struct proxy_options po = {
       .jnl = j, .ca = ca, .dns_listen = "127.0.0.1:53", .https_port = 443, .http_port = 80};
-  if (proxy_start(&sb.proxy, &loop, s, &po, err, sizeof err) != 0) {
+  if (proxy_start(&sb.proxy, &loop, s, &po, err, sizeof err) != PROXY_OK) {
     cli_error("%s", err);
     goto out;
   }
