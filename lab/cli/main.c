@@ -19,20 +19,25 @@ static const char usage[] =
     "                    every scenario x its clients, expectations checked: a summary table,\n"
     "                    JSON or JUnit (exit 0 all hold, 1 one fails, 2 bad input)\n"
     "  diff BEFORE AFTER what changes for each client: prompts gone or new, steps, settings,\n"
-    "                    waiting time\n"
-    "  serve SCENARIO    keep the scenario's network up for real clients\n"
+    "                    waiting time (exit 0 whatever changed, 2 bad input)\n"
+    "  serve SCENARIO    keep the scenario's network up for real clients until SIGINT or\n"
+    "                    SIGTERM; a `ready` line on stdout says where everything listens\n"
     "  sandbox SCENARIO -- CMD [ARG]...\n"
     "                    run CMD in private namespaces whose DNS and trust store are the lab's\n"
-    "  ca init|show|export\n"
-    "                    the lab CA: create it, describe it, export it for trust stores\n"
-    "  validate FILE|DIR...\n"
+    "                    (needs root; exits with CMD's status)\n"
+    "  ca init|show|export|profiles\n"
+    "                    the lab CA: create it, describe it, export it for trust stores; the\n"
+    "                    certificate profiles scenarios can ask for\n"
+    "  validate SCENARIO|DIR...\n"
     "                    parse and lint scenario files only (--strict: warnings fail)\n"
     "\n"
     "options:\n"
-    "  --quiet           no notes on stderr (NO_COLOR in the environment turns colour off)\n"
+    "  --quiet, -q       no notes or progress on stderr (errors are still printed); NO_COLOR in\n"
+    "                    the environment turns colour off\n"
     "  --ca-dir DIR      the lab CA's directory (default: $AUTODISCO_CA_DIR, else\n"
     "                    $XDG_DATA_HOME/autodisco/ca, else ~/.local/share/autodisco/ca)\n"
-    "  --help            this text; `autodisco COMMAND --help` for a command\n";
+    "  --version         the version\n"
+    "  --help, -h        this text; `autodisco COMMAND --help` for a command\n";
 
 int main(int argc, char **argv) {
   struct cli c = {.color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL};
