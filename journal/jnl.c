@@ -19,20 +19,31 @@ struct jnl {
   uint64_t n_events;
 };
 
-struct jnl *jnl_open(const char *path) {
+const char *jnl_strerror(enum jnl_status st) {
+  switch (st) {
+    case JNL_OK: return "no error";
+    case JNL_EIO: return "the journal file cannot be opened";
+  }
+  return "unknown journal error";
+}
+
+enum jnl_status jnl_open(struct jnl **out, const char *path, char *err, size_t err_size) {
+  *out = NULL;
   if (path == NULL) {
-    return NULL;
+    return JNL_OK;
   }
   if (strcmp(path, "-") == 0) {
-    return jnl_open_stream(stdout);
+    *out = jnl_open_stream(stdout);
+    return JNL_OK;
   }
   FILE *f = fopen(path, "a");
   if (f == NULL) {
-    return NULL;
+    buf_fmt(err, err_size, "%s: %s", path, strerror(errno));
+    return JNL_EIO;
   }
-  struct jnl *j = jnl_open_stream(f);
-  j->owned = true;
-  return j;
+  *out = jnl_open_stream(f);
+  (*out)->owned = true;
+  return JNL_OK;
 }
 
 struct jnl *jnl_open_stream(FILE *stream) {

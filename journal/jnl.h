@@ -1,5 +1,9 @@
 /* journal/jnl.h: the journal (one JSON object per line, flushed as it happens) and the
- * project's only JSON writer. Field and event names are docs/journal.md's. */
+ * project's only JSON writer. Field and event names are docs/journal.md's.
+ *
+ * Errors: a call that can fail returns an enum jnl_status (a code for programs, JNL_OK = 0) and
+ * writes one sentence for people into the caller's (err, err_size); jnl_strerror describes a
+ * code. Writing events never fails the caller: a line that cannot be written is dropped. */
 #ifndef AD_JOURNAL_JNL_H
 #define AD_JOURNAL_JNL_H
 
@@ -11,9 +15,17 @@
 
 struct jnl;
 
-/* jnl_open appends events to `path` ("-" is stdout, NULL a journal that drops every event);
- * returns NULL with errno set when the file cannot be opened. */
-struct jnl *jnl_open(const char *path);
+enum jnl_status {
+  JNL_OK = 0,
+  JNL_EIO, /* the journal file could not be opened for appending; the sentence says why */
+};
+
+/* jnl_strerror returns a fixed description of `st`; never NULL. */
+const char *jnl_strerror(enum jnl_status st);
+
+/* jnl_open sets *out to a journal appending to `path` ("-" is stdout; NULL gives *out = NULL,
+ * a journal that drops every event). JNL_EIO with *out NULL when the file cannot be opened. */
+enum jnl_status jnl_open(struct jnl **out, const char *path, char *err, size_t err_size);
 /* jnl_open_stream writes to a stream the caller keeps owning. */
 struct jnl *jnl_open_stream(FILE *stream);
 /* jnl_close flushes and closes; NULL is fine. */

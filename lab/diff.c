@@ -1,5 +1,6 @@
 /* lab/diff.c: what changes for one client between two walks — the prompts a user no longer
- * (or newly) sees, the steps tried, the outcome, the final settings and the time waited. */
+ * (or newly) sees, the steps tried, the outcome, the final settings and the time waited — and
+ * the report `diff` prints for every client of two runs. */
 #include "lab/lab.h"
 
 #include <stdlib.h>
@@ -281,4 +282,70 @@ void lab_diff_json(const struct lab_diff *d, struct jnl_event *doc) {
   jnl_strn(doc, "text", buf_slice(&text));
   buf_cleanup(&text);
   jnl_obj_end(doc);
+}
+
+static const struct sim_transcript *by_client(const struct lab_diff_side *s, const char *client) {
+  for (size_t i = 0; i < s->n; i++) {
+    if (strcmp(s->t[i]->client, client) == 0) {
+      return s->t[i];
+    }
+  }
+  return NULL;
+}
+
+/* compare writes one client's change; a real client compared with a model is labelled with
+ * both names. */
+static void compare(FILE *out, const struct sim_transcript *b, const struct sim_transcript *a,
+                    bool json, struct jnl_event *doc) {
+  struct lab_diff d;
+  lab_diff_init(&d, b, a);
+  char label[600];
+  if (strcmp(b->client, a->client) != 0) {
+    buf_fmt(label, sizeof label, "%s → %s", b->client, a->client);
+    d.client = label;
+  }
+  if (json) {
+    lab_diff_json(&d, doc);
+  } else {
+    struct buf text;
+    buf_init(&text, 64 * 1024);
+    lab_diff_text(&d, &text);
+    fputs(buf_cstr(&text), out);
+    buf_cleanup(&text);
+  }
+  lab_diff_cleanup(&d);
+}
+
+void lab_diff_report(FILE *out, const struct lab_diff_side *b, const struct lab_diff_side *a,
+                     bool json) {
+  struct jnl_event doc;
+  if (json) {
+    jnl_doc_begin(&doc);
+    jnl_str(&doc, "before", b->path);
+    jnl_str(&doc, "after", a->path);
+    jnl_arr_begin(&doc, "clients");
+  }
+  if (b->one_real_client && b->n == 1) {
+    for (size_t i = 0; i < a->n; i++) {
+      compare(out, b->t[0], a->t[i], json, &doc);
+    }
+  } else if (a->one_real_client && a->n == 1) {
+    for (size_t i = 0; i < b->n; i++) {
+      compare(out, b->t[i], a->t[0], json, &doc);
+    }
+  } else {
+    for (size_t i = 0; i < b->n; i++) {
+      const struct sim_transcript *other = by_client(a, b->t[i]->client);
+      if (other != NULL) {
+        compare(out, b->t[i], other, json, &doc);
+      }
+    }
+  }
+  if (json) {
+    jnl_arr_end(&doc);
+    char *text = jnl_doc_take(&doc);
+    fputs(text, out);
+    fputc('\n', out);
+    free(text);
+  }
 }

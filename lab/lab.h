@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* lab_expect_check compares a transcript with an expectation and appends one line per
  * mismatch to `failures` ("file:line:col: expected ..., got ..."); returns the number of
@@ -46,6 +47,14 @@ struct lab_run_options {
 int lab_run(const struct scn *s, const struct lab_run_options *opt, struct lab_result **out_results,
             size_t *out_n, char *err, size_t err_size);
 void lab_results_free(struct lab_result *r, size_t n);
+
+/* What `run` prints (lab/report_run.c). lab_results_failing counts the clients whose
+ * expectations fail; lab_run_text writes each walk's transcript, its expectations and the
+ * verdict (colours when `color`); lab_run_json the same as one JSON document
+ * (docs/transcript.md). */
+size_t lab_results_failing(const struct lab_result *r, size_t n);
+void lab_run_text(FILE *out, const struct scn *s, const struct lab_result *r, size_t n, bool color);
+void lab_run_json(FILE *out, const struct scn *s, const struct lab_result *r, size_t n);
 
 /* lab_format_ms writes a lab duration for people: "45 ms" below a second, else "21.0 s". */
 void lab_format_ms(char *out, size_t out_size, double ms);
@@ -92,6 +101,62 @@ bool lab_check_row_encode(struct buf *out, const struct lab_check_row *row);
  * (size_t) -1 when the bytes are not a frame. */
 size_t lab_check_row_decode(struct slice in, struct lab_check_row *out);
 
+/* `check`: many scenario files, each run with its clients (lab/check.c). */
+
+/* What came back for one scenario file. */
+struct lab_check_scenario {
+  const char *path;  /* borrowed from the caller's list */
+  struct scn *scn;   /* NULL when it did not load */
+  size_t n_expected; /* rows it will give when it runs: one per client */
+  struct lab_check_row *rows;
+  size_t n_rows;
+  bool done; /* every row is in (or its one LAB_ERROR row) */
+};
+
+/* lab_check_progress_cb is told each time a scenario is done: n_done of n, its path. */
+typedef void (*lab_check_progress_cb)(void *arg, size_t n_done, size_t n, const char *path);
+/* lab_check_note_cb gets a sentence for people about the run itself (no worker processes could
+ * be started, a worker died); the report is complete without it. */
+typedef void (*lab_check_note_cb)(void *arg, const char *sentence);
+
+struct lab_check_options {
+  struct lab_run_options run;     /* ca, clients, timeout_ms, clock_scale for every scenario */
+  unsigned jobs;                  /* worker processes; 0 or 1: in this process */
+  lab_check_progress_cb progress; /* may be NULL; called in this process only */
+  lab_check_note_cb note;         /* may be NULL */
+  void *arg;                      /* for progress and note */
+};
+
+struct lab_check {
+  struct lab_check_scenario *scenarios; /* one per path, in the caller's order */
+  size_t n;
+  size_t n_done;
+};
+
+/* lab_check_run loads each of the n `paths` (borrowed: they must outlive `k`) and runs the
+ * scenarios that load, in opt->jobs forked worker processes (no more than there are scenarios),
+ * each taking the next scenario when it is done with one and sending its rows back over a pipe.
+ * `k` gets every scenario's rows in the order of `paths`, whichever worker finished first; a
+ * scenario that does not load or run, or whose worker stopped, gets one LAB_ERROR row saying
+ * why. Release `k` with lab_check_cleanup. */
+void lab_check_run(struct lab_check *k, const char *const *paths, size_t n,
+                   const struct lab_check_options *opt);
+void lab_check_cleanup(struct lab_check *k);
+
+struct lab_check_totals {
+  size_t by[LAB_ERROR + 1]; /* rows per verdict */
+  double lab_ms;            /* the walks' lab time together */
+};
+struct lab_check_totals lab_check_count(const struct lab_check *k);
+
+/* What `check` prints (lab/report_check.c). lab_check_table writes the table for people, the
+ * failures after it and the count (colours the verdicts when `color`); lab_check_json the same
+ * as one JSON document with `exit_status` in it; lab_check_junit a JUnit XML file (a testsuite per
+ * scenario file, a testcase per client, time in lab seconds), false when it cannot be written. */
+void lab_check_table(const struct lab_check *k, FILE *out, bool color);
+void lab_check_json(const struct lab_check *k, FILE *out, int exit_status);
+bool lab_check_junit(const struct lab_check *k, const char *path);
+
 /* What changes for one client between two walks (`autodisco diff`). Arrays point into the
  * transcripts, which must outlive the diff. */
 struct lab_diff {
@@ -125,5 +190,54 @@ bool lab_diff_changed(const struct lab_diff *d);
 void lab_diff_text(const struct lab_diff *d, struct buf *out);
 /* lab_diff_json writes the same facts as one object into a JSON document being built. */
 void lab_diff_json(const struct lab_diff *d, struct jnl_event *doc);
+/* One side of `diff`: the walks to compare (borrowed) and the file they came from. */
+struct lab_diff_side {
+  const char *path;
+  const struct sim_transcript *const *t;
+  size_t n;
+  bool one_real_client; /* one real client's journal: it pairs with every walk of the other
+                           side ("model vs real client"); otherwise walks pair by client name */
+};
+/* lab_diff_report writes what `diff` prints: for each pair of walks, one lab_diff_text
+ * sentence, or (`json`) one JSON document with both paths and a lab_diff_json object per
+ * pair. */
+void lab_diff_report(FILE *out, const struct lab_diff_side *before,
+                     const struct lab_diff_side *after, bool json);
+
+/* The sandbox (lab/sandbox.c, Linux): what `autodisco sandbox` sets up before it runs a
+ * command. Failures return a status and write a sentence for people into err. */
+enum lab_sandbox_status {
+  LAB_SANDBOX_OK = 0,
+  LAB_SANDBOX_EPERM, /* not allowed to create namespaces (needs root: CAP_SYS_ADMIN) */
+  LAB_SANDBOX_ESYS,  /* a system call failed; the sentence says which and why */
+};
+
+/* lab_sandbox_enter moves this process into new network and mount namespaces, keeps its mounts
+ * from propagating back to the host and brings the loopback interface up (which makes all of
+ * 127.0.0.0/8 local). Must run before any thread starts: unshare(CLONE_NEWNS) refuses a
+ * multithreaded process. */
+enum lab_sandbox_status lab_sandbox_enter(char *err, size_t err_size);
+
+/* The temporary files the sandbox mounts over the system's (caller's storage, zeroed first). */
+struct lab_sandbox_files {
+  char dir[64];
+  char resolv[128];
+  char hosts[128];
+  char bundle[128];
+  bool resolv_mounted;
+  bool hosts_mounted;
+  bool bundle_mounted;
+};
+
+/* lab_sandbox_files_init writes resolv.conf (the lab's DNS on 127.0.0.1), hosts (localhost
+ * only) and a CA bundle (the system's plus `lab_ca_pem`) into a fresh directory under /tmp,
+ * mounts them over the system's files and points SSL_CERT_FILE, REQUESTS_CA_BUNDLE,
+ * CURL_CA_BUNDLE and NODE_EXTRA_CA_CERTS at the bundle. Whatever it returns,
+ * lab_sandbox_files_cleanup undoes what was done: the mounts first, then the files and their
+ * directory (LAB_SANDBOX_ESYS when the directory cannot be removed). */
+enum lab_sandbox_status lab_sandbox_files_init(struct lab_sandbox_files *f, const char *lab_ca_pem,
+                                               char *err, size_t err_size);
+enum lab_sandbox_status lab_sandbox_files_cleanup(struct lab_sandbox_files *f, char *err,
+                                                  size_t err_size);
 
 #endif

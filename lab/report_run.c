@@ -1,89 +1,76 @@
-/* lab/report_run.c: `run --format html` — the walks of one scenario on the page renderer that
- * `report --format html` uses: one page with every client, or one page per scenario × client
- * in a folder. */
-#include "lab/report.h"
-
+/* lab/report_run.c: what `run` prints — each walk's transcript, its expectations and the
+ * verdict, as text for people or as one JSON document (docs/transcript.md). */
 #include "lab/lab.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void verdict(const struct lab_result *r, char *out, size_t out_size) {
-  if (r->expect == NULL) {
-    buf_fmt(out, out_size, "none given");
-  } else if (r->n_failures == 0) {
-    buf_fmt(out, out_size, "expectations hold");
-  } else {
-    buf_fmt(out, out_size, "%zu failed", r->n_failures);
-  }
-}
-
-static void page(FILE *out, const struct scn *s, const struct lab_result *r, size_t n) {
-  struct lab_desc *lab = lab_desc_of_scn(s);
-  struct lab_page_section *sections = xcalloc(n + 1, sizeof *sections);
-  char(*verdicts)[64] = xcalloc(n + 1, sizeof *verdicts);
-  size_t k = 0;
+size_t lab_results_failing(const struct lab_result *r, size_t n) {
+  size_t n_failing = 0;
   for (size_t i = 0; i < n; i++) {
-    if (r[i].transcript == NULL) {
-      continue;
-    }
-    verdict(&r[i], verdicts[k], sizeof verdicts[k]);
-    sections[k] = (struct lab_page_section){
-        .t = r[i].transcript, .verdict = verdicts[k], .failures = buf_cstr(&r[i].failures)};
-    k++;
+    n_failing += r[i].n_failures > 0;
   }
-  char title[1024], source[4096];
-  buf_fmt(title, sizeof title, "%s%s%s", s->name, n == 1 ? " — " : "",
-          n == 1 ? r[0].client->model : "");
-  buf_fmt(source, sizeof source, "autodisco run %s (client models, lab clock)", s->path);
-  struct lab_page p = {
-      .title = title, .source = source, .lab = lab, .sections = sections, .n_sections = k};
-  lab_page_html(out, &p);
-  free(verdicts);
-  free(sections);
-  lab_desc_free(lab);
+  return n_failing;
 }
 
-void lab_run_html(FILE *out, const struct scn *s, const struct lab_result *r, size_t n) {
-  page(out, s, r, n);
-}
-
-/* file_part copies `s` for a file name: letters, digits, '.', '-' and '_' stay. */
-static void file_part(char *out, size_t out_size, const char *s) {
-  size_t i = 0;
-  for (; s[i] != '\0' && i + 1 < out_size; i++) {
-    char c = s[i];
-    bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                c == '.' || c == '-' || c == '_';
-    out[i] = keep ? c : '_';
-  }
-  out[i] = '\0';
-}
-
-int lab_run_html_dir(const char *dir, const struct scn *s, const struct lab_result *r, size_t n,
-                     char *err, size_t err_size) {
-  int written = 0;
+void lab_run_text(FILE *out, const struct scn *s, const struct lab_result *r, size_t n,
+                  bool color) {
+  size_t n_failing = lab_results_failing(r, n);
+  fprintf(out, "scenario %s (%s)\n", s->name, s->path);
   for (size_t i = 0; i < n; i++) {
-    char path[8192], name[256], client[256];
-    file_part(name, sizeof name, s->name);
-    file_part(client, sizeof client, r[i].client->model);
-    if (!buf_fmt(path, sizeof path, "%s%s%s.%s.html", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
-                 name, client)) {
-      buf_fmt(err, err_size, "%s: path too long", dir);
-      return -1;
+    fputc('\n', out);
+    sim_transcript_text(r[i].transcript, out, color);
+    if (r[i].expect == NULL) {
+      fputs("expectations: none given\n", out);
+    } else if (r[i].n_failures == 0) {
+      fputs("expectations: hold\n", out);
+    } else {
+      fprintf(out, "expectations: %s%zu failed%s\n", color ? "\033[1;31m" : "", r[i].n_failures,
+              color ? "\033[0m" : "");
+      fputs(buf_cstr(&r[i].failures), out);
     }
-    FILE *f = fopen(path, "w");
-    if (f == NULL) {
-      buf_fmt(err, err_size, "%s: cannot write it: %s", path, strerror(errno));
-      return -1;
-    }
-    page(f, s, &r[i], 1);
-    if (fclose(f) != 0) {
-      buf_fmt(err, err_size, "%s: cannot write it", path);
-      return -1;
-    }
-    written++;
   }
-  return written;
+  fprintf(out, "\nverdict: %s (%zu of %zu clients hold)\n",
+          n_failing == 0 ? "expectations hold" : "expectations fail", n - n_failing, n);
+}
+
+void lab_run_json(FILE *out, const struct scn *s, const struct lab_result *r, size_t n) {
+  size_t n_failing = lab_results_failing(r, n);
+  struct jnl_event doc;
+  jnl_doc_begin(&doc);
+  jnl_obj_begin(&doc, "scenario");
+  jnl_str(&doc, "name", s->name);
+  jnl_str(&doc, "path", s->path);
+  jnl_str(&doc, "description", s->description);
+  jnl_str(&doc, "domain", s->domain);
+  jnl_str(&doc, "email", s->email);
+  jnl_obj_end(&doc);
+  jnl_arr_begin(&doc, "clients");
+  for (size_t i = 0; i < n; i++) {
+    jnl_obj_begin(&doc, NULL);
+    jnl_str(&doc, "client", r[i].client->model);
+    char *t = sim_transcript_json(r[i].transcript);
+    jnl_raw(&doc, "transcript", t);
+    free(t);
+    jnl_obj_begin(&doc, "expectations");
+    jnl_bool(&doc, "given", r[i].expect != NULL);
+    jnl_bool(&doc, "hold", r[i].n_failures == 0);
+    jnl_arr_begin(&doc, "failures");
+    const char *line = buf_cstr(&r[i].failures);
+    while (*line != 0) {
+      const char *nl = strchr(line, '\n');
+      size_t len = nl != NULL ? (size_t) (nl - line) : strlen(line);
+      jnl_strn(&doc, NULL, (struct slice){(const uint8_t *) line, len});
+      line += len + (nl != NULL ? 1 : 0);
+    }
+    jnl_arr_end(&doc);
+    jnl_obj_end(&doc);
+    jnl_obj_end(&doc);
+  }
+  jnl_arr_end(&doc);
+  jnl_bool(&doc, "hold", n_failing == 0);
+  char *text = jnl_doc_take(&doc);
+  fputs(text, out);
+  fputc('\n', out);
+  free(text);
 }

@@ -114,7 +114,7 @@ int lab_run(const struct scn *s, const struct lab_run_options *opt, struct lab_r
   struct labclock clock;
   labclock_init(&clock, &loop, opt->clock_scale == 0 ? 1000 : opt->clock_scale);
   struct proxy_options popt = {.jnl = opt->jnl, .ca = opt->ca, .clock = &clock};
-  if (proxy_start(&r.proxy, &loop, s, &popt, err, err_size) != 0) {
+  if (proxy_start(&r.proxy, &loop, s, &popt, err, err_size) != PROXY_OK) {
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
     lab_results_free(r.results, n);

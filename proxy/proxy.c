@@ -46,27 +46,28 @@ struct proxy {
   struct sockaddr_storage dns_addr;
 };
 
-static int fail(char *err, size_t err_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t err_size, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, err_size, fmt, ap);
-  va_end(ap);
-  return -1;
+const char *proxy_strerror(enum proxy_status st) {
+  switch (st) {
+    case PROXY_OK: return "no error";
+    case PROXY_EADDRESS: return "no usable lab address";
+    case PROXY_ECERT: return "a host's certificate or TLS setup failed";
+    case PROXY_EZONE: return "the scenario's DNS records do not make zones";
+    case PROXY_ELISTEN: return "cannot listen on a lab address";
+  }
+  return "unknown lab network error";
 }
 
-static SSL_CTX *fail_ctx(char *err, size_t err_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static enum proxy_status fail(char *err, size_t err_size, enum proxy_status st, const char *fmt,
+                              ...) __attribute__((format(printf, 4, 5)));
 
-/* fail_ctx is fail for functions that return a TLS context. */
-static SSL_CTX *fail_ctx(char *err, size_t err_size, const char *fmt, ...) {
+/* fail writes the sentence for people into err and returns `st`. */
+static enum proxy_status fail(char *err, size_t err_size, enum proxy_status st, const char *fmt,
+                              ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(err, err_size, fmt, ap);
   va_end(ap);
-  return NULL;
+  return st;
 }
 
 /* parse_addr reads "ADDR:PORT" or "[V6]:PORT". */
@@ -146,31 +147,34 @@ static bool allocate_address(struct proxy_host *h, const struct scn_host *sh, co
 
 /* start_refuser binds a socket that never listens: a SYN to it is answered with RST, which is
  * what a machine without a listener on that port does. */
-static int start_refuser(struct port_entry *e, const struct sockaddr_storage *bind_addr, char *err,
-                         size_t err_size) {
+static enum proxy_status start_refuser(struct port_entry *e,
+                                       const struct sockaddr_storage *bind_addr, char *err,
+                                       size_t err_size) {
   int fd = socket(bind_addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
-    return fail(err, err_size, "socket: %s", strerror(errno));
+    return fail(err, err_size, PROXY_ELISTEN, "socket: %s", strerror(errno));
   }
   e->actual = *bind_addr;
   if (bind(fd, (struct sockaddr *) &e->actual, addr_len(&e->actual)) != 0) {
     int saved = errno;
     close(fd);
-    return fail(err, err_size, "bind: %s", strerror(saved));
+    return fail(err, err_size, PROXY_ELISTEN, "bind: %s", strerror(saved));
   }
   socklen_t len = sizeof e->actual;
   getsockname(fd, (struct sockaddr *) &e->actual, &len);
   e->refuser_fd = fd;
   e->listening = false;
-  return 0;
+  return PROXY_OK;
 }
 
-/* host_tls_ctx mints the chain for a host's HTTPS listener and makes its TLS context, with the
- * protocol range the scenario gives; NULL with a sentence in err. */
-static SSL_CTX *host_tls_ctx(struct ca *ca, const struct scn_host *sh, const struct scn_listener *l,
-                             const char *address, char *err, size_t err_size) {
+/* host_tls_ctx mints the chain for a host's HTTPS listener and makes its TLS context (*out, the
+ * caller frees it), with the protocol range the scenario gives. */
+static enum proxy_status host_tls_ctx(SSL_CTX **out, struct ca *ca, const struct scn_host *sh,
+                                      const struct scn_listener *l, const char *address, char *err,
+                                      size_t err_size) {
   char why[512];
   SSL_CTX *ctx = NULL;
+  *out = NULL;
   struct ca_chain *chain = NULL;
   const char *const *names = (const char *const *) l->cert.names;
   size_t n_names = l->cert.n_names;
@@ -199,25 +203,27 @@ static SSL_CTX *host_tls_ctx(struct ca *ca, const struct scn_host *sh, const str
   };
   enum ca_status st = ca_mint_request(ca, &chain, &req);
   if (st != CA_OK) {
-    return fail_ctx(err, err_size, "%s:%d:%d: host %s: %s", l->cert.mark.file, l->cert.mark.line,
-                    l->cert.mark.col, sh->id, ca_detail(ca));
+    return fail(err, err_size, PROXY_ECERT, "%s:%d:%d: host %s: %s", l->cert.mark.file,
+                l->cert.mark.line, l->cert.mark.col, sh->id, ca_detail(ca));
   }
-  ctx = tls_server_ctx_new(chain, why, sizeof why);
+  enum tls_status ts = tls_server_ctx_new(&ctx, chain, why, sizeof why);
   ca_chain_free(chain);
-  if (ctx == NULL) {
-    return fail_ctx(err, err_size, "host %s: TLS: %s", sh->id, why);
+  if (ts != TLS_OK) {
+    return fail(err, err_size, PROXY_ECERT, "host %s: TLS: %s", sh->id, why);
   }
-  if (!tls_server_ctx_set_versions(ctx, l->tls_min, l->tls_max, why, sizeof why)) {
+  if (tls_server_ctx_set_versions(ctx, l->tls_min, l->tls_max, why, sizeof why) != TLS_OK) {
     SSL_CTX_free(ctx);
-    return fail_ctx(err, err_size, "%s:%d:%d: host %s: TLS: %s", l->mark.file, l->mark.line,
-                    l->mark.col, sh->id, why);
+    return fail(err, err_size, PROXY_ECERT, "%s:%d:%d: host %s: TLS: %s", l->mark.file,
+                l->mark.line, l->mark.col, sh->id, why);
   }
-  return ctx;
+  *out = ctx;
+  return PROXY_OK;
 }
 
-static int start_port(struct proxy *p, struct port_entry *e, const struct scn_host *sh,
-                      const struct scn_listener *l, struct ca *ca, uint16_t nominal, int bind_port,
-                      bool tls, char *err, size_t err_size) {
+static enum proxy_status start_port(struct proxy *p, struct port_entry *e,
+                                    const struct scn_host *sh, const struct scn_listener *l,
+                                    struct ca *ca, uint16_t nominal, int bind_port, bool tls,
+                                    char *err, size_t err_size) {
   char why[512];
   e->refuser_fd = -1;
   memset(&e->nominal, 0, sizeof e->nominal);
@@ -226,39 +232,43 @@ static int start_port(struct proxy *p, struct port_entry *e, const struct scn_ho
   const char *address = p->hosts[idx].address;
   if (uv_ip4_addr(address, bind_port, (struct sockaddr_in *) &bind_addr) != 0 &&
       uv_ip6_addr(address, bind_port, (struct sockaddr_in6 *) &bind_addr) != 0) {
-    return fail(err, err_size, "host %s: bad address %s", sh->id, address);
+    return fail(err, err_size, PROXY_EADDRESS, "host %s: bad address %s", sh->id, address);
   }
   e->nominal = bind_addr;
   set_port(&e->nominal, nominal);
   if (!l->present) {
-    if (start_refuser(e, &bind_addr, why, sizeof why) != 0) {
-      return fail(err, err_size, "host %s: cannot reserve %s port %d: %s", sh->id, address,
-                  bind_port, why);
+    if (start_refuser(e, &bind_addr, why, sizeof why) != PROXY_OK) {
+      return fail(err, err_size, PROXY_ELISTEN, "host %s: cannot reserve %s port %d: %s", sh->id,
+                  address, bind_port, why);
     }
-    return 0;
+    return PROXY_OK;
   }
   SSL_CTX *ctx = NULL;
-  if (tls && (ctx = host_tls_ctx(ca, sh, l, address, err, err_size)) == NULL) {
-    return -1;
+  if (tls) {
+    enum proxy_status st = host_tls_ctx(&ctx, ca, sh, l, address, err, err_size);
+    if (st != PROXY_OK) {
+      return st;
+    }
   }
   if (ctx != NULL && p->keylog != NULL) {
     tls_server_ctx_set_keylog(ctx, p->keylog);
   }
-  int rc = http_listener_start(&e->listener, p->loop, (struct sockaddr *) &bind_addr, sh, l, ctx,
-                               p->clock, p->jnl, why, sizeof why);
+  enum http_status hs = http_listener_start(&e->listener, p->loop, (struct sockaddr *) &bind_addr,
+                                            sh, l, ctx, p->clock, p->jnl, why, sizeof why);
   SSL_CTX_free(ctx); /* the listener holds its own reference */
-  if (rc != 0) {
-    return fail(err, err_size, "host %s: cannot listen on %s port %d: %s", sh->id, address,
-                bind_port, why);
+  if (hs != HTTP_OK) {
+    return fail(err, err_size, PROXY_ELISTEN, "host %s: cannot listen on %s port %d: %s", sh->id,
+                address, bind_port, why);
   }
   http_listener_set_record(e->listener, &p->rec);
   http_listener_addr(e->listener, &e->actual);
   e->listening = true;
-  return 0;
+  return PROXY_OK;
 }
 
-int proxy_start(struct proxy **out, uv_loop_t *loop, const struct scn *scn,
-                const struct proxy_options *opt, char *err, size_t err_size) {
+enum proxy_status proxy_start(struct proxy **out, uv_loop_t *loop, const struct scn *scn,
+                              const struct proxy_options *opt, char *err, size_t err_size) {
+  *out = NULL;
   struct proxy *p = xcalloc(1, sizeof *p);
   p->loop = loop;
   p->scn = scn;
@@ -271,54 +281,53 @@ int proxy_start(struct proxy **out, uv_loop_t *loop, const struct scn *scn,
   p->hosts = xcalloc(scn->n_hosts, sizeof *p->hosts);
   const char **addrs = xcalloc(scn->n_hosts, sizeof *addrs);
   const char *base = opt->address_base != NULL ? opt->address_base : "127.77.0.1";
-  int rc = 0;
+  enum proxy_status st = PROXY_OK;
   for (size_t i = 0; i < scn->n_hosts; i++) {
     p->hosts[i].https.refuser_fd = -1;
     p->hosts[i].http.refuser_fd = -1;
   }
-  for (size_t i = 0; i < scn->n_hosts && rc == 0; i++) {
+  for (size_t i = 0; i < scn->n_hosts && st == PROXY_OK; i++) {
     if (!allocate_address(&p->hosts[i], &scn->hosts[i], base, i)) {
-      rc = fail(err, err_size, "host %s: no loopback address can be allocated from %s",
-                scn->hosts[i].id, base);
+      st = fail(err, err_size, PROXY_EADDRESS,
+                "host %s: no loopback address can be allocated from %s", scn->hosts[i].id, base);
     }
     addrs[i] = p->hosts[i].address;
   }
-  for (size_t i = 0; i < scn->n_hosts && rc == 0; i++) {
+  for (size_t i = 0; i < scn->n_hosts && st == PROXY_OK; i++) {
     const struct scn_host *sh = &scn->hosts[i];
-    rc = start_port(p, &p->hosts[i].https, sh, &sh->https, opt->ca, 443, opt->https_port, true, err,
+    st = start_port(p, &p->hosts[i].https, sh, &sh->https, opt->ca, 443, opt->https_port, true, err,
                     err_size);
-    if (rc == 0) {
-      rc = start_port(p, &p->hosts[i].http, sh, &sh->http, opt->ca, 80, opt->http_port, false, err,
+    if (st == PROXY_OK) {
+      st = start_port(p, &p->hosts[i].http, sh, &sh->http, opt->ca, 80, opt->http_port, false, err,
                       err_size);
     }
   }
-  if (rc == 0) {
+  if (st == PROXY_OK) {
     char why[512];
-    p->zones = dns_zoneset_new(scn, addrs, why, sizeof why);
-    if (p->zones == NULL) {
-      rc = fail(err, err_size, "DNS: %s", why);
+    if (dns_zoneset_new(&p->zones, scn, addrs, why, sizeof why) != DNS_OK) {
+      st = fail(err, err_size, PROXY_EZONE, "DNS: %s", why);
     }
   }
-  if (rc == 0) {
+  if (st == PROXY_OK) {
     struct sockaddr_storage dns_addr;
     const char *listen = opt->dns_listen != NULL ? opt->dns_listen : "127.0.0.1:0";
     char why[512];
     if (!parse_addr(listen, &dns_addr)) {
-      rc = fail(err, err_size, "--dns %s: expected ADDR:PORT", listen);
+      st = fail(err, err_size, PROXY_EADDRESS, "--dns %s: expected ADDR:PORT", listen);
     } else if (dns_server_start(&p->dns, loop, (struct sockaddr *) &dns_addr, p->zones, p->jnl, why,
-                                sizeof why) != 0) {
-      rc = fail(err, err_size, "DNS: cannot listen on %s: %s", listen, why);
+                                sizeof why) != DNS_OK) {
+      st = fail(err, err_size, PROXY_ELISTEN, "DNS: cannot listen on %s: %s", listen, why);
     } else {
       dns_server_addr(p->dns, &p->dns_addr);
     }
   }
   free(addrs);
-  if (rc != 0) {
+  if (st != PROXY_OK) {
     proxy_close(p);
-    return -1;
+    return st;
   }
   *out = p;
-  return 0;
+  return PROXY_OK;
 }
 
 static void close_port(struct port_entry *e) {

@@ -1,5 +1,9 @@
 /* proxy/proxy.h: the lab network — the scenario's DNS server and every simulated host's
- * listeners on one libuv loop, each host on its own loopback address. */
+ * listeners on one libuv loop, each host on its own loopback address.
+ *
+ * Errors: starting the network returns an enum proxy_status (a code for programs,
+ * PROXY_OK = 0) and writes one sentence for people into the caller's (err, err_size), naming the
+ * host and, for what the scenario said, its "file:line:col"; proxy_strerror describes a code. */
 #ifndef AD_PROXY_PROXY_H
 #define AD_PROXY_PROXY_H
 
@@ -15,6 +19,17 @@
 #include <uv.h>
 
 struct proxy;
+
+enum proxy_status {
+  PROXY_OK = 0,
+  PROXY_EADDRESS, /* no loopback address for a host, or the DNS address is not ADDR:PORT */
+  PROXY_ECERT,    /* a host's certificate chain or TLS context could not be made */
+  PROXY_EZONE,    /* the scenario's names or records do not make DNS zones */
+  PROXY_ELISTEN,  /* a host's port or the DNS server's address could not be bound */
+};
+
+/* proxy_strerror returns a fixed description of `st`; never NULL. */
+const char *proxy_strerror(enum proxy_status st);
 
 struct proxy_options {
   struct jnl *jnl;          /* may be NULL */
@@ -32,9 +47,10 @@ struct proxy_options {
 
 /* proxy_start mints the chains, starts DNS and every listener. When a host lacks a listener for
  * a port, a bound socket that does not listen stands in its place so that a connection to it is
- * refused (RST), as on a real machine. Returns 0, or -1 with a sentence in err. */
-int proxy_start(struct proxy **out, uv_loop_t *loop, const struct scn *scn,
-                const struct proxy_options *opt, char *err, size_t err_size);
+ * refused (RST), as on a real machine. On failure *out is NULL and whatever was started is
+ * closing: the loop must run to finish it. */
+enum proxy_status proxy_start(struct proxy **out, uv_loop_t *loop, const struct scn *scn,
+                              const struct proxy_options *opt, char *err, size_t err_size);
 /* proxy_close closes everything; the loop must run afterwards to finish (frees itself). */
 void proxy_close(struct proxy *p);
 

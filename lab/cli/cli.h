@@ -1,4 +1,6 @@
-/* lab/cli/cli.h: the command line's shared pieces — the printer for people and the commands. */
+/* lab/cli/cli.h: the command line's pieces — the printer for people (cli.c), the scenario file
+ * lists (files.c) and the commands (cmd_*.c) main.c dispatches to. The arrows run one way:
+ * main.c → cmd_*.c → cli.c, files.c; the work itself is the lab's (lab/lab.h). */
 #ifndef AD_LAB_CLI_CLI_H
 #define AD_LAB_CLI_CLI_H
 
@@ -16,6 +18,8 @@ struct cli {
   const char *ca_dir; /* --ca-dir, else NULL: ca_default_dir */
 };
 
+/* The printer (cli.c). */
+
 /* cli_error prints "autodisco: message" on stderr (always, even with --quiet). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* cli_note prints a note for people on stderr unless --quiet. */
@@ -23,6 +27,7 @@ void cli_note(const struct cli *c, const char *fmt, ...) __attribute__((format(p
 /* cli_open_ca opens (creating on first use) the CA for run and serve; NULL after an error. */
 struct ca *cli_open_ca(const struct cli *c);
 
+/* The commands, one file each; each parses its own arguments and returns an exit code. */
 int cmd_run(struct cli *c, int argc, char **argv);
 int cmd_serve(struct cli *c, int argc, char **argv);
 int cmd_ca(struct cli *c, int argc, char **argv);
@@ -38,7 +43,7 @@ int cmd_report(struct cli *c, int argc, char **argv);
 int cmd_check_journal(struct cli *c, const char *journal, const char *const *scenarios,
                       size_t n_scenarios, const char *const *clients, size_t n_clients, bool json);
 
-/* A list of scenario files to work on, in the order to report them. */
+/* A list of scenario files to work on, in the order to report them (files.c). */
 struct cli_files {
   char **paths; /* owned */
   size_t n;

@@ -62,36 +62,6 @@ static bool single_real(const struct side *s) {
   return s->journal != NULL && s->n == 1 && s->journal->inferred[0];
 }
 
-static const struct sim_transcript *by_client(const struct side *s, const char *client) {
-  for (size_t i = 0; i < s->n; i++) {
-    if (strcmp(s->t[i]->client, client) == 0) {
-      return s->t[i];
-    }
-  }
-  return NULL;
-}
-
-static void compare(const struct sim_transcript *b, const struct sim_transcript *a, bool json,
-                    struct jnl_event *doc) {
-  struct lab_diff d;
-  lab_diff_init(&d, b, a);
-  char label[600];
-  if (strcmp(b->client, a->client) != 0) {
-    buf_fmt(label, sizeof label, "%s → %s", b->client, a->client);
-    d.client = label;
-  }
-  if (json) {
-    lab_diff_json(&d, doc);
-  } else {
-    struct buf text;
-    buf_init(&text, 64 * 1024);
-    lab_diff_text(&d, &text);
-    fputs(buf_cstr(&text), stdout);
-    buf_cleanup(&text);
-  }
-  lab_diff_cleanup(&d);
-}
-
 int cmd_diff(struct cli *c, int argc, char **argv) {
   static const struct option opts[] = {
       {"client", required_argument, NULL, 'c'}, {"format", required_argument, NULL, 'f'},
@@ -197,38 +167,14 @@ int cmd_diff(struct cli *c, int argc, char **argv) {
       }
     }
   }
-  struct jnl_event doc;
-  bool json = strcmp(format, "json") == 0;
-  if (json) {
-    jnl_doc_begin(&doc);
-    jnl_str(&doc, "before", sides[0].path);
-    jnl_str(&doc, "after", sides[1].path);
-    jnl_arr_begin(&doc, "clients");
+  struct lab_diff_side ds[2];
+  for (size_t i = 0; i < 2; i++) {
+    ds[i] = (struct lab_diff_side){.path = sides[i].path,
+                                   .t = sides[i].t,
+                                   .n = sides[i].n,
+                                   .one_real_client = single_real(&sides[i])};
   }
-  const struct side *b = &sides[0], *a = &sides[1];
-  if (single_real(b)) {
-    for (size_t i = 0; i < a->n; i++) {
-      compare(b->t[0], a->t[i], json, &doc);
-    }
-  } else if (single_real(a)) {
-    for (size_t i = 0; i < b->n; i++) {
-      compare(b->t[i], a->t[0], json, &doc);
-    }
-  } else {
-    for (size_t i = 0; i < b->n; i++) {
-      const struct sim_transcript *other = by_client(a, b->t[i]->client);
-      if (other != NULL) {
-        compare(b->t[i], other, json, &doc);
-      }
-    }
-  }
-  if (json) {
-    jnl_arr_end(&doc);
-    char *text = jnl_doc_take(&doc);
-    fputs(text, stdout);
-    fputc('\n', stdout);
-    free(text);
-  }
+  lab_diff_report(stdout, &ds[0], &ds[1], strcmp(format, "json") == 0);
   rc = EXIT_HOLDS;
 out:
   side_cleanup(&sides[0]);

@@ -276,8 +276,8 @@ int cmd_probe(struct cli *c, int argc, char **argv) {
     cli_error("%s", err);
     goto out;
   }
-  if (a.journal != NULL && (j = jnl_open(a.journal)) == NULL) {
-    cli_error("--journal %s: cannot open it", a.journal);
+  if (jnl_open(&j, a.journal, err, sizeof err) != JNL_OK) {
+    cli_error("--journal %s", err);
     goto out;
   }
   bool progress = !c->quiet && isatty(STDERR_FILENO);

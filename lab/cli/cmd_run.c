@@ -1,5 +1,6 @@
-/* lab/cli/cmd_run.c: `autodisco run` — the scenario's network in-process, each client model
- * walked through it, the transcript and the verdict. */
+/* lab/cli/cmd_run.c: `autodisco run` — its arguments and exit status; the lab runs the
+ * scenario's network in-process, walks each client model through it (lab_run) and writes the
+ * transcripts and the verdict (lab_run_text, lab_run_json). */
 #include "lab/cli/cli.h"
 #include "lab/lab.h"
 #include "lab/report.h"
@@ -27,67 +28,6 @@ static const char run_usage[] =
     "  --timeout MS    per network operation, in lab milliseconds, instead of each model's own\n"
     "  --real-time     run timeouts and delays at their real length (default: the lab clock,\n"
     "                  1000x faster; the transcript says how long a user would wait either way)\n";
-
-static void print_text(FILE *out, const struct scn *s, const struct lab_result *r, size_t n,
-                       bool color, size_t n_failing) {
-  fprintf(out, "scenario %s (%s)\n", s->name, s->path);
-  for (size_t i = 0; i < n; i++) {
-    fputc('\n', out);
-    sim_transcript_text(r[i].transcript, out, color);
-    if (r[i].expect == NULL) {
-      fputs("expectations: none given\n", out);
-    } else if (r[i].n_failures == 0) {
-      fputs("expectations: hold\n", out);
-    } else {
-      fprintf(out, "expectations: %s%zu failed%s\n", color ? "\033[1;31m" : "", r[i].n_failures,
-              color ? "\033[0m" : "");
-      fputs(buf_cstr(&r[i].failures), out);
-    }
-  }
-  fprintf(out, "\nverdict: %s (%zu of %zu clients hold)\n",
-          n_failing == 0 ? "expectations hold" : "expectations fail", n - n_failing, n);
-}
-
-static void print_json(FILE *out, const struct scn *s, const struct lab_result *r, size_t n,
-                       size_t n_failing) {
-  struct jnl_event doc;
-  jnl_doc_begin(&doc);
-  jnl_obj_begin(&doc, "scenario");
-  jnl_str(&doc, "name", s->name);
-  jnl_str(&doc, "path", s->path);
-  jnl_str(&doc, "description", s->description);
-  jnl_str(&doc, "domain", s->domain);
-  jnl_str(&doc, "email", s->email);
-  jnl_obj_end(&doc);
-  jnl_arr_begin(&doc, "clients");
-  for (size_t i = 0; i < n; i++) {
-    jnl_obj_begin(&doc, NULL);
-    jnl_str(&doc, "client", r[i].client->model);
-    char *t = sim_transcript_json(r[i].transcript);
-    jnl_raw(&doc, "transcript", t);
-    free(t);
-    jnl_obj_begin(&doc, "expectations");
-    jnl_bool(&doc, "given", r[i].expect != NULL);
-    jnl_bool(&doc, "hold", r[i].n_failures == 0);
-    jnl_arr_begin(&doc, "failures");
-    const char *line = buf_cstr(&r[i].failures);
-    while (*line != 0) {
-      const char *nl = strchr(line, '\n');
-      size_t len = nl != NULL ? (size_t) (nl - line) : strlen(line);
-      jnl_strn(&doc, NULL, (struct slice){(const uint8_t *) line, len});
-      line += len + (nl != NULL ? 1 : 0);
-    }
-    jnl_arr_end(&doc);
-    jnl_obj_end(&doc);
-    jnl_obj_end(&doc);
-  }
-  jnl_arr_end(&doc);
-  jnl_bool(&doc, "hold", n_failing == 0);
-  char *text = jnl_doc_take(&doc);
-  fputs(text, out);
-  fputc('\n', out);
-  free(text);
-}
 
 static bool is_dir(const char *path) {
   struct stat st;
@@ -168,8 +108,8 @@ int cmd_run(struct cli *c, int argc, char **argv) {
   if (ca == NULL) {
     goto out;
   }
-  if (journal_path != NULL && (j = jnl_open(journal_path)) == NULL) {
-    cli_error("--journal %s: cannot open it", journal_path);
+  if (jnl_open(&j, journal_path, err, sizeof err) != JNL_OK) {
+    cli_error("--journal %s", err);
     goto out;
   }
   ro.ca = ca;
@@ -198,13 +138,13 @@ int cmd_run(struct cli *c, int argc, char **argv) {
     goto out;
   }
   if (strcmp(format, "json") == 0) {
-    print_json(out, s, results, n, n_failing);
+    lab_run_json(out, s, results, n);
   } else if (strcmp(format, "html") == 0) {
     lab_run_html(out, s, results, n);
   } else {
-    print_text(out, s, results, n, c->color && out == stdout, n_failing);
+    lab_run_text(out, s, results, n, c->color && out == stdout);
   }
-  rc = n_failing == 0 ? EXIT_HOLDS : EXIT_FAILS;
+  rc = lab_results_failing(results, n) == 0 ? EXIT_HOLDS : EXIT_FAILS;
 out:
   if (out != stdout) {
     fclose(out);

@@ -1,25 +1,16 @@
 /* lab/cli/cmd_sandbox.c: `autodisco sandbox` — an unmodified client run in private network and
  * mount namespaces (Linux) whose resolver is the lab's DNS and whose trust store holds the lab
- * CA; autodisco exits with the client's status. */
-#define _GNU_SOURCE
-#include "common/buf.h"
+ * CA; autodisco exits with the client's status. The namespaces and the files over the system's
+ * are the lab's (lab_sandbox_*); this file parses the arguments, starts the lab network and the
+ * command and passes signals on. */
 #include "lab/cli/cli.h"
+#include "lab/lab.h"
 #include "lab/report.h"
 #include "proxy/proxy.h"
-#include "scenario/scn.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <net/if.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mount.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static const char sandbox_usage[] =
     "usage: autodisco sandbox SCENARIO [--journal FILE] -- CMD [ARG]...\n"
@@ -36,12 +27,6 @@ static const char sandbox_usage[] =
     "Needs root (CAP_SYS_ADMIN). Exit status: CMD's (128+N when signal N killed it), 127 CMD\n"
     "could not be started, 1 the lab could not be started, 2 bad input or no privilege.\n";
 
-static const char sandbox_resolv[] = "nameserver 127.0.0.1\noptions attempts:1 timeout:2\n";
-static const char sandbox_hosts[] = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n";
-static const char system_bundle[] = "/etc/ssl/certs/ca-certificates.crt";
-
-enum { SANDBOX_FILE_MAX = 64 * 1024 * 1024 };
-
 struct sandbox {
   struct proxy *proxy;
   uv_process_t child;
@@ -49,220 +34,6 @@ struct sandbox {
   uv_signal_t sigterm;
   int status; /* CMD's exit status once it exited */
 };
-
-/* read_into appends the whole file at `path` to `b`; false with errno set on failure. */
-static bool read_into(struct buf *b, const char *path) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return false;
-  }
-  uint8_t chunk[16384];
-  bool ok = true;
-  for (;;) {
-    ssize_t n = read(fd, chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      ok = false;
-      break;
-    }
-    if (n == 0) {
-      break;
-    }
-    if (!buf_append(b, (struct slice){chunk, (size_t) n})) {
-      errno = EFBIG;
-      ok = false;
-      break;
-    }
-  }
-  int saved = errno;
-  close(fd);
-  errno = saved;
-  return ok;
-}
-
-/* write_file creates `path` (0644) holding `len` bytes; false after cli_error. */
-static bool write_file(const char *path, const void *data, size_t len) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    cli_error("cannot create %s: %s", path, strerror(errno));
-    return false;
-  }
-  const uint8_t *p = data;
-  while (len > 0) {
-    ssize_t n = write(fd, p, len);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      cli_error("cannot write %s: %s", path, strerror(errno));
-      close(fd);
-      return false;
-    }
-    p += n;
-    len -= (size_t) n;
-  }
-  if (close(fd) != 0) {
-    cli_error("cannot write %s: %s", path, strerror(errno));
-    return false;
-  }
-  return true;
-}
-
-/* bind_over mounts `src` over the existing file `dst` in this (private) mount namespace. */
-static bool bind_over(const char *src, const char *dst) {
-  if (mount(src, dst, NULL, MS_BIND, NULL) != 0) {
-    cli_error("cannot bind-mount %s over %s: %s", src, dst, strerror(errno));
-    return false;
-  }
-  return true;
-}
-
-/* enter_namespaces moves this process into new network and mount namespaces, keeps its mounts
- * from propagating back to the host and brings the loopback interface up (which makes all of
- * 127.0.0.0/8 local). Returns 0, or an exit code after cli_error. Must run before any thread
- * starts: unshare(CLONE_NEWNS) refuses a multithreaded process. */
-static int enter_namespaces(void) {
-  if (unshare(CLONE_NEWNET | CLONE_NEWNS) != 0) {
-    if (errno == EPERM) {
-      cli_error("sandbox needs root: it creates network and mount namespaces");
-      return EXIT_BAD_INPUT;
-    }
-    cli_error("cannot create network and mount namespaces: %s", strerror(errno));
-    return EXIT_FAILS;
-  }
-  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
-    cli_error("cannot make the sandbox's mounts private: %s", strerror(errno));
-    return EXIT_FAILS;
-  }
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    cli_error("cannot open a socket to configure the loopback interface: %s", strerror(errno));
-    return EXIT_FAILS;
-  }
-  struct ifreq ifr = {0};
-  buf_fmt(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
-  int rc = EXIT_HOLDS;
-  if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0) {
-    cli_error("cannot read the loopback interface's flags: %s", strerror(errno));
-    rc = EXIT_FAILS;
-  } else {
-    ifr.ifr_flags |= IFF_UP;
-    if (ioctl(fd, SIOCSIFFLAGS, &ifr) != 0) {
-      cli_error("cannot bring the loopback interface up: %s", strerror(errno));
-      rc = EXIT_FAILS;
-    }
-  }
-  close(fd);
-  return rc;
-}
-
-/* The temporary files the sandbox mounts over the system's. */
-struct sandbox_files {
-  char dir[64];
-  char resolv[128];
-  char hosts[128];
-  char bundle[128];
-  bool resolv_mounted;
-  bool hosts_mounted;
-  bool bundle_mounted;
-};
-
-/* files_setup writes resolv.conf, hosts and the CA bundle into a fresh 0700 directory, mounts
- * them over the system's files and points the usual environment variables at the bundle. */
-static bool files_setup(struct sandbox_files *f, const char *lab_ca_pem) {
-  buf_fmt(f->dir, sizeof f->dir, "/tmp/autodisco-sandbox-XXXXXX");
-  if (mkdtemp(f->dir) == NULL) {
-    cli_error("cannot create a temporary directory under /tmp: %s", strerror(errno));
-    f->dir[0] = '\0';
-    return false;
-  }
-  if (chmod(f->dir, 0700) != 0) {
-    cli_error("cannot restrict %s: %s", f->dir, strerror(errno));
-    return false;
-  }
-  buf_fmt(f->resolv, sizeof f->resolv, "%s/resolv.conf", f->dir);
-  buf_fmt(f->hosts, sizeof f->hosts, "%s/hosts", f->dir);
-  buf_fmt(f->bundle, sizeof f->bundle, "%s/ca-certificates.crt", f->dir);
-  if (!write_file(f->resolv, sandbox_resolv, strlen(sandbox_resolv)) ||
-      !write_file(f->hosts, sandbox_hosts, strlen(sandbox_hosts))) {
-    return false;
-  }
-  struct buf bundle;
-  buf_init(&bundle, SANDBOX_FILE_MAX);
-  bool ok = false;
-  bool have_system = access(system_bundle, F_OK) == 0;
-  if (have_system && !read_into(&bundle, system_bundle)) {
-    cli_error("cannot read the system's CA bundle %s: %s", system_bundle, strerror(errno));
-    goto out;
-  }
-  if (bundle.len > 0 && bundle.ptr[bundle.len - 1] != '\n' && !buf_append_str(&bundle, "\n")) {
-    cli_error("the system's CA bundle %s is too large", system_bundle);
-    goto out;
-  }
-  if (!read_into(&bundle, lab_ca_pem)) {
-    cli_error("cannot read the lab CA certificate %s: %s", lab_ca_pem, strerror(errno));
-    goto out;
-  }
-  if (!write_file(f->bundle, bundle.ptr, bundle.len)) {
-    goto out;
-  }
-  /* The directory is 0700 for writing; the files must stay readable to a CMD that drops
-   * privileges, so the directory gets search permission once they are complete. */
-  if (chmod(f->dir, 0711) != 0) {
-    cli_error("cannot open %s for searching: %s", f->dir, strerror(errno));
-    goto out;
-  }
-  if (!bind_over(f->resolv, "/etc/resolv.conf")) {
-    goto out;
-  }
-  f->resolv_mounted = true;
-  if (!bind_over(f->hosts, "/etc/hosts")) {
-    goto out;
-  }
-  f->hosts_mounted = true;
-  if (have_system) {
-    if (!bind_over(f->bundle, system_bundle)) {
-      goto out;
-    }
-    f->bundle_mounted = true;
-  }
-  static const char *const vars[] = {"SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
-                                     "NODE_EXTRA_CA_CERTS"};
-  for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-    if (setenv(vars[i], f->bundle, 1) != 0) {
-      cli_error("cannot set %s: %s", vars[i], strerror(errno));
-      goto out;
-    }
-  }
-  ok = true;
-out:
-  buf_cleanup(&bundle);
-  return ok;
-}
-
-/* files_cleanup undoes files_setup: mounts first, then the files and their directory. */
-static void files_cleanup(struct sandbox_files *f) {
-  if (f->bundle_mounted) {
-    umount2(system_bundle, MNT_DETACH);
-  }
-  if (f->hosts_mounted) {
-    umount2("/etc/hosts", MNT_DETACH);
-  }
-  if (f->resolv_mounted) {
-    umount2("/etc/resolv.conf", MNT_DETACH);
-  }
-  if (f->dir[0] == '\0') {
-    return;
-  }
-  unlink(f->resolv);
-  unlink(f->hosts);
-  unlink(f->bundle);
-  if (rmdir(f->dir) != 0) {
-    cli_error("cannot remove %s: %s", f->dir, strerror(errno));
-  }
-}
 
 static void on_child_closed(uv_handle_t *h) {
   (void) h;
@@ -316,7 +87,7 @@ int cmd_sandbox(struct cli *c, int argc, char **argv) {
   struct scn *s = NULL;
   struct ca *ca = NULL;
   struct jnl *j = NULL;
-  struct sandbox_files files = {0};
+  struct lab_sandbox_files files = {0};
   struct sandbox sb = {.status = EXIT_FAILS};
   bool loop_ready = false;
   uv_loop_t loop;
@@ -325,19 +96,23 @@ int cmd_sandbox(struct cli *c, int argc, char **argv) {
     goto out;
   }
   /* Before anything could start a thread (the loop, the CA). */
-  if ((rc = enter_namespaces()) != EXIT_HOLDS) {
+  enum lab_sandbox_status st = lab_sandbox_enter(err, sizeof err);
+  if (st != LAB_SANDBOX_OK) {
+    cli_error("%s", err);
+    rc = st == LAB_SANDBOX_EPERM ? EXIT_BAD_INPUT : EXIT_FAILS;
     goto out;
   }
   rc = EXIT_BAD_INPUT;
   if ((ca = cli_open_ca(c)) == NULL) {
     goto out;
   }
-  if (journal_path != NULL && (j = jnl_open(journal_path)) == NULL) {
-    cli_error("--journal %s: cannot open it", journal_path);
+  if (jnl_open(&j, journal_path, err, sizeof err) != JNL_OK) {
+    cli_error("--journal %s", err);
     goto out;
   }
   rc = EXIT_FAILS;
-  if (!files_setup(&files, ca_cert_path(ca))) {
+  if (lab_sandbox_files_init(&files, ca_cert_path(ca), err, sizeof err) != LAB_SANDBOX_OK) {
+    cli_error("%s", err);
     goto out;
   }
   if (uv_loop_init(&loop) != 0) {
@@ -347,7 +122,7 @@ int cmd_sandbox(struct cli *c, int argc, char **argv) {
   loop_ready = true;
   struct proxy_options po = {
       .jnl = j, .ca = ca, .dns_listen = "127.0.0.1:53", .https_port = 443, .http_port = 80};
-  if (proxy_start(&sb.proxy, &loop, s, &po, err, sizeof err) != 0) {
+  if (proxy_start(&sb.proxy, &loop, s, &po, err, sizeof err) != PROXY_OK) {
     cli_error("%s", err);
     goto out;
   }
@@ -389,7 +164,9 @@ out:
     uv_run(&loop, UV_RUN_DEFAULT); /* finish whatever closes are pending */
     uv_loop_close(&loop);
   }
-  files_cleanup(&files);
+  if (lab_sandbox_files_cleanup(&files, err, sizeof err) != LAB_SANDBOX_OK) {
+    cli_error("%s", err);
+  }
   jnl_close(j);
   ca_free(ca);
   scn_free(s);

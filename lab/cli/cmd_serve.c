@@ -171,8 +171,8 @@ int cmd_serve(struct cli *c, int argc, char **argv) {
   if ((ca = cli_open_ca(c)) == NULL) {
     goto out;
   }
-  if (journal_path != NULL && (j = jnl_open(journal_path)) == NULL) {
-    cli_error("--journal %s: cannot open it", journal_path);
+  if (jnl_open(&j, journal_path, err, sizeof err) != JNL_OK) {
+    cli_error("--journal %s", err);
     goto out;
   }
   if (har_path != NULL) {
@@ -194,7 +194,7 @@ int cmd_serve(struct cli *c, int argc, char **argv) {
   po.ca = ca;
   po.har = har;
   po.keylog = keylog;
-  if (proxy_start(&sv.proxy, &loop, s, &po, err, sizeof err) != 0) {
+  if (proxy_start(&sv.proxy, &loop, s, &po, err, sizeof err) != PROXY_OK) {
     cli_error("%s", err);
     if (strstr(err, "permission denied") != NULL) {
       cli_error("ports below 1024 need root or CAP_NET_BIND_SERVICE; unprivileged, try "

@@ -1,8 +1,7 @@
-/* lab/cli/main.c: `autodisco COMMAND ...` — dispatch, global options and the printer. */
-#include "common/buf.h"
+/* lab/cli/main.c: `autodisco COMMAND ...` — the global options and the dispatch to a command
+ * (cmd_*.c); the printer the commands share is cli.c. */
 #include "lab/cli/cli.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,64 +19,31 @@ static const char usage[] =
     "                    every scenario x its clients, expectations checked: a summary table,\n"
     "                    JSON or JUnit (exit 0 all hold, 1 one fails, 2 bad input)\n"
     "  diff BEFORE AFTER what changes for each client: prompts gone or new, steps, settings,\n"
-    "                    waiting time\n"
-    "  serve SCENARIO    keep the scenario's network up for real clients\n"
+    "                    waiting time (exit 0 whatever changed, 2 bad input)\n"
+    "  serve SCENARIO    keep the scenario's network up for real clients until SIGINT or\n"
+    "                    SIGTERM; a `ready` line on stdout says where everything listens\n"
     "  report JOURNAL    what a client did, from a journal: its steps, the prompts it met,\n"
     "                    findings and the waiting time (text, JSON or an HTML page)\n"
     "  sandbox SCENARIO -- CMD [ARG]...\n"
     "                    run CMD in private namespaces whose DNS and trust store are the lab's\n"
+    "                    (needs root; exits with CMD's status)\n"
     "  probe EMAIL|DOMAIN\n"
     "                    walk client models against a real domain: its DNS, the real network,\n"
     "                    the system trust store (exit 0 settings without a prompt, 1 not)\n"
     "  kit windows DIR   write the kit that points a real Outlook in a Windows VM at the lab\n"
-    "  ca init|show|export\n"
-    "                    the lab CA: create it, describe it, export it for trust stores\n"
-    "  validate FILE|DIR...\n"
+    "  ca init|show|export|profiles\n"
+    "                    the lab CA: create it, describe it, export it for trust stores; the\n"
+    "                    certificate profiles scenarios can ask for\n"
+    "  validate SCENARIO|DIR...\n"
     "                    parse and lint scenario files only (--strict: warnings fail)\n"
     "\n"
     "options:\n"
-    "  --quiet           no notes on stderr (NO_COLOR in the environment turns colour off)\n"
+    "  --quiet, -q       no notes or progress on stderr (errors are still printed); NO_COLOR in\n"
+    "                    the environment turns colour off\n"
     "  --ca-dir DIR      the lab CA's directory (default: $AUTODISCO_CA_DIR, else\n"
     "                    $XDG_DATA_HOME/autodisco/ca, else ~/.local/share/autodisco/ca)\n"
-    "  --help            this text; `autodisco COMMAND --help` for a command\n";
-
-void cli_error(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("autodisco: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-}
-
-void cli_note(const struct cli *c, const char *fmt, ...) {
-  if (c->quiet) {
-    return;
-  }
-  va_list ap;
-  va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-}
-
-struct ca *cli_open_ca(const struct cli *c) {
-  char dir[4096];
-  if (c->ca_dir != NULL) {
-    buf_fmt(dir, sizeof dir, "%s", c->ca_dir);
-  } else if (!ca_default_dir(dir, sizeof dir)) {
-    cli_error("cannot find a directory for the lab CA: set AUTODISCO_CA_DIR or use --ca-dir");
-    return NULL;
-  }
-  struct ca *ca = NULL;
-  enum ca_status st = ca_open(&ca, dir, true);
-  if (st != CA_OK) {
-    cli_error("lab CA in %s: %s: %s", dir, ca_strerror(st), ca != NULL ? ca_detail(ca) : "");
-    ca_free(ca);
-    return NULL;
-  }
-  return ca;
-}
+    "  --version         the version\n"
+    "  --help, -h        this text; `autodisco COMMAND --help` for a command\n";
 
 int main(int argc, char **argv) {
   struct cli c = {.color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL};

@@ -1,5 +1,10 @@
 /* proxy/dns/dns.h: the lab's authoritative DNS — answers built from the scenario's records
- * with libknot — served over UDP and TCP on one libuv loop. */
+ * with libknot — served over UDP and TCP on one libuv loop.
+ *
+ * Errors: building zones and starting the server return an enum dns_status (a code for
+ * programs, DNS_OK = 0) and write one sentence for people into the caller's (err, err_size);
+ * dns_strerror describes a code. A bad query is the client's doing: it is answered (FORMERR) or
+ * dropped and journaled, with no error for the caller. */
 #ifndef AD_PROXY_DNS_DNS_H
 #define AD_PROXY_DNS_DNS_H
 
@@ -15,6 +20,16 @@
 
 struct dns_zoneset;
 struct dns_server;
+
+enum dns_status {
+  DNS_OK = 0,
+  DNS_EZONE,    /* the scenario's names or records do not make zones ("file:line:col: ...") */
+  DNS_EADDRESS, /* not an IPv4 or IPv6 address to listen on */
+  DNS_ELISTEN,  /* the address could not be bound or served; the sentence says why */
+};
+
+/* dns_strerror returns a fixed description of `st`; never NULL. */
+const char *dns_strerror(enum dns_status st);
 
 /* What one query was and how it was answered, for the journal and tests. */
 struct dns_info {
@@ -32,13 +47,13 @@ struct dns_info {
                         records or a NODATA */
 };
 
-/* dns_zoneset_new builds the zones from `scn`; host_addrs[i] is the lab address (text) of
- * scn->hosts[i]. On failure returns NULL and writes a sentence to err.
+/* dns_zoneset_new sets *out to the zones built from `scn`; host_addrs[i] is the lab address
+ * (text) of scn->hosts[i]. DNS_EZONE with *out NULL when a name or record cannot be served.
  *
  * A zoneset is not read-only while it serves: each rule with first_n counts the queries it was
  * applied to (over UDP and TCP alike), and dns_answer updates those counts. */
-struct dns_zoneset *dns_zoneset_new(const struct scn *scn, const char *const *host_addrs, char *err,
-                                    size_t err_size);
+enum dns_status dns_zoneset_new(struct dns_zoneset **out, const struct scn *scn,
+                                const char *const *host_addrs, char *err, size_t err_size);
 /* dns_zoneset_reset_rules sets every rule's count of applied queries back to 0, so that
  * "the first N queries" start again (e.g. before another client walks). */
 void dns_zoneset_reset_rules(struct dns_zoneset *zs);
@@ -54,9 +69,10 @@ size_t dns_answer(struct dns_zoneset *zs, const uint8_t *query, size_t query_len
 /* dns_server_start listens on UDP and TCP at `addr` (port 0: an ephemeral port, the same for
  * both) and answers from `zs` (borrowed; must outlive the server; its rule counts change as it
  * answers). Each query is a `dns.query` journal event, with the rule applied and whether a
- * wildcard answered. */
-int dns_server_start(struct dns_server **out, uv_loop_t *loop, const struct sockaddr *addr,
-                     struct dns_zoneset *zs, struct jnl *j, char *err, size_t err_size);
+ * wildcard answered. On failure *out is NULL. */
+enum dns_status dns_server_start(struct dns_server **out, uv_loop_t *loop,
+                                 const struct sockaddr *addr, struct dns_zoneset *zs, struct jnl *j,
+                                 char *err, size_t err_size);
 /* dns_server_addr gives the address actually bound. */
 void dns_server_addr(const struct dns_server *s, struct sockaddr_storage *out);
 /* dns_server_close stops listening, closes open TCP connections and frees the server once the

@@ -393,12 +393,23 @@ static int bind_pair(const struct sockaddr *addr, int *out_udp, int *out_tcp,
   return err;
 }
 
-int dns_server_start(struct dns_server **out, uv_loop_t *loop, const struct sockaddr *addr,
-                     struct dns_zoneset *zs, struct jnl *j, char *err, size_t err_size) {
+const char *dns_strerror(enum dns_status st) {
+  switch (st) {
+    case DNS_OK: return "no error";
+    case DNS_EZONE: return "the scenario's names or records do not make zones";
+    case DNS_EADDRESS: return "not an IPv4 or IPv6 address";
+    case DNS_ELISTEN: return "cannot listen on the address";
+  }
+  return "unknown DNS error";
+}
+
+enum dns_status dns_server_start(struct dns_server **out, uv_loop_t *loop,
+                                 const struct sockaddr *addr, struct dns_zoneset *zs, struct jnl *j,
+                                 char *err, size_t err_size) {
   *out = NULL;
   if (addr == NULL || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)) {
     buf_fmt(err, err_size, "dns: an IPv4 or IPv6 address is needed");
-    return UV_EINVAL;
+    return DNS_EADDRESS;
   }
   int ufd = -1;
   int tfd = -1;
@@ -409,7 +420,7 @@ int dns_server_start(struct dns_server **out, uv_loop_t *loop, const struct sock
     char text[80];
     addr_text(addr, text, sizeof text);
     buf_fmt(err, err_size, "dns: %s %s: %s", what, text, strerror(e));
-    return uv_translate_sys_error(e);
+    return DNS_ELISTEN;
   }
   struct dns_server *s = xcalloc(1, sizeof *s);
   s->loop = loop;
@@ -442,10 +453,10 @@ int dns_server_start(struct dns_server **out, uv_loop_t *loop, const struct sock
       close(tfd);
     }
     dns_server_close(s);
-    return ret;
+    return DNS_ELISTEN;
   }
   *out = s;
-  return 0;
+  return DNS_OK;
 }
 
 void dns_server_addr(const struct dns_server *s, struct sockaddr_storage *out) {

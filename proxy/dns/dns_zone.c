@@ -481,8 +481,9 @@ static bool add_rules(struct dns_zoneset *zs, const struct scn *scn, char *err, 
   return true;
 }
 
-struct dns_zoneset *dns_zoneset_new(const struct scn *scn, const char *const *host_addrs, char *err,
-                                    size_t err_size) {
+enum dns_status dns_zoneset_new(struct dns_zoneset **out, const struct scn *scn,
+                                const char *const *host_addrs, char *err, size_t err_size) {
+  *out = NULL;
   struct dns_zoneset *zs = xcalloc(1, sizeof *zs);
   if (err != NULL && err_size > 0) {
     err[0] = '\0';
@@ -492,9 +493,10 @@ struct dns_zoneset *dns_zoneset_new(const struct scn *scn, const char *const *ho
             add_rules(zs, scn, err, err_size);
   if (!ok) {
     dns_zoneset_free(zs);
-    return NULL;
+    return DNS_EZONE;
   }
-  return zs;
+  *out = zs;
+  return DNS_OK;
 }
 
 void dns_zoneset_reset_rules(struct dns_zoneset *zs) {

@@ -1,5 +1,10 @@
 /* proxy/http/http.h: a simulated host's web server on one address and port — plain HTTP or
- * TLS (BoringSSL) — parsing requests with llhttp and answering from the scenario's routes. */
+ * TLS (BoringSSL) — parsing requests with llhttp and answering from the scenario's routes.
+ *
+ * Errors: starting a listener returns an enum http_status (a code for programs, HTTP_OK = 0; not
+ * an HTTP status code) and writes one sentence for people into the caller's (err, err_size);
+ * http_strerror describes a code. A bad request is the client's doing: it is answered (4xx),
+ * journaled (http.error) and the connection ends, with no error for the caller. */
 #ifndef AD_PROXY_HTTP_HTTP_H
 #define AD_PROXY_HTTP_HTTP_H
 
@@ -21,6 +26,14 @@ struct http_record {
                              (serve --record-credentials); otherwise scheme and fingerprint */
 };
 
+enum http_status {
+  HTTP_OK = 0,
+  HTTP_ELISTEN, /* the address could not be bound or listened on; the sentence says why */
+};
+
+/* http_strerror returns a fixed description of `st`; never NULL. */
+const char *http_strerror(enum http_status st);
+
 /* http_listener_start listens at `addr` (port 0: ephemeral) for `host`'s listener `l` (both
  * borrowed, must outlive the listener). `tls` (an up-ref is taken) makes it HTTPS; NULL plain
  * HTTP. l->delay_ms runs on `clock` (borrowed, may be NULL: real time). l->fault replaces
@@ -28,11 +41,13 @@ struct http_record {
  * bytes, or 100 ms after accept), reset-after-hello (RST after reading the ClientHello; on plain
  * HTTP after the first request bytes), silent (accepted, never answered, dropped after 120 s).
  * Events: tcp.accept, tcp.reset, tls.hello, tls.alert, tls.done, http.request, http.response,
- * http.error. Returns 0, or -1 with a sentence in err (the loop must then run to release the
- * half-made listener). */
-int http_listener_start(struct http_listener **out, uv_loop_t *loop, const struct sockaddr *addr,
-                        const struct scn_host *host, const struct scn_listener *l, SSL_CTX *tls,
-                        struct labclock *clock, struct jnl *j, char *err, size_t err_size);
+ * http.error. On failure *out is NULL (the loop must then run to release the half-made
+ * listener). */
+enum http_status http_listener_start(struct http_listener **out, uv_loop_t *loop,
+                                     const struct sockaddr *addr, const struct scn_host *host,
+                                     const struct scn_listener *l, SSL_CTX *tls,
+                                     struct labclock *clock, struct jnl *j, char *err,
+                                     size_t err_size);
 /* http_listener_set_record sets what `l` records for the connections it accepts from now on
  * (`rec` is copied; its har must outlive the listener). */
 void http_listener_set_record(struct http_listener *l, const struct http_record *rec);

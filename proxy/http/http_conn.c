@@ -555,9 +555,19 @@ static int start_blackhole(struct http_listener *lst, const struct sockaddr *add
   return 0;
 }
 
-int http_listener_start(struct http_listener **out, uv_loop_t *loop, const struct sockaddr *addr,
-                        const struct scn_host *host, const struct scn_listener *l, SSL_CTX *tls,
-                        struct labclock *clock, struct jnl *j, char *err, size_t err_size) {
+const char *http_strerror(enum http_status st) {
+  switch (st) {
+    case HTTP_OK: return "no error";
+    case HTTP_ELISTEN: return "cannot listen on the address";
+  }
+  return "unknown HTTP listener error";
+}
+
+enum http_status http_listener_start(struct http_listener **out, uv_loop_t *loop,
+                                     const struct sockaddr *addr, const struct scn_host *host,
+                                     const struct scn_listener *l, SSL_CTX *tls,
+                                     struct labclock *clock, struct jnl *j, char *err,
+                                     size_t err_size) {
   *out = NULL;
   struct http_listener *lst = xcalloc(1, sizeof *lst);
   lst->loop = loop;
@@ -579,7 +589,7 @@ int http_listener_start(struct http_listener **out, uv_loop_t *loop, const struc
     buf_fmt(err, err_size, "tcp: %s", uv_strerror(rc));
     SSL_CTX_free(lst->tls);
     free(lst);
-    return -1;
+    return HTTP_ELISTEN;
   }
   lst->tcp.data = lst;
   const char *what = "bind";
@@ -601,13 +611,13 @@ int http_listener_start(struct http_listener **out, uv_loop_t *loop, const struc
     buf_fmt(err, err_size, "%s %s: %s", what, lst->local, uv_strerror(rc));
     lst->closing = true;
     uv_close((uv_handle_t *) &lst->tcp, on_listener_closed); /* frees lst */
-    return -1;
+    return HTTP_ELISTEN;
   }
   struct sockaddr_storage ss;
   http_listener_addr(lst, &ss);
   addr_text(&ss, lst->local, sizeof lst->local);
   *out = lst;
-  return 0;
+  return HTTP_OK;
 }
 
 void http_listener_set_record(struct http_listener *l, const struct http_record *rec) {

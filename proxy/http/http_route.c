@@ -1,14 +1,12 @@
 /* proxy/http/http_route.c: the scenario's routes — which one answers a request, and the
  * response it gives (status pages and raw bodies, redirects, Autodiscover POX, AutoDV2 and SOAP,
- * 401 challenges, the route's own headers). */
+ * 401 challenges, the route's own headers). Responses are built and serialized by
+ * http_response.c, which both this file and http_ad2.c use. */
 #include "proxy/http/http.h"
 
 #include "proxy/http/internal.h"
 
 #include <string.h>
-#include <time.h>
-
-#define MAX_RESPONSE_BODY (8u << 20)
 
 struct slice http__request_path(struct slice target) {
   struct slice s = target;
@@ -76,137 +74,6 @@ const struct scn_route *http__route_match(const struct scn_listener *l, struct s
     }
   }
   return NULL;
-}
-
-const char *http__reason(uint16_t status) {
-  switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: break;
-  }
-  return status < 200   ? "Informational"
-         : status < 300 ? "Success"
-         : status < 400 ? "Redirection"
-         : status < 500 ? "Client Error"
-                        : "Server Error";
-}
-
-void http__response_init(struct http_response *r, uint16_t status) {
-  memset(r, 0, sizeof *r);
-  r->status = status;
-  buf_init(&r->body, MAX_RESPONSE_BODY);
-}
-
-void http__response_cleanup(struct http_response *r) {
-  buf_cleanup(&r->body);
-}
-
-void http__response_text(struct http_response *r, uint16_t status) {
-  r->status = status;
-  buf_reset(&r->body);
-  if (status == 404) {
-    r->content_type = "text/html; charset=utf-8";
-    buf_append_str(&r->body, "<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>"
-                             "<body><h1>Not Found</h1></body></html>\n");
-  } else {
-    r->content_type = "text/plain; charset=utf-8";
-    buf_appendf(&r->body, "%u %s\n", (unsigned) status, http__reason(status));
-  }
-}
-
-/* header_safe refuses values that would end the header line (a scenario typo, not an attack,
- * but a broken response is worse than a missing header). */
-static bool header_safe(const char *v) {
-  return v != NULL && strpbrk(v, "\r\n") == NULL;
-}
-
-/* header_name_ok: a token (RFC 9110 §5.1) — no spaces, colons or controls. */
-static bool header_name_ok(const char *n) {
-  if (n == NULL || n[0] == '\0') {
-    return false;
-  }
-  for (const char *p = n; *p != '\0'; p++) {
-    unsigned char c = (unsigned char) *p;
-    if (c <= ' ' || c >= 0x7f || strchr("\"(),/:;<=>?@[\\]{}", c) != NULL) {
-      return false;
-    }
-  }
-  return true;
-}
-
-/* framing headers stay ours: a route cannot break the message length or the connection. */
-static bool framing_header(const char *n) {
-  return str_eq_nocase(n, "Content-Length") || str_eq_nocase(n, "Connection") ||
-         str_eq_nocase(n, "Transfer-Encoding");
-}
-
-/* route_sets says whether the route gives header `name` itself (it then replaces ours). */
-static bool route_sets(const struct http_response *r, const char *name) {
-  for (size_t i = 0; i < r->n_headers; i++) {
-    if (r->headers[i].name != NULL && str_eq_nocase(r->headers[i].name, name)) {
-      return true;
-    }
-  }
-  return false;
-}
-
-static bool our_header(struct buf *out, const struct http_response *r, const char *name,
-                       const char *value) {
-  if (!header_safe(value) || route_sets(r, name)) {
-    return true;
-  }
-  return buf_appendf(out, "%s: %s\r\n", name, value);
-}
-
-bool http__response_serialize(struct buf *out, const struct http_response *r, bool head,
-                              bool keep_alive) {
-  char date[64];
-  time_t now = time(NULL);
-  struct tm tm;
-  gmtime_r(&now, &tm);
-  strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  bool ok = buf_appendf(out, "HTTP/1.1 %u %s\r\n", (unsigned) r->status, http__reason(r->status));
-  ok = ok && our_header(out, r, "Server", "Microsoft-IIS/10.0") && our_header(out, r, "Date", date);
-  ok = ok && our_header(out, r, "Content-Type", r->content_type) &&
-       our_header(out, r, "Location", r->location) && our_header(out, r, "Allow", r->allow);
-  for (size_t i = 0; i < r->n_challenges; i++) {
-    if (header_safe(r->challenges[i])) {
-      ok = ok && buf_appendf(out, "WWW-Authenticate: %s\r\n", r->challenges[i]);
-    }
-  }
-  for (size_t i = 0; i < r->n_headers; i++) {
-    const struct scn_header *h = &r->headers[i];
-    if (header_name_ok(h->name) && header_safe(h->value) && !framing_header(h->name)) {
-      ok = ok && buf_appendf(out, "%s: %s\r\n", h->name, h->value);
-    }
-  }
-  ok = ok && buf_appendf(out, "Content-Length: %zu\r\nConnection: %s\r\n\r\n", r->body.len,
-                         keep_alive ? "keep-alive" : "close");
-  if (!head && r->body.len > 0) {
-    ok = ok && buf_append(out, buf_slice(&r->body));
-  }
-  return ok;
 }
 
 /* looks_like_markup: the first byte after white space and a UTF-8 BOM is '<'. */

@@ -1,5 +1,6 @@
 /* proxy/http/internal.h: what the files of proxy/http share — the POX builder and parser, the
- * route table, and the socket-free request session the connections and the fuzzer drive. */
+ * route table, the responses and their serialization, and the socket-free request session the
+ * connections and the fuzzer drive. */
 #ifndef AD_PROXY_HTTP_INTERNAL_H
 #define AD_PROXY_HTTP_INTERNAL_H
 
@@ -120,7 +121,7 @@ bool http__soap_answer(struct buf *out, const struct scn_autodiscover *ad,
 /* http__soap_fault builds a SOAP 1.1 Fault (faultcode s:Client) saying `why`. */
 bool http__soap_fault(struct buf *out, const char *why);
 
-/* ---- routes and responses — http_route.c ---- */
+/* ---- routes — http_route.c ---- */
 
 /* http__request_path returns the path part of a request target (no query, no fragment; the
  * path of an absolute-form URL). */
@@ -130,6 +131,8 @@ struct slice http__request_path(struct slice target);
  * /v1.0/<address> form), else a "/" route (the site fallback), else NULL. */
 const struct scn_route *http__route_match(const struct scn_listener *l, struct slice method,
                                           struct slice path);
+
+/* ---- responses — http_response.c ---- */
 
 /* A response before serialization. */
 struct http_response {
@@ -155,6 +158,8 @@ const char *http__reason(uint16_t status);
 /* http__response_serialize writes status line, headers and (unless `head`) the body to out. */
 bool http__response_serialize(struct buf *out, const struct http_response *r, bool head,
                               bool keep_alive);
+
+/* ---- answers — http_route.c ---- */
 
 /* What the router needs to know about a parsed request. */
 struct http_request_view {

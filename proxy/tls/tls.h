@@ -1,6 +1,11 @@
 /* proxy/tls/tls.h: server-side TLS for the simulated hosts — contexts that present a chain and
  * record what the client said (ClientHello, alerts), and a socket-free connection engine fed
- * with the bytes the HTTP server reads. */
+ * with the bytes the HTTP server reads.
+ *
+ * Errors: setting up a context returns an enum tls_status (a code for programs, TLS_OK = 0) and
+ * writes one sentence for people into the caller's (err, err_size) (err may be NULL);
+ * tls_strerror describes a code. What goes wrong on a connection is the client's doing: it is
+ * journaled (tls.alert, tls.done) and the connection ends, with no error for the caller. */
 #ifndef AD_PROXY_TLS_TLS_H
 #define AD_PROXY_TLS_TLS_H
 
@@ -13,15 +18,26 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* tls_server_ctx_new returns a server SSL_CTX presenting `chain` (leaf, key, intermediates),
- * TLS 1.2–1.3, X25519 preferred, session resumption on, with the ClientHello and alert hooks
- * the HTTP server's journal needs. NULL with a sentence in err on failure. */
-SSL_CTX *tls_server_ctx_new(const struct ca_chain *chain, char *err, size_t err_size);
+enum tls_status {
+  TLS_OK = 0,
+  TLS_ENOCERT,  /* no certificate chain, certificate or key to present */
+  TLS_EVERSION, /* a protocol version we do not know, or a minimum above the maximum */
+  TLS_ECRYPTO,  /* BoringSSL refused (e.g. a key that does not match the certificate) */
+};
+
+/* tls_strerror returns a fixed description of `st`; never NULL. */
+const char *tls_strerror(enum tls_status st);
+
+/* tls_server_ctx_new sets *out to a server SSL_CTX (the caller frees it) presenting `chain`
+ * (leaf, key, intermediates), TLS 1.2–1.3, X25519 preferred, session resumption on, with the
+ * ClientHello and alert hooks the HTTP server's journal needs. On failure *out is NULL. */
+enum tls_status tls_server_ctx_new(SSL_CTX **out, const struct ca_chain *chain, char *err,
+                                   size_t err_size);
 
 /* tls_server_ctx_new_from is tls_server_ctx_new for a leaf, its key and intermediates (may be
  * NULL) given directly (all borrowed; the context takes its own references). */
-SSL_CTX *tls_server_ctx_new_from(X509 *leaf, EVP_PKEY *key, STACK_OF(X509) * intermediates,
-                                 char *err, size_t err_size);
+enum tls_status tls_server_ctx_new_from(SSL_CTX **out, X509 *leaf, EVP_PKEY *key,
+                                        STACK_OF(X509) * intermediates, char *err, size_t err_size);
 
 /* tls_server_ctx_set_keylog makes every connection on `ctx` write its secrets to `out` as NSS
  * key-log lines (what Wireshark's tls.keylog_file reads), flushed line by line; `out` (borrowed)
@@ -31,9 +47,9 @@ void tls_server_ctx_set_keylog(SSL_CTX *ctx, FILE *out);
 /* tls_server_ctx_set_versions limits `ctx` to the protocol versions min..max given as wire codes
  * (0x0301 TLS 1.0, 0x0302 TLS 1.1, 0x0303 TLS 1.2, 0x0304 TLS 1.3); 0 keeps that end's default
  * (1.2 and 1.3). A host offering only old versions makes a modern client fail with a
- * protocol_version alert. False with a sentence in err for an unknown code or min > max. */
-bool tls_server_ctx_set_versions(SSL_CTX *ctx, uint16_t min, uint16_t max, char *err,
-                                 size_t err_size);
+ * protocol_version alert. TLS_EVERSION for an unknown code or min > max. */
+enum tls_status tls_server_ctx_set_versions(SSL_CTX *ctx, uint16_t min, uint16_t max, char *err,
+                                            size_t err_size);
 
 /* A server-side TLS connection without a socket: ciphertext goes in with tls_conn_feed and
  * comes out with tls_conn_take_output; the caller moves it to and from the network. */
@@ -48,7 +64,8 @@ enum tls_state {
 
 /* tls_conn_new starts a server connection on `ctx` (made by tls_server_ctx_new*; an up-ref is
  * taken). `local` and `peer` are the addresses as text for the journal (copied); `j` (may be
- * NULL) must outlive the connection. Events: tls.hello, tls.alert, tls.done. */
+ * NULL) must outlive the connection. Events: tls.hello, tls.alert, tls.done. NULL only when
+ * BoringSSL cannot allocate the connection: the caller drops it. */
 struct tls_conn *tls_conn_new(SSL_CTX *ctx, struct jnl *j, const char *local, const char *peer);
 /* tls_conn_free releases the connection; NULL is fine. */
 void tls_conn_free(struct tls_conn *c);

@@ -2,13 +2,15 @@
  * tls_ctx.c so programs that never use certs/ need not link it). */
 #include "proxy/tls/tls.h"
 
-SSL_CTX *tls_server_ctx_new(const struct ca_chain *chain, char *err, size_t err_size) {
+enum tls_status tls_server_ctx_new(SSL_CTX **out, const struct ca_chain *chain, char *err,
+                                   size_t err_size) {
   if (chain == NULL) {
+    *out = NULL;
     if (err != NULL) {
       buf_fmt(err, err_size, "no certificate chain");
     }
-    return NULL;
+    return TLS_ENOCERT;
   }
-  return tls_server_ctx_new_from(ca_chain_leaf(chain), ca_chain_key(chain),
+  return tls_server_ctx_new_from(out, ca_chain_leaf(chain), ca_chain_key(chain),
                                  ca_chain_intermediates(chain), err, err_size);
 }

@@ -106,7 +106,19 @@ void tls_server_ctx_set_keylog(SSL_CTX *ctx, FILE *out) {
   SSL_CTX_set_keylog_callback(ctx, out != NULL ? on_keylog : NULL);
 }
 
-static SSL_CTX *fail_ssl(SSL_CTX *ctx, char *err, size_t err_size, const char *what) {
+const char *tls_strerror(enum tls_status st) {
+  switch (st) {
+    case TLS_OK: return "no error";
+    case TLS_ENOCERT: return "no certificate or key to present";
+    case TLS_EVERSION: return "TLS versions the lab does not offer";
+    case TLS_ECRYPTO: return "BoringSSL refused the TLS setup";
+  }
+  return "unknown TLS error";
+}
+
+/* fail_ssl frees `ctx` (may be NULL), writes `what` and BoringSSL's reason into err, and empties
+ * BoringSSL's error queue so the reason never leaks into the next message. */
+static enum tls_status fail_ssl(SSL_CTX *ctx, char *err, size_t err_size, const char *what) {
   char reason[160];
   ERR_error_string_n(ERR_get_error(), reason, sizeof reason);
   ERR_clear_error();
@@ -114,12 +126,14 @@ static SSL_CTX *fail_ssl(SSL_CTX *ctx, char *err, size_t err_size, const char *w
     buf_fmt(err, err_size, "%s: %s", what, reason);
   }
   SSL_CTX_free(ctx);
-  return NULL;
+  return TLS_ECRYPTO;
 }
 
-SSL_CTX *tls_server_ctx_new_from(X509 *leaf, EVP_PKEY *key, STACK_OF(X509) * intermediates,
-                                 char *err, size_t err_size) {
+enum tls_status tls_server_ctx_new_from(SSL_CTX **out, X509 *leaf, EVP_PKEY *key,
+                                        STACK_OF(X509) * intermediates, char *err,
+                                        size_t err_size) {
   static const uint8_t sid_ctx[] = "autodisco";
+  *out = NULL;
   SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
   if (ctx == NULL) {
     return fail_ssl(NULL, err, err_size, "SSL_CTX_new");
@@ -130,7 +144,7 @@ SSL_CTX *tls_server_ctx_new_from(X509 *leaf, EVP_PKEY *key, STACK_OF(X509) * int
       buf_fmt(err, err_size, "no certificate or key to present");
     }
     SSL_CTX_free(ctx);
-    return NULL;
+    return TLS_ENOCERT;
   }
   if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
       !SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION)) {
@@ -162,15 +176,16 @@ SSL_CTX *tls_server_ctx_new_from(X509 *leaf, EVP_PKEY *key, STACK_OF(X509) * int
   SSL_CTX_set_select_certificate_cb(ctx, on_client_hello);
   SSL_CTX_set_info_callback(ctx, on_info);
   SSL_CTX_set_msg_callback(ctx, on_message);
-  return ctx;
+  *out = ctx;
+  return TLS_OK;
 }
 
 static bool known_version(uint16_t v) {
   return v == TLS1_VERSION || v == TLS1_1_VERSION || v == TLS1_2_VERSION || v == TLS1_3_VERSION;
 }
 
-bool tls_server_ctx_set_versions(SSL_CTX *ctx, uint16_t min, uint16_t max, char *err,
-                                 size_t err_size) {
+enum tls_status tls_server_ctx_set_versions(SSL_CTX *ctx, uint16_t min, uint16_t max, char *err,
+                                            size_t err_size) {
   uint16_t lo = min != 0 ? min : TLS1_2_VERSION;
   uint16_t hi = max != 0 ? max : TLS1_3_VERSION;
   if (min != 0 && max == 0 && lo > hi) {
@@ -183,13 +198,13 @@ bool tls_server_ctx_set_versions(SSL_CTX *ctx, uint16_t min, uint16_t max, char 
     if (err != NULL) {
       buf_fmt(err, err_size, "unknown TLS version 0x%04x", known_version(lo) ? hi : lo);
     }
-    return false;
+    return TLS_EVERSION;
   }
   if (lo > hi) {
     if (err != NULL) {
       buf_fmt(err, err_size, "TLS minimum 0x%04x is above the maximum 0x%04x", lo, hi);
     }
-    return false;
+    return TLS_EVERSION;
   }
   /* BoringSSL still speaks TLS 1.0 and 1.1 when asked to; its default cipher list keeps the
    * CBC-SHA1 suites those versions need. */
@@ -200,7 +215,7 @@ bool tls_server_ctx_set_versions(SSL_CTX *ctx, uint16_t min, uint16_t max, char 
     if (err != NULL) {
       buf_fmt(err, err_size, "protocol versions: %s", reason);
     }
-    return false;
+    return TLS_ECRYPTO;
   }
-  return true;
+  return TLS_OK;
 }

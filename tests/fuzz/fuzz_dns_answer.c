@@ -67,8 +67,7 @@ static struct dns_zoneset *zoneset(void) {
                          .hosts = hosts,
                          .n_hosts = 2};
   char err[256];
-  zs = dns_zoneset_new(&s, addrs, err, sizeof err);
-  if (zs == NULL) {
+  if (dns_zoneset_new(&zs, &s, addrs, err, sizeof err) != DNS_OK) {
     __builtin_trap();
   }
   return zs;

@@ -79,10 +79,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     fprintf(stderr, "fuzz_tls_server: cannot make a certificate\n");
     abort();
   }
-  server_ctx = tls_server_ctx_new_from(cert, key, NULL, err, sizeof err);
+  enum tls_status st = tls_server_ctx_new_from(&server_ctx, cert, key, NULL, err, sizeof err);
   X509_free(cert);
   EVP_PKEY_free(key);
-  if (server_ctx == NULL) {
+  if (st != TLS_OK) {
     fprintf(stderr, "fuzz_tls_server: %s\n", err);
     abort();
   }

@@ -206,10 +206,20 @@ class CheckTest(CliTestCase):
             self.assertEqual(r.returncode, 0, cmd)
             self.assertIn("usage: autodisco", r.stdout)
         r = self.ad("--help")
-        for word in ("check", "diff", "validate"):
-            self.assertIn("  " + word, r.stdout)
+        for word in ("run", "check", "diff", "serve", "sandbox", "ca", "validate"):
+            self.assertIn("\n  " + word + " ", r.stdout)
+        # the overview names every `ca` subcommand that `ca --help` names, and no other
+        ca_usage = self.ad("ca", "--help").stdout
+        subs = re.findall(r"autodisco (?:\[--ca-dir DIR\] )?ca (\w+)", ca_usage)
+        listed = re.search(r"^  ca (\S+)$", r.stdout, re.M)
+        self.assertIsNotNone(listed, r.stdout)
+        self.assertEqual(sorted(listed.group(1).split("|")), sorted(subs))
+        self.assertIn("profiles", subs)
         self.assertIn("--real-time", self.ad("run", "--help").stdout)
         self.assertIn("--real-time", self.ad("check", "--help").stdout)
+        r = self.ad("--version")
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(r.stdout, r"^autodisco \d+\.\d+\.\d+\n$")
 
 
 if __name__ == "__main__":

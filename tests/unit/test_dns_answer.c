@@ -122,9 +122,10 @@ static struct scn *contoso(void) {
 static int setup(void **state) {
   struct scn *s = contoso();
   char err[256];
-  struct dns_zoneset *zs = dns_zoneset_new(s, HOST_ADDRS, err, sizeof err);
+  struct dns_zoneset *zs = NULL;
+  enum dns_status st = dns_zoneset_new(&zs, s, HOST_ADDRS, err, sizeof err);
   free_scn(s);
-  if (zs == NULL) {
+  if (st != DNS_OK) {
     fprintf(stderr, "dns_zoneset_new: %s\n", err);
     return -1;
   }
@@ -761,23 +762,25 @@ static void test_zoneset_errors(void **state) {
   struct scn_record *r = add_record(s, "contoso.com", KNOT_RRTYPE_A);
   r->host = str_dup("nobody");
   r->mark = (struct scn_mark){.file = "s.yaml", .line = 4, .col = 7};
-  assert_null(dns_zoneset_new(s, NULL, err, sizeof err));
+  struct dns_zoneset *zs = (struct dns_zoneset *) 1;
+  assert_int_equal(dns_zoneset_new(&zs, s, NULL, err, sizeof err), DNS_EZONE);
+  assert_null(zs);
   assert_non_null(strstr(err, "s.yaml:4:7: "));
   assert_non_null(strstr(err, "nobody"));
   free(r->host);
   r->host = NULL;
   r->address = str_dup("not-an-address");
-  assert_null(dns_zoneset_new(s, NULL, err, sizeof err));
+  assert_int_equal(dns_zoneset_new(&zs, s, NULL, err, sizeof err), DNS_EZONE);
   assert_non_null(strstr(err, "not-an-address"));
   free(r->address);
   r->address = str_dup("fd00::1"); /* an IPv6 address in an A record */
-  assert_null(dns_zoneset_new(s, NULL, err, sizeof err));
+  assert_int_equal(dns_zoneset_new(&zs, s, NULL, err, sizeof err), DNS_EZONE);
   r->type = KNOT_RRTYPE_AAAA;
-  struct dns_zoneset *zs = dns_zoneset_new(s, NULL, err, sizeof err);
+  assert_int_equal(dns_zoneset_new(&zs, s, NULL, err, sizeof err), DNS_OK);
   assert_non_null(zs);
   dns_zoneset_free(zs);
   r = add_record(s, "x.contoso.com", KNOT_RRTYPE_CNAME); /* no target */
-  assert_null(dns_zoneset_new(s, NULL, err, sizeof err));
+  assert_int_equal(dns_zoneset_new(&zs, s, NULL, err, sizeof err), DNS_EZONE);
   assert_non_null(strstr(err, "x.contoso.com"));
   free_scn(s);
 }
@@ -790,7 +793,8 @@ static void test_given_zones_used(void **state) {
   s->zones[0] = str_dup("corp.contoso.com");
   s->n_zones = 1;
   add_record(s, "mail.corp.contoso.com", KNOT_RRTYPE_A)->address = str_dup("10.1.1.1");
-  struct dns_zoneset *zs = dns_zoneset_new(s, NULL, err, sizeof err);
+  struct dns_zoneset *zs = NULL;
+  assert_int_equal(dns_zoneset_new(&zs, s, NULL, err, sizeof err), DNS_OK);
   assert_non_null(zs);
   struct reply *r = ask(zs, "nothere.corp.contoso.com", KNOT_RRTYPE_A);
   assert_header(r, KNOT_RCODE_NXDOMAIN, true);
@@ -822,8 +826,8 @@ static struct scn *rules_base(void) {
 /* build makes the zoneset of `s` and frees `s`. */
 static struct dns_zoneset *build(struct scn *s) {
   char err[256];
-  struct dns_zoneset *zs = dns_zoneset_new(s, NULL, err, sizeof err);
-  if (zs == NULL) {
+  struct dns_zoneset *zs = NULL;
+  if (dns_zoneset_new(&zs, s, NULL, err, sizeof err) != DNS_OK) {
     fail_msg("dns_zoneset_new: %s", err);
   }
   free_scn(s);

@@ -32,7 +32,8 @@ static struct dns_zoneset *small_zoneset(void) {
   s.hosts = &host;
   s.n_hosts = 1;
   char err[256];
-  struct dns_zoneset *zs = dns_zoneset_new(&s, addrs, err, sizeof err);
+  struct dns_zoneset *zs = NULL;
+  assert_int_equal(dns_zoneset_new(&zs, &s, addrs, err, sizeof err), DNS_OK);
   assert_non_null(zs);
   return zs;
 }
@@ -225,7 +226,8 @@ static void test_udp_and_tcp_on_one_port(void **state) {
   c->loop = &loop;
   char err[256];
   assert_int_equal(
-      dns_server_start(&c->server, &loop, (struct sockaddr *) &any, zs, j, err, sizeof err), 0);
+      dns_server_start(&c->server, &loop, (struct sockaddr *) &any, zs, j, err, sizeof err),
+      DNS_OK);
   dns_server_addr(c->server, &c->addr);
   assert_int_equal(c->addr.ss_family, AF_INET);
   assert_int_not_equal(((struct sockaddr_in *) &c->addr)->sin_port, 0);
@@ -286,21 +288,28 @@ static void test_bind_failures_are_reported(void **state) {
   uv_ip4_addr("127.0.0.1", 0, &addr);
   char err[256];
   assert_int_equal(
-      dns_server_start(&first, &loop, (struct sockaddr *) &addr, zs, NULL, err, sizeof err), 0);
+      dns_server_start(&first, &loop, (struct sockaddr *) &addr, zs, NULL, err, sizeof err),
+      DNS_OK);
   struct sockaddr_storage bound;
   dns_server_addr(first, &bound);
   /* the same port again: taken */
   assert_int_equal(
       dns_server_start(&second, &loop, (struct sockaddr *) &bound, zs, NULL, err, sizeof err),
-      UV_EADDRINUSE);
+      DNS_ELISTEN);
   assert_null(second);
   assert_non_null(strstr(err, "127.0.0.1:"));
+  assert_non_null(strstr(err, "in use"));
   /* an address this machine does not have */
   uv_ip4_addr("192.0.2.1", 0, &addr);
-  assert_int_not_equal(
-      dns_server_start(&second, &loop, (struct sockaddr *) &addr, zs, NULL, err, sizeof err), 0);
+  assert_int_equal(
+      dns_server_start(&second, &loop, (struct sockaddr *) &addr, zs, NULL, err, sizeof err),
+      DNS_ELISTEN);
   assert_null(second);
   assert_non_null(strstr(err, "192.0.2.1"));
+  /* no address at all */
+  assert_int_equal(dns_server_start(&second, &loop, NULL, zs, NULL, err, sizeof err), DNS_EADDRESS);
+  assert_null(second);
+  assert_string_equal(dns_strerror(DNS_EADDRESS), "not an IPv4 or IPv6 address");
   dns_server_close(first);
   dns_server_close(first); /* a second close is harmless until the loop runs */
   test_loop_close(&loop);
@@ -325,7 +334,8 @@ static struct dns_zoneset *rules_zoneset(void) {
   s.rules = rules;
   s.n_rules = 2;
   char err[256];
-  struct dns_zoneset *zs = dns_zoneset_new(&s, NULL, err, sizeof err);
+  struct dns_zoneset *zs = NULL;
+  assert_int_equal(dns_zoneset_new(&zs, &s, NULL, err, sizeof err), DNS_OK);
   assert_non_null(zs);
   return zs;
 }
@@ -393,7 +403,7 @@ static void test_truncate_then_tcp_and_wildcard(void **state) {
   struct dns_server *server = NULL;
   char err[256];
   assert_int_equal(
-      dns_server_start(&server, &loop, (struct sockaddr *) &any, zs, j, err, sizeof err), 0);
+      dns_server_start(&server, &loop, (struct sockaddr *) &any, zs, j, err, sizeof err), DNS_OK);
   struct sockaddr_storage addr;
   dns_server_addr(server, &addr);
   uint8_t out[4096];

@@ -98,7 +98,7 @@ static void run_case(struct run *r, client_fn client) {
   if (r->tls) {
     test_selfsigned("autodiscover.contoso.com", &cert, &key);
     char err[200];
-    ctx = tls_server_ctx_new_from(cert, key, NULL, err, sizeof err);
+    assert_int_equal(tls_server_ctx_new_from(&ctx, cert, key, NULL, err, sizeof err), TLS_OK);
     assert_non_null(ctx);
   }
   assert_int_equal(uv_loop_init(&r->loop), 0);
@@ -113,7 +113,7 @@ static void run_case(struct run *r, client_fn client) {
   assert_int_equal(http_listener_start(&r->lst, &r->loop, (const struct sockaddr *) &any, &host,
                                        &r->l, ctx, r->use_clock ? &r->clock : NULL, r->j, err,
                                        sizeof err),
-                   0);
+                   HTTP_OK);
   http__listener_set_idle(r->lst, 2000, 300);
   http__listener_set_silent(r->lst, 400);
   http_listener_addr(r->lst, &r->addr);

@@ -165,7 +165,8 @@ static void run_case(struct run *r, client_fn client, bool tls) {
   if (tls) {
     test_selfsigned("autodiscover.contoso.com", &r->cert, &r->key);
     char err[200];
-    r->server_ctx = tls_server_ctx_new_from(r->cert, r->key, NULL, err, sizeof err);
+    assert_int_equal(
+        tls_server_ctx_new_from(&r->server_ctx, r->cert, r->key, NULL, err, sizeof err), TLS_OK);
     assert_non_null(r->server_ctx);
   }
   assert_int_equal(uv_loop_init(&r->loop), 0);
@@ -176,7 +177,7 @@ static void run_case(struct run *r, client_fn client, bool tls) {
   char err[200] = "";
   assert_int_equal(http_listener_start(&r->lst, &r->loop, (const struct sockaddr *) &any, &host,
                                        &listener, r->server_ctx, NULL, r->j, err, sizeof err),
-                   0);
+                   HTTP_OK);
   http__listener_set_idle(r->lst, 300, 300);
   http_listener_addr(r->lst, &r->addr);
   assert_int_equal(r->addr.ss_family, AF_INET);
@@ -473,8 +474,9 @@ static void test_bind_failure_reports(void **state) {
   char err[200] = "";
   assert_int_equal(http_listener_start(&lst, &loop, (const struct sockaddr *) &bad, &host,
                                        &listener, NULL, NULL, NULL, err, sizeof err),
-                   -1);
+                   HTTP_ELISTEN);
   assert_null(lst);
+  assert_string_equal(http_strerror(HTTP_ELISTEN), "cannot listen on the address");
   assert_non_null(strstr(err, "192.0.2.1"));
   test_loop_close(&loop);
 }

@@ -1,5 +1,6 @@
 /* tests/unit/test_journal_jnl.c: the journal writes one valid JSON object per line, escapes
- * what needs escaping, never writes a credential, and survives oversized events. */
+ * what needs escaping, never writes a credential, survives oversized events, and appends to its
+ * file or says why it cannot. */
 #include "journal/jnl.h"
 #include "tests/unit/testutil.h"
 
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static char *journal_text(void (*write)(struct jnl *)) {
   char *text = NULL;
@@ -220,6 +222,45 @@ static void test_har_archive(void **state) {
   assert_int_equal(errno, ENOENT);
   jnl_har_free(h);
   test_rmtree(dir);
+}
+
+static void test_open_appends_or_says_why(void **state) {
+  char *dir = test_tmpdir("jnl");
+  char path[4096];
+  char err[256] = "";
+  struct jnl *j = (struct jnl *) 1;
+  /* no path: a journal that drops every event, and no error */
+  assert_int_equal(jnl_open(&j, NULL, err, sizeof err), JNL_OK);
+  assert_null(j);
+  /* a folder that does not exist: a code, and a sentence naming the file */
+  buf_fmt(path, sizeof path, "%s/missing/journal.jsonl", dir);
+  j = (struct jnl *) 1;
+  assert_int_equal(jnl_open(&j, path, err, sizeof err), JNL_EIO);
+  assert_null(j);
+  assert_non_null(strstr(err, path));
+  assert_non_null(strstr(err, "No such file or directory"));
+  assert_string_equal(jnl_strerror(JNL_EIO), "the journal file cannot be opened");
+  assert_string_equal(jnl_strerror(JNL_OK), "no error");
+  /* a file: events are appended to what is there */
+  buf_fmt(path, sizeof path, "%s/journal.jsonl", dir);
+  for (int round = 0; round < 2; round++) {
+    assert_int_equal(jnl_open(&j, path, err, sizeof err), JNL_OK);
+    assert_non_null(j);
+    write_alert(j);
+    jnl_close(j);
+  }
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  char line[512];
+  int n_lines = 0;
+  while (fgets(line, sizeof line, f) != NULL) {
+    assert_non_null(strstr(line, "\"ev\":\"tls.alert\""));
+    n_lines++;
+  }
+  fclose(f);
+  assert_int_equal(n_lines, 2);
+  unlink(path);
+  test_rmtree(dir);
   free(dir);
 }
 
@@ -235,6 +276,7 @@ int main(void) {
       cmocka_unit_test(test_credential_in_clear_only_when_asked),
       cmocka_unit_test(test_utf8_check),
       cmocka_unit_test(test_har_archive),
+      cmocka_unit_test(test_open_appends_or_says_why),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

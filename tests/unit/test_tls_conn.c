@@ -23,7 +23,8 @@ static int setup(void **state) {
   struct fixture *f = calloc(1, sizeof *f);
   test_selfsigned("autodiscover.contoso.com", &f->cert, &f->key);
   char err[200] = "";
-  f->server_ctx = tls_server_ctx_new_from(f->cert, f->key, NULL, err, sizeof err);
+  assert_int_equal(tls_server_ctx_new_from(&f->server_ctx, f->cert, f->key, NULL, err, sizeof err),
+                   TLS_OK);
   assert_non_null(f->server_ctx);
   f->mem = open_memstream(&f->text, &f->text_len);
   f->j = jnl_open_stream(f->mem);
@@ -436,19 +437,25 @@ static void test_garbage_and_plain_http_fail_cleanly(void **state) {
 static void test_ctx_rejects_bad_input(void **state) {
   struct fixture *f = *state;
   char err[200] = "";
-  assert_null(tls_server_ctx_new_from(NULL, f->key, NULL, err, sizeof err));
+  SSL_CTX *ctx = (SSL_CTX *) 1;
+  assert_int_equal(tls_server_ctx_new_from(&ctx, NULL, f->key, NULL, err, sizeof err), TLS_ENOCERT);
+  assert_null(ctx);
   assert_true(strlen(err) > 0);
   X509 *other = NULL;
   EVP_PKEY *other_key = NULL;
   test_selfsigned("other.example", &other, &other_key);
   err[0] = '\0';
-  assert_null(tls_server_ctx_new_from(f->cert, other_key, NULL, err, sizeof err));
+  assert_int_equal(tls_server_ctx_new_from(&ctx, f->cert, other_key, NULL, err, sizeof err),
+                   TLS_ECRYPTO);
+  assert_null(ctx);
   assert_non_null(strstr(err, "key"));
-  assert_null(tls_server_ctx_new(NULL, err, sizeof err));
+  assert_int_equal(tls_server_ctx_new(&ctx, NULL, err, sizeof err), TLS_ENOCERT);
+  assert_null(ctx);
+  assert_string_equal(tls_strerror(TLS_ENOCERT), "no certificate or key to present");
   /* with an intermediate list (here: just another certificate) the context builds */
   STACK_OF(X509) *chain = sk_X509_new_null();
   sk_X509_push(chain, other);
-  SSL_CTX *ctx = tls_server_ctx_new_from(f->cert, f->key, chain, err, sizeof err);
+  assert_int_equal(tls_server_ctx_new_from(&ctx, f->cert, f->key, chain, err, sizeof err), TLS_OK);
   assert_non_null(ctx);
   SSL_CTX_free(ctx);
   sk_X509_pop_free(chain, X509_free);

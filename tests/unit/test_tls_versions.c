@@ -49,9 +49,10 @@ static const char *journal(struct fixture *f) {
 static bool handshake(struct fixture *f, uint16_t smin, uint16_t smax, uint16_t cmin, uint16_t cmax,
                       int *out_alert) {
   char err[200] = "";
-  SSL_CTX *server = tls_server_ctx_new_from(f->cert, f->key, NULL, err, sizeof err);
-  assert_non_null(server);
-  assert_true(tls_server_ctx_set_versions(server, smin, smax, err, sizeof err));
+  SSL_CTX *server = NULL;
+  assert_int_equal(tls_server_ctx_new_from(&server, f->cert, f->key, NULL, err, sizeof err),
+                   TLS_OK);
+  assert_int_equal(tls_server_ctx_set_versions(server, smin, smax, err, sizeof err), TLS_OK);
   struct tls_conn *s = tls_conn_new(server, f->j, "127.0.0.1:443", "127.0.0.1:5555");
   SSL_CTX_free(server); /* the connection holds a reference */
   SSL_CTX *cctx = SSL_CTX_new(TLS_method());
@@ -134,13 +135,13 @@ static void test_default_range_still_refuses_tls11(void **state) {
 static void test_bad_ranges_are_refused(void **state) {
   struct fixture *f = *state;
   char err[200] = "";
-  SSL_CTX *ctx = tls_server_ctx_new_from(f->cert, f->key, NULL, err, sizeof err);
-  assert_non_null(ctx);
-  assert_false(tls_server_ctx_set_versions(ctx, 0x0300, 0x0303, err, sizeof err));
+  SSL_CTX *ctx = NULL;
+  assert_int_equal(tls_server_ctx_new_from(&ctx, f->cert, f->key, NULL, err, sizeof err), TLS_OK);
+  assert_int_equal(tls_server_ctx_set_versions(ctx, 0x0300, 0x0303, err, sizeof err), TLS_EVERSION);
   assert_non_null(strstr(err, "0x0300"));
-  assert_false(tls_server_ctx_set_versions(ctx, 0x0304, 0x0302, err, sizeof err));
+  assert_int_equal(tls_server_ctx_set_versions(ctx, 0x0304, 0x0302, err, sizeof err), TLS_EVERSION);
   assert_non_null(strstr(err, "above the maximum"));
-  assert_true(tls_server_ctx_set_versions(ctx, 0x0303, 0x0304, err, sizeof err));
+  assert_int_equal(tls_server_ctx_set_versions(ctx, 0x0303, 0x0304, err, sizeof err), TLS_OK);
   SSL_CTX_free(ctx);
 }
 
