@@ -5,6 +5,7 @@
 #include "lab/probe.h"
 
 #include "common/buf.h"
+#include "lab/report.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -426,4 +427,19 @@ void lab_probe_free(struct lab_probe *p) {
   free(p->trust);
   free(p->user);
   free(p);
+}
+
+void lab_probe_html(FILE *out, const struct lab_probe *p) {
+  struct lab_page_section *sections = xcalloc(p->n + 1, sizeof *sections);
+  for (size_t i = 0; i < p->n; i++) {
+    sections[i] = (struct lab_page_section){.t = p->transcripts[i]};
+  }
+  char title[600], source[1200];
+  buf_fmt(title, sizeof title, "probe %s", p->email);
+  buf_fmt(source, sizeof source, "autodisco probe %s (real network, DNS %s, trust %s)", p->email,
+          p->dns != NULL ? p->dns : "the system resolver", p->trust != NULL ? p->trust : "none");
+  struct lab_page page = {
+      .title = title, .source = source, .sections = sections, .n_sections = p->n};
+  lab_page_html(out, &page);
+  free(sections);
 }

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* The local part a DOMAIN argument is walked with: autodisco-probe@DOMAIN. */
 #define LAB_PROBE_LOCAL_PART "autodisco-probe"
@@ -76,6 +77,9 @@ int lab_probe_run(const struct lab_probe_options *opt, struct lab_probe **out, c
                   size_t err_size);
 void lab_probe_free(struct lab_probe *p);
 
+/* lab_probe_html writes the walks as one self-contained HTML page, a sequence diagram per
+ * client (the renderer of `report` and `run --format html`). */
+void lab_probe_html(FILE *out, const struct lab_probe *p);
 /* lab_probe_clean says whether a walk found settings without showing a single prompt. */
 bool lab_probe_clean(const struct sim_transcript *t);
 

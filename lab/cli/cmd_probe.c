@@ -27,7 +27,7 @@ static const char probe_usage[] =
     "  --dns ADDR:PORT     the DNS server to ask (default: /etc/resolv.conf's)\n"
     "  --client NAME       walk this model (repeatable; default: outlook-2016-msi, mso-xdscli)\n"
     "  --trust FILE|system trust the certificates in this PEM bundle, or the system's (default)\n"
-    "  --format F          text (default) or json (docs/transcript.md); html is not there yet\n"
+    "  --format F          text (default), json (docs/transcript.md) or html (one page)\n"
     "  --user NAME         answer a Basic challenge over HTTPS with NAME and the password in\n"
     "  --password-file F   F's first line (F must not be readable by others)\n"
     "  --timeout MS        per network operation instead of each model's own (real ms)\n"
@@ -226,13 +226,9 @@ static int parse_args(struct cli *c, int argc, char **argv, struct probe_args *a
     cli_error("probe takes one EMAIL or DOMAIN\n%s", probe_usage);
     return EXIT_BAD_INPUT;
   }
-  if (strcmp(a->format, "html") == 0) {
-    cli_error("--format html: not yet — the HTML page renderer is not in this build; use text "
-              "or json");
-    return EXIT_BAD_INPUT;
-  }
-  if (strcmp(a->format, "text") != 0 && strcmp(a->format, "json") != 0) {
-    cli_error("--format %s: expected text or json", a->format);
+  if (strcmp(a->format, "text") != 0 && strcmp(a->format, "json") != 0 &&
+      strcmp(a->format, "html") != 0) {
+    cli_error("--format %s: expected text, json or html", a->format);
     return EXIT_BAD_INPUT;
   }
   if ((a->user == NULL) != (a->password_file == NULL)) {
@@ -309,6 +305,8 @@ int cmd_probe(struct cli *c, int argc, char **argv) {
   }
   if (strcmp(a.format, "json") == 0) {
     print_json(stdout, p, target, clean);
+  } else if (strcmp(a.format, "html") == 0) {
+    lab_probe_html(stdout, p);
   } else {
     print_text(stdout, p, c->color);
   }

@@ -133,6 +133,14 @@ class ProbeTest(CliTestCase):
             self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
             self.assertIn("PROMPT certificate: contoso.com — expired", r.stdout)
             self.assertIn("0 of 2 clients find settings without a prompt", r.stdout)
+            # the same walk as one page: a diagram per client, the prompt standing out
+            r = self.probe(lab, "user@contoso.com", "--trust", lab.ca_pem, "--format", "html")
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertTrue(r.stdout.startswith("<!DOCTYPE html>"), r.stdout[:80])
+            self.assertEqual(r.stdout.count('data-step="https-root"'), 2, r.stdout)
+            self.assertIn('class="prompt" data-kind="certificate" data-host="contoso.com"',
+                          r.stdout)
+            self.assertNotIn("http://", r.stdout.replace("http://www.w3.org/2000/svg", ""))
         finally:
             lab.stop()
             lab.close()

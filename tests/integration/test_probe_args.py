@@ -1,5 +1,5 @@
 """`autodisco probe`'s bad input, refused before anything is sent (exit 2, one clear line):
-the target, --dns, --client, --format (html is not there yet), --timeout, --trust, and a
+the target, --dns, --client, --format, --timeout, --trust, and a
 password file others may read. Needs no privilege and no network."""
 import os
 
@@ -33,8 +33,8 @@ class ProbeArgsTest(CliTestCase):
                      "expected ADDR:PORT")
         self.refused("contoso.com", "--client", "outlook-1997",
                      says="unknown client model \"outlook-1997\"")
-        self.refused("contoso.com", "--format", "xml", says="--format xml: expected text or json")
-        self.refused("contoso.com", "--format", "html", says="--format html: not yet")
+        self.refused("contoso.com", "--format", "xml",
+                     says="--format xml: expected text, json or html")
         self.refused("contoso.com", "--timeout", "0", says="--timeout 0: expected milliseconds")
         self.refused("contoso.com", "--dns", "127.0.0.1:9", "--trust",
                      os.path.join(self.tmp, "missing.pem"), says="cannot read the trust store")
