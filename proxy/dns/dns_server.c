@@ -499,11 +499,37 @@ static int bind_pair(const struct sockaddr *addr, int *out_udp, int *out_tcp,
   return err;
 }
 
+/* is_self: `upstream` is the address the server is about to listen on (the same port, and the
+ * same address or the server's a wildcard one). */
+static bool is_self(const struct sockaddr *listen, const struct sockaddr_storage *upstream) {
+  if (listen->sa_family != upstream->ss_family) {
+    return false;
+  }
+  if (listen->sa_family == AF_INET) {
+    const struct sockaddr_in *a = (const struct sockaddr_in *) listen;
+    const struct sockaddr_in *b = (const struct sockaddr_in *) upstream;
+    return a->sin_port != 0 && a->sin_port == b->sin_port &&
+           (a->sin_addr.s_addr == b->sin_addr.s_addr || a->sin_addr.s_addr == htonl(INADDR_ANY));
+  }
+  const struct sockaddr_in6 *a = (const struct sockaddr_in6 *) listen;
+  const struct sockaddr_in6 *b = (const struct sockaddr_in6 *) upstream;
+  return a->sin6_port != 0 && a->sin6_port == b->sin6_port &&
+         (memcmp(&a->sin6_addr, &b->sin6_addr, sizeof a->sin6_addr) == 0 ||
+          IN6_IS_ADDR_UNSPECIFIED(&a->sin6_addr));
+}
+
 int dns_server_start(struct dns_server **out, uv_loop_t *loop, const struct sockaddr *addr,
                      struct dns_zoneset *zs, struct jnl *j, char *err, size_t err_size) {
   *out = NULL;
   if (addr == NULL || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)) {
     buf_fmt(err, err_size, "dns: an IPv4 or IPv6 address is needed");
+    return UV_EINVAL;
+  }
+  if (zs->overlay != NULL && is_self(addr, &zs->overlay->upstream)) {
+    buf_fmt(err, err_size,
+            "dns: dns.overlay's upstream %s is where the lab's own DNS listens: the queries it "
+            "forwards would come back to it",
+            zs->overlay->upstream_text);
     return UV_EINVAL;
   }
   int ufd = -1;

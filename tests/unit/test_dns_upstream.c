@@ -2,7 +2,8 @@
  * second lab server playing the real resolver, over UDP and TCP, and answers the removed record
  * itself; a resolver that never answers gives SERVFAIL within the overlay's timeout, one that is
  * not there (ICMP, RST) at once; every exchange is an upstream.dns event; closing the server with
- * queries still waiting leaves no handle behind. */
+ * queries still waiting leaves no handle behind; an upstream that is the lab's own DNS is refused
+ * at start (its queries would come back forever). */
 #include "common/buf.h"
 #include "proxy/dns/dns.h"
 #include "proxy/dns/internal.h"
@@ -291,12 +292,35 @@ static void test_closing_with_queries_waiting_leaves_nothing_behind(void **state
   close(silent);
 }
 
+static void test_an_upstream_that_is_the_lab_itself_is_refused(void **state) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  char text[1024];
+  overlay_text(text, sizeof text, 5399, "1s");
+  struct scn *scn = NULL;
+  char err[512] = "";
+  assert_int_equal(scn_load_string(&scn, "mem.yaml", text, strlen(text), err, sizeof err), SCN_OK);
+  struct dns_zoneset *zs = dns_zoneset_new(scn, NULL, err, sizeof err);
+  assert_non_null(zs);
+  struct sockaddr_in at;
+  uv_ip4_addr("127.0.0.1", 5399, &at);
+  struct dns_server *server = NULL;
+  assert_int_not_equal(
+      dns_server_start(&server, &loop, (struct sockaddr *) &at, zs, NULL, err, sizeof err), 0);
+  assert_null(server);
+  assert_non_null(strstr(err, "is where the lab's own DNS listens"));
+  dns_zoneset_free(zs);
+  scn_free(scn);
+  test_loop_close(&loop);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_forwarded_over_udp_and_tcp_and_removed_locally),
       cmocka_unit_test(test_a_silent_upstream_gives_servfail_within_the_timeout),
       cmocka_unit_test(test_an_absent_upstream_fails_at_once),
       cmocka_unit_test(test_closing_with_queries_waiting_leaves_nothing_behind),
+      cmocka_unit_test(test_an_upstream_that_is_the_lab_itself_is_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
