@@ -352,8 +352,8 @@ static void on_upstream_done(void *arg, const struct http_upstream_end *end) {
   c->upstream = NULL; /* it frees itself */
   bool more = http__session_forwarded(&c->session, end);
   serve(c, (struct slice){NULL, 0}); /* sends the 502 or the answers pipelined behind */
-  if (c->upstream != NULL || c->state != CONN_OPEN) {
-    return; /* forwarding again, or closing */
+  if (c->upstream != NULL || c->state != CONN_OPEN || c->delaying) {
+    return; /* forwarding again, closing, or holding answers (on_delay reads on) */
   }
   if (!more) {
     deliver(c, &c->session.out, false);
