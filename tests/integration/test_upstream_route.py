@@ -11,6 +11,8 @@ import http.server
 import os
 import random
 import shutil
+import socket
+import ssl
 import tempfile
 import threading
 import unittest
@@ -99,6 +101,7 @@ hosts:
         - {{ path: /refused, upstream: "https://contoso.com/", upstream_trust: "{ca}",
             upstream_address: "127.0.0.1:9" }}
         - {{ path: /stream, upstream: "{stream}" }}
+        - {{ path: /local, status: 200, body: "local" }}
 """)
         cls.lab = Lab(icpt_scn, ca_dir=cls.ca_dir, extra=["--address-base", "127.78.0.1"])
         cls.proxy = cls.lab.host("proxy")
@@ -159,6 +162,23 @@ hosts:
         self.assertIn("x-path: /stream/stream?a=1", headers.lower())  # path after the URL's
         self.assertEqual(len(body), len(Streamer.body))
         self.assertEqual(body, Streamer.body)
+
+    def test_pipelined_requests_are_answered_in_order(self):
+        ctx = ssl.create_default_context(cafile=self.lab.ca_pem)
+        with socket.create_connection((self.proxy["address"], self.proxy["https"])) as raw:
+            with ctx.wrap_socket(raw, server_hostname="contoso.com") as s:
+                s.sendall(b"GET /echo HTTP/1.1\r\nHost: contoso.com\r\n\r\n"
+                          b"GET /local HTTP/1.1\r\nHost: contoso.com\r\n\r\n"
+                          b"GET /echo HTTP/1.1\r\nHost: contoso.com\r\nConnection: close\r\n\r\n")
+                data = b""
+                while True:
+                    d = s.recv(65536)
+                    if not d:
+                        break
+                    data += d
+        # the forwarded one, the lab's own, the forwarded one again; then the connection ends
+        bodies = [part.split(b"\r\n\r\n", 1)[1][:5] for part in data.split(b"HTTP/1.1 200 OK")[1:]]
+        self.assertEqual(bodies, [b"echo", b"local", b"echo"], data)
 
     def test_credentials_are_forwarded_but_never_journaled(self):
         status, _, body = self.curl(self.lab, "proxy", "contoso.com", "/echo",
