@@ -40,6 +40,7 @@ static const char *route_kind_name(enum scn_route_kind k) {
     case SCN_ROUTE_AUTODISCOVER: return "autodiscover";
     case SCN_ROUTE_AUTODISCOVER_V2: return "autodiscover-v2";
     case SCN_ROUTE_SOAP: return "soap";
+    case SCN_ROUTE_UPSTREAM: return "upstream";
   }
   return "status";
 }

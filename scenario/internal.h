@@ -218,11 +218,27 @@ bool scn__opt_url(struct scn__ld *ld, const struct scn__node *map, const char *p
 bool scn__req_url(struct scn__ld *ld, const struct scn__node *map, const char *path,
                   const char *key, char **out);
 
+/* scn__addr_port reads a scalar as an IP address with an optional port: 192.0.2.53,
+ * 192.0.2.53:5353, 2001:db8::53 or [2001:db8::53]:53 (an IPv6 address with a port is written in
+ * brackets); the port is `default_port` when absent. `what` names the value in messages. Sets
+ * *out_ip (the address without brackets, owned by the caller) and *out_port. */
+bool scn__addr_port(struct scn__ld *ld, const struct scn__node *n, const char *what,
+                    uint16_t default_port, char **out_ip, uint16_t *out_port);
+/* scn__addr_text writes "ADDR:PORT", or "[ADDR]:PORT" for IPv6, into a new string. */
+char *scn__addr_text(const char *ip, uint16_t port);
+
 /* The sections of a scenario, each read into ld->s (the value under its top-level key). */
 bool scn__load_hosts(struct scn__ld *ld, const struct scn__node *n);   /* scn_hosts.c */
 bool scn__load_dns(struct scn__ld *ld, const struct scn__node *n);     /* scn_dns.c */
 bool scn__load_clients(struct scn__ld *ld, const struct scn__node *n); /* scn_clients.c */
 bool scn__load_expects(struct scn__ld *ld, const struct scn__node *n); /* scn_clients.c */
+/* scn__load_upstream reads the upstream route `n` (its `upstream` key and the upstream_* keys)
+ * into r->upstream (scn_upstream.c). */
+bool scn__load_upstream(struct scn__ld *ld, const struct scn__node *n, const char *path,
+                        struct scn_route *r);
+/* scn__upstream_inherit_dns gives each upstream route that neither connects to a fixed address
+ * nor names a resolver the overlay's resolver (scn_upstream.c); run once hosts and dns are read. */
+void scn__upstream_inherit_dns(struct scn *s);
 /* scn__load_route reads one route of a listener (scn_routes.c). */
 bool scn__load_route(struct scn__ld *ld, const struct scn__node *n, const char *path,
                      struct scn_route *r);

@@ -57,6 +57,25 @@ struct scn_dns_rule {
   struct scn_mark mark;
 };
 
+/* A record the overlay takes away from what the upstream resolver answers: dns.records with
+ * `remove: true` (docs/scenarios.md, "dns.overlay"). */
+struct scn_dns_removal {
+  char *name;
+  uint16_t type; /* IANA RR type */
+  struct scn_mark mark;
+};
+
+/* dns.overlay: the lab answers the names and types the scenario defines and forwards every other
+ * query to a real resolver (docs/scenarios.md, "dns.overlay"). */
+struct scn_dns_overlay {
+  bool present;
+  char *upstream;      /* the resolver, "ADDR:PORT" (IPv4) or "[ADDR]:PORT" (IPv6) */
+  uint32_t timeout_ms; /* how long an upstream answer is awaited before SERVFAIL (default 2 s) */
+  struct scn_dns_removal *removals;
+  size_t n_removals;
+  struct scn_mark mark;
+};
+
 /* A listener's certificate. Profiles and key types are the lab CA's vocabulary (certs/ca.h). */
 struct scn_cert {
   const struct ca_profile *profile; /* never NULL after loading: valid unless the file says */
@@ -76,6 +95,26 @@ enum scn_route_kind {
   SCN_ROUTE_AUTODISCOVER,    /* canned POX answer (/autodiscover/autodiscover.xml) */
   SCN_ROUTE_AUTODISCOVER_V2, /* AutoDV2 JSON (/autodiscover/autodiscover.json) */
   SCN_ROUTE_SOAP,            /* SOAP Autodiscover (/autodiscover/autodiscover.svc, MS-OXWSADISC) */
+  SCN_ROUTE_UPSTREAM,        /* forwarded to a real server, its answer relayed (route.upstream) */
+};
+
+/* Where an upstream route forwards (docs/scenarios.md, "Upstream routes"). */
+struct scn_upstream {
+  char *url;             /* as written: http(s)://HOST[:PORT][/BASE] */
+  bool https;            /* the scheme */
+  char *host;            /* the URL's host, lowercase; an IPv6 literal without brackets */
+  uint16_t port;         /* the URL's port, or 443 / 80 */
+  char *base_path;       /* the URL's path without a trailing '/' ("" for none): the client's
+                            path and query are appended to it */
+  char *trust;           /* https: a PEM file of the roots to trust (resolved against the
+                            scenario's folder); NULL: the system store */
+  char *address;         /* an IP literal to connect to instead of resolving host; or NULL */
+  uint16_t address_port; /* with address: the port to connect to (the URL's unless given) */
+  char *dns;             /* the resolver host is looked up with, "ADDR:PORT"; NULL: the
+                            system's (dns.overlay.upstream when the scenario has one) */
+  bool keep_host;        /* forward the client's Host header instead of HOST[:PORT] */
+  uint32_t timeout_ms;   /* to resolve, connect, shake hands, get the response's head, and
+                            between two reads of its body (default 10 s) */
 };
 
 enum scn_ad_action {
@@ -153,6 +192,7 @@ struct scn_route {
   struct scn_auth auth;       /* 401 challenge before the answer (any kind) */
   struct scn_autodiscover ad; /* AUTODISCOVER and SOAP (settings for GetUserSettings) */
   struct scn_autodiscover_v2 ad2;
+  struct scn_upstream upstream; /* UPSTREAM */
   struct scn_mark mark;
 };
 
@@ -250,6 +290,7 @@ struct scn {
   size_t n_records;
   struct scn_dns_rule *rules;
   size_t n_rules;
+  struct scn_dns_overlay overlay; /* dns.overlay; present == false: the lab answers everything */
   char *zone_file; /* dns.zone_file, resolved against the scenario's folder, or NULL; its
                       records are in `records` with from_zone_file set */
   char **scp_urls; /* directory.scp: what a domain-joined client's SCP lookup finds, in order */

@@ -81,10 +81,12 @@ static bool load_address_record(struct scn__ld *ld, const struct scn__node *n, c
   return true;
 }
 
+static bool find_rtype(struct scn__ld *ld, const struct scn__node *tn, const struct rtype **out);
+
 static bool load_record(struct scn__ld *ld, const struct scn__node *n, const char *path,
                         struct scn_record *r) {
   static const char *const keys[] = {"name",     "type",   "ttl",  "host", "address", "target",
-                                     "priority", "weight", "port", "text", NULL};
+                                     "priority", "weight", "port", "text", "remove",  NULL};
   if (!scn__want_map(ld, n, path, keys)) {
     return false;
   }
@@ -95,19 +97,14 @@ static bool load_record(struct scn__ld *ld, const struct scn__node *n, const cha
     return false;
   }
   const struct rtype *rt = NULL;
-  for (size_t i = 0; i < SCN__N_ELEMS(rtypes) && rt == NULL; i++) {
-    if (str_eq_nocase(tn->text, rtypes[i].name)) {
-      rt = &rtypes[i];
-    }
-  }
-  if (rt == NULL) {
-    return scn__fail(
-        ld, tn, "record type \"%s\" is not supported (A, AAAA, CNAME, SRV, NS, MX, TXT)", tn->text);
+  if (!find_rtype(ld, tn, &rt)) {
+    return false;
   }
   r->type = rt->type;
   for (size_t i = 0; i + 1 < n->n_kids; i += 2) {
     const char *k = n->kids[i]->text;
-    if (strcmp(k, "name") != 0 && strcmp(k, "type") != 0 && scn__pick(k, rt->keys, false) < 0) {
+    if (strcmp(k, "name") != 0 && strcmp(k, "type") != 0 && strcmp(k, "remove") != 0 &&
+        scn__pick(k, rt->keys, false) < 0) {
       char list[128];
       scn__join_words(list, sizeof list, rt->keys);
       return scn__fail(ld, n->kids[i], "key \"%s\" does not apply to a %s record (it takes %s)", k,
@@ -171,6 +168,104 @@ static bool check_cname(struct scn__ld *ld, const struct scn__node *at) {
   return true;
 }
 
+/* find_rtype returns the record type named `text` (any case), or fails naming the supported
+ * ones. */
+static bool find_rtype(struct scn__ld *ld, const struct scn__node *tn, const struct rtype **out) {
+  for (size_t i = 0; i < SCN__N_ELEMS(rtypes); i++) {
+    if (str_eq_nocase(tn->text, rtypes[i].name)) {
+      *out = &rtypes[i];
+      return true;
+    }
+  }
+  return scn__fail(ld, tn, "record type \"%s\" is not supported (A, AAAA, CNAME, SRV, NS, MX, TXT)",
+                   tn->text);
+}
+
+/* load_removal reads `{ name, type, remove: true }` into the overlay's removals. */
+static bool load_removal(struct scn__ld *ld, const struct scn__node *n, const char *path) {
+  struct scn_dns_overlay *o = &ld->s->overlay;
+  const struct scn__node *rm = scn__get(n, "remove");
+  if (!o->present) {
+    return scn__fail(ld, rm,
+                     "remove: true takes a record away from what the upstream resolver answers: it "
+                     "needs dns.overlay (without an overlay, leave the record out)");
+  }
+  for (size_t i = 0; i + 1 < n->n_kids; i += 2) {
+    const char *k = n->kids[i]->text;
+    if (strcmp(k, "name") != 0 && strcmp(k, "type") != 0 && strcmp(k, "remove") != 0) {
+      return scn__fail(ld, n->kids[i],
+                       "key \"%s\" does not go with remove: true (a removed record is only a name "
+                       "and a type)",
+                       k);
+    }
+  }
+  struct scn_dns_removal rem = {.mark = scn__mark(n)};
+  const struct scn__node *tn = NULL;
+  const struct rtype *rt = NULL;
+  if (!scn__req_dns_name(ld, n, path, "name", SCN__NO_WILDCARD, &rem.name)) {
+    return false;
+  }
+  o->removals = xrealloc_array(o->removals, o->n_removals + 1, sizeof o->removals[0]);
+  o->removals[o->n_removals++] = rem; /* owned from here on, whatever follows */
+  if (!scn__req_scalar(ld, n, path, "type", &tn) || !find_rtype(ld, tn, &rt)) {
+    return false;
+  }
+  o->removals[o->n_removals - 1].type = rt->type;
+  if (ld->s->n_zones > 0 && !in_zones(ld->s, rem.name)) {
+    return scn__fail(ld, n, "record name \"%s\" is outside the zones listed in dns.zones",
+                     rem.name);
+  }
+  return true;
+}
+
+static const char *rtype_name(uint16_t type) {
+  for (size_t i = 0; i < SCN__N_ELEMS(rtypes); i++) {
+    if (rtypes[i].type == type) {
+      return rtypes[i].name;
+    }
+  }
+  return "?";
+}
+
+/* is_removal says whether the record `n` has remove: true. */
+static bool is_removal(struct scn__ld *ld, const struct scn__node *n, const char *path, bool *out) {
+  *out = false;
+  return n->kind != SCN__MAP || scn__opt_bool(ld, n, path, "remove", out);
+}
+
+/* check_removals refuses a removal that repeats another or that a record of the scenario
+ * contradicts. */
+static bool check_removals(struct scn__ld *ld, const struct scn__node *records) {
+  const struct scn *s = ld->s;
+  const struct scn_dns_overlay *o = &s->overlay;
+  for (size_t i = 0; i < o->n_removals; i++) {
+    const struct scn_dns_removal *r = &o->removals[i];
+    const struct scn__node *at = NULL;
+    for (size_t k = 0; k < records->n_kids && at == NULL; k++) {
+      const struct scn__node *kid = records->kids[k];
+      if (kid->line == r->mark.line && kid->col == r->mark.col && kid->file == r->mark.file) {
+        at = kid;
+      }
+    }
+    for (size_t j = 0; j < i; j++) {
+      if (strcmp(o->removals[j].name, r->name) == 0 && o->removals[j].type == r->type) {
+        return scn__fail(ld, at, "%s %s is already removed at line %d", r->name,
+                         rtype_name(r->type), o->removals[j].mark.line);
+      }
+    }
+    for (size_t j = 0; j < s->n_records; j++) {
+      const struct scn_record *d = &s->records[j];
+      if (strcmp(d->name, r->name) == 0 && d->type == r->type) {
+        return scn__fail(ld, at,
+                         "%s %s is removed here and defined at %s:%d: a record the overlay "
+                         "defines already replaces the upstream's of its type",
+                         r->name, rtype_name(r->type), d->mark.file, d->mark.line);
+      }
+    }
+  }
+  return true;
+}
+
 static bool load_records(struct scn__ld *ld, const struct scn__node *n) {
   struct scn *s = ld->s;
   char rp[SCN__PATH_LEN];
@@ -186,12 +281,49 @@ static bool load_records(struct scn__ld *ld, const struct scn__node *n) {
   for (size_t i = 0; i < records->n_kids; i++) {
     char p[SCN__PATH_LEN];
     scn__path_index(p, rp, i);
+    bool removal = false;
+    if (!is_removal(ld, records->kids[i], p, &removal)) {
+      return false;
+    }
+    if (removal) {
+      if (!load_removal(ld, records->kids[i], p)) {
+        return false;
+      }
+      continue;
+    }
     if (!load_record(ld, records->kids[i], p, &s->records[s->n_records++]) ||
         !check_cname(ld, records->kids[i])) {
       return false;
     }
   }
-  return true;
+  return check_removals(ld, records);
+}
+
+/* ---- dns.overlay ---- */
+
+enum {
+  OVERLAY_TIMEOUT_MS = 2000,      /* a stub resolver's own timeout is often 5 s: answer first */
+  OVERLAY_MAX_TIMEOUT_MS = 60000, /* beyond this the client has given up long ago */
+};
+
+static bool load_overlay(struct scn__ld *ld, const struct scn__node *n) {
+  static const char *const keys[] = {"upstream", "timeout", NULL};
+  struct scn_dns_overlay *o = &ld->s->overlay;
+  const struct scn__node *up = NULL;
+  char *ip = NULL;
+  uint16_t port = 0;
+  if (!scn__want_map(ld, n, "dns.overlay", keys) ||
+      !scn__req_scalar(ld, n, "dns.overlay", "upstream", &up) ||
+      !scn__addr_port(ld, up, "upstream", 53, &ip, &port)) {
+    return false;
+  }
+  o->present = true;
+  o->mark = scn__mark(n);
+  o->upstream = scn__addr_text(ip, port);
+  free(ip);
+  o->timeout_ms = OVERLAY_TIMEOUT_MS;
+  return scn__opt_duration(ld, n, "dns.overlay", "timeout", 100, OVERLAY_MAX_TIMEOUT_MS, NULL,
+                           &o->timeout_ms);
 }
 
 /* ---- dns.zone_file ---- */
@@ -340,7 +472,8 @@ static bool load_rules(struct scn__ld *ld, const struct scn__node *n) {
 /* ---- the section ---- */
 
 bool scn__load_dns(struct scn__ld *ld, const struct scn__node *n) {
-  static const char *const keys[] = {"zones", "zone_file", "records", "behaviours", NULL};
+  static const char *const keys[] = {"zones",      "zone_file", "records",
+                                     "behaviours", "overlay",   NULL};
   static const char *const edits[] = {"add_records", "remove_records", NULL};
   struct scn *s = ld->s;
   if (!scn__want(ld, n, SCN__MAP, "dns")) {
@@ -357,7 +490,8 @@ bool scn__load_dns(struct scn__ld *ld, const struct scn__node *n) {
     }
   }
   const struct scn__node *zf = NULL;
-  return scn__check_keys(ld, n, "dns", keys) &&
+  const struct scn__node *overlay = scn__get(n, "overlay");
+  return scn__check_keys(ld, n, "dns", keys) && (overlay == NULL || load_overlay(ld, overlay)) &&
          scn__opt_dns_names(ld, n, "dns", "zones", SCN__NO_WILDCARD, &s->zones, &s->n_zones) &&
          scn__opt_scalar(ld, n, "dns", "zone_file", &zf) &&
          (zf == NULL || load_zone_file(ld, zf)) && load_records(ld, n) && load_rules(ld, n);

@@ -117,6 +117,9 @@ static const char *type_name(uint16_t t) {
 }
 
 static void lint_prompts(struct lint *l, const struct scn *s) {
+  if (s->overlay.present) {
+    return; /* with dns.overlay the real DNS answers the names the scenario does not give */
+  }
   for (size_t i = 0; i < s->n_expects; i++) {
     const struct scn_expect *e = &s->expects[i];
     for (size_t j = 0; j < e->n_prompts; j++) {
@@ -132,6 +135,9 @@ static void lint_prompts(struct lint *l, const struct scn *s) {
 }
 
 static void lint_targets(struct lint *l, const struct scn *s) {
+  if (s->overlay.present) {
+    return; /* the upstream resolver answers for targets the scenario does not define */
+  }
   for (size_t i = 0; i < s->n_records; i++) {
     const struct scn_record *r = &s->records[i];
     if (r->type != 5 && r->type != 15 && r->type != 33) {

@@ -100,6 +100,7 @@ static bool load_top(struct scn__ld *ld, const struct scn__node *root) {
     }
   }
   scn__derive_host_names(s);
+  scn__upstream_inherit_dns(s);
   return true;
 }
 
@@ -227,6 +228,12 @@ static void free_listener(struct scn_listener *l) {
     free(r->body);
     free(r->content_type);
     free(r->location);
+    free(r->upstream.url);
+    free(r->upstream.host);
+    free(r->upstream.base_path);
+    free(r->upstream.trust);
+    free(r->upstream.address);
+    free(r->upstream.dns);
   }
   free(l->routes);
 }
@@ -253,6 +260,11 @@ void scn_free(struct scn *s) {
     free(s->rules[i].name);
   }
   free(s->rules);
+  free(s->overlay.upstream);
+  for (size_t i = 0; i < s->overlay.n_removals; i++) {
+    free(s->overlay.removals[i].name);
+  }
+  free(s->overlay.removals);
   for (size_t i = 0; i < s->n_hosts; i++) {
     struct scn_host *h = &s->hosts[i];
     free(h->id);

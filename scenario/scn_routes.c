@@ -1,13 +1,14 @@
 /* scenario/scn_routes.c: one route of a listener — a path (and method) and what answers it: a
- * status with a body, a redirect, a canned Autodiscover answer (POX, AutoDV2, SOAP), plus the
- * headers and the HTTP authentication any route may add (docs/scenarios.md, "Routes"). */
+ * status with a body, a redirect, a canned Autodiscover answer (POX, AutoDV2, SOAP) or a real
+ * server (read by scn_upstream.c), plus the headers and the HTTP authentication the lab's own
+ * answers may add (docs/scenarios.md, "Routes"). */
 #include "common/buf.h"
 #include "scenario/internal.h"
 
 #include <string.h>
 
-static const char *const route_kinds[] = {"status",          "redirect", "autodiscover",
-                                          "autodiscover_v2", "soap",     NULL};
+static const char *const route_kinds[] = {
+    "status", "redirect", "autodiscover", "autodiscover_v2", "soap", "upstream", NULL};
 
 /* ---- Autodiscover answers ---- */
 
@@ -370,7 +371,7 @@ static bool load_kind(struct scn__ld *ld, const struct scn__node *n, const char 
     if (*out != NULL) {
       return scn__fail(ld, v,
                        "%s: a route takes one of status, redirect, autodiscover, autodiscover_v2, "
-                       "soap, not both %s and %s",
+                       "soap, upstream, not both %s and %s",
                        path, route_kinds[r->kind], route_kinds[i]);
     }
     *out = v;
@@ -378,7 +379,8 @@ static bool load_kind(struct scn__ld *ld, const struct scn__node *n, const char 
   }
   if (*out == NULL) {
     return scn__fail(
-        ld, n, "%s: a route needs one of status, redirect, autodiscover, autodiscover_v2, soap",
+        ld, n,
+        "%s: a route needs one of status, redirect, autodiscover, autodiscover_v2, soap, upstream",
         path);
   }
   static const char *const status_only[] = {"html", "body", "raw", "content_type", NULL};
@@ -391,6 +393,15 @@ static bool load_kind(struct scn__ld *ld, const struct scn__node *n, const char 
   const struct scn__node *loc = scn__get(n, "location");
   if (loc != NULL && r->kind != SCN_ROUTE_REDIRECT) {
     return scn__fail(ld, loc, "%s: location goes only with redirect", path);
+  }
+  static const char *const upstream_only[] = {"upstream_trust",   "upstream_address",
+                                              "upstream_dns",     "upstream_keep_host",
+                                              "upstream_timeout", NULL};
+  for (int i = 0; upstream_only[i] != NULL; i++) {
+    const struct scn__node *v = scn__get(n, upstream_only[i]);
+    if (v != NULL && r->kind != SCN_ROUTE_UPSTREAM) {
+      return scn__fail(ld, v, "%s: %s goes only with upstream", path, upstream_only[i]);
+    }
   }
   return true;
 }
@@ -409,6 +420,12 @@ bool scn__load_route(struct scn__ld *ld, const struct scn__node *n, const char *
                                      "autodiscover",
                                      "autodiscover_v2",
                                      "soap",
+                                     "upstream",
+                                     "upstream_trust",
+                                     "upstream_address",
+                                     "upstream_dns",
+                                     "upstream_keep_host",
+                                     "upstream_timeout",
                                      "headers",
                                      "auth",
                                      NULL};
@@ -419,6 +436,9 @@ bool scn__load_route(struct scn__ld *ld, const struct scn__node *n, const char *
   const struct scn__node *kind = NULL;
   if (!load_path_and_method(ld, n, path, r) || !load_kind(ld, n, path, r, &kind)) {
     return false;
+  }
+  if (r->kind == SCN_ROUTE_UPSTREAM) {
+    return scn__load_upstream(ld, n, path, r);
   }
   char p[SCN__PATH_LEN];
   const struct scn__node *headers = scn__child(n, path, "headers", p);
@@ -438,6 +458,7 @@ bool scn__load_route(struct scn__ld *ld, const struct scn__node *n, const char *
       r->status = 200;
       return load_autodiscover_v2(ld, kind, p, &r->ad2);
     case SCN_ROUTE_SOAP: r->status = 200; return load_soap(ld, kind, p, &r->ad);
+    case SCN_ROUTE_UPSTREAM: break; /* read above */
   }
   return true;
 }

@@ -5,6 +5,7 @@
 #include "common/buf.h"
 #include "scenario/internal.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -504,4 +505,69 @@ bool scn__opt_url(struct scn__ld *ld, const struct scn__node *map, const char *p
 bool scn__req_url(struct scn__ld *ld, const struct scn__node *map, const char *path,
                   const char *key, char **out) {
   return get_url(ld, map, path, key, true, out);
+}
+
+/* ---- network addresses ---- */
+
+bool scn__addr_port(struct scn__ld *ld, const struct scn__node *n, const char *what,
+                    uint16_t default_port, char **out_ip, uint16_t *out_port) {
+  unsigned char bin[16];
+  char ip[64];
+  const char *text = n->text;
+  const char *port_text = NULL;
+  if (n->len == 0 || n->len >= sizeof ip + 8 || scn__has_control(text)) {
+    goto bad;
+  }
+  if (text[0] == '[') { /* [V6] or [V6]:PORT (RFC 3986 3.2.2) */
+    const char *close = strchr(text, ']');
+    if (close == NULL || (size_t) (close - text - 1) >= sizeof ip) {
+      goto bad;
+    }
+    memcpy(ip, text + 1, (size_t) (close - text - 1));
+    ip[close - text - 1] = 0;
+    if (close[1] == ':') {
+      port_text = close + 2;
+    } else if (close[1] != 0) {
+      goto bad;
+    }
+    if (inet_pton(AF_INET6, ip, bin) != 1) {
+      goto bad;
+    }
+  } else if (inet_pton(AF_INET6, text, bin) == 1) {
+    (void) buf_fmt(ip, sizeof ip, "%s", text); /* a bare IPv6 address has no port */
+  } else {
+    const char *colon = strchr(text, ':');
+    size_t len = colon != NULL ? (size_t) (colon - text) : n->len;
+    if (len >= sizeof ip) {
+      goto bad;
+    }
+    memcpy(ip, text, len);
+    ip[len] = 0;
+    port_text = colon != NULL ? colon + 1 : NULL;
+    if (inet_pton(AF_INET, ip, bin) != 1) {
+      goto bad;
+    }
+  }
+  uint32_t port = default_port;
+  if (port_text != NULL && !parse_u32(port_text, 1, 65535, &port)) {
+    goto bad;
+  }
+  *out_ip = str_dup(ip);
+  *out_port = (uint16_t) port;
+  return true;
+bad:
+  return scn__fail(ld, n,
+                   "%s \"%.60s\" is not an IP address with an optional port (192.0.2.53, "
+                   "192.0.2.53:5353, [2001:db8::53]:53)",
+                   what, text);
+}
+
+char *scn__addr_text(const char *ip, uint16_t port) {
+  struct buf b;
+  buf_init(&b, 128);
+  bool v6 = strchr(ip, ':') != NULL;
+  if (!buf_appendf(&b, v6 ? "[%s]:%u" : "%s:%u", ip, (unsigned) port)) {
+    abort(); /* an address read by scn__addr_port is short */
+  }
+  return buf_take(&b);
 }

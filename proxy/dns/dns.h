@@ -26,6 +26,7 @@ enum dns_status {
   DNS_EZONE,    /* the scenario's names or records do not make zones ("file:line:col: ...") */
   DNS_EADDRESS, /* not an IPv4 or IPv6 address to listen on */
   DNS_ELISTEN,  /* the address could not be bound or served; the sentence says why */
+  DNS_ESELF,    /* dns.overlay's upstream is the lab's own DNS address: a forwarding loop */
 };
 
 /* dns_strerror returns a fixed description of `st`; never NULL. */
@@ -35,16 +36,20 @@ const char *dns_strerror(enum dns_status st);
 struct dns_info {
   char qname[256]; /* lowercase, no trailing dot; "" when the query could not be parsed */
   uint16_t qtype;
-  uint16_t rcode;    /* KNOT_RCODE_* / RFC 1035 */
-  uint16_t n_answer; /* records in the answer section */
-  bool truncated;    /* TC set */
-  bool dropped;      /* no answer at all (timeout behaviour, or not a DNS query) */
-  const char *why;   /* for dropped or FORMERR: a short reason; else NULL */
-  const char *rule;  /* the behaviour of the last scenario rule applied ("servfail", "nodata",
-                        "truncate", ...; "truncate" also over TCP, where it answers in full),
-                        as scenario files spell it; NULL when no rule applied */
-  bool wildcard;     /* some answer was synthesized from a wildcard ("*.") record (RFC 4592),
-                        records or a NODATA */
+  uint16_t rcode;      /* KNOT_RCODE_* / RFC 1035 */
+  uint16_t n_answer;   /* records in the answer section */
+  bool truncated;      /* TC set */
+  bool dropped;        /* no answer at all (timeout behaviour, or not a DNS query) */
+  const char *why;     /* for dropped or FORMERR: a short reason; else NULL */
+  const char *rule;    /* the behaviour of the last scenario rule applied ("servfail", "nodata",
+                          "truncate", ...; "truncate" also over TCP, where it answers in full),
+                          as scenario files spell it; NULL when no rule applied */
+  bool wildcard;       /* some answer was synthesized from a wildcard ("*.") record (RFC 4592),
+                          records or a NODATA */
+  const char *overlay; /* dns.overlay only: how the query was answered — "lab", "forward",
+                          "remove", "wildcard" or "chase" (docs/journal.md); else NULL */
+  char chase[256];     /* dns.overlay only: the CNAME target the lab's answer stops at, which the
+                          upstream resolver completes; "" when the answer is complete */
 };
 
 /* dns_zoneset_new sets *out to the zones built from `scn`; host_addrs[i] is the lab address
@@ -69,7 +74,10 @@ size_t dns_answer(struct dns_zoneset *zs, const uint8_t *query, size_t query_len
 /* dns_server_start listens on UDP and TCP at `addr` (port 0: an ephemeral port, the same for
  * both) and answers from `zs` (borrowed; must outlive the server; its rule counts change as it
  * answers). Each query is a `dns.query` journal event, with the rule applied and whether a
- * wildcard answered. On failure *out is NULL. */
+ * wildcard answered. When the scenario has dns.overlay, the queries it does not define go to its
+ * upstream resolver (over the client's transport), each exchange an `upstream.dns` event, and the
+ * client gets the upstream's answer or SERVFAIL within the overlay's timeout. On failure *out is
+ * NULL. */
 enum dns_status dns_server_start(struct dns_server **out, uv_loop_t *loop,
                                  const struct sockaddr *addr, struct dns_zoneset *zs, struct jnl *j,
                                  char *err, size_t err_size);

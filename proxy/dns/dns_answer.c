@@ -23,6 +23,8 @@ struct plan {
   bool truncate;    /* TC with no records: the truncate rule over UDP */
   bool wildcard;    /* a wildcard answered for some name of the chain */
   const char *rule; /* the behaviour of the last rule applied, or NULL */
+  bool ra;          /* dns.overlay: the lab resolves through its upstream (RFC 1035 4.1.1 RA) */
+  const knot_dname_t *chase; /* dns.overlay: the CNAME target the upstream must answer for */
   const char *why;
   const knot_rrset_t *answer[MAX_ANSWER];
   size_t n_answer;
@@ -148,12 +150,8 @@ static bool name_exists_or_ent(const struct dns_zoneset *zs, const knot_dname_t 
   return dns__name_exists(zs, name) || dns__name_has_children(zs, name);
 }
 
-/* wildcard_for finds the wildcard that answers for `name` in `zone` (RFC 4592 3.3.1): only when
- * `name` does not exist (no records, not an empty non-terminal), the "*" child of its closest
- * encloser — the deepest existing ancestor — if that owns records. Its name is written to
- * `out`; returns false when no wildcard applies. */
-static bool wildcard_for(const struct dns_zoneset *zs, const struct dns_zone *zone,
-                         const knot_dname_t *name, knot_dname_storage_t out) {
+bool dns__wildcard_for(const struct dns_zoneset *zs, const struct dns_zone *zone,
+                       const knot_dname_t *name, knot_dname_storage_t out) {
   if (name_exists_or_ent(zs, name) || knot_dname_is_equal(name, zone->apex)) {
     return false;
   }
@@ -192,7 +190,7 @@ static void resolve(struct dns_zoneset *zs, const knot_dname_t *qname, uint16_t 
     /* the records for `cur` are its own, or its wildcard's (RFC 1034 4.3.2 step 3c) */
     const knot_dname_t *source = cur;
     const knot_dname_t *synth_owner = NULL;
-    if (wildcard_for(zs, zone, cur, wild)) {
+    if (dns__wildcard_for(zs, zone, cur, wild)) {
       source = wild;
       synth_owner = cur;
       p->wildcard = true;
@@ -233,6 +231,10 @@ static void resolve(struct dns_zoneset *zs, const knot_dname_t *qname, uint16_t 
     const knot_dname_t *target = knot_cname_name(cname->rrs.rdata);
     if (in_answer(p, target) || apply_rule(zs, target, qtype, over_tcp, p)) {
       return; /* a loop stops here; a rule on the target decides */
+    }
+    if (zs->overlay != NULL && dns__overlay_decide(zs, target, qtype, NULL) != DNS_OVERLAY_LAB) {
+      p->chase = target; /* the scenario does not define it: the upstream resolver goes on */
+      return;
     }
     zone = dns__zone_find(zs, target);
     if (zone == NULL) {
@@ -299,6 +301,9 @@ static size_t write_response(const knot_pkt_t *q, const struct plan *p, uint8_t 
   }
   if (p->aa) {
     knot_wire_set_aa(r->wire); /* also when truncated: only the records did not fit */
+  }
+  if (p->ra) {
+    knot_wire_set_ra(r->wire);
   }
   if (truncated) {
     knot_wire_set_tc(r->wire);
@@ -436,6 +441,10 @@ size_t dns_answer(struct dns_zoneset *zs, const uint8_t *query, size_t query_len
   }
   info->rule = p.rule;
   info->wildcard = p.wildcard;
+  p.ra = zs->overlay != NULL;
+  if (p.chase != NULL && knot_dname_to_str(info->chase, p.chase, sizeof info->chase) == NULL) {
+    info->chase[0] = '\0';
+  }
   if (p.drop) {
     info->dropped = true;
     info->why = p.why;

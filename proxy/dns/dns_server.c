@@ -1,6 +1,8 @@
 /* proxy/dns/dns_server.c: the lab DNS on a libuv loop — one UDP socket and one TCP listener on
  * the same address and port; TCP carries 2-byte length-prefixed messages (RFC 1035 4.2.2), several
- * per connection (RFC 7766 6.2.1), closed after an idle time. */
+ * per connection (RFC 7766 6.2.1), closed after an idle time. With dns.overlay, a query the
+ * scenario does not define waits for the upstream resolver (dns_upstream.c) and is answered when
+ * it has spoken (dns_overlay.c), over the transport the client used. */
 #include "proxy/dns/dns.h"
 
 #include "common/buf.h"
@@ -21,6 +23,7 @@ enum {
 };
 
 struct dns_tcp_conn;
+struct dns_pending;
 
 struct dns_server {
   uv_loop_t *loop;
@@ -33,6 +36,8 @@ struct dns_server {
   bool closing;
   struct dns_tcp_conn *conns; /* doubly linked */
   size_t n_conns;
+  struct dns_upstream *upstream; /* dns.overlay's resolver, or NULL */
+  struct dns_pending *pending;   /* queries waiting for it; doubly linked */
   uint8_t udp_in[65536];
   uint8_t udp_out[UDP_OUT_MAX];
 };
@@ -47,6 +52,16 @@ struct dns_tcp_conn {
   char peer[64];
   size_t in_len;
   uint8_t in[2 + 65535]; /* one whole message with its length always fits */
+};
+
+/* A query waiting for the overlay's upstream resolver. */
+struct dns_pending {
+  struct dns_server *server;
+  struct dns_pending *prev, *next;
+  struct dns_tcp_conn *conn;      /* TCP: the client's connection, NULL once it has closed */
+  struct sockaddr_storage client; /* UDP: where the answer goes */
+  char client_text[80];
+  struct dns_overlay_job *job;
 };
 
 /* A response on its way out; the bytes follow the request. */
@@ -136,6 +151,9 @@ static void journal_query(struct dns_server *s, const char *transport, const cha
   if (info->wildcard) {
     jnl_bool(&ev, "wildcard", true);
   }
+  if (info->overlay != NULL) {
+    jnl_str(&ev, "overlay", info->overlay);
+  }
   jnl_end(&ev);
 }
 
@@ -150,6 +168,34 @@ static void udp_sent(uv_udp_send_t *req, int status) {
   free(req->data);
 }
 
+/* udp_send sends one response to `to`; a failure is UDP's (the client asks again). */
+static void udp_send(struct dns_server *s, const struct sockaddr *to, const uint8_t *msg,
+                     size_t len) {
+  if (len == 0) {
+    return;
+  }
+  uv_buf_t out = uv_buf_init((char *) msg, (unsigned) len);
+  int ret = uv_udp_try_send(&s->udp, &out, 1, to);
+  if (ret != UV_EAGAIN) {
+    return; /* sent, or failed as UDP may: the client will retry */
+  }
+  struct udp_send *u = malloc(sizeof *u + len);
+  if (u == NULL) {
+    return;
+  }
+  u->len = len;
+  memcpy(u->data, msg, len);
+  u->req.data = u;
+  out = uv_buf_init((char *) u->data, (unsigned) len);
+  if (uv_udp_send(&u->req, &s->udp, &out, 1, to, udp_sent) != 0) {
+    free(u);
+  }
+}
+
+static void ask_upstream(struct dns_server *s, struct dns_overlay_job *job,
+                         struct dns_tcp_conn *conn, const struct sockaddr *from,
+                         const char *client);
+
 static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *from,
                      unsigned flags) {
   struct dns_server *s = h->data;
@@ -159,28 +205,15 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
   char client[80];
   addr_text(from, client, sizeof client);
   struct dns_info info;
-  size_t len = dns_answer(s->zs, (const uint8_t *) buf->base, (size_t) nread, s->udp_out,
-                          sizeof s->udp_out, false, &info);
+  struct dns_overlay_job *job = NULL;
+  size_t len = dns__overlay_query(s->zs, (const uint8_t *) buf->base, (size_t) nread, s->udp_out,
+                                  sizeof s->udp_out, false, &info, &job);
+  if (job != NULL) {
+    ask_upstream(s, job, NULL, from, client);
+    return;
+  }
   journal_query(s, "udp", client, &info);
-  if (len == 0) {
-    return;
-  }
-  uv_buf_t out = uv_buf_init((char *) s->udp_out, (unsigned) len);
-  int ret = uv_udp_try_send(&s->udp, &out, 1, from);
-  if (ret != UV_EAGAIN) {
-    return; /* sent, or failed as UDP may: the client will retry */
-  }
-  struct udp_send *u = malloc(sizeof *u + len);
-  if (u == NULL) {
-    return;
-  }
-  u->len = len;
-  memcpy(u->data, s->udp_out, len);
-  u->req.data = u;
-  out = uv_buf_init((char *) u->data, (unsigned) len);
-  if (uv_udp_send(&u->req, &s->udp, &out, 1, from, udp_sent) != 0) {
-    free(u);
-  }
+  udp_send(s, from, s->udp_out, len);
 }
 
 /* --- TCP --- */
@@ -211,6 +244,11 @@ static void conn_close(struct dns_tcp_conn *c) {
     return;
   }
   c->closing = true;
+  for (struct dns_pending *p = c->server->pending; p != NULL; p = p->next) {
+    if (p->conn == c) {
+      p->conn = NULL; /* its answer will find nobody to go to */
+    }
+  }
   uv_close((uv_handle_t *) &c->tcp, conn_handle_closed);
   uv_close((uv_handle_t *) &c->idle, conn_handle_closed);
 }
@@ -269,10 +307,16 @@ static bool conn_advance(struct dns_tcp_conn *c) {
       }
     }
     struct dns_info info;
-    size_t len =
-        dns_answer(s->zs, c->in + at + 2, msg_len, out, KNOT_WIRE_MAX_PKTSIZE, true, &info);
-    journal_query(s, "tcp", c->peer, &info);
+    struct dns_overlay_job *job = NULL;
+    size_t len = dns__overlay_query(s->zs, c->in + at + 2, msg_len, out, KNOT_WIRE_MAX_PKTSIZE,
+                                    true, &info, &job);
     at += 2 + msg_len;
+    if (job != NULL) {
+      ask_upstream(s, job, c, NULL, c->peer); /* may answer at once: then `c` may close */
+      ok = !c->closing;
+      continue;
+    }
+    journal_query(s, "tcp", c->peer, &info);
     if (len > 0) {
       ok = conn_send(c, out, len);
     }
@@ -338,6 +382,68 @@ static void on_connection(uv_stream_t *listener, int status) {
   }
 }
 
+/* --- the overlay's upstream --- */
+
+static void pending_free(struct dns_pending *p) {
+  struct dns_server *s = p->server;
+  if (p->prev != NULL) {
+    p->prev->next = p->next;
+  } else {
+    s->pending = p->next;
+  }
+  if (p->next != NULL) {
+    p->next->prev = p->prev;
+  }
+  dns__overlay_job_free(p->job);
+  free(p);
+}
+
+/* on_upstream answers the client of `p` from what the upstream said (SERVFAIL when it failed). */
+static void on_upstream(void *arg, const struct dns_upstream_result *r) {
+  struct dns_pending *p = arg;
+  struct dns_server *s = p->server;
+  uint8_t *out = malloc(KNOT_WIRE_MAX_PKTSIZE);
+  struct dns_info info;
+  size_t len = 0;
+  if (out != NULL) {
+    len = dns__overlay_finish(s->zs, p->job, r->answer, r->answer_len, out, KNOT_WIRE_MAX_PKTSIZE,
+                              &info);
+    if (r->error != NULL) {
+      info.why = r->error;
+    }
+    journal_query(s, p->job->over_tcp ? "tcp" : "udp", p->client_text, &info);
+  }
+  if (len > 0 && !p->job->over_tcp) {
+    udp_send(s, (const struct sockaddr *) &p->client, out, len);
+  } else if (len > 0 && p->conn != NULL && !conn_send(p->conn, out, len)) {
+    conn_close(p->conn);
+  }
+  free(out);
+  pending_free(p);
+}
+
+/* ask_upstream hands `job` (taken) to the upstream resolver; the answer goes to `conn` (TCP) or
+ * to `from` (UDP). */
+static void ask_upstream(struct dns_server *s, struct dns_overlay_job *job,
+                         struct dns_tcp_conn *conn, const struct sockaddr *from,
+                         const char *client) {
+  struct dns_pending *p = xcalloc(1, sizeof *p);
+  p->server = s;
+  p->job = job;
+  p->conn = conn;
+  if (from != NULL) {
+    memcpy(&p->client, from,
+           from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+  }
+  buf_fmt(p->client_text, sizeof p->client_text, "%s", client);
+  p->next = s->pending;
+  if (s->pending != NULL) {
+    s->pending->prev = p;
+  }
+  s->pending = p;
+  dns__upstream_ask(s->upstream, job->ask, job->ask_len, job->over_tcp, on_upstream, p);
+}
+
 /* --- start and close --- */
 
 static socklen_t addr_len(const struct sockaddr *sa) {
@@ -399,8 +505,28 @@ const char *dns_strerror(enum dns_status st) {
     case DNS_EZONE: return "the scenario's names or records do not make zones";
     case DNS_EADDRESS: return "not an IPv4 or IPv6 address";
     case DNS_ELISTEN: return "cannot listen on the address";
+    case DNS_ESELF: return "the overlay's upstream is the lab's own DNS";
   }
   return "unknown DNS error";
+}
+
+/* is_self: `upstream` is the address the server is about to listen on (the same port, and the
+ * same address or the server's a wildcard one). */
+static bool is_self(const struct sockaddr *listen, const struct sockaddr_storage *upstream) {
+  if (listen->sa_family != upstream->ss_family) {
+    return false;
+  }
+  if (listen->sa_family == AF_INET) {
+    const struct sockaddr_in *a = (const struct sockaddr_in *) listen;
+    const struct sockaddr_in *b = (const struct sockaddr_in *) upstream;
+    return a->sin_port != 0 && a->sin_port == b->sin_port &&
+           (a->sin_addr.s_addr == b->sin_addr.s_addr || a->sin_addr.s_addr == htonl(INADDR_ANY));
+  }
+  const struct sockaddr_in6 *a = (const struct sockaddr_in6 *) listen;
+  const struct sockaddr_in6 *b = (const struct sockaddr_in6 *) upstream;
+  return a->sin6_port != 0 && a->sin6_port == b->sin6_port &&
+         (memcmp(&a->sin6_addr, &b->sin6_addr, sizeof a->sin6_addr) == 0 ||
+          IN6_IS_ADDR_UNSPECIFIED(&a->sin6_addr));
 }
 
 enum dns_status dns_server_start(struct dns_server **out, uv_loop_t *loop,
@@ -410,6 +536,13 @@ enum dns_status dns_server_start(struct dns_server **out, uv_loop_t *loop,
   if (addr == NULL || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)) {
     buf_fmt(err, err_size, "dns: an IPv4 or IPv6 address is needed");
     return DNS_EADDRESS;
+  }
+  if (zs->overlay != NULL && is_self(addr, &zs->overlay->upstream)) {
+    buf_fmt(err, err_size,
+            "dns: dns.overlay's upstream %s is where the lab's own DNS listens: the queries it "
+            "forwards would come back to it",
+            zs->overlay->upstream_text);
+    return DNS_ESELF;
   }
   int ufd = -1;
   int tfd = -1;
@@ -432,6 +565,10 @@ enum dns_status dns_server_start(struct dns_server **out, uv_loop_t *loop,
   s->udp.data = s;
   s->tcp.data = s;
   s->n_open_handles = 2;
+  if (zs->overlay != NULL) {
+    s->upstream = dns__upstream_new(loop, &zs->overlay->upstream, zs->overlay->upstream_text,
+                                    zs->overlay->timeout_ms, j);
+  }
   int ret = uv_udp_open(&s->udp, ufd);
   if (ret == 0) {
     ufd = -1; /* the handle owns it now */
@@ -470,6 +607,10 @@ void dns_server_close(struct dns_server *s) {
   s->closing = true;
   for (struct dns_tcp_conn *c = s->conns; c != NULL; c = c->next) {
     conn_close(c);
+  }
+  dns__upstream_close(s->upstream); /* the waiting queries' callbacks never run: */
+  while (s->pending != NULL) {
+    pending_free(s->pending);
   }
   uv_close((uv_handle_t *) &s->udp, server_handle_closed);
   uv_close((uv_handle_t *) &s->tcp, server_handle_closed);

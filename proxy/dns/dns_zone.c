@@ -465,6 +465,31 @@ static bool add_ptrs(struct dns_zoneset *zs, const struct scn *scn, const char *
   return ok;
 }
 
+bool dns__add_address(struct dns_zoneset *zs, const char *name, const char *address, char *err,
+                      size_t err_size) {
+  uint8_t rdata[16];
+  uint16_t type = KNOT_RRTYPE_A;
+  size_t len = 4;
+  if (inet_pton(AF_INET6, address, rdata) == 1) {
+    type = KNOT_RRTYPE_AAAA;
+    len = 16;
+  } else if (inet_pton(AF_INET, address, rdata) != 1) {
+    fail(err, err_size, NULL, "dns: '%s' is not an address", address);
+    return false;
+  }
+  knot_dname_t *owner = name_from_text(name);
+  bool ok = owner != NULL;
+  if (ok && dns__zone_find(zs, owner) == NULL) {
+    ok = add_zone(zs, parent_zone(owner), err, err_size);
+  }
+  ok = ok && add_rdata(zs, owner, type, DEFAULT_TTL, rdata, len, NULL);
+  if (!ok && err != NULL && err[0] == '\0') {
+    fail(err, err_size, NULL, "dns: cannot give %s the address %s", name, address);
+  }
+  knot_dname_free(owner, NULL);
+  return ok;
+}
+
 static bool add_rules(struct dns_zoneset *zs, const struct scn *scn, char *err, size_t err_size) {
   zs->rules = scn->n_rules > 0 ? xcalloc(scn->n_rules, sizeof *zs->rules) : NULL;
   for (size_t i = 0; i < scn->n_rules; i++) {
@@ -488,9 +513,12 @@ enum dns_status dns_zoneset_new(struct dns_zoneset **out, const struct scn *scn,
   if (err != NULL && err_size > 0) {
     err[0] = '\0';
   }
+  /* With dns.overlay the zones' NS are the real ones: the upstream answers for them. */
   bool ok = add_zones(zs, scn, err, err_size) && add_records(zs, scn, host_addrs, err, err_size) &&
-            add_ptrs(zs, scn, host_addrs, err, err_size) && add_default_ns(zs, err, err_size) &&
-            add_rules(zs, scn, err, err_size);
+            add_ptrs(zs, scn, host_addrs, err, err_size) &&
+            (scn->overlay.present || add_default_ns(zs, err, err_size)) &&
+            add_rules(zs, scn, err, err_size) &&
+            (!scn->overlay.present || dns__overlay_init(zs, scn, host_addrs, err, err_size));
   if (!ok) {
     dns_zoneset_free(zs);
     return DNS_EZONE;
@@ -518,6 +546,7 @@ void dns_zoneset_free(struct dns_zoneset *zs) {
   for (size_t i = 0; i < zs->n_rules; i++) {
     knot_dname_free(zs->rules[i].name, NULL);
   }
+  dns__overlay_free(zs->overlay);
   free(zs->zones);
   free(zs->rrsets);
   free(zs->rules);

@@ -9,6 +9,8 @@
 #include <libknot/libknot.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
+#include <uv.h>
 
 /* A zone the lab is authoritative for: its apex and where its synthesized SOA lives. */
 struct dns_zone {
@@ -26,6 +28,21 @@ struct dns_rule {
                          dns_answer updates it: the only state that changes while serving */
 };
 
+/* A record type the overlay takes away from the upstream's answers for one name. */
+struct dns_removal {
+  knot_dname_t *name; /* lowercase wire name, owned */
+  uint16_t type;
+};
+
+/* dns.overlay: where the queries the scenario does not define go (dns_overlay.c). */
+struct dns_overlay {
+  struct sockaddr_storage upstream;
+  char upstream_text[64]; /* "ADDR:PORT", for the journal */
+  uint32_t timeout_ms;
+  struct dns_removal *removals;
+  size_t n_removals;
+};
+
 /* Every record the lab serves, grouped into RRsets by (owner, type); owners are lowercase. */
 struct dns_zoneset {
   struct dns_zone *zones;
@@ -34,6 +51,7 @@ struct dns_zoneset {
   size_t n_rrsets;
   struct dns_rule *rules; /* in scenario order */
   size_t n_rules;
+  struct dns_overlay *overlay; /* NULL: the lab answers every query itself */
 };
 
 /* dns__zone_find returns the deepest zone containing `name` (lowercase), or NULL. */
@@ -51,5 +69,122 @@ bool dns__name_has_children(const struct dns_zoneset *zs, const knot_dname_t *na
  * type (type 0), each in scenario order, skipping those whose first_n queries are used up. It
  * does not count: the caller increments n_applied of the rule it applies. */
 struct dns_rule *dns__rule_find(struct dns_zoneset *zs, const knot_dname_t *name, uint16_t qtype);
+
+/* dns__wildcard_for finds the wildcard that answers for `name` in `zone` (RFC 4592 3.3.1): only
+ * when `name` does not exist (no records, not an empty non-terminal), the "*" child of its
+ * closest encloser — the deepest existing ancestor — if that owns records. Its name is written to
+ * `out`; false when no wildcard applies. */
+bool dns__wildcard_for(const struct dns_zoneset *zs, const struct dns_zone *zone,
+                       const knot_dname_t *name, knot_dname_storage_t out);
+/* dns__add_address adds an A or AAAA record (by the address's family) for `name` (presentation
+ * form) with `address` (text), in its own zone when no zone holds it (dns_zone.c). */
+bool dns__add_address(struct dns_zoneset *zs, const char *name, const char *address, char *err,
+                      size_t err_size);
+
+/* ---- dns.overlay: which queries the lab answers, and the answers built from the upstream's
+ * (dns_overlay.c) ---- */
+
+enum dns_overlay_action {
+  DNS_OVERLAY_LAB = 0,  /* the scenario defines it: the lab answers (dns_answer) */
+  DNS_OVERLAY_FORWARD,  /* the upstream's answer is relayed, only its ID restored */
+  DNS_OVERLAY_REMOVE,   /* the upstream's answer without a removed record: NODATA or NXDOMAIN */
+  DNS_OVERLAY_WILDCARD, /* an overlay wildcard covers it: the upstream's answer unless NXDOMAIN,
+                           then the wildcard's (RFC 4592: a wildcard never hides a real name) */
+  DNS_OVERLAY_CHASE,    /* the lab's CNAME chain, completed by the upstream's answer for its
+                           target (what a recursive resolver gives a stub) */
+};
+
+/* dns__overlay_init reads scn->overlay into zs->overlay and gives the hosts' names that no record
+ * resolves their lab addresses (dns.overlay answers for the names of the hosts it intercepts).
+ * False with a sentence in err. */
+struct scn;
+bool dns__overlay_init(struct dns_zoneset *zs, const struct scn *scn, const char *const *host_addrs,
+                       char *err, size_t err_size);
+void dns__overlay_free(struct dns_overlay *o);
+/* dns__overlay_name names an action for the journal ("lab", "forward", ...). */
+const char *dns__overlay_name(enum dns_overlay_action a);
+/* dns__overlay_decide says who answers (qname, qtype) (qname lowercase): the lab when a
+ * behaviour applies (not counted here), when the overlay has records of that type at the name (a
+ * CNAME counts for every type, ANY for any record; A and AAAA go together: a name the overlay
+ * gives an address has only the overlay's addresses), else REMOVE when a removal names it (its
+ * type, or CNAME) with *out_removed (may be NULL) set, WILDCARD when an overlay wildcard of that
+ * type covers the name, else FORWARD. The zones' SOA and NS are never the scenario's. */
+enum dns_overlay_action dns__overlay_decide(struct dns_zoneset *zs, const knot_dname_t *qname,
+                                            uint16_t qtype, uint16_t *out_removed);
+
+/* A message parsed over its own copy of the bytes (libknot parses in place). */
+struct dns_msg {
+  uint8_t *wire;
+  knot_pkt_t *pkt;
+};
+
+/* dns__msg_parse parses a copy of `len` bytes; false (and nothing to free) when it is not one
+ * whole, well-formed message with a question. */
+bool dns__msg_parse(struct dns_msg *m, const uint8_t *bytes, size_t len);
+void dns__msg_free(struct dns_msg *m);
+/* dns__note_question writes the question of `q` into info (qname lowercase, no final dot). */
+void dns__note_question(const knot_pkt_t *q, struct dns_info *info);
+/* dns__client_limit is how many bytes the client of `q` takes (RFC 6891 6.2.5; over TCP, a whole
+ * message). */
+size_t dns__client_limit(const knot_pkt_t *q, bool over_tcp);
+
+/* A query waiting for the upstream's answer, with what is needed to answer the client. */
+struct dns_overlay_job {
+  enum dns_overlay_action action; /* FORWARD, REMOVE, WILDCARD or CHASE */
+  enum dns_overlay_action target; /* CHASE: the target's own action (FORWARD or REMOVE) */
+  uint16_t removed;               /* REMOVE, and CHASE of a removed target: the removed type */
+  bool over_tcp;
+  size_t limit;   /* bytes the client's response may take */
+  uint8_t *query; /* the client's query */
+  size_t query_len;
+  uint8_t *ask; /* the query sent upstream: the client's, or the chase's */
+  size_t ask_len;
+  uint8_t *lab; /* CHASE: the lab's answer so far (its CNAME chain) */
+  size_t lab_len;
+};
+
+void dns__overlay_job_free(struct dns_overlay_job *job);
+
+/* dns__overlay_query answers a query on an overlay zoneset like dns_answer, unless the answer
+ * needs the upstream resolver: then it returns 0 with *out_job set (the caller sends job->ask
+ * upstream and calls dns__overlay_finish). info->overlay says which way it went. */
+size_t dns__overlay_query(struct dns_zoneset *zs, const uint8_t *query, size_t query_len,
+                          uint8_t *out, size_t out_cap, bool over_tcp, struct dns_info *info,
+                          struct dns_overlay_job **out_job);
+/* dns__overlay_finish writes the client's response for `job` from the upstream's `answer`
+ * (`answer_len` bytes, already checked to answer job->ask; NULL when the upstream failed: then
+ * SERVFAIL) into `out` (at most out_cap bytes). Returns its length, 0 when nothing can be sent. */
+size_t dns__overlay_finish(struct dns_zoneset *zs, const struct dns_overlay_job *job,
+                           const uint8_t *answer, size_t answer_len, uint8_t *out, size_t out_cap,
+                           struct dns_info *info);
+
+/* ---- the upstream resolver's sockets (dns_upstream.c) ---- */
+
+struct dns_upstream;
+
+/* What one upstream exchange gave. */
+struct dns_upstream_result {
+  const uint8_t *answer; /* the response (its ID that of the query asked), or NULL on failure */
+  size_t answer_len;
+  const char *error; /* NULL, or why there is no answer ("no answer within 2000 ms", ...) */
+};
+
+typedef void (*dns_upstream_cb)(void *arg, const struct dns_upstream_result *r);
+
+/* dns__upstream_new prepares the resolver at `addr` (text `addr_text`, for the journal) on `loop`;
+ * each exchange waits `timeout_ms` at most and is journaled as `upstream.dns` on `j`. */
+struct dns_upstream *dns__upstream_new(uv_loop_t *loop, const struct sockaddr_storage *addr,
+                                       const char *addr_text, uint32_t timeout_ms, struct jnl *j);
+/* dns__upstream_ask sends `query` (copied; its ID is replaced by a random one) over TCP or UDP
+ * (a fresh socket each time) and calls `cb` exactly once unless the upstream is closed first:
+ * with the answer (a response to that very question), or with an error — possibly before
+ * dns__upstream_ask returns (a query that cannot be sent). */
+void dns__upstream_ask(struct dns_upstream *u, const uint8_t *query, size_t query_len,
+                       bool over_tcp, dns_upstream_cb cb, void *arg);
+/* dns__upstream_close abandons the open exchanges (their callbacks never run) and frees the
+ * resolver once the loop has closed its sockets. */
+void dns__upstream_close(struct dns_upstream *u);
+/* dns__upstream_n_open counts exchanges under way; for tests. */
+size_t dns__upstream_n_open(const struct dns_upstream *u);
 
 #endif

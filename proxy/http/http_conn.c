@@ -2,7 +2,8 @@
  * in (through TLS when the listener has a context), the request session, bytes out (after the
  * listener's delay, on the lab clock), and a lingering close so the peer reads our last answer
  * before the socket goes. A listener with a fault does not serve: it black-holes connections,
- * resets them (at once or after the ClientHello) or accepts and stays silent. */
+ * resets them (at once or after the ClientHello) or accepts and stays silent. A request for an
+ * upstream route is forwarded (http_upstream.c) and the real server's answer streamed back. */
 #include "proxy/http/http.h"
 
 #include "proxy/http/internal.h"
@@ -65,8 +66,9 @@ struct http_conn {
   struct http_conn *prev, *next;
   struct tls_conn *tls; /* NULL: plain HTTP */
   struct http_session session;
-  struct buf plain; /* decrypted bytes of one read */
-  size_t n_writes;  /* uv_write requests in flight */
+  struct http_upstream *upstream; /* the request being forwarded, or NULL */
+  struct buf plain;               /* decrypted bytes of one read */
+  size_t n_writes;                /* uv_write requests in flight */
   bool fin_sent;
   bool read_paused; /* stopped reading until the peer takes our answers (MAX_QUEUED) */
   bool delaying;    /* answers held in `held` until the delay timer fires; not reading */
@@ -140,6 +142,8 @@ static void conn_close(struct http_conn *c) {
     return; /* a second close is harmless */
   }
   c->state = CONN_CLOSING;
+  http__upstream_cancel(c->upstream);
+  c->upstream = NULL;
   uv_close((uv_handle_t *) &c->tcp, on_conn_handle_closed);
   uv_close((uv_handle_t *) &c->idle, on_conn_handle_closed);
   uv_close((uv_handle_t *) &c->delay, on_conn_handle_closed); /* a running delay is cancelled */
@@ -195,7 +199,11 @@ static void on_written(uv_write_t *req, int status) {
   if (c->state == CONN_OPEN && !c->delaying) {
     uv_timer_again(&c->idle); /* a peer taking our answers is not idle */
   }
-  if (c->read_paused && !c->delaying && c->state != CONN_CLOSING &&
+  if (c->upstream != NULL &&
+      uv_stream_get_write_queue_size((uv_stream_t *) &c->tcp) <= MAX_QUEUED / 4) {
+    http__upstream_resume(c->upstream); /* the client takes the response again */
+  }
+  if (c->read_paused && !c->delaying && c->state != CONN_CLOSING && c->upstream == NULL &&
       uv_stream_get_write_queue_size((uv_stream_t *) &c->tcp) <= MAX_QUEUED / 4) {
     c->read_paused = false;
     if (uv_read_start((uv_stream_t *) &c->tcp, on_alloc, on_read) != 0) {
@@ -305,14 +313,70 @@ static void hold(struct http_conn *c, bool more) {
   uv_timer_start(&c->delay, on_delay, labclock_real_ms(c->lst->clock, l->delay_ms), 0);
 }
 
+static void forward(struct http_conn *c);
+
 /* serve runs plaintext through the request session and sends what it answers. */
 static void serve(struct http_conn *c, struct slice plain) {
   bool more = http__session_feed(&c->session, plain);
+  if (c->session.forward != NULL) {
+    deliver(c, &c->session.out, true); /* the answers to the requests before it */
+    forward(c);
+    return;
+  }
   if (c->session.out.len > 0 && c->lst->l != NULL && c->lst->l->delay_ms > 0) {
     hold(c, more);
     return;
   }
   deliver(c, &c->session.out, more);
+}
+
+/* ---- upstream routes: the real server's answer, streamed as it comes ---- */
+
+static void on_upstream_data(void *arg, struct slice bytes) {
+  struct http_conn *c = arg;
+  struct buf b;
+  buf_init(&b, bytes.len);
+  if (!buf_append(&b, bytes)) {
+    conn_close(c);
+    return;
+  }
+  deliver(c, &b, true);
+  buf_cleanup(&b);
+  if (c->state == CONN_OPEN &&
+      uv_stream_get_write_queue_size((uv_stream_t *) &c->tcp) > MAX_QUEUED) {
+    http__upstream_pause(c->upstream); /* until on_written sees the queue drain */
+  }
+}
+
+static void on_upstream_done(void *arg, const struct http_upstream_end *end) {
+  struct http_conn *c = arg;
+  c->upstream = NULL; /* it frees itself */
+  bool more = http__session_forwarded(&c->session, end);
+  serve(c, (struct slice){NULL, 0}); /* sends the 502 or the answers pipelined behind */
+  if (c->upstream != NULL || c->state != CONN_OPEN || c->delaying) {
+    return; /* forwarding again, closing, or holding answers (on_delay reads on) */
+  }
+  if (!more) {
+    deliver(c, &c->session.out, false);
+    return;
+  }
+  uv_timer_start(&c->idle, on_idle, c->lst->idle_ms, c->lst->idle_ms);
+  if (!c->read_paused && uv_read_start((uv_stream_t *) &c->tcp, on_alloc, on_read) != 0) {
+    conn_close(c);
+  }
+}
+
+/* forward hands the session's pending request to the upstream; reading waits meanwhile (the
+ * session keeps what came after it) and the idle timer too (the upstream has its own). */
+static void forward(struct http_conn *c) {
+  if (c->state != CONN_OPEN) {
+    return;
+  }
+  uv_read_stop((uv_stream_t *) &c->tcp);
+  uv_timer_stop(&c->idle);
+  struct http_upstream_request req = http__session_forward_request(&c->session);
+  struct http_upstream_events ev = {.data = on_upstream_data, .done = on_upstream_done, .arg = c};
+  c->upstream = http__upstream_start(c->lst->loop, c->lst->j, &req, &ev);
 }
 
 static void journal_reset(struct http_conn *c, const char *why) {

@@ -15,7 +15,6 @@ void http__har_begin(struct http_session *s) {
   if (s->rec == NULL || s->rec->har == NULL) {
     return;
   }
-  buf_reset(&s->har_headers);
   s->t_begin = uv_hrtime();
   jnl_now_rfc3339(s->started);
 }
@@ -25,17 +24,7 @@ static bool append_u32_slice(struct buf *b, struct slice s) {
   return buf_append(b, (struct slice){(const uint8_t *) &len, sizeof len}) && buf_append(b, s);
 }
 
-void http__har_header(struct http_session *s, struct slice name, struct slice value) {
-  if (s->rec == NULL || s->rec->har == NULL) {
-    return;
-  }
-  size_t mark = s->har_headers.len;
-  if (!append_u32_slice(&s->har_headers, name) || !append_u32_slice(&s->har_headers, value)) {
-    s->har_headers.len = mark; /* the limits of the session stop a request long before this */
-  }
-}
-
-/* next_pair reads one (name, value) that http__har_header stored at *pos. */
+/* next_pair reads one (name, value) of a response read back (append_u32_slice pairs). */
 static bool next_pair(const struct buf *b, size_t *pos, struct slice *name, struct slice *value) {
   struct slice *out[2] = {name, value};
   for (int i = 0; i < 2; i++) {
@@ -242,7 +231,7 @@ static void write_request(struct jnl_event *e, const struct http_session *s,
   jnl_arr_begin(e, "headers");
   size_t pos = 0;
   struct slice name, value;
-  while (next_pair(&s->har_headers, &pos, &name, &value)) {
+  while (http__field_next(buf_slice(&s->headers), &pos, &name, &value)) {
     write_header(e, name, value, clear);
   }
   jnl_arr_end(e);

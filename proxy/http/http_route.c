@@ -203,5 +203,9 @@ void http__route_answer(struct http_response *resp, const struct scn_route *rout
     case SCN_ROUTE_AUTODISCOVER: answer_autodiscover(resp, route, req, server_id); break;
     case SCN_ROUTE_AUTODISCOVER_V2: http__ad2_answer(resp, &route->ad2, req, route->path); break;
     case SCN_ROUTE_SOAP: answer_soap(resp, route, req, server_id); break;
+    case SCN_ROUTE_UPSTREAM:
+      /* the connection forwards these (http_conn.c, http_upstream.c); without one, nothing can */
+      http__response_text(resp, 502);
+      break;
   }
 }

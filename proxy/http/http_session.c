@@ -1,6 +1,7 @@
 /* proxy/http/http_session.c: one connection's requests without the socket — llhttp parses the
  * bytes, limits are enforced in its callbacks, each complete request is routed, answered into
- * the output buffer and journaled (http.request, http.response, http.error). */
+ * the output buffer and journaled (http.request, http.response, http.error). A request for an
+ * upstream route pauses the parser until the connection has forwarded it (http_upstream.c). */
 #include "proxy/http/http.h"
 
 #include "proxy/http/internal.h"
@@ -8,7 +9,8 @@
 #include <string.h>
 #include <uv.h>
 
-#define MAX_OUT (16u << 20) /* answers waiting to be sent; pipelining past this closes */
+#define MAX_OUT (16u << 20)  /* answers waiting to be sent; pipelining past this closes */
+#define MAX_STASH (1u << 20) /* requests pipelined behind a forwarded one */
 
 static struct http_session *session_of(llhttp_t *p) {
   return p->data;
@@ -28,6 +30,7 @@ static void reset_request(struct http_session *s) {
   buf_reset(&s->content_type);
   buf_reset(&s->authorization);
   buf_reset(&s->body);
+  buf_reset(&s->headers);
   s->has_host = s->has_content_type = s->has_authorization = false;
   s->header_bytes = 0;
   s->n_headers = 0;
@@ -88,7 +91,12 @@ static int on_header_value_complete(llhttp_t *p) {
     return reject(s, 431, "more than 100 header fields");
   }
   struct slice name = buf_slice(&s->field);
-  http__har_header(s, name, buf_slice(&s->value));
+  static const uint8_t nul = 0;
+  if (!buf_append(&s->headers, name) || !buf_append(&s->headers, (struct slice){&nul, 1}) ||
+      !buf_append(&s->headers, buf_slice(&s->value)) ||
+      !buf_append(&s->headers, (struct slice){&nul, 1})) {
+    return reject(s, 431, "header fields larger than 64 KiB");
+  }
   if (slice_eq_nocase(name, "Host")) {
     keep_first(&s->host_header, &s->has_host, &s->value);
   } else if (slice_eq_nocase(name, "Content-Type")) {
@@ -297,10 +305,18 @@ static void answer(struct http_session *s) {
     journal_finding(s, leak, req.path, route);
   }
 
+  bool keep_alive = llhttp_should_keep_alive(p) && !p->upgrade;
+  if (route != NULL && route->kind == SCN_ROUTE_UPSTREAM) {
+    s->forward = route; /* the connection forwards it; the parser waits (on_message_complete) */
+    s->forward_keep_alive = keep_alive;
+    s->forward_head = p->method == HTTP_HEAD;
+    http__pox_request_cleanup(&pox);
+    http__soap_request_cleanup(&soap);
+    return;
+  }
   struct http_response resp;
   http__response_init(&resp, 200);
   http__route_answer(&resp, route, &req, server_id(s));
-  bool keep_alive = llhttp_should_keep_alive(p) && !p->upgrade;
   size_t sent_from = s->out.len;
   send_response(s, &resp, p->method == HTTP_HEAD, keep_alive);
   journal_response(s, &resp, route);
@@ -317,7 +333,8 @@ static void answer(struct http_session *s) {
 static int on_message_complete(llhttp_t *p) {
   struct http_session *s = session_of(p);
   answer(s);
-  return s->closing ? HPE_PAUSED : 0; /* closing: parse nothing more */
+  /* closing: parse nothing more; forwarding: nothing more until the upstream has answered */
+  return s->closing || s->forward != NULL ? HPE_PAUSED : 0;
 }
 
 void http__session_init(struct http_session *s, const struct scn_host *host,
@@ -344,8 +361,9 @@ void http__session_init(struct http_session *s, const struct scn_host *host,
   buf_init(&s->content_type, HTTP_MAX_HEADER_BYTES);
   buf_init(&s->authorization, HTTP_MAX_HEADER_BYTES);
   buf_init(&s->body, HTTP_MAX_BODY);
-  buf_init(&s->har_headers, 2u * HTTP_MAX_HEADER_BYTES);
+  buf_init(&s->headers, HTTP_MAX_HEADER_BYTES + 2 * HTTP_MAX_HEADERS);
   buf_init(&s->out, MAX_OUT);
+  buf_init(&s->stash, MAX_STASH);
 }
 
 void http__session_cleanup(struct http_session *s) {
@@ -356,8 +374,9 @@ void http__session_cleanup(struct http_session *s) {
   buf_cleanup(&s->content_type);
   buf_cleanup(&s->authorization);
   buf_cleanup(&s->body);
-  buf_cleanup(&s->har_headers);
+  buf_cleanup(&s->headers);
   buf_cleanup(&s->out);
+  buf_cleanup(&s->stash);
 }
 
 static void journal_error(struct http_session *s, const char *error) {
@@ -403,8 +422,69 @@ bool http__session_feed(struct http_session *s, struct slice in) {
   if (err == HPE_PAUSED && s->closing) {
     return false; /* the last request was answered; the rest is not read */
   }
+  if (err == HPE_PAUSED && s->forward != NULL) {
+    /* what came after the forwarded request waits for its answer */
+    const uint8_t *pos = (const uint8_t *) llhttp_get_error_pos(&s->parser);
+    size_t used =
+        pos != NULL && pos >= in.ptr && pos <= in.ptr + in.len ? (size_t) (pos - in.ptr) : in.len;
+    if (!buf_append(&s->stash, (struct slice){in.ptr + used, in.len - used})) {
+      s->forward_keep_alive = false; /* too much pipelined: answer this one, then close */
+    }
+    return true;
+  }
   refuse(s, err);
   return false;
+}
+
+struct http_upstream_request http__session_forward_request(const struct http_session *s) {
+  return (struct http_upstream_request){
+      .up = &s->forward->upstream,
+      .method = slice_of_str(llhttp_method_name((llhttp_method_t) s->parser.method)),
+      .target = buf_slice(&s->url),
+      .headers = buf_slice(&s->headers),
+      .host = s->has_host ? buf_slice(&s->host_header) : (struct slice){NULL, 0},
+      .body = buf_slice(&s->body),
+  };
+}
+
+bool http__session_forwarded(struct http_session *s, const struct http_upstream_end *end) {
+  const struct scn_route *route = s->forward;
+  bool keep_alive = s->forward_keep_alive && end->ok && end->keep_alive;
+  struct http_response resp;
+  http__response_init(&resp, end->status);
+  if (!end->relayed_any) {
+    /* nothing of a response reached the client: the lab answers, saying why (RFC 9110 15.6.3) */
+    resp.status = 502;
+    resp.content_type = "text/plain; charset=utf-8";
+    buf_appendf(&resp.body, "502 Bad Gateway\n%s: %s\n", route->upstream.url,
+                end->error != NULL ? end->error : "no response");
+    keep_alive = s->forward_keep_alive;
+    send_response(s, &resp, s->forward_head, keep_alive);
+  } else if (!end->ok || !keep_alive) {
+    s->closing = true; /* a response cut short, or framed by the connection's end */
+  }
+  struct jnl_event ev;
+  jnl_begin(&ev, s->j, "http.response");
+  jnl_uint(&ev, "status", resp.status);
+  jnl_str(&ev, "route", route->path);
+  jnl_uint(&ev, "length", end->relayed_any ? end->length : resp.body.len);
+  jnl_str(&ev, "upstream", route->upstream.url);
+  if (end->error != NULL) {
+    jnl_str(&ev, "error", end->error);
+  }
+  journal_addresses(s, &ev);
+  jnl_end(&ev);
+  http__response_cleanup(&resp);
+  s->forward = NULL;
+  if (s->closing) {
+    return false;
+  }
+  llhttp_resume(&s->parser);
+  struct buf rest = s->stash; /* fed afresh: the next forward stashes into a new buffer */
+  buf_init(&s->stash, MAX_STASH);
+  bool more = http__session_feed(s, buf_slice(&rest));
+  buf_cleanup(&rest);
+  return more;
 }
 
 void http__session_eof(struct http_session *s) {

@@ -12,6 +12,8 @@
 #include <llhttp.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
 
 /* Limits on what a client may send (answers: 414, 431, 413). */
 #define HTTP_MAX_URL (8u << 10)
@@ -190,6 +192,70 @@ void http__ad2_answer(struct http_response *resp, const struct scn_autodiscover_
  * `out` (max 1 KiB); false when there is none. */
 bool http__ad2_email(struct buf *out, const struct http_request_view *req, const char *route_path);
 
+/* ---- upstream routes: the real server's address (http_resolve.c) ---- */
+
+struct http_resolve;
+/* http_resolve_cb gets the address (port set), or NULL and why there is none. */
+typedef void (*http_resolve_cb)(void *arg, const struct sockaddr_storage *addr, const char *error);
+/* http__resolve_start looks `host` up with c-ares — at `server` ("ADDR:PORT") or, NULL, the
+ * system's resolver — and calls `cb` once, on the loop (never before returning), then frees
+ * itself; unless http__resolve_cancel comes first. */
+struct http_resolve *http__resolve_start(uv_loop_t *loop, const char *host, uint16_t port,
+                                         const char *server, uint32_t timeout_ms,
+                                         http_resolve_cb cb, void *arg);
+void http__resolve_cancel(struct http_resolve *r);
+
+/* ---- upstream routes: forwarding one request (http_upstream.c) ---- */
+
+/* What the client asked, as the session parsed it (all borrowed for the call only). */
+struct http_upstream_request {
+  const struct scn_upstream *up; /* borrowed; must outlive the exchange */
+  struct slice method;
+  struct slice target;  /* the client's request target */
+  struct slice headers; /* every header field, "name\0value\0" each */
+  struct slice host;    /* the client's Host header (empty: none) */
+  struct slice body;
+};
+
+/* How a forwarded request ended. */
+struct http_upstream_end {
+  bool ok;           /* the whole response was relayed */
+  bool relayed_any;  /* bytes of the response reached the client already */
+  bool keep_alive;   /* the response was framed and lets the connection go on */
+  uint16_t status;   /* the upstream's status, 0 when none came */
+  uint64_t length;   /* bytes of the response's body relayed */
+  const char *error; /* why not ok, for upstream.error and the 502 */
+};
+
+/* What the exchange tells the connection: response bytes as received (`data`), then the end,
+ * once (`done`). The exchange frees itself after `done`. */
+struct http_upstream_events {
+  void (*data)(void *arg, struct slice bytes);
+  void (*done)(void *arg, const struct http_upstream_end *end);
+  void *arg;
+};
+
+struct http_upstream;
+/* http__upstream_start forwards `req` to req->up: resolves (upstream_address, else c-ares),
+ * connects, shakes hands verifying the server against upstream_trust (https), sends the request
+ * (the client's path and query after the URL's path, hop-by-hop headers dropped, Host the
+ * upstream's unless upstream_keep_host) and relays the response as it comes. Events:
+ * upstream.request, then upstream.response or upstream.error. */
+struct http_upstream *http__upstream_start(uv_loop_t *loop, struct jnl *j,
+                                           const struct http_upstream_request *req,
+                                           const struct http_upstream_events *events);
+/* http__upstream_pause stops reading the upstream (the client is slow); _resume reads again. */
+void http__upstream_pause(struct http_upstream *u);
+void http__upstream_resume(struct http_upstream *u);
+/* http__upstream_cancel abandons the exchange (the client went away): no more events; it frees
+ * itself once the loop has closed its handles. */
+void http__upstream_cancel(struct http_upstream *u);
+/* http__field_next reads the "name\0value\0" pair at *at of `all` (moving *at past it); false
+ * at the end. */
+bool http__field_next(struct slice all, size_t *at, struct slice *name, struct slice *value);
+/* http__upstream_build writes the request sent upstream into out; false past out->max. */
+bool http__upstream_build(struct buf *out, const struct http_upstream_request *req);
+
 /* ---- the request session — http_session.c ---- */
 
 struct http_session {
@@ -209,6 +275,8 @@ struct http_session {
   struct buf content_type;
   struct buf authorization;
   struct buf body;
+  struct buf headers; /* every header field, "name\0value\0" each: an upstream route forwards
+                         them, the HAR entry lists them */
   bool has_host, has_content_type, has_authorization;
   size_t header_bytes;
   size_t n_headers;
@@ -216,14 +284,19 @@ struct http_session {
   const char *reject_why;
   /* what else is recorded (NULL: the journal only; borrowed from the listener) */
   const struct http_record *rec;
-  struct buf har_headers; /* the request's header fields, for its HAR entry */
-  uint64_t t_begin;       /* uv_hrtime() when the request's first byte was parsed */
-  uint64_t t_complete;    /* ... and when it was complete */
-  char started[32];       /* RFC 3339 time the request began */
+  uint64_t t_begin;    /* uv_hrtime() when the request's first byte was parsed */
+  uint64_t t_complete; /* ... and when it was complete */
+  char started[32];    /* RFC 3339 time the request began */
   /* the answers */
   struct buf out; /* serialized responses waiting to be sent */
   bool closing;   /* no more requests: close once `out` is sent */
   uint64_t n_requests;
+  /* an upstream route's request, waiting for the connection to forward it; parsing is paused
+   * until http__session_forwarded */
+  const struct scn_route *forward;
+  bool forward_keep_alive; /* what the client's request said about the connection */
+  bool forward_head;
+  struct buf stash; /* bytes received after the forwarded request, parsed once it is done */
 };
 
 /* http__session_init prepares a session for one connection (all pointers borrowed). */
@@ -235,14 +308,20 @@ void http__session_cleanup(struct http_session *s);
 bool http__session_feed(struct http_session *s, struct slice in);
 /* http__session_eof tells the parser the peer closed; a request cut short is journaled. */
 void http__session_eof(struct http_session *s);
+/* http__session_forward_request describes s->forward's request for http__upstream_start. */
+struct http_upstream_request http__session_forward_request(const struct http_session *s);
+/* http__session_forwarded ends s->forward's request: journals http.response (the upstream's
+ * status, or a 502 the session answers itself, naming end->error, when no byte of a response
+ * was relayed), then parses the bytes received meanwhile. Returns what http__session_feed
+ * returns. */
+bool http__session_forwarded(struct http_session *s, const struct http_upstream_end *end);
 
 /* ---- HAR entries (serve --har) — http_har.c ---- */
 
-/* http__har_begin notes when a request begins; http__har_header keeps one of its header fields;
- * http__har_record adds the exchange to s->rec->har: `response_bytes` is the response as
- * serialized (read back for its headers and body). All do nothing without a HAR. */
+/* http__har_begin notes when a request begins; http__har_record adds the exchange to s->rec->har:
+ * `response_bytes` is the response as serialized (read back for its headers and body). All do
+ * nothing without a HAR. */
 void http__har_begin(struct http_session *s);
-void http__har_header(struct http_session *s, struct slice name, struct slice value);
 void http__har_record(struct http_session *s, const struct http_request_view *req,
                       const struct http_response *resp, struct slice response_bytes, bool head,
                       const struct scn_route *route);

@@ -37,6 +37,22 @@ static void test_lint_clean(void **state) {
   assert_int_equal(scn_lint(NULL, out, sizeof out), 0);
 }
 
+static void test_lint_overlay_leaves_names_to_the_real_dns(void **state) {
+  char out[2048];
+  static const char rest[] =
+      "  records:\n"
+      "    - { name: lab.contoso.com, type: CNAME, target: real.contoso.com }\n"
+      "clients: [outlook-2016-msi]\n"
+      "expect:\n  outlook-2016-msi:\n    prompts:\n"
+      "      - { kind: certificate, host: old.contoso.com }\n";
+  char text[1024];
+  buf_fmt(text, sizeof text, "dns:\n  overlay: { upstream: 127.0.0.1 }\n%s", rest);
+  assert_int_equal(lint_of(text, out, sizeof out), 0);
+  assert_string_equal(out, "");
+  buf_fmt(text, sizeof text, "dns:\n%s", rest); /* without the overlay, both names are nowhere */
+  assert_int_equal(lint_of(text, out, sizeof out), 2);
+}
+
 static void test_lint_warnings(void **state) {
   char out[4096];
   size_t n = lint_of("dns:\n  records:\n"
@@ -93,6 +109,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_lint_clean),
       cmocka_unit_test(test_lint_warnings),
+      cmocka_unit_test(test_lint_overlay_leaves_names_to_the_real_dns),
       cmocka_unit_test(test_lint_zones),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
