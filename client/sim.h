@@ -285,12 +285,20 @@ enum sim_status sim_inspect_start(const struct sim_env *env, const struct sim_in
                                   sim_inspect_cb done, void *arg, char *err, size_t err_size);
 void sim_inspection_free(struct sim_inspection *r);
 
-/* sim_inspect_reverify verifies a presented chain again with `extra` (DER, a certificate
- * fetched from the leaf's caIssuers URL, say) as one more untrusted intermediate, for `host`;
- * returns the X509_V_ERR_* met first (0: the chain verifies), or -1 when `extra` is not a
- * certificate or the trust store cannot be read. */
+/* sim_inspect_reverify verifies a presented chain again with `extra` (DER or PEM: a
+ * certificate fetched from the leaf's caIssuers URL, say) as one more untrusted intermediate,
+ * for `host`; returns the failing checks (enum sim_cert_failure bits, 0: the chain verifies),
+ * or -1 when `extra` is not a certificate or the trust store cannot be read. */
 int sim_inspect_reverify(const char *trust_pem, const struct sim_tls_info *tls, const char *host,
                          const uint8_t *extra, size_t extra_len);
+
+/* sim_url_resolve resolves `ref` (a Location) against `base` (caller frees); NULL when the
+ * result is not an http:// or https:// URL. */
+char *sim_url_resolve(const char *base, const char *ref);
+/* sim_url_split reads an http:// or https:// URL: its host (lowercase), port and request
+ * target (caller frees both); false when it is anything else. */
+bool sim_url_split(const char *url, bool *out_https, char **out_host, uint16_t *out_port,
+                   char **out_target);
 
 /* One DNS question and what came back. */
 struct sim_dns_srv {

@@ -292,6 +292,23 @@ void sim_inspection_free(struct sim_inspection *r) {
   free(r);
 }
 
+char *sim_url_resolve(const char *base, const char *ref) {
+  return base != NULL && ref != NULL ? sim__url_resolve(base, ref) : NULL;
+}
+
+bool sim_url_split(const char *url, bool *out_https, char **out_host, uint16_t *out_port,
+                   char **out_target) {
+  struct sim_url u;
+  if (!sim__url_parse(&u, url)) {
+    return false;
+  }
+  *out_https = u.https;
+  *out_host = u.host;
+  *out_port = u.port;
+  *out_target = u.target;
+  return true; /* the strings are handed over */
+}
+
 /* --- a DNS question --- */
 
 /* first_cname returns the target of `name`'s CNAME from a parsed A/AAAA answer: c-ares lists

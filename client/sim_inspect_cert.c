@@ -351,7 +351,7 @@ int sim_inspect_reverify(const char *trust_pem, const struct sim_tls_info *tls, 
   bool literal = inet_pton(AF_INET, host, &tmp) == 1 || inet_pton(AF_INET6, host, &tmp) == 1;
   struct verdict v;
   if (ok && verify(&v, store, chain, x_extra, host, literal)) {
-    result = v.error;
+    result = (int) (v.failures | leaf_checks(sk_X509_value(chain, 0), host, literal));
   }
   sk_X509_pop_free(chain, X509_free);
   X509_free(x_extra);

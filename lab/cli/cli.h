@@ -30,6 +30,7 @@ int cmd_validate(struct cli *c, int argc, char **argv);
 int cmd_check(struct cli *c, int argc, char **argv);
 int cmd_diff(struct cli *c, int argc, char **argv);
 int cmd_sandbox(struct cli *c, int argc, char **argv);
+int cmd_snapshot(struct cli *c, int argc, char **argv);
 
 /* A list of scenario files to work on, in the order to report them. */
 struct cli_files {

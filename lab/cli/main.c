@@ -28,6 +28,8 @@ static const char usage[] =
     "                    the lab CA: create it, describe it, export it for trust stores\n"
     "  validate FILE|DIR...\n"
     "                    parse and lint scenario files only (--strict: warnings fail)\n"
+    "  snapshot DOMAIN -o FILE\n"
+    "                    what a real domain serves for Autodiscover, written as a scenario\n"
     "\n"
     "options:\n"
     "  --quiet           no notes on stderr (NO_COLOR in the environment turns colour off)\n"
@@ -120,8 +122,11 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "sandbox") == 0) {
     return cmd_sandbox(&c, sub_argc, sub_argv);
   }
-  cli_error("unknown command \"%s\" (run, check, diff, serve, sandbox, ca, validate; see autodisco "
-            "--help)",
+  if (strcmp(cmd, "snapshot") == 0) {
+    return cmd_snapshot(&c, sub_argc, sub_argv);
+  }
+  cli_error("unknown command \"%s\" (run, check, diff, serve, sandbox, ca, validate, "
+            "snapshot; see autodisco --help)",
             cmd);
   return EXIT_BAD_INPUT;
 }
