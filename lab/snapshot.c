@@ -7,6 +7,8 @@
  * lab_yaml_comment, so the file loads and says what was seen, whatever that was. */
 #include "lab/snapshot.h"
 
+#include "lab/snapshot_internal.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,48 +16,9 @@
 #include <time.h>
 
 enum {
-  BODY_KEPT = 4096,     /* bytes of a non-Autodiscover body written into a route */
-  ID_MAX = 56,          /* a host id's length before a "-2" */
-  TEXT = 1024,          /* one comment line before escaping */
-  SLOW_ANSWER = 600000, /* `delay` (lab ms) for an endpoint that never answered: 10 min */
+  ID_MAX = 56, /* a host id's length before a "-2" */
+  TEXT = 1024, /* one comment line before escaping */
 };
-
-/* --- writing --- */
-
-struct out {
-  struct buf *b;
-  bool ok;
-};
-
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct out *o, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  char line[TEXT];
-  int n = vsnprintf(line, sizeof line, fmt, ap);
-  va_end(ap);
-  o->ok = o->ok && n >= 0 && (size_t) n < sizeof line && buf_append_str(o->b, line);
-}
-
-static void q(struct out *o, const char *s) {
-  o->ok = o->ok && lab_yaml_quote(o->b, s, s != NULL ? strlen(s) : 0);
-}
-
-/* note writes one comment line at `indent`; its text is escaped, whatever it holds. */
-static void note(struct out *o, int indent, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void note(struct out *o, int indent, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  char line[TEXT];
-  vsnprintf(line, sizeof line, fmt, ap); /* a longer line is cut: it is a comment */
-  va_end(ap);
-  o->ok = o->ok && lab_yaml_comment(o->b, indent, line);
-}
-
-static const char *or_none(const char *s) {
-  return s != NULL ? s : "none";
-}
 
 static void date_of(int64_t t, char *out, size_t size, bool day_only) {
   /* a scenario holds the years 1950 to 9999, what an X.509 certificate can say */
@@ -68,6 +31,34 @@ static void date_of(int64_t t, char *out, size_t size, bool day_only) {
   struct tm tm;
   gmtime_r(&tt, &tm);
   strftime(out, size, day_only ? "%Y-%m-%d" : "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* --- writing --- */
+
+void lab__put(struct lab__out *o, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char line[TEXT];
+  int n = vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  o->ok = o->ok && n >= 0 && (size_t) n < sizeof line && buf_append_str(o->b, line);
+}
+
+void lab__quote(struct lab__out *o, const char *s) {
+  o->ok = o->ok && lab_yaml_quote(o->b, s, s != NULL ? strlen(s) : 0);
+}
+
+void lab__note(struct lab__out *o, int indent, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char line[TEXT];
+  vsnprintf(line, sizeof line, fmt, ap); /* a longer line is cut: it is a comment */
+  va_end(ap);
+  o->ok = o->ok && lab_yaml_comment(o->b, indent, line);
+}
+
+const char *lab__or_none(const char *s) {
+  return s != NULL ? s : "none";
 }
 
 /* --- the plan: hosts and records --- */
@@ -107,11 +98,11 @@ static void tls_sig(const struct lab_snap_endpoint *e, char *out, size_t size) {
   if (r == NULL) {
     buf_fmt(out, size, "none");
   } else if (r->has_tls && r->tls.n_chain > 0) {
-    buf_fmt(out, size, "cert %s %x %d", or_none(r->tls.chain[0].sha256), r->tls.version,
+    buf_fmt(out, size, "cert %s %x %d", lab__or_none(r->tls.chain[0].sha256), r->tls.version,
             e->chain_completed);
   } else {
-    buf_fmt(out, size, "fail %d %s %s %d", r->result, or_none(r->connect_error),
-            or_none(r->tls_error), r->timed_out);
+    buf_fmt(out, size, "fail %d %s %s %d", r->result, lab__or_none(r->connect_error),
+            lab__or_none(r->tls_error), r->timed_out);
   }
 }
 
@@ -121,9 +112,9 @@ static void answer_sig(const struct sim_inspection *r, char *out, size_t size) {
     return;
   }
   const struct sim_http_info *h = &r->http;
-  buf_fmt(out, size, "%d %s %d %d %s %s %s %u %zu %d", r->result, or_none(r->connect_error),
-          h->status, h->answer, or_none(h->location), or_none(h->ews_url), or_none(h->redirect),
-          h->error_code, h->body_len, r->timed_out);
+  buf_fmt(out, size, "%d %s %d %d %s %s %s %u %zu %d", r->result, lab__or_none(r->connect_error),
+          h->status, h->answer, lab__or_none(h->location), lab__or_none(h->ews_url),
+          lab__or_none(h->redirect), h->error_code, h->body_len, r->timed_out);
 }
 
 /* same_host: one lab host can stand for both endpoints — same address, certificate, port 80,
@@ -443,74 +434,75 @@ static void join_addresses(const struct sim_dns_info *d, char *out, size_t size)
   buf_cleanup(&b);
 }
 
-static void write_a(struct out *o, const struct plan *p, const struct sim_dns_info *d) {
+static void write_a(struct lab__out *o, const struct plan *p, const struct sim_dns_info *d) {
   char list[600];
   join_addresses(d, list, sizeof list);
   if (d->error != NULL) {
-    note(o, 4, "%s A: %s", d->name, d->error);
+    lab__note(o, 4, "%s A: %s", d->name, d->error);
   } else if (d->n_cnames > 0) {
-    note(o, 4, "%s A: CNAME %s%s%s", d->name, d->cnames[0], d->n_addresses > 0 ? " → " : "", list);
+    lab__note(o, 4, "%s A: CNAME %s%s%s", d->name, d->cnames[0], d->n_addresses > 0 ? " → " : "",
+              list);
   } else {
-    note(o, 4, "%s A: %s (ttl %u)", d->name, list, d->ttl);
+    lab__note(o, 4, "%s A: %s (ttl %u)", d->name, list, d->ttl);
   }
   bool flat = is_flat(p, d->name);
   if (d->n_cnames > 0 && !flat) {
     if (lab_snapshot_dns_name(d->name, false) && lab_snapshot_dns_name(d->cnames[0], false)) {
-      put(o, "    - { name: ");
-      q(o, d->name);
-      put(o, ", type: CNAME, target: ");
-      q(o, d->cnames[0]);
-      put(o, " }\n");
+      lab__put(o, "    - { name: ");
+      lab__quote(o, d->name);
+      lab__put(o, ", type: CNAME, target: ");
+      lab__quote(o, d->cnames[0]);
+      lab__put(o, " }\n");
     } else {
-      note(o, 4, "(not a DNS name a scenario holds: the CNAME is left out)");
+      lab__note(o, 4, "(not a DNS name a scenario holds: the CNAME is left out)");
     }
   } else if (flat) {
-    note(o, 4,
-         "its CNAME is left out: the server answered %s differently from the other "
-         "names at the same address, so it has a host (and an A record) of its own",
-         d->name);
+    lab__note(o, 4,
+              "its CNAME is left out: the server answered %s differently from the other "
+              "names at the same address, so it has a host (and an A record) of its own",
+              d->name);
   }
   for (size_t i = 0; i < p->n_pairs; i++) {
     const struct pair *pr = &p->pairs[i];
     if (strcmp(pr->name, d->name) == 0 && pr->flattened == flat) {
-      note(o, 4, "%s → host %s (was %s)", pr->name, p->hosts[pr->host].id, pr->address);
-      put(o, "    - { name: ");
-      q(o, pr->name);
-      put(o, ", type: A, host: %s }\n", p->hosts[pr->host].id);
+      lab__note(o, 4, "%s → host %s (was %s)", pr->name, p->hosts[pr->host].id, pr->address);
+      lab__put(o, "    - { name: ");
+      lab__quote(o, pr->name);
+      lab__put(o, ", type: A, host: %s }\n", p->hosts[pr->host].id);
     }
   }
 }
 
-static void write_srv(struct out *o, const struct sim_dns_info *d) {
+static void write_srv(struct lab__out *o, const struct sim_dns_info *d) {
   if (d->error != NULL) {
-    note(o, 4, "%s SRV: %s", d->name, d->error);
+    lab__note(o, 4, "%s SRV: %s", d->name, d->error);
     return;
   }
-  note(o, 4, "%s SRV: %zu record%s", d->name, d->n_srv, d->n_srv == 1 ? "" : "s");
+  lab__note(o, 4, "%s SRV: %zu record%s", d->name, d->n_srv, d->n_srv == 1 ? "" : "s");
   for (size_t i = 0; i < d->n_srv; i++) {
     const struct sim_dns_srv *r = &d->srv[i];
     if (!lab_snapshot_dns_name(r->target, false) || !lab_snapshot_dns_name(d->name, false)) {
-      note(o, 4, "%u %u %u %s: not a DNS name a scenario holds, left out", r->priority, r->weight,
-           r->port, r->target);
+      lab__note(o, 4, "%u %u %u %s: not a DNS name a scenario holds, left out", r->priority,
+                r->weight, r->port, r->target);
       continue;
     }
-    put(o, "    - { name: ");
-    q(o, d->name);
-    put(o, ", type: SRV, priority: %u, weight: %u, port: %u, target: ", r->priority, r->weight,
-        r->port);
-    q(o, r->target);
-    put(o, " }\n");
+    lab__put(o, "    - { name: ");
+    lab__quote(o, d->name);
+    lab__put(o, ", type: SRV, priority: %u, weight: %u, port: %u, target: ", r->priority, r->weight,
+             r->port);
+    lab__quote(o, r->target);
+    lab__put(o, " }\n");
   }
 }
 
-static void write_dns(struct out *o, const struct plan *p) {
+static void write_dns(struct lab__out *o, const struct plan *p) {
   const struct lab_snapshot *s = p->s;
-  put(o, "dns:\n  zones: [");
+  lab__put(o, "dns:\n  zones: [");
   for (size_t i = 0; i < p->n_zones; i++) {
-    put(o, "%s", i > 0 ? ", " : "");
-    q(o, p->zones[i]);
+    lab__put(o, "%s", i > 0 ? ", " : "");
+    lab__quote(o, p->zones[i]);
   }
-  put(o, "]\n  records:\n");
+  lab__put(o, "]\n  records:\n");
   size_t before = o->b->len;
   for (size_t i = 0; i < s->n_dns; i++) {
     const struct sim_dns_info *d = s->dns[i];
@@ -521,23 +513,23 @@ static void write_dns(struct out *o, const struct plan *p) {
       case 28:
         join_addresses(d, list, sizeof list);
         if (d->n_addresses > 0) {
-          note(o, 4,
-               "%s AAAA: %s (left out: lab hosts have IPv4 loopback addresses, and the "
-               "models ask for A only)",
-               d->name, list);
+          lab__note(o, 4,
+                    "%s AAAA: %s (left out: lab hosts have IPv4 loopback addresses, and the "
+                    "models ask for A only)",
+                    d->name, list);
         }
         break;
       case 15:
         for (size_t k = 0; k < d->n_mx; k++) {
-          note(o, 4, "%s MX %u %s (for context: Autodiscover does not use MX)", d->name,
-               d->mx[k].preference, d->mx[k].host);
+          lab__note(o, 4, "%s MX %u %s (for context: Autodiscover does not use MX)", d->name,
+                    d->mx[k].preference, d->mx[k].host);
         }
         break;
       default: break;
     }
   }
   if (strstr(buf_cstr(o->b) + before, "    - {") == NULL) {
-    put(o, "    []\n"); /* nothing resolves: the lab's DNS answers every name with NXDOMAIN */
+    lab__put(o, "    []\n"); /* nothing resolves: the lab's DNS answers every name with NXDOMAIN */
   }
   bool any = false;
   for (size_t i = 0; i < s->n_dns; i++) {
@@ -547,246 +539,14 @@ static void write_dns(struct out *o, const struct plan *p) {
       continue;
     }
     if (!any) {
-      put(o, "  behaviours:\n");
+      lab__put(o, "  behaviours:\n");
       any = true;
     }
-    note(o, 4, "%s %s answered %s", d->name, d->type == 1 ? "A" : "SRV", d->error);
-    put(o, "    - { name: ");
-    q(o, d->name);
-    put(o, ", type: %s, answer: %s }\n", d->type == 1 ? "A" : "SRV", b);
+    lab__note(o, 4, "%s %s answered %s", d->name, d->type == 1 ? "A" : "SRV", d->error);
+    lab__put(o, "    - { name: ");
+    lab__quote(o, d->name);
+    lab__put(o, ", type: %s, answer: %s }\n", d->type == 1 ? "A" : "SRV", b);
   }
-}
-
-/* --- routes: an answer as the lab should give it --- */
-
-static bool plain_text(const char *s) {
-  for (const unsigned char *c = (const unsigned char *) s; c != NULL && *c != 0; c++) {
-    if (*c < 0x20 || *c == 0x7f) {
-      return false;
-    }
-  }
-  return s != NULL && s[0] != 0;
-}
-
-/* is_url: what the loader takes for a URL (http:// or https://, no space or control). */
-static bool is_url(const char *s) {
-  return plain_text(s) && strchr(s, ' ') == NULL &&
-         ((strncmp(s, "https://", 8) == 0 && s[8] != 0) ||
-          (strncmp(s, "http://", 7) == 0 && s[7] != 0));
-}
-
-static bool is_address(const char *s) {
-  const char *at = s != NULL ? strrchr(s, '@') : NULL;
-  if (!plain_text(s) || strchr(s, ' ') != NULL || at == NULL || at == s ||
-      memchr(s, '@', (size_t) (at - s)) != NULL) {
-    return false;
-  }
-  char *domain = str_lower(str_dup(at + 1));
-  bool ok = lab_snapshot_dns_name(domain, false);
-  free(domain);
-  return ok;
-}
-
-static bool utf8_text(const uint8_t *b, size_t len) {
-  struct buf tmp;
-  buf_init(&tmp, len * 6 + 8);
-  bool ok = memchr(b, 0, len) == NULL && lab_yaml_quote(&tmp, (const char *) b, len) &&
-            strstr(buf_cstr(&tmp), "\\uFFFD") == NULL;
-  buf_cleanup(&tmp);
-  return ok;
-}
-
-/* write_body writes a status route's body: only a 200's body matters to a client (is it
- * Autodiscover XML?); it is kept up to BODY_KEPT bytes of text. */
-static void write_body(struct out *o, int in, const struct sim_http_info *h) {
-  if (h->status != 200 || h->body_len == 0) {
-    return;
-  }
-  size_t keep = h->body_len < BODY_KEPT ? h->body_len : BODY_KEPT;
-  while (keep > 0 && keep < h->body_len && (h->body[keep] & 0xc0) == 0x80) {
-    keep--; /* not in the middle of a character */
-  }
-  put(o, "%*sbody: ", in, "");
-  if (utf8_text(h->body, keep)) {
-    o->ok = o->ok && lab_yaml_quote(o->b, (const char *) h->body, keep);
-    put(o, "\n");
-  } else {
-    char text[100];
-    buf_fmt(text, sizeof text, "(%zu bytes that are not text, not kept)", h->body_len);
-    q(o, text);
-    put(o, "\n");
-  }
-  if (plain_text(h->content_type)) {
-    put(o, "%*scontent_type: ", in, "");
-    q(o, h->content_type);
-    put(o, "\n");
-  }
-}
-
-static void write_status(struct out *o, int in, const struct sim_http_info *h, int status) {
-  put(o, "%*sstatus: %d\n", in, "", status);
-  write_body(o, in, h);
-}
-
-static void write_settings(struct out *o, int in, const struct sim_http_info *h) {
-  put(o, "%*sautodiscover:\n%*ssettings:\n", in, "", in + 2, "");
-  int k = in + 4;
-  bool ews = is_url(h->ews_url);
-  char *server = h->server != NULL ? str_lower(str_dup(h->server)) : NULL;
-  bool server_ok = lab_snapshot_dns_name(server, false);
-  if (ews) {
-    put(o, "%*sews: ", k, "");
-    q(o, h->ews_url);
-    put(o, "\n");
-  }
-  if (server_ok) {
-    put(o, "%*sserver: ", k, "");
-    q(o, server);
-    put(o, "\n");
-  }
-  if (plain_text(h->auth_package)) {
-    put(o, "%*sauth_package: ", k, "");
-    q(o, h->auth_package);
-    put(o, "\n");
-  }
-  if (!ews) { /* settings without an EwsUrl: a Protocol block says so */
-    note(o, k, "no EwsUrl in the answer%s", h->ews_url != NULL ? " a scenario can hold" : "");
-    put(o, "%*sprotocols:\n%*s- type: EXCH\n", k, "", k + 2, "");
-    if (server_ok) {
-      put(o, "%*s  server: ", k + 2, "");
-      q(o, server);
-      put(o, "\n");
-    }
-  }
-  free(server);
-}
-
-/* write_kind writes what a route answers (the lines after `path:`). */
-static void write_kind(struct out *o, int in, const struct sim_inspection *r, bool *out_slow) {
-  const struct sim_http_info *h = &r->http;
-  int status = h->status;
-  if (h->status == 0) { /* the connection carried no answer: the lab cannot stop there */
-    bool slow = r->timed_out;
-    *out_slow = *out_slow || slow;
-    note(o, in, "no answer: %s; the lab %s", or_none(r->detail),
-         slow ? "answers after 10 minutes (delay), longer than any client waits"
-              : "answers 502 instead (it cannot close a connection after the handshake)");
-    put(o, "%*sstatus: %d\n", in, "", slow ? 504 : 502);
-    return;
-  }
-  if (status < 100 || status > 599) {
-    note(o, in, "status %d is outside 100-599: written as 500", status);
-    status = 500;
-  }
-  switch (h->answer) {
-    case SIM_ANSWER_SETTINGS: write_settings(o, in, h); return;
-    case SIM_ANSWER_REDIRECT_ADDR:
-      if (is_address(h->redirect)) {
-        put(o, "%*sautodiscover: { redirect_addr: ", in, "");
-        q(o, h->redirect);
-        put(o, " }\n");
-        return;
-      }
-      break;
-    case SIM_ANSWER_REDIRECT_URL:
-      if (is_url(h->redirect)) {
-        put(o, "%*sautodiscover: { redirect_url: ", in, "");
-        q(o, h->redirect);
-        put(o, " }\n");
-        return;
-      }
-      break;
-    case SIM_ANSWER_ERROR:
-      if (h->error_code >= 1 && h->error_code <= 999) {
-        put(o, "%*sautodiscover: { error: %u", in, "", h->error_code);
-        if (h->message != NULL && h->message[0] != 0) {
-          put(o, ", message: ");
-          q(o, h->message);
-        }
-        put(o, " }\n");
-        return;
-      }
-      break;
-    case SIM_ANSWER_HTTP_REDIRECT:
-      if (status >= 300 && status <= 399 && h->location != NULL) {
-        put(o, "%*sredirect: %d\n%*slocation: ", in, "", status, in, "");
-        q(o, h->location);
-        put(o, "\n");
-        return;
-      }
-      break;
-    case SIM_ANSWER_AUTH: {
-      size_t n = 0;
-      for (size_t i = 0; i < h->n_challenges; i++) {
-        n += plain_text(h->challenges[i]) && h->challenges[i][0] != ' ';
-      }
-      if (n == 0) {
-        break;
-      }
-      note(o, in,
-           "what the server answers once authenticated was not asked: snapshot never "
-           "sends a credential. Put that answer here and say accept: true");
-      put(o, "%*sstatus: 401\n%*sauth:\n%*schallenges:\n", in, "", in, "", in + 2, "");
-      for (size_t i = 0; i < h->n_challenges; i++) {
-        if (plain_text(h->challenges[i]) && h->challenges[i][0] != ' ') {
-          put(o, "%*s- ", in + 4, "");
-          q(o, h->challenges[i]);
-          put(o, "\n");
-        }
-      }
-      put(o, "%*saccept: false\n", in + 2, "");
-      return;
-    }
-    default: break;
-  }
-  write_status(o, in, h, status);
-}
-
-static const char *answer_words(const struct sim_http_info *h) {
-  switch (h->answer) {
-    case SIM_ANSWER_SETTINGS: return "Autodiscover settings";
-    case SIM_ANSWER_REDIRECT_ADDR: return "Autodiscover redirectAddr";
-    case SIM_ANSWER_REDIRECT_URL: return "Autodiscover redirectUrl";
-    case SIM_ANSWER_ERROR: return "an Autodiscover Error";
-    case SIM_ANSWER_HTTP_REDIRECT: return "a redirect";
-    case SIM_ANSWER_AUTH: return "a credentials challenge";
-    case SIM_ANSWER_OTHER: return "not an Autodiscover answer";
-    case SIM_ANSWER_NONE: break;
-  }
-  return "no answer";
-}
-
-/* route_path is the path a route matches: the request target without its query. */
-static char *route_path(const char *target) {
-  size_t n = strcspn(target, "?#");
-  char *p = str_ndup(target, n);
-  if (p[0] != '/') {
-    free(p);
-    p = str_dup("/");
-  }
-  return p;
-}
-
-static void write_route(struct out *o, int in, const char *method, const char *path,
-                        const struct sim_inspection *r, bool *slow) {
-  const struct sim_http_info *h = &r->http;
-  char what[600];
-  if (h->status != 0) {
-    buf_fmt(what, sizeof what, "HTTP %d, %s", h->status, answer_words(h));
-  } else {
-    buf_fmt(what, sizeof what, "%s", or_none(r->detail));
-  }
-  note(o, in, "%s %s at %s: %s", method, r->url, or_none(r->address), what);
-  if (h->answer == SIM_ANSWER_OTHER && h->why != NULL) {
-    note(o, in, "(%s; %zu bytes%s%s)", h->why, h->body_len, h->content_type != NULL ? " of " : "",
-         h->content_type != NULL ? h->content_type : "");
-  }
-  char *p = route_path(path);
-  put(o, "%*s- path: ", in, "");
-  q(o, p);
-  put(o, "\n");
-  free(p);
-  write_kind(o, in + 2, r, slow);
 }
 
 /* --- hosts --- */
@@ -801,7 +561,7 @@ static const char *tls_version_name(uint16_t v) {
   }
 }
 
-static void write_certificate(struct out *o, const struct lab_snapshot *s,
+static void write_certificate(struct lab__out *o, const struct lab_snapshot *s,
                               const struct lab_snap_endpoint *e, const struct sim_inspection *r) {
   const struct sim_tls_info *t = &r->tls;
   const struct sim_cert_info *leaf = &t->chain[0];
@@ -810,9 +570,10 @@ static void write_certificate(struct out *o, const struct lab_snapshot *s,
   date_of(leaf->not_before, nb, sizeof nb, true);
   date_of(leaf->not_after, na, sizeof na, true);
   const char *v = tls_version_name(t->version);
-  note(o, 6, "%s:443 (%s) presented %s, %s %s (issuer %s), TLS %s", e->name, e->address,
-       leaf->subject[0] != 0 ? leaf->subject : "an empty subject",
-       s->taken > leaf->not_after ? "expired" : "valid until", na, leaf->issuer, or_none(v));
+  lab__note(o, 6, "%s:443 (%s) presented %s, %s %s (issuer %s), TLS %s", e->name, e->address,
+            leaf->subject[0] != 0 ? leaf->subject : "an empty subject",
+            s->taken > leaf->not_after ? "expired" : "valid until", na, leaf->issuer,
+            lab__or_none(v));
   struct buf names;
   buf_init(&names, 700);
   for (size_t i = 0; i < leaf->n_dns_names; i++) {
@@ -821,46 +582,46 @@ static void write_certificate(struct out *o, const struct lab_snapshot *s,
   for (size_t i = 0; i < leaf->n_ip_names; i++) {
     buf_appendf(&names, "%s%s", names.len > 0 ? ", " : "", leaf->ip_names[i]);
   }
-  note(o, 6, "names: %s; valid from %s; key %s %u bits; signature %s",
-       names.len > 0 ? buf_cstr(&names) : "none", nb, or_none(leaf->key_type), leaf->key_bits,
-       or_none(leaf->sig_alg));
+  lab__note(o, 6, "names: %s; valid from %s; key %s %u bits; signature %s",
+            names.len > 0 ? buf_cstr(&names) : "none", nb, lab__or_none(leaf->key_type),
+            leaf->key_bits, lab__or_none(leaf->sig_alg));
   buf_cleanup(&names);
-  note(o, 6, "sha-256 %s; %zu certificate%s sent, the last issued by %s", or_none(leaf->sha256),
-       t->n_chain, t->n_chain == 1 ? "" : "s", last->issuer);
-  note(o, 6, "verified against %s: %s%s", or_none(s->trust),
-       t->verify_text != NULL ? t->verify_text : "ok",
-       t->verify_text != NULL && t->verify_depth > 0 ? " (above the leaf)" : "");
+  lab__note(o, 6, "sha-256 %s; %zu certificate%s sent, the last issued by %s",
+            lab__or_none(leaf->sha256), t->n_chain, t->n_chain == 1 ? "" : "s", last->issuer);
+  lab__note(o, 6, "verified against %s: %s%s", lab__or_none(s->trust),
+            t->verify_text != NULL ? t->verify_text : "ok",
+            t->verify_text != NULL && t->verify_depth > 0 ? " (above the leaf)" : "");
   if (e->aia_note != NULL) {
-    note(o, 6, "%s", e->aia_note);
+    lab__note(o, 6, "%s", e->aia_note);
   }
   struct lab_cert_choice c;
   lab_snapshot_cert_choice(&c, t, e->chain_completed, s->taken);
-  note(o, 6, "lab: %s, with its real names and dates (%s)", c.profile, c.why);
-  put(o, "      certificate:\n        profile: %s\n", c.profile);
+  lab__note(o, 6, "lab: %s, with its real names and dates (%s)", c.profile, c.why);
+  lab__put(o, "      certificate:\n        profile: %s\n", c.profile);
   if (strcmp(c.profile, "ip-only") != 0 && c.n_names > 0) {
-    put(o, "        names: [");
+    lab__put(o, "        names: [");
     for (size_t i = 0; i < c.n_names; i++) {
-      put(o, "%s", i > 0 ? ", " : "");
-      q(o, c.names[i]);
+      lab__put(o, "%s", i > 0 ? ", " : "");
+      lab__quote(o, c.names[i]);
     }
-    put(o, "]\n");
+    lab__put(o, "]\n");
   }
   if (c.key != NULL) {
-    put(o, "        key: %s\n", c.key);
+    lab__put(o, "        key: %s\n", c.key);
   }
   if (c.dates) {
     char from[32], to[32];
     int64_t after = c.not_after < c.not_before ? c.not_before : c.not_after;
     date_of(c.not_before, from, sizeof from, false);
     date_of(after, to, sizeof to, false);
-    put(o, "        not_before: %s\n        not_after: %s\n", from, to);
+    lab__put(o, "        not_before: %s\n        not_after: %s\n", from, to);
   }
   lab_cert_choice_cleanup(&c);
   if (v != NULL && t->version < 0x0304) {
     if (t->version < 0x0303) {
-      put(o, "      tls: { min: \"%s\", max: \"%s\" }\n", v, v);
+      lab__put(o, "      tls: { min: \"%s\", max: \"%s\" }\n", v, v);
     } else {
-      put(o, "      tls: { max: \"%s\" }\n", v);
+      lab__put(o, "      tls: { max: \"%s\" }\n", v);
     }
   }
 }
@@ -887,39 +648,39 @@ static bool path_seen(char **seen, size_t n, const char *path) {
   return false;
 }
 
-static bool write_https(struct out *o, const struct plan *p, const struct host *h) {
+static bool write_https(struct lab__out *o, const struct plan *p, const struct host *h) {
   const struct lab_snapshot *s = p->s;
   const struct lab_snap_endpoint *e = &s->endpoints[h->eps[0]];
   const struct sim_inspection *r = first_https(e);
   if (r == NULL) {
-    note(o, 4, "port 443 was not asked");
+    lab__note(o, 4, "port 443 was not asked");
     return false;
   }
   if (!r->has_tls) {
     const char *fault = fault_of(r, true);
-    note(o, 4, "%s:443 (%s): %s", e->name, e->address, or_none(r->detail));
+    lab__note(o, 4, "%s:443 (%s): %s", e->name, e->address, lab__or_none(r->detail));
     if (fault == NULL) {
-      note(o, 4, "so nothing listens on 443 here: the connection is refused");
+      lab__note(o, 4, "so nothing listens on 443 here: the connection is refused");
       return false;
     }
-    put(o, "    https:\n      fault: %s\n", fault);
+    lab__put(o, "    https:\n      fault: %s\n", fault);
     return true;
   }
-  put(o, "    https:\n");
+  lab__put(o, "    https:\n");
   write_certificate(o, s, e, r);
   size_t at_routes = o->b->len;
-  put(o, "      routes:\n");
+  lab__put(o, "      routes:\n");
   char **seen = NULL;
   size_t n_seen = 0;
   bool slow = false;
   for (size_t k = 0; k < h->n_eps; k++) {
     const struct lab_snap_endpoint *ep = &s->endpoints[h->eps[k]];
     for (size_t i = 0; i < ep->n_https; i++) {
-      char *path = route_path(ep->https[i].path);
+      char *path = lab__route_path(ep->https[i].path);
       if (!path_seen(seen, n_seen, path)) {
         seen = xrealloc_array(seen, n_seen + 1, sizeof *seen);
         seen[n_seen++] = path;
-        write_route(o, 8, "POST", ep->https[i].path, ep->https[i].r, &slow);
+        lab__write_route(o, 8, "POST", ep->https[i].path, ep->https[i].r, &slow);
       } else {
         free(path);
       }
@@ -934,43 +695,43 @@ static bool write_https(struct out *o, const struct plan *p, const struct host *
     buf_init(&tail, o->b->max);
     o->ok = o->ok && buf_append_str(&tail, buf_cstr(o->b) + at_routes);
     o->b->len = at_routes;
-    note(o, 6, "the answer never came: the lab waits longer than any client");
-    put(o, "      delay: 10m\n");
+    lab__note(o, 6, "the answer never came: the lab waits longer than any client");
+    lab__put(o, "      delay: 10m\n");
     o->ok = o->ok && buf_append(o->b, buf_slice(&tail));
     buf_cleanup(&tail);
   }
   return true;
 }
 
-static bool write_http(struct out *o, const struct plan *p, const struct host *h) {
+static bool write_http(struct lab__out *o, const struct plan *p, const struct host *h) {
   const struct lab_snap_endpoint *e = &p->s->endpoints[h->eps[0]];
   const struct sim_inspection *r = e->http;
   if (r == NULL) {
-    note(o, 4, "port 80 was not asked");
+    lab__note(o, 4, "port 80 was not asked");
     return false;
   }
   if (r->http.status == 0) {
     const char *fault = fault_of(r, false);
-    note(o, 4, "%s:80 (%s): %s", e->name, e->address, or_none(r->detail));
+    lab__note(o, 4, "%s:80 (%s): %s", e->name, e->address, lab__or_none(r->detail));
     if (fault == NULL) {
-      note(o, 4, "so nothing listens on 80 here: the connection is refused");
+      lab__note(o, 4, "so nothing listens on 80 here: the connection is refused");
       return false;
     }
-    put(o, "    http:\n      fault: %s\n", fault);
+    lab__put(o, "    http:\n      fault: %s\n", fault);
     return true;
   }
   bool slow = false;
-  put(o, "    http:\n      routes:\n");
-  write_route(o, 8, "GET", "/autodiscover/autodiscover.xml", r, &slow);
+  lab__put(o, "    http:\n      routes:\n");
+  lab__write_route(o, 8, "GET", "/autodiscover/autodiscover.xml", r, &slow);
   return true;
 }
 
-static void write_hosts(struct out *o, const struct plan *p) {
+static void write_hosts(struct lab__out *o, const struct plan *p) {
   if (p->n_hosts == 0) {
     return;
   }
   const struct lab_snapshot *s = p->s;
-  put(o, "\nhosts:\n");
+  lab__put(o, "\nhosts:\n");
   for (size_t i = 0; i < p->n_hosts; i++) {
     const struct host *h = &p->hosts[i];
     struct buf names;
@@ -978,35 +739,36 @@ static void write_hosts(struct out *o, const struct plan *p) {
     for (size_t k = 0; k < h->n_eps; k++) {
       buf_appendf(&names, "%s%s", k > 0 ? ", " : "", s->endpoints[h->eps[k]].name);
     }
-    put(o, "  %s:\n", h->id);
-    note(o, 4, "%s at %s (the lab gives this host an address of its own)", buf_cstr(&names),
-         s->endpoints[h->eps[0]].address);
+    lab__put(o, "  %s:\n", h->id);
+    lab__note(o, 4, "%s at %s (the lab gives this host an address of its own)", buf_cstr(&names),
+              s->endpoints[h->eps[0]].address);
     buf_cleanup(&names);
     bool https = write_https(o, p, h);
     bool http = write_http(o, p, h);
     if (!https && !http) {
-      put(o, "    {}\n"); /* every connection is refused */
+      lab__put(o, "    {}\n"); /* every connection is refused */
     }
   }
 }
 
 /* --- the scenario --- */
 
-static void write_head(struct out *o, const struct lab_snapshot *s) {
+static void write_head(struct lab__out *o, const struct lab_snapshot *s) {
   char when[32];
   date_of(s->taken, when, sizeof when, false);
-  note(o, 0,
-       "What %s served for Autodiscover at %s, as `autodisco snapshot` saw it from this "
-       "machine.",
-       s->domain, when);
-  note(o, 0, "DNS: %s; certificates verified against %s.",
-       s->dns_server != NULL ? s->dns_server : "the system's resolver", or_none(s->trust));
-  note(o, 0, "Real addresses are in comments only: the lab gives each host one of its own.");
-  note(o, 0,
-       "Run it (autodisco run), change one thing here or in a scenario that `extends:` "
-       "this file, and compare (autodisco diff).");
+  lab__note(o, 0,
+            "What %s served for Autodiscover at %s, as `autodisco snapshot` saw it from this "
+            "machine.",
+            s->domain, when);
+  lab__note(o, 0, "DNS: %s; certificates verified against %s.",
+            s->dns_server != NULL ? s->dns_server : "the system's resolver",
+            lab__or_none(s->trust));
+  lab__note(o, 0, "Real addresses are in comments only: the lab gives each host one of its own.");
+  lab__note(o, 0,
+            "Run it (autodisco run), change one thing here or in a scenario that `extends:` "
+            "this file, and compare (autodisco diff).");
   for (size_t i = 0; i < s->n_notes; i++) {
-    note(o, 0, "note: %s", s->notes[i]);
+    lab__note(o, 0, "note: %s", s->notes[i]);
   }
   char name[64] = "snapshot-";
   size_t n = strlen(name);
@@ -1021,37 +783,37 @@ static void write_head(struct out *o, const struct lab_snapshot *s) {
     n--;
   }
   name[n] = 0;
-  put(o, "name: %s\ndescription: ", name);
+  lab__put(o, "name: %s\ndescription: ", name);
   char text[600];
   buf_fmt(text, sizeof text,
           "What %s served for Autodiscover at %s (autodisco snapshot): its DNS names, the "
           "certificates its endpoints presented and how each answered.",
           s->domain, when);
-  q(o, text);
-  put(o, "\ndomain: ");
-  q(o, s->domain);
-  put(o, "\nemail: ");
-  q(o, s->email);
-  put(o, "\n\n");
+  lab__quote(o, text);
+  lab__put(o, "\ndomain: ");
+  lab__quote(o, s->domain);
+  lab__put(o, "\nemail: ");
+  lab__quote(o, s->email);
+  lab__put(o, "\n\n");
 }
 
-static void write_clients(struct out *o) {
-  put(o, "\nclients: [");
+static void write_clients(struct lab__out *o) {
+  lab__put(o, "\nclients: [");
   for (size_t i = 0; sim_model_at(i) != NULL; i++) {
-    put(o, "%s%s", i > 0 ? ", " : "", sim_model_name(sim_model_at(i)));
+    lab__put(o, "%s%s", i > 0 ? ", " : "", sim_model_name(sim_model_at(i)));
   }
-  put(o, "]\n");
-  note(o, 0,
-       "expect: left out: this file says what the domain does today, not what it should "
-       "do. Say it, e.g.:");
-  note(o, 0, "expect:");
-  note(o, 0, "  outlook-2016-msi:");
-  note(o, 0, "    prompts: []");
-  note(o, 0, "    outcome: settings");
+  lab__put(o, "]\n");
+  lab__note(o, 0,
+            "expect: left out: this file says what the domain does today, not what it should "
+            "do. Say it, e.g.:");
+  lab__note(o, 0, "expect:");
+  lab__note(o, 0, "  outlook-2016-msi:");
+  lab__note(o, 0, "    prompts: []");
+  lab__note(o, 0, "    outcome: settings");
 }
 
 bool lab_snapshot_write(const struct lab_snapshot *s, struct buf *out) {
-  struct out o = {out, true};
+  struct lab__out o = {out, true};
   struct plan p = {.s = s};
   plan_hosts(&p);
   plan_records(&p);

@@ -20,7 +20,7 @@ enum {
   PARALLEL = 8,         /* operations in flight at once */
   MAX_DOMAINS = 4,      /* the first and redirectAddr domains */
   MAX_URL_HOSTS = 32,   /* host names a client would connect to */
-  MAX_PATHS = 8,        /* paths asked per host name */
+  MAX_PATHS = 16,       /* paths asked per host name: more redirects than a client follows */
   MAX_ADDRESSES = 4,    /* addresses inspected per host name */
   MAX_QUESTIONS = 256,  /* DNS questions in all */
   MAX_CHAIN = 8,        /* CNAMEs followed */

@@ -98,8 +98,11 @@ void lab_snapshot_cert_choice(struct lab_cert_choice *out, const struct sim_tls_
     return;
   }
   const struct sim_cert_info *leaf = &tls->chain[0];
+  size_t dropped = 0;
   for (size_t i = 0; i < leaf->n_dns_names; i++) {
-    add_name(out, scenario_name(leaf->dns_names[i]));
+    char *n = scenario_name(leaf->dns_names[i]);
+    dropped += n == NULL;
+    add_name(out, n);
   }
   char *cn = scenario_name(leaf->subject_cn);
   bool cn_outside = cn != NULL && out->n_names > 0;
@@ -173,6 +176,12 @@ void lab_snapshot_cert_choice(struct lab_cert_choice *out, const struct sim_tls_
     cn = NULL;
   }
   free(cn);
+  if (dropped > 0) {
+    size_t len = strlen(out->why);
+    buf_fmt(out->why + len, sizeof out->why - len,
+            "; %zu of its names %s no DNS name a scenario holds, left out", dropped,
+            dropped == 1 ? "is" : "are");
+  }
   if (out->n_names == 0 && strcmp(out->profile, "ip-only") != 0) {
     /* Nothing the lab can write: a name under .invalid keeps the mismatch (RFC 6761). */
     add_name(out, str_dup("wrong.host.invalid"));

@@ -92,9 +92,25 @@ static void test_untrusted_certificate_recorded_and_answer_read(void **state) {
   assert_int_equal(r->http.answer, SIM_ANSWER_SETTINGS);
   assert_string_equal(r->http.ews_url, "https://mail.example/EWS/Exchange.asmx");
   assert_string_equal(r->http.server, "mail.example");
-  assert_int_equal(sim_inspect_reverify(s.pem, &r->tls, "mail.example", NULL, 0), X509_V_OK);
-  assert_int_equal(sim_inspect_reverify(s.pem, &r->tls, "other.example", NULL, 0),
-                   X509_V_ERR_HOSTNAME_MISMATCH);
+  assert_int_equal(sim_inspect_reverify(s.pem, &r->tls, "mail.example", NULL, 0), 0);
+  assert_int_equal(sim_inspect_reverify(s.pem, &r->tls, "other.example", NULL, 0), SIM_CERT_NAME);
+  assert_int_equal(sim_inspect_reverify(NULL, &r->tls, "mail.example", NULL, 0),
+                   SIM_CERT_UNTRUSTED);
+  /* the certificate itself as the extra one: PEM is read too */
+  struct buf pem;
+  buf_init(&pem, 1 << 16);
+  FILE *f = fopen(s.pem, "rb");
+  char chunk[4096];
+  size_t n;
+  while (f != NULL && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+    buf_append(&pem, (struct slice){(const uint8_t *) chunk, n});
+  }
+  if (f != NULL) {
+    fclose(f);
+  }
+  assert_int_equal(sim_inspect_reverify(NULL, &r->tls, "mail.example", pem.ptr, pem.len),
+                   SIM_CERT_UNTRUSTED); /* an intermediate is not a trust anchor */
+  buf_cleanup(&pem);
   assert_int_equal(
       sim_inspect_reverify(s.pem, &r->tls, "mail.example", (const uint8_t *) "junk", 4), -1);
   sim_inspection_free(r);
@@ -153,6 +169,24 @@ static void test_plain_get_and_refused_port(void **state) {
   assert_false(r->has_tls);
   assert_int_equal(r->http.status, 0);
   sim_inspection_free(r);
+}
+
+static void test_urls(void **state) {
+  char *u = sim_url_resolve("https://a.example/x/y.xml", "/z");
+  assert_string_equal(u, "https://a.example/z");
+  free(u);
+  assert_null(sim_url_resolve("https://a.example/", "ftp://b/"));
+  bool https = false;
+  char *host = NULL, *target = NULL;
+  uint16_t port = 0;
+  assert_true(sim_url_split("http://Mail.Example:8080/a?b=c", &https, &host, &port, &target));
+  assert_false(https);
+  assert_string_equal(host, "mail.example");
+  assert_int_equal(port, 8080);
+  assert_string_equal(target, "/a?b=c");
+  free(host);
+  free(target);
+  assert_false(sim_url_split("mailto:a@b", &https, &host, &port, &target));
 }
 
 static void test_bad_requests(void **state) {
@@ -223,6 +257,7 @@ int main(void) {
       cmocka_unit_test(test_untrusted_certificate_recorded_and_answer_read),
       cmocka_unit_test(test_401_recorded_without_credentials),
       cmocka_unit_test(test_plain_get_and_refused_port),
+      cmocka_unit_test(test_urls),
       cmocka_unit_test(test_bad_requests),
       cmocka_unit_test(test_dns_questions),
   };
