@@ -530,12 +530,24 @@ int lab_snapshot_collect(const struct lab_snapshot_options *o, struct lab_snapsh
   s->domain = str_lower(str_dup(o->domain));
   if (o->email != NULL) {
     const char *at = strrchr(o->email, '@');
-    if (at == NULL || at == o->email || !lab_snapshot_dns_name(at + 1, false)) {
+    char *domain = at != NULL ? str_lower(str_dup(at + 1)) : NULL;
+    bool ok = at != NULL && at != o->email &&
+              memchr(o->email, '@', (size_t) (at - o->email)) == NULL &&
+              lab_snapshot_dns_name(domain, false);
+    for (const char *ch = o->email; ok && *ch != 0; ch++) {
+      ok = (unsigned char) *ch > ' ' && *ch != 0x7f; /* what a scenario's email: takes */
+    }
+    if (!ok) {
       buf_fmt(err, err_size, "\"%s\" is not an address of the form user@domain", o->email);
+      free(domain);
       lab_snapshot_free(s);
       return -1;
     }
-    s->email = str_dup(o->email);
+    struct buf b;
+    buf_init(&b, 600);
+    buf_appendf(&b, "%.*s@%s", (int) (at - o->email), o->email, domain);
+    s->email = buf_take(&b);
+    free(domain);
   } else {
     struct buf b;
     buf_init(&b, 300);

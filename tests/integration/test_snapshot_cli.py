@@ -40,6 +40,8 @@ class SnapshotCli(CliTestCase):
         self.bad("contoso.com", "-o", out, "--timeout", "0", says="--timeout 0")
         self.bad("not a domain", "-o", out, says="\"not a domain\" is not a domain name")
         self.bad("contoso.com", "-o", out, "--email", "nobody", says="\"nobody\" is not an address")
+        self.bad("contoso.com", "-o", out, "--email", "a b@contoso.com", says="is not an address")
+        self.bad("contoso.com", "-o", out, "--email", "a@b@contoso.com", says="is not an address")
         self.assertFalse(os.path.exists(out))
 
     def test_silent_dns_still_gives_a_scenario(self):

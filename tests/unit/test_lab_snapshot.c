@@ -7,6 +7,7 @@
 #include "scenario/scn.h"
 #include "tests/unit/testutil.h"
 
+#include <openssl/mem.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +245,60 @@ static void test_dns_names(void **state) {
   memset(label, 'a', 64);
   label[64] = 0;
   assert_false(lab_snapshot_dns_name(label, false));
+}
+
+/* tls_from_chain: what an inspection records of a lab chain presented as the server sends it
+ * (the leaf alone), verified against the lab CA. */
+static void der_of(X509 *x, struct sim_cert_info *c) {
+  memset(c, 0, sizeof *c);
+  uint8_t *der = NULL;
+  int len = i2d_X509(x, &der);
+  assert_true(len > 0);
+  c->der = xcalloc((size_t) len, 1);
+  memcpy(c->der, der, (size_t) len);
+  c->der_len = (size_t) len;
+  OPENSSL_free(der);
+}
+
+/* A missing intermediate, told from an unknown root by the certificate the caIssuers URL
+ * would give: with it the lab's incomplete-chain leaf verifies. */
+static void test_missing_intermediate_completes(void **state) {
+  char *dir = test_tmpdir("snapshot-ca");
+  struct ca *ca = NULL;
+  assert_int_equal(ca_create(&ca, dir, NULL, 0), CA_OK);
+  const char *const names[] = {"contoso.com"};
+  struct ca_chain *incomplete = NULL, *untrusted = NULL;
+  assert_int_equal(ca_mint(ca, &incomplete, ca_profile_named("incomplete-chain"), names, 1), CA_OK);
+  assert_int_equal(ca_mint(ca, &untrusted, ca_profile_named("untrusted-root"), names, 1), CA_OK);
+  X509 *intermediate = ca_chain_withheld(incomplete);
+  assert_non_null(intermediate);
+  uint8_t *inter = NULL;
+  int inter_len = i2d_X509(intermediate, &inter);
+  assert_true(inter_len > 0);
+
+  struct sim_tls_info t = {.n_chain = 1};
+  t.chain = xcalloc(1, sizeof *t.chain);
+  der_of(ca_chain_leaf(incomplete), &t.chain[0]);
+  const char *trust = ca_cert_path(ca);
+  assert_int_equal(sim_inspect_reverify(trust, &t, "contoso.com", NULL, 0), SIM_CERT_UNTRUSTED);
+  assert_int_equal(sim_inspect_reverify(trust, &t, "contoso.com", inter, (size_t) inter_len), 0);
+  assert_int_equal(sim_inspect_reverify(trust, &t, "www.contoso.com", inter, (size_t) inter_len),
+                   SIM_CERT_NAME);
+  tls_free(&t);
+
+  /* an unknown root: the same certificate does not help */
+  t = (struct sim_tls_info){.n_chain = 1};
+  t.chain = xcalloc(1, sizeof *t.chain);
+  der_of(ca_chain_leaf(untrusted), &t.chain[0]);
+  assert_int_equal(sim_inspect_reverify(trust, &t, "contoso.com", inter, (size_t) inter_len),
+                   SIM_CERT_UNTRUSTED);
+  tls_free(&t);
+  OPENSSL_free(inter);
+  ca_chain_free(incomplete);
+  ca_chain_free(untrusted);
+  ca_free(ca);
+  test_rmtree(dir);
+  free(dir);
 }
 
 /* --- YAML text --- */
@@ -579,6 +634,7 @@ int main(void) {
       cmocka_unit_test(test_weak_and_odd_certificates),
       cmocka_unit_test(test_hostile_certificate_names),
       cmocka_unit_test(test_dns_names),
+      cmocka_unit_test(test_missing_intermediate_completes),
       cmocka_unit_test(test_quote_reads_back),
       cmocka_unit_test(test_quote_not_utf8),
       cmocka_unit_test(test_comment_stays_one_line),
