@@ -2,9 +2,10 @@
  * collected over the network (the DNS names the steps use, each endpoint's certificate and its
  * answers on 443 and 80) and written as a commented scenario that reproduces it in the lab.
  *
- * lab_snapshot_collect (snapshot_collect.c) asks; lab_snapshot_write (snapshot.c) writes;
- * the choices between them — which certificate profile a real certificate becomes, which
- * route an answer becomes — are in snapshot_map.c, without sockets, for the unit tests. */
+ * lab_snapshot_collect (snapshot_collect.c) asks; lab_snapshot_write (snapshot.c, its routes in
+ * snapshot_routes.c) writes; the choices between them — which certificate profile a real
+ * certificate becomes, which names and text a scenario can hold — are in snapshot_map.c, without
+ * sockets, for the unit tests. */
 #ifndef AD_LAB_SNAPSHOT_H
 #define AD_LAB_SNAPSHOT_H
 
