@@ -6,6 +6,7 @@
 #define AD_CLIENT_INTERNAL_H
 
 #include "client/sim.h"
+#include "client/sim_inspect.h"
 #include "common/buf.h"
 
 #include <ares.h>
@@ -145,6 +146,8 @@ struct sim_answer {
   unsigned error_code;
   char *message;
   char *why; /* a sentence for the step's detail */
+  /* settings: AuthPackage of the protocol the EwsUrl came from, or NULL */
+  char *auth_package;
 };
 
 /* sim__classify sorts an HTTP answer into what the client does next. `location` may be NULL;
@@ -306,12 +309,16 @@ struct sim_pending {
 struct sim_conn; /* a TCP connection (sim_fetch.c) */
 struct sim_poll; /* a socket c-ares asked us to watch (sim_resolve.c) */
 
+/* an inspection's own state (sim_inspect.c) */
+struct sim_inspect;
+
 /* The step in progress: the attempt's state and what its callbacks left for it. */
 struct sim_attempt {
   enum sim_att_state state;
   size_t step;           /* index in the transcript */
   enum sim_req_kind req; /* POX POST, the HTTP redirect step's GET, or the AutoDV2 GET */
   bool literal;          /* the URL names an address, not a host name */
+  bool addr_given;       /* addr is already where to connect (an inspection): no DNS */
   struct sim_url url;
   char *url_text;
   struct sockaddr_storage addr;
@@ -388,6 +395,8 @@ struct sim_walk {
   uv_timer_t timer; /* the next tick, and the timeout of the current network operation */
   SSL_CTX *ssl_ctx;
   struct sim_attempt att;
+  struct sim_inspect *inspect; /* set: this "walk" is one inspection (sim_inspect.c), which
+                                  reports facts instead of acting on them; NULL for a model */
 };
 
 /* sim_walk.c: the step driver */
@@ -454,6 +463,9 @@ void sim__resolve_cleanup(struct sim_walk *w);
 /* sim__resolve_a asks for `host`'s A record; the answer lands in att (dns_done, dns_status,
  * a_addr) while the attempt is in SIM_ATT_AWAIT_A, then sim__advance runs. */
 void sim__resolve_a(struct sim_walk *w, const char *host);
+/* sim__resolve_query asks `name` one question of `type` (IANA number) for an inspection; `cb`
+ * gets the raw answer with `w` as its argument. */
+void sim__resolve_query(struct sim_walk *w, const char *name, int type, ares_callback cb);
 /* sim__resolve_srv asks for `name`'s SRV records; the answer lands in att (dns_done,
  * dns_status, srv) while the attempt is in SIM_ATT_AWAIT_SRV. */
 void sim__resolve_srv(struct sim_walk *w, const char *name);
@@ -476,6 +488,22 @@ unsigned sim__tls_cert_failures(struct sim_walk *w);
 /* sim__tls_reason says why the handshake failed: BoringSSL's reason, the peer's close, or
  * `what`; empties the error queue. */
 void sim__tls_reason(struct sim_walk *w, const char *what, char *out, size_t out_size);
+
+/* sim_inspect.c: an inspection's hooks into the attempt (w->inspect set) */
+
+/* sim__inspect_verify records the presented chain and its verification, whatever they say,
+ * and lets the attempt go on to send (instead of the Security Alert). */
+enum sim_go sim__inspect_verify(struct sim_walk *w);
+/* sim__inspect_answer records the complete answer and ends the step (instead of acting on it:
+ * no redirect followed, no 401 answered). */
+enum sim_go sim__inspect_answer(struct sim_walk *w);
+/* sim__inspect_header records one header line of the answer. */
+void sim__inspect_header(struct sim_walk *w, const char *name, const char *value);
+/* sim__inspect_tls_facts fills `out` from the handshake of `ssl` (the chain, the version) and
+ * verifies the chain against `store` for `host` (sim_inspect_cert.c). */
+void sim__inspect_tls_facts(struct sim_tls_info *out, SSL *ssl, X509_STORE *store, const char *host,
+                            bool literal);
+void sim__tls_info_cleanup(struct sim_tls_info *t);
 
 /* sim_answer.c: what came back */
 

@@ -233,6 +233,10 @@ static void set_port(struct sockaddr_storage *ss, uint16_t port) {
 /* do_resolve: an address literal needs no DNS; for a host name the A query goes out. */
 static enum sim_go do_resolve(struct sim_walk *w) {
   struct sim_attempt *a = &w->att;
+  if (a->addr_given) { /* an inspection of one address: connect there, SNI stays the host */
+    a->state = SIM_ATT_CONNECT;
+    return SIM_GO_NEXT;
+  }
   memset(&a->addr, 0, sizeof a->addr);
   struct sockaddr_in *sin = (struct sockaddr_in *) &a->addr;
   struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &a->addr;
@@ -381,6 +385,9 @@ static enum sim_go do_handshake(struct sim_walk *w) {
 
 /* do_verify raises the Security Alert when a check the model prompts for failed (§2.3). */
 static enum sim_go do_verify(struct sim_walk *w) {
+  if (w->inspect != NULL) {
+    return sim__inspect_verify(w); /* facts, no prompt: the request goes out whatever they say */
+  }
   struct sim_attempt *a = &w->att;
   struct sim_step *s = sim__cur(w);
   unsigned failures = sim__tls_cert_failures(w);
@@ -508,6 +515,9 @@ static enum sim_go do_response(struct sim_walk *w) {
 /* do_answer: settings end the walk, a redirect queues its target, a 401 asks again (back to
  * SIM_ATT_CONNECT), anything else ends the step (sim_answer.c). */
 static enum sim_go do_answer(struct sim_walk *w) {
+  if (w->inspect != NULL) {
+    return sim__inspect_answer(w); /* recorded as it came: nothing followed, no 401 answered */
+  }
   return sim__answer_http(w);
 }
 

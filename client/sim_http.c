@@ -38,6 +38,9 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len) {
 
 static int on_header_value_complete(llhttp_t *p) {
   struct sim_walk *w = p->data;
+  if (w->inspect != NULL) {
+    sim__inspect_header(w, buf_cstr(&w->att.field), buf_cstr(&w->att.value));
+  }
   if (slice_eq_nocase(buf_slice(&w->att.field), "location")) {
     sim__set_str(&w->att.location, buf_cstr(&w->att.value));
   } else if (slice_eq_nocase(buf_slice(&w->att.field), "www-authenticate")) {

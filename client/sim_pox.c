@@ -273,6 +273,9 @@ static void take_settings(struct sim_answer *a, const xmlNode *account) {
       }
       if (a->ews_url == NULL) {
         a->ews_url = text(child(p, "EwsUrl"));
+        if (a->ews_url != NULL) {
+          a->auth_package = text(child(p, "AuthPackage"));
+        }
       }
       if (a->server == NULL && order[pass] != NULL) {
         a->server = text(child(p, "Server"));
@@ -378,6 +381,7 @@ void sim__classify(struct sim_answer *out, int status, const char *location, str
 void sim__answer_cleanup(struct sim_answer *a) {
   free(a->ews_url);
   free(a->server);
+  free(a->auth_package);
   free(a->smtp);
   free(a->redirect);
   free(a->message);

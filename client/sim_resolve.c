@@ -283,6 +283,11 @@ static void on_srv_answer(void *arg, int status, int timeouts, unsigned char *ab
   sim__advance(w);
 }
 
+void sim__resolve_query(struct sim_walk *w, const char *name, int type, ares_callback cb) {
+  ares_query(w->ares, name, ns_c_in, type, cb, w);
+  ares_rearm(w);
+}
+
 void sim__resolve_srv(struct sim_walk *w, const char *name) {
   ares_query(w->ares, name, ns_c_in, ns_t_srv, on_srv_answer, w);
   ares_rearm(w);

@@ -4,6 +4,7 @@
  * after another on a loop of their own, as in `run`, so the journal reads in order. */
 #include "lab/probe.h"
 
+#include "common/addr.h"
 #include "common/buf.h"
 #include "lab/report.h"
 
@@ -87,56 +88,6 @@ char *lab_probe_target(const char *arg, bool *out_placeholder, char *err, size_t
   str_lower(strrchr(email, '@') + 1);
   *out_placeholder = true;
   return email;
-}
-
-/* parse_dns reads "ADDR:PORT", "[V6]:PORT", "ADDR" or "V6" (port 53). */
-static bool parse_dns(const char *text, struct sockaddr_storage *out) {
-  char host[INET6_ADDRSTRLEN + 2];
-  uint32_t port = 53;
-  const char *colon = strrchr(text, ':');
-  const char *start = text;
-  size_t len = strlen(text);
-  memset(out, 0, sizeof *out);
-  if (text[0] == '[') {
-    const char *close = strchr(text, ']');
-    if (close == NULL || (close[1] != '\0' && close[1] != ':')) {
-      return false;
-    }
-    if (close[1] == ':' && !parse_u32(close + 2, 1, 65535, &port)) {
-      return false;
-    }
-    start = text + 1;
-    len = (size_t) (close - start);
-  } else if (colon != NULL && strchr(text, ':') == colon) { /* one colon: IPv4 with a port */
-    if (!parse_u32(colon + 1, 1, 65535, &port)) {
-      return false;
-    }
-    len = (size_t) (colon - text);
-  }
-  if (len >= sizeof host) {
-    return false;
-  }
-  memcpy(host, start, len);
-  host[len] = '\0';
-  if (uv_ip4_addr(host, (int) port, (struct sockaddr_in *) out) == 0) {
-    return true;
-  }
-  return uv_ip6_addr(host, (int) port, (struct sockaddr_in6 *) out) == 0;
-}
-
-static char *addr_text(const struct sockaddr_storage *ss) {
-  char ip[INET6_ADDRSTRLEN] = "?";
-  char out[INET6_ADDRSTRLEN + 16];
-  if (ss->ss_family == AF_INET6) {
-    const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *) ss;
-    inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof ip);
-    buf_fmt(out, sizeof out, "[%s]:%u", ip, (unsigned) ntohs(sin6->sin6_port));
-  } else {
-    const struct sockaddr_in *sin = (const struct sockaddr_in *) ss;
-    inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof ip);
-    buf_fmt(out, sizeof out, "%s:%u", ip, (unsigned) ntohs(sin->sin_port));
-  }
-  return str_dup(out);
 }
 
 int lab_probe_read_password(const char *path, char *out, size_t out_size, char *err,
@@ -343,12 +294,14 @@ static int setup(struct probe_run *r, struct lab_probe *p) {
     return -1;
   }
   if (opt->dns != NULL) {
-    if (!parse_dns(opt->dns, &r->env.dns)) {
+    if (!addr_parse(opt->dns, 53, &r->env.dns) || addr_port((struct sockaddr *) &r->env.dns) == 0) {
       buf_fmt(r->err, r->err_size,
               "--dns %s: expected ADDR:PORT, [V6]:PORT or an address (port 53)", opt->dns);
       return -1;
     }
-    p->dns = addr_text(&r->env.dns);
+    char dns_text[INET6_ADDRSTRLEN + 16];
+    addr_format((struct sockaddr *) &r->env.dns, dns_text, sizeof dns_text);
+    p->dns = str_dup(dns_text);
   }
   const char *trust = opt->trust_pem != NULL ? opt->trust_pem : sim_trust_system_path();
   if (trust == NULL) {

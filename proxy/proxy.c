@@ -3,6 +3,7 @@
  * tells a client model where a connection to a host's 443 or 80 really lands. */
 #include "proxy/proxy.h"
 
+#include "common/addr.h"
 #include "common/buf.h"
 #include "proxy/dns/dns.h"
 #include "proxy/http/http.h"
@@ -68,32 +69,6 @@ static enum proxy_status fail(char *err, size_t err_size, enum proxy_status st, 
   vsnprintf(err, err_size, fmt, ap);
   va_end(ap);
   return st;
-}
-
-/* parse_addr reads "ADDR:PORT" or "[V6]:PORT". */
-static bool parse_addr(const char *text, struct sockaddr_storage *out) {
-  char host[INET6_ADDRSTRLEN + 2];
-  const char *colon = strrchr(text, ':');
-  if (colon == NULL || (size_t) (colon - text) >= sizeof host) {
-    return false;
-  }
-  const char *start = text;
-  size_t len = (size_t) (colon - text);
-  if (len >= 2 && text[0] == '[' && text[len - 1] == ']') {
-    start++;
-    len -= 2;
-  }
-  memcpy(host, start, len);
-  host[len] = 0;
-  uint32_t port = 0;
-  if (!parse_u32(colon + 1, 0, 65535, &port)) {
-    return false;
-  }
-  memset(out, 0, sizeof *out);
-  if (uv_ip4_addr(host, (int) port, (struct sockaddr_in *) out) == 0) {
-    return true;
-  }
-  return uv_ip6_addr(host, (int) port, (struct sockaddr_in6 *) out) == 0;
 }
 
 static uint16_t port_of(const struct sockaddr_storage *ss) {
@@ -312,7 +287,7 @@ enum proxy_status proxy_start(struct proxy **out, uv_loop_t *loop, const struct 
     struct sockaddr_storage dns_addr;
     const char *listen = opt->dns_listen != NULL ? opt->dns_listen : "127.0.0.1:0";
     char why[512];
-    if (!parse_addr(listen, &dns_addr)) {
+    if (!addr_parse(listen, 0, &dns_addr)) {
       st = fail(err, err_size, PROXY_EADDRESS, "--dns %s: expected ADDR:PORT", listen);
     } else if (dns_server_start(&p->dns, loop, (struct sockaddr *) &dns_addr, p->zones, p->jnl, why,
                                 sizeof why) != DNS_OK) {
@@ -393,17 +368,6 @@ bool proxy_map(void *arg, const struct sockaddr *want, struct sockaddr_storage *
   return false;
 }
 
-static void addr_text(const struct sockaddr_storage *ss, char *out, size_t out_size) {
-  char ip[INET6_ADDRSTRLEN] = "?";
-  if (ss->ss_family == AF_INET6) {
-    uv_ip6_name((const struct sockaddr_in6 *) ss, ip, sizeof ip);
-    buf_fmt(out, out_size, "[%s]:%u", ip, port_of(ss));
-  } else {
-    uv_ip4_name((const struct sockaddr_in *) ss, ip, sizeof ip);
-    buf_fmt(out, out_size, "%s:%u", ip, port_of(ss));
-  }
-}
-
 static void port_json(struct jnl_event *doc, const char *key, const struct port_entry *e) {
   if (e->listening) {
     jnl_uint(doc, key, port_of(&e->actual));
@@ -416,7 +380,7 @@ char *proxy_ready_json(const struct proxy *p) {
   struct jnl_event doc;
   jnl_doc_begin(&doc);
   char text[80];
-  addr_text(&p->dns_addr, text, sizeof text);
+  addr_format((const struct sockaddr *) &p->dns_addr, text, sizeof text);
   jnl_str(&doc, "dns", text);
   jnl_arr_begin(&doc, "hosts");
   for (size_t i = 0; i < p->n_hosts; i++) {

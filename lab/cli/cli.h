@@ -42,6 +42,7 @@ int cmd_report(struct cli *c, int argc, char **argv);
  * scenario's expectations for model NAME held against a real client's journal. */
 int cmd_check_journal(struct cli *c, const char *journal, const char *const *scenarios,
                       size_t n_scenarios, const char *const *clients, size_t n_clients, bool json);
+int cmd_snapshot(struct cli *c, int argc, char **argv);
 
 /* A list of scenario files to work on, in the order to report them (files.c). */
 struct cli_files {

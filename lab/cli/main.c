@@ -36,6 +36,8 @@ static const char usage[] =
     "                    certificate profiles scenarios can ask for\n"
     "  validate SCENARIO|DIR...\n"
     "                    parse and lint scenario files only (--strict: warnings fail)\n"
+    "  snapshot DOMAIN -o FILE\n"
+    "                    what a real domain serves for Autodiscover, written as a scenario\n"
     "\n"
     "options:\n"
     "  --quiet, -q       no notes or progress on stderr (errors are still printed); NO_COLOR in\n"
@@ -95,14 +97,17 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "probe") == 0) {
     return cmd_probe(&c, sub_argc, sub_argv);
   }
+  if (strcmp(cmd, "snapshot") == 0) {
+    return cmd_snapshot(&c, sub_argc, sub_argv);
+  }
   if (strcmp(cmd, "kit") == 0) {
     return cmd_kit(&c, sub_argc, sub_argv);
   }
   if (strcmp(cmd, "report") == 0) {
     return cmd_report(&c, sub_argc, sub_argv);
   }
-  cli_error("unknown command \"%s\" (run, check, diff, probe, serve, report, sandbox, kit, ca, "
-            "validate; see autodisco --help)",
+  cli_error("unknown command \"%s\" (run, check, diff, probe, snapshot, serve, report, sandbox, "
+            "kit, ca, validate; see autodisco --help)",
             cmd);
   return EXIT_BAD_INPUT;
 }

@@ -18,7 +18,8 @@ static const char *SETTINGS =
     "<Protocol><Type>EXCH</Type><Server>exch.contoso.com</Server>"
     "<EwsUrl>https://internal.contoso.com/EWS/Exchange.asmx</EwsUrl></Protocol>"
     "<Protocol><Type>EXPR</Type><Server>mail.contoso.com</Server>"
-    "<EwsUrl> https://mail.contoso.com/EWS/Exchange.asmx </EwsUrl></Protocol>"
+    "<EwsUrl> https://mail.contoso.com/EWS/Exchange.asmx </EwsUrl>"
+    "<AuthPackage>Ntlm</AuthPackage></Protocol>"
     "</Account></Response></Autodiscover>";
 
 static struct slice S(const char *s) {
@@ -102,6 +103,7 @@ static void test_settings_prefers_expr(void **state) {
   assert_string_equal(a.ews_url, "https://mail.contoso.com/EWS/Exchange.asmx");
   assert_string_equal(a.server, "mail.contoso.com");
   assert_string_equal(a.smtp, "alice@contoso.com");
+  assert_string_equal(a.auth_package, "Ntlm"); /* of the protocol the EwsUrl came from */
   sim__answer_cleanup(&a);
 }
 
@@ -116,6 +118,7 @@ static void test_settings_falls_back_to_exch(void **state) {
   assert_string_equal(a.server, "exch.contoso.com");
   assert_string_equal(a.ews_url, "https://e/EWS");
   assert_null(a.smtp);
+  assert_null(a.auth_package);
   sim__answer_cleanup(&a);
 }
 

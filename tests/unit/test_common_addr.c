@@ -1,0 +1,53 @@
+/* tests/unit/test_common_addr.c: addresses as people write them, read and written back. */
+#include "common/addr.h"
+#include "tests/unit/testutil.h"
+
+#include <netinet/in.h>
+#include <string.h>
+
+static void round_trip(const char *text, uint16_t default_port, const char *want) {
+  struct sockaddr_storage ss;
+  char out[80];
+  assert_true(addr_parse(text, default_port, &ss));
+  assert_true(addr_format((const struct sockaddr *) &ss, out, sizeof out));
+  assert_string_equal(out, want);
+}
+
+static void test_reads_what_people_write(void **state) {
+  round_trip("127.0.0.1:53", 0, "127.0.0.1:53");
+  round_trip("127.0.0.1:0", 0, "127.0.0.1:0"); /* an ephemeral port to bind */
+  round_trip("[::1]:5353", 0, "[::1]:5353");
+  round_trip("10.77.0.1", 53, "10.77.0.1:53");
+  round_trip("::1", 53, "[::1]:53");
+  round_trip("[fe80::1]", 53, "[fe80::1]:53");
+}
+
+static void test_refuses_the_rest(void **state) {
+  struct sockaddr_storage ss;
+  const char *bad[] = {
+      "",       "127.0.0.1", "localhost:53", "127.0.0.1:", "1.2.3.4:x",   "1.2.3.4:65536", "[::1",
+      "[::1]x", "[::1]:-1",  ":53",          "[]:53",      "1.2.3.4:53 ", "1.2.3.999:1"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    assert_false(addr_parse(bad[i], 0, &ss));
+  }
+  assert_false(addr_parse("example.com", 53, &ss));
+  assert_int_equal(addr_port((const struct sockaddr *) &ss), 0);
+}
+
+static void test_format_never_overflows(void **state) {
+  struct sockaddr_storage ss;
+  char small[6];
+  assert_true(addr_parse("[2001:db8::1]:443", 0, &ss));
+  assert_false(addr_format((const struct sockaddr *) &ss, small, sizeof small));
+  assert_int_equal(strlen(small), sizeof small - 1);
+  assert_int_equal(addr_port((const struct sockaddr *) &ss), 443);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_reads_what_people_write),
+      cmocka_unit_test(test_refuses_the_rest),
+      cmocka_unit_test(test_format_never_overflows),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
