@@ -127,6 +127,14 @@ static size_t relay(const knot_pkt_t *q, const uint8_t *answer, size_t len, uint
   }
   memcpy(out, answer, len);
   knot_wire_set_id(out, knot_wire_get_id(q->wire));
+  /* A compression pointer into the header (the ID just changed under it) can make the bytes
+   * mean something else: relay only what still parses, else the upstream failed us. */
+  struct dns_msg check;
+  if (!dns__msg_parse(&check, out, len)) {
+    struct reply rp = {.rcode = KNOT_RCODE_SERVFAIL};
+    return write_reply(q, &rp, out, limit, info);
+  }
+  dns__msg_free(&check);
   info->rcode = knot_wire_get_rcode(out);
   info->n_answer = knot_wire_get_ancount(out);
   info->truncated = knot_wire_get_tc(out) != 0;

@@ -222,6 +222,7 @@ static void test_har_archive(void **state) {
   assert_int_equal(errno, ENOENT);
   jnl_har_free(h);
   test_rmtree(dir);
+  free(dir);
 }
 
 static void test_open_appends_or_says_why(void **state) {
