@@ -198,6 +198,11 @@ struct http_session {
   const struct scn_host *host;
   const struct scn_listener *l;
   struct jnl *j;
+  /* a shared listener's hosts (borrowed; n_vhosts 0: `host` and `l` answer everything) and the
+   * one a TLS client named by SNI (NULL: none of them; the Host header picks per request) */
+  const struct http_vhost *vhosts;
+  size_t n_vhosts;
+  const struct http_vhost *sni_host;
   const char *local; /* borrowed, for the journal; may be NULL */
   const char *peer;
   bool tls;
@@ -230,6 +235,9 @@ struct http_session {
 void http__session_init(struct http_session *s, const struct scn_host *host,
                         const struct scn_listener *l, struct jnl *j);
 void http__session_cleanup(struct http_session *s);
+/* http__session_set_vhosts makes the session answer for one of `vhosts` (borrowed) per
+ * request: s->sni_host when set, else the host the Host header names, else vhosts[0]. */
+void http__session_set_vhosts(struct http_session *s, const struct http_vhost *vhosts, size_t n);
 /* http__session_feed parses `in`, appending responses to s->out. False once the connection
  * must close after s->out is sent (Connection: close, or a bad request answered with 4xx). */
 bool http__session_feed(struct http_session *s, struct slice in);
