@@ -55,8 +55,8 @@ class RealClientsTest(unittest.TestCase):
     def setUpClass(cls):
         require_root("real clients across a network-namespace boundary")
         EWS_JS.install_or_skip()
-        cls.pair = NetPair()
         cls.tmp = tempfile.mkdtemp(prefix="autodisco-realnet-")
+        cls.pair = NetPair()  # last: nothing after it can fail and leave it behind
 
     @classmethod
     def tearDownClass(cls):
