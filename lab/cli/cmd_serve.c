@@ -30,8 +30,9 @@ static const char serve_usage[] =
     "\n"
     "Keeps the scenario's network up for real clients. Once everything listens it prints one\n"
     "line on stdout: `ready ` and a JSON object with the DNS address, each host's names,\n"
-    "address and ports (null: connections are refused) and the lab CA file. Everything else\n"
-    "goes to stderr. SIGINT or SIGTERM shut it down cleanly, the journal complete.\n"
+    "address and ports (null: the host has no listener there), the addresses with their\n"
+    "hosts, the warnings of the address plan and the lab CA file. Everything else goes to\n"
+    "stderr. SIGINT or SIGTERM shut it down cleanly, the journal complete.\n"
     "\n"
     "  --dns ADDR:PORT     where the lab's DNS listens (default 127.0.0.1:53; with --listen,\n"
     "                      the first address's port 53)\n"
@@ -315,6 +316,10 @@ int cmd_serve(struct cli *c, int argc, char **argv) {
   po.keylog = keylog;
   if (proxy_start(&sv.proxy, &loop, s, &po, err, sizeof err) != PROXY_OK) {
     cli_error("%s", err);
+    if (plan != NULL && strstr(err, "address not available") != NULL) {
+      cli_error("--listen and --map take addresses this machine has on an interface; add one "
+                "first, e.g. `ip addr add 192.168.56.10/24 dev vboxnet0`");
+    }
     if (strstr(err, "permission denied") != NULL) {
       cli_error("ports below 1024 need root or CAP_NET_BIND_SERVICE; unprivileged, try "
                 "--dns 127.0.0.1:5353 --https-port 0 --http-port 0 (the ready line gives the "

@@ -8,6 +8,8 @@ only resolver is the lab. Flag errors need no root and are checked first, on loo
 import os
 import pwd
 import re
+import shutil
+import tempfile
 import unittest
 
 from labharness import AD_BIN, run, scenario, main
@@ -24,6 +26,10 @@ POX = ('<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schema
 
 class FlagsTest(unittest.TestCase):
     """Bad --listen, --map, --user: exit 2 with a sentence, before anything is bound."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="autodisco-flags-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
 
     def serve(self, *args):
         return run([AD_BIN, "--ca-dir", "/nonexistent/never-made", "serve", EXPIRED,
@@ -45,6 +51,16 @@ class FlagsTest(unittest.TestCase):
             self.assertEqual(r.returncode, 2, (args, r.stderr))
             self.assertIn(want, r.stderr, args)
             self.assertEqual(r.stdout, "")
+
+    def test_an_address_this_machine_lacks_says_what_to_do(self):
+        r = run([AD_BIN, "--ca-dir", os.path.join(self.tmp, "ca"), "serve", EXPIRED,
+                 "--listen", "192.0.2.1", "--https-port", "0", "--http-port", "0",
+                 "--dns", "127.0.0.1:0"])  # TEST-NET-1 (RFC 5737): on no interface
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("serving on 192.0.2.1 (not loopback)", r.stderr)
+        self.assertIn("bind 192.0.2.1:0: address not available", r.stderr)
+        self.assertIn("--listen and --map take addresses this machine has", r.stderr)
+        self.assertEqual(r.stdout, "")
 
     def test_an_unknown_user_is_bad_input(self):
         if os.geteuid() != 0:
