@@ -399,7 +399,8 @@ size_t jnl_har_n_entries(const struct jnl_har *h) {
   return h->n_entries;
 }
 
-bool jnl_har_write(const struct jnl_har *h, const char *path, const char *creator_version) {
+/* har_emit writes the archive to `f`: {"log":{"version":"1.2","creator":..,"entries":[..]}}. */
+static bool har_emit(const struct jnl_har *h, FILE *f, const char *creator_version) {
   struct buf head;
   buf_init(&head, 4096);
   buf_append_str(&head,
@@ -414,11 +415,17 @@ bool jnl_har_write(const struct jnl_har *h, const char *path, const char *creato
     jnl_escape(&head, slice_of_str(comment));
   }
   buf_append_str(&head, ",\"entries\":[");
-  size_t head_len = head.len;
-  char *text = buf_take(&head);
+  bool ok =
+      fwrite(head.ptr, 1, head.len, f) == head.len &&
+      (h->entries.len == 0 || fwrite(h->entries.ptr, 1, h->entries.len, f) == h->entries.len) &&
+      fputs("]}}\n", f) >= 0;
+  buf_cleanup(&head);
+  return ok;
+}
+
+bool jnl_har_write(const struct jnl_har *h, const char *path, const char *creator_version) {
   char tmp[4096];
   if (!buf_fmt(tmp, sizeof tmp, "%s.tmp", path)) {
-    free(text);
     errno = ENAMETOOLONG;
     return false;
   }
@@ -429,15 +436,10 @@ bool jnl_har_write(const struct jnl_har *h, const char *path, const char *creato
     if (fd >= 0) {
       close(fd);
     }
-    free(text);
     errno = saved;
     return false;
   }
-  bool ok =
-      fwrite(text, 1, head_len, f) == head_len &&
-      (h->entries.len == 0 || fwrite(h->entries.ptr, 1, h->entries.len, f) == h->entries.len) &&
-      fputs("]}}\n", f) >= 0;
-  free(text);
+  bool ok = har_emit(h, f, creator_version);
   int saved = errno;
   if (fclose(f) != 0 && ok) {
     ok = false;
@@ -451,5 +453,27 @@ bool jnl_har_write(const struct jnl_har *h, const char *path, const char *creato
     unlink(tmp);
     errno = saved;
   }
+  return ok;
+}
+
+bool jnl_har_write_fd(const struct jnl_har *h, int fd, const char *creator_version) {
+  int copy = dup(fd);
+  FILE *f = copy < 0 ? NULL : fdopen(copy, "w");
+  if (f == NULL) {
+    int saved = errno;
+    if (copy >= 0) {
+      close(copy);
+    }
+    errno = saved;
+    return false;
+  }
+  bool ok =
+      ftruncate(copy, 0) == 0 && lseek(copy, 0, SEEK_SET) == 0 && har_emit(h, f, creator_version);
+  int saved = errno;
+  if (fclose(f) != 0 && ok) {
+    ok = false;
+    saved = errno;
+  }
+  errno = saved;
   return ok;
 }

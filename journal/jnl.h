@@ -95,6 +95,10 @@ size_t jnl_har_n_entries(const struct jnl_har *h);
 /* jnl_har_write writes {"log":{"version":"1.2","creator":..,"entries":[..]}} to `path` with mode
  * 0600 (through a temporary file renamed over it); false with errno set on failure. */
 bool jnl_har_write(const struct jnl_har *h, const char *path, const char *creator_version);
+/* jnl_har_write_fd writes the same document into the open file `fd` (borrowed), from its start,
+ * replacing what it held: for a caller that can no longer create files where the archive goes
+ * (serve after giving root up). False with errno set on failure. */
+bool jnl_har_write_fd(const struct jnl_har *h, int fd, const char *creator_version);
 
 /* jnl_escape appends `s` as a JSON string literal (with quotes) to b. */
 bool jnl_escape(struct buf *b, struct slice s);

@@ -181,6 +181,9 @@ static void collect(struct jinfer *in) {
       continue;
     }
     c->t_last = max64(c->t_last, r->t_us);
+    if (c->host_id == NULL && (jrec__is(r, "tls.hello") || jrec__is(r, "http.request"))) {
+      c->host_id = jrec__str(r, JF_HOST_ID); /* a shared address: the host SNI or Host named */
+    }
     if (jrec__is(r, "tls.hello")) {
       c->tls = c->hello = true;
       c->sni = jrec__str(r, JF_HOST);

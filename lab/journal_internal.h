@@ -61,6 +61,7 @@ enum jf {
   JF_SERVER,
   JF_TOTAL_MS,
   JF_LOCATION,
+  JF_HOST_ID,
   JF_AUTH_SCHEME,
   JF_N
 };

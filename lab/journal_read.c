@@ -70,6 +70,7 @@ static const char *const field_names[JF_N] = {
     [JF_SERVER] = "server",
     [JF_TOTAL_MS] = "total_ms",
     [JF_LOCATION] = "location",
+    [JF_HOST_ID] = "host_id",
     [JF_AUTH_SCHEME] = NULL, /* authorization.scheme */
 };
 

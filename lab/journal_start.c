@@ -202,10 +202,7 @@ static void port_json(struct jnl_event *ev, const char *key, const struct lab_po
   jnl_obj_end(ev);
 }
 
-void lab_journal_start(struct jnl *j, const struct scn *s, const struct proxy *p, struct ca *ca) {
-  if (j == NULL) {
-    return;
-  }
+struct lab_desc *lab_start_describe(const struct scn *s, const struct proxy *p, struct ca *ca) {
   struct lab_desc *d = lab_desc_of_scn(s);
   for (size_t i = 0; i < d->n_hosts; i++) {
     struct lab_host_desc *h = &d->hosts[i];
@@ -214,8 +211,25 @@ void lab_journal_start(struct jnl *j, const struct scn *s, const struct proxy *p
     h->https.port = proxy_host_port(p, i, true);
     h->http.port = proxy_host_port(p, i, false);
     if (h->cert.present) {
-      describe_cert(&h->cert, ca, &s->hosts[i], h->address);
+      const char *ip = proxy_host_cert_ip(p, i); /* what an ip-only certificate names */
+      describe_cert(&h->cert, ca, &s->hosts[i], ip != NULL ? ip : h->address);
     }
+  }
+  return d;
+}
+
+void lab_journal_start(struct jnl *j, const struct scn *s, const struct proxy *p, struct ca *ca) {
+  if (j == NULL) {
+    return;
+  }
+  struct lab_desc *d = lab_start_describe(s, p, ca);
+  lab_journal_start_desc(j, d, p);
+  lab_desc_free(d);
+}
+
+void lab_journal_start_desc(struct jnl *j, const struct lab_desc *d, const struct proxy *p) {
+  if (j == NULL) {
+    return;
   }
   struct jnl_event ev;
   jnl_begin(&ev, j, "lab.start");
@@ -250,6 +264,10 @@ void lab_journal_start(struct jnl *j, const struct scn *s, const struct proxy *p
     jnl_obj_end(&ev);
   }
   jnl_arr_end(&ev);
+  jnl_arr_begin(&ev, "warnings"); /* what sharing an address loses (serve --listen) */
+  for (size_t i = 0; i < proxy_n_warnings(p); i++) {
+    jnl_str(&ev, NULL, proxy_warning(p, i));
+  }
+  jnl_arr_end(&ev);
   jnl_end(&ev);
-  lab_desc_free(d);
 }

@@ -297,6 +297,14 @@ static void answer(struct jinfer *in, struct sim_step *s, const struct junit *u,
       s->redirect_to = str_dup(r->location);
     }
     set_detail(s, "HTTP %d: redirect to %s", s->http_status, s->redirect_to ? s->redirect_to : "?");
+  } else if (r != NULL && r->kind != NULL && strcmp(r->kind, "autodiscover") == 0 &&
+             status == 200 && (method == NULL || strcmp(method, "POST") != 0)) {
+    /* a POX responder answers a request without a POX body (a GET probe, as the EWS Managed
+     * API's endpoint discovery sends) with error 600, whatever settings it holds */
+    s->result = SIM_R_XML_ERROR;
+    s->error_code = 600;
+    set_detail(s, "HTTP 200 to a %s: Autodiscover error 600 (Invalid Request), no POX request",
+               method != NULL ? method : "request");
   } else if (r != NULL && r->answer != NULL && status == 200) {
     if (strcmp(r->answer, "settings") == 0) {
       s->result = SIM_R_SETTINGS;

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* lab_expect_check compares a transcript with an expectation and appends one line per
  * mismatch to `failures` ("file:line:col: expected ..., got ..."); returns the number of
@@ -239,5 +240,38 @@ enum lab_sandbox_status lab_sandbox_files_init(struct lab_sandbox_files *f, cons
                                                char *err, size_t err_size);
 enum lab_sandbox_status lab_sandbox_files_cleanup(struct lab_sandbox_files *f, char *err,
                                                   size_t err_size);
+
+/* Dropping root (lab/privileges.c): `serve` binds ports 53, 80 and 443 as root, then becomes an
+ * unprivileged user before it reads a byte from a client. */
+enum lab_priv_status {
+  LAB_PRIV_DROPPED = 0, /* the process now runs as the user, for good */
+  LAB_PRIV_NOT_ROOT,    /* not root: nothing to drop */
+  LAB_PRIV_EUSER,       /* no such user, or the user is root itself */
+  LAB_PRIV_ESYS,        /* a system call failed, or root could be regained: do not serve */
+};
+
+/* The user to become, looked up while the user database can still be read. */
+struct lab_priv_user {
+  char name[64];
+  uid_t uid;
+  gid_t gid;
+};
+
+/* lab_priv_lookup finds `name` (a user name, or a numeric uid) in the user database;
+ * LAB_PRIV_EUSER with a sentence when there is none or it is root. */
+enum lab_priv_status lab_priv_lookup(struct lab_priv_user *out, const char *name, char *err,
+                                     size_t err_size);
+/* lab_priv_can_write_dir says whether u could create and rename files in the folder of
+ * `file_path` (write and search permission, judged with u's ids: the effective ids are switched
+ * to u's and back). Root only; it drops the supplementary groups, which lab_priv_drop does
+ * anyway. */
+bool lab_priv_can_write_dir(const struct lab_priv_user *u, const char *file_path);
+/* lab_priv_drop, when the process runs as root (real or effective uid 0), drops every
+ * supplementary group (setgroups(0)), sets the real, effective and saved gid and then uid to
+ * u's, and checks that none of them is 0 any more and that setuid(0) fails; the capabilities go
+ * with root (Linux clears them when the uids leave 0). Files opened before stay usable. Not
+ * root: LAB_PRIV_NOT_ROOT and nothing changes. LAB_PRIV_ESYS with a sentence when a step fails:
+ * the caller must stop. */
+enum lab_priv_status lab_priv_drop(const struct lab_priv_user *u, char *err, size_t err_size);
 
 #endif

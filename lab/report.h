@@ -93,6 +93,10 @@ const struct lab_host_desc *lab_desc_host_id(const struct lab_desc *d, const cha
  * routes and the certificate presented (`ca` mints the same chain the proxy serves: the chain
  * cache answers). Nothing happens when j is NULL. */
 void lab_journal_start(struct jnl *j, const struct scn *s, const struct proxy *p, struct ca *ca);
+/* lab_journal_start in two halves, for `serve`, which gives root up in between: describing the
+ * lab reads the CA's files (caller frees the description), writing it does not. */
+struct lab_desc *lab_start_describe(const struct scn *s, const struct proxy *p, struct ca *ca);
+void lab_journal_start_desc(struct jnl *j, const struct lab_desc *d, const struct proxy *p);
 
 /* --- reading a journal --- */
 

@@ -1,12 +1,14 @@
-/* proxy/proxy.c: brings a scenario's network up on one loop — the DNS server, a listener per
- * simulated host and port, each host on its own loopback address — and keeps the port map that
- * tells a client model where a connection to a host's 443 or 80 really lands. */
+/* proxy/proxy.c: brings a scenario's network up on one loop — the DNS server, and on each
+ * address of the plan (proxy_plan.c: one loopback address per host, or the lab network's, maybe
+ * shared) a listener per port for the hosts there — and keeps the port map that tells a client
+ * model where a connection to a host's 443 or 80 really lands. */
 #include "proxy/proxy.h"
 
 #include "common/addr.h"
 #include "common/buf.h"
 #include "proxy/dns/dns.h"
 #include "proxy/http/http.h"
+#include "proxy/internal.h"
 #include "proxy/tls/tls.h"
 
 #include <arpa/inet.h>
@@ -17,17 +19,17 @@
 #include <string.h>
 #include <unistd.h>
 
-/* One nominal (address, port) of a host and where connections to it really go. */
+/* One nominal (address, port) of the plan and where connections to it really go. */
 struct port_entry {
   struct sockaddr_storage nominal;
   struct sockaddr_storage actual;
   bool listening;                 /* false: a bound socket that refuses connections */
-  struct http_listener *listener; /* when listening */
+  struct http_listener *listener; /* when listening: for the hosts there that listen */
   int refuser_fd;                 /* when not listening: bound, never listen()ed → RST */
 };
 
-struct proxy_host {
-  char address[INET6_ADDRSTRLEN];
+/* The two ports of one address of the plan. */
+struct site_ports {
   struct port_entry https;
   struct port_entry http;
 };
@@ -40,7 +42,10 @@ struct proxy {
   struct labclock *clock; /* the listeners' delays run on it; NULL: real time */
   struct http_record rec; /* what the listeners record besides the journal */
   FILE *keylog;
-  struct proxy_host *hosts;
+  struct proxy_plan *own_plan;   /* the loopback plan made here, or NULL */
+  const struct proxy_plan *plan; /* where the hosts are: own_plan or the caller's */
+  struct site_ports *sites;      /* per plan site */
+  size_t n_sites;
   size_t n_hosts;
   struct dns_zoneset *zones;
   struct dns_server *dns;
@@ -100,24 +105,6 @@ static bool same_ip(const struct sockaddr *a, const struct sockaddr_storage *b) 
 
 static socklen_t addr_len(const struct sockaddr_storage *ss) {
   return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-}
-
-/* allocate_address gives host i the next loopback address after `base` unless it has one. */
-static bool allocate_address(struct proxy_host *h, const struct scn_host *sh, const char *base,
-                             size_t i) {
-  if (sh->address != NULL) {
-    return buf_fmt(h->address, sizeof h->address, "%s", sh->address);
-  }
-  struct in_addr a;
-  if (inet_pton(AF_INET, base, &a) != 1) {
-    return false;
-  }
-  uint32_t n = ntohl(a.s_addr) + (uint32_t) i;
-  if ((n >> 24) != 127) {
-    return false; /* the lab never leaves 127.0.0.0/8 */
-  }
-  a.s_addr = htonl(n);
-  return inet_ntop(AF_INET, &a, h->address, sizeof h->address) != NULL;
 }
 
 /* start_refuser binds a socket that never listens: a SYN to it is answered with RST, which is
@@ -195,45 +182,68 @@ static enum proxy_status host_tls_ctx(SSL_CTX **out, struct ca *ca, const struct
   return PROXY_OK;
 }
 
-static enum proxy_status start_port(struct proxy *p, struct port_entry *e,
-                                    const struct scn_host *sh, const struct scn_listener *l,
-                                    struct ca *ca, uint16_t nominal, int bind_port, bool tls,
-                                    char *err, size_t err_size) {
+/* site_port starts one port of one address: a listener for the hosts there that listen on it
+ * (each with its own certificate, told apart by SNI and Host), or a socket that refuses. */
+static enum proxy_status site_port(struct proxy *p, size_t site_i, struct ca *ca, bool https,
+                                   int bind_port, char *err, size_t err_size) {
   char why[512];
+  const struct proxy_site *site = &p->plan->sites[site_i];
+  struct port_entry *e = https ? &p->sites[site_i].https : &p->sites[site_i].http;
   e->refuser_fd = -1;
-  memset(&e->nominal, 0, sizeof e->nominal);
   struct sockaddr_storage bind_addr;
-  size_t idx = (size_t) (sh - p->scn->hosts);
-  const char *address = p->hosts[idx].address;
-  if (uv_ip4_addr(address, bind_port, (struct sockaddr_in *) &bind_addr) != 0 &&
-      uv_ip6_addr(address, bind_port, (struct sockaddr_in6 *) &bind_addr) != 0) {
-    return fail(err, err_size, PROXY_EADDRESS, "host %s: bad address %s", sh->id, address);
+  memset(&bind_addr, 0, sizeof bind_addr);
+  if (uv_ip4_addr(site->address, bind_port, (struct sockaddr_in *) &bind_addr) != 0 &&
+      uv_ip6_addr(site->address, bind_port, (struct sockaddr_in6 *) &bind_addr) != 0) {
+    return fail(err, err_size, PROXY_EADDRESS, "bad lab address %s", site->address);
   }
   e->nominal = bind_addr;
-  set_port(&e->nominal, nominal);
-  if (!l->present) {
+  set_port(&e->nominal, https ? 443 : 80);
+  size_t *hosts = xcalloc(site->n_hosts > 0 ? site->n_hosts : 1, sizeof *hosts);
+  size_t n = proxy__site_port_hosts(p->plan, site, https, hosts);
+  const char *ids = site->n_hosts > 0 ? p->scn->hosts[site->hosts[0]].id : "?";
+  if (n == 0) {
+    free(hosts);
     if (start_refuser(e, &bind_addr, why, sizeof why) != PROXY_OK) {
-      return fail(err, err_size, PROXY_ELISTEN, "host %s: cannot reserve %s port %d: %s", sh->id,
-                  address, bind_port, why);
+      return fail(err, err_size, PROXY_ELISTEN, "host %s: cannot reserve %s port %d: %s", ids,
+                  site->address, bind_port, why);
     }
     return PROXY_OK;
   }
-  SSL_CTX *ctx = NULL;
-  if (tls) {
-    enum proxy_status st = host_tls_ctx(&ctx, ca, sh, l, address, err, err_size);
-    if (st != PROXY_OK) {
-      return st;
+  struct http_vhost *vh = xcalloc(n, sizeof *vh);
+  enum proxy_status st = PROXY_OK;
+  for (size_t k = 0; k < n && st == PROXY_OK; k++) {
+    const struct scn_host *sh = &p->scn->hosts[hosts[k]];
+    vh[k] = (struct http_vhost){.host = sh, .l = https ? &sh->https : &sh->http};
+    if (!https) {
+      continue;
+    }
+    const char *ip =
+        p->plan->cert_ip[hosts[k]][0] != '\0' ? p->plan->cert_ip[hosts[k]] : site->address;
+    st = host_tls_ctx(&vh[k].tls, ca, sh, &sh->https, ip, err, err_size);
+    if (st == PROXY_OK && tls_server_ctx_set_session_id(vh[k].tls, sh->id) != TLS_OK) {
+      st = fail(err, err_size, PROXY_ECERT, "host %s: TLS: session id", sh->id);
+    }
+    if (st == PROXY_OK && p->keylog != NULL) {
+      tls_server_ctx_set_keylog(vh[k].tls, p->keylog);
     }
   }
-  if (ctx != NULL && p->keylog != NULL) {
-    tls_server_ctx_set_keylog(ctx, p->keylog);
+  enum http_status hs = HTTP_OK;
+  if (st == PROXY_OK) {
+    hs = http_listener_start_shared(&e->listener, p->loop, (struct sockaddr *) &bind_addr, vh, n,
+                                    p->clock, p->jnl, why, sizeof why);
   }
-  enum http_status hs = http_listener_start(&e->listener, p->loop, (struct sockaddr *) &bind_addr,
-                                            sh, l, ctx, p->clock, p->jnl, why, sizeof why);
-  SSL_CTX_free(ctx); /* the listener holds its own reference */
+  for (size_t k = 0; k < n; k++) {
+    SSL_CTX_free(vh[k].tls); /* the listener holds its own references */
+  }
+  free(vh);
+  const char *id = p->scn->hosts[hosts[0]].id;
+  free(hosts);
+  if (st != PROXY_OK) {
+    return st;
+  }
   if (hs != HTTP_OK) {
-    return fail(err, err_size, PROXY_ELISTEN, "host %s: cannot listen on %s port %d: %s", sh->id,
-                address, bind_port, why);
+    return fail(err, err_size, PROXY_ELISTEN, "host %s: cannot listen on %s port %d: %s", id,
+                site->address, bind_port, why);
   }
   http_listener_set_record(e->listener, &p->rec);
   http_listener_addr(e->listener, &e->actual);
@@ -253,35 +263,41 @@ enum proxy_status proxy_start(struct proxy **out, uv_loop_t *loop, const struct 
   p->rec = (struct http_record){.har = opt->har, .clear_credentials = opt->record_credentials};
   p->keylog = opt->keylog;
   p->n_hosts = scn->n_hosts;
-  p->hosts = xcalloc(scn->n_hosts, sizeof *p->hosts);
-  const char **addrs = xcalloc(scn->n_hosts, sizeof *addrs);
-  const char *base = opt->address_base != NULL ? opt->address_base : "127.77.0.1";
   enum proxy_status st = PROXY_OK;
-  for (size_t i = 0; i < scn->n_hosts; i++) {
-    p->hosts[i].https.refuser_fd = -1;
-    p->hosts[i].http.refuser_fd = -1;
+  p->plan = opt->plan;
+  if (p->plan == NULL) {
+    st = proxy__plan_loopback(&p->own_plan, scn, opt->address_base, err, err_size);
+    p->plan = p->own_plan;
+  } else if (p->plan->scn != scn) {
+    st = fail(err, err_size, PROXY_EADDRESS, "the address plan was made for another scenario");
   }
-  for (size_t i = 0; i < scn->n_hosts && st == PROXY_OK; i++) {
-    if (!allocate_address(&p->hosts[i], &scn->hosts[i], base, i)) {
-      st = fail(err, err_size, PROXY_EADDRESS,
-                "host %s: no loopback address can be allocated from %s", scn->hosts[i].id, base);
+  if (st == PROXY_OK) {
+    p->n_sites = p->plan->n_sites;
+    p->sites = xcalloc(p->n_sites > 0 ? p->n_sites : 1, sizeof *p->sites);
+    for (size_t i = 0; i < p->n_sites; i++) {
+      p->sites[i].https.refuser_fd = -1;
+      p->sites[i].http.refuser_fd = -1;
     }
-    addrs[i] = p->hosts[i].address;
   }
-  for (size_t i = 0; i < scn->n_hosts && st == PROXY_OK; i++) {
-    const struct scn_host *sh = &scn->hosts[i];
-    st = start_port(p, &p->hosts[i].https, sh, &sh->https, opt->ca, 443, opt->https_port, true, err,
-                    err_size);
+  for (size_t i = 0; i < p->n_sites && st == PROXY_OK; i++) {
+    if (p->plan->sites[i].n_hosts == 0) {
+      continue; /* an address no host was placed on: nothing to bind */
+    }
+    st = site_port(p, i, opt->ca, true, opt->https_port, err, err_size);
     if (st == PROXY_OK) {
-      st = start_port(p, &p->hosts[i].http, sh, &sh->http, opt->ca, 80, opt->http_port, false, err,
-                      err_size);
+      st = site_port(p, i, opt->ca, false, opt->http_port, err, err_size);
     }
   }
   if (st == PROXY_OK) {
     char why[512];
+    const char **addrs = xcalloc(scn->n_hosts > 0 ? scn->n_hosts : 1, sizeof *addrs);
+    for (size_t i = 0; i < scn->n_hosts; i++) {
+      addrs[i] = proxy_plan_host_address(p->plan, i);
+    }
     if (dns_zoneset_new(&p->zones, scn, addrs, why, sizeof why) != DNS_OK) {
       st = fail(err, err_size, PROXY_EZONE, "DNS: %s", why);
     }
+    free(addrs);
   }
   if (st == PROXY_OK) {
     struct sockaddr_storage dns_addr;
@@ -296,7 +312,6 @@ enum proxy_status proxy_start(struct proxy **out, uv_loop_t *loop, const struct 
       dns_server_addr(p->dns, &p->dns_addr);
     }
   }
-  free(addrs);
   if (st != PROXY_OK) {
     proxy_close(p);
     return st;
@@ -320,9 +335,9 @@ void proxy_close(struct proxy *p) {
   if (p == NULL) {
     return;
   }
-  for (size_t i = 0; i < p->n_hosts; i++) {
-    close_port(&p->hosts[i].https);
-    close_port(&p->hosts[i].http);
+  for (size_t i = 0; i < p->n_sites; i++) {
+    close_port(&p->sites[i].https);
+    close_port(&p->sites[i].http);
   }
   if (p->dns != NULL) {
     dns_server_close(p->dns); /* frees itself in its close callbacks */
@@ -330,7 +345,8 @@ void proxy_close(struct proxy *p) {
   /* The zones are read by the DNS server until its handles are closed, and a closing server
    * reads nothing more: the zones can go now. */
   dns_zoneset_free(p->zones);
-  free(p->hosts);
+  free(p->sites);
+  proxy_plan_free(p->own_plan);
   free(p);
 }
 
@@ -339,15 +355,30 @@ void proxy_dns_addr(const struct proxy *p, struct sockaddr_storage *out) {
 }
 
 const char *proxy_host_address(const struct proxy *p, size_t i) {
-  return i < p->n_hosts ? p->hosts[i].address : NULL;
+  return i < p->n_hosts ? proxy_plan_host_address(p->plan, i) : NULL;
+}
+
+const char *proxy_host_cert_ip(const struct proxy *p, size_t i) {
+  return i < p->n_hosts && p->plan->cert_ip[i][0] != '\0' ? p->plan->cert_ip[i] : NULL;
+}
+
+size_t proxy_n_warnings(const struct proxy *p) {
+  return proxy_plan_n_warnings(p->plan);
+}
+
+const char *proxy_warning(const struct proxy *p, size_t i) {
+  return proxy_plan_warning(p->plan, i);
 }
 
 uint16_t proxy_host_port(const struct proxy *p, size_t i, bool https) {
   if (i >= p->n_hosts) {
     return 0;
   }
-  const struct port_entry *e = https ? &p->hosts[i].https : &p->hosts[i].http;
-  return e->listening ? port_of(&e->actual) : 0;
+  const struct scn_host *sh = &p->scn->hosts[i];
+  const struct site_ports *site = &p->sites[p->plan->host_site[i]];
+  const struct port_entry *e = https ? &site->https : &site->http;
+  bool own = https ? sh->https.present : sh->http.present;
+  return own && e->listening ? port_of(&e->actual) : 0;
 }
 
 bool proxy_map(void *arg, const struct sockaddr *want, struct sockaddr_storage *out) {
@@ -355,8 +386,8 @@ bool proxy_map(void *arg, const struct sockaddr *want, struct sockaddr_storage *
   uint16_t port = want->sa_family == AF_INET6
                       ? ntohs(((const struct sockaddr_in6 *) want)->sin6_port)
                       : ntohs(((const struct sockaddr_in *) want)->sin_port);
-  for (size_t i = 0; i < p->n_hosts; i++) {
-    const struct port_entry *entries[] = {&p->hosts[i].https, &p->hosts[i].http};
+  for (size_t i = 0; i < p->n_sites; i++) {
+    const struct port_entry *entries[] = {&p->sites[i].https, &p->sites[i].http};
     for (size_t k = 0; k < 2; k++) {
       const struct port_entry *e = entries[k];
       if (port_of(&e->nominal) == port && same_ip(want, &e->nominal)) {
@@ -368,12 +399,48 @@ bool proxy_map(void *arg, const struct sockaddr *want, struct sockaddr_storage *
   return false;
 }
 
-static void port_json(struct jnl_event *doc, const char *key, const struct port_entry *e) {
-  if (e->listening) {
-    jnl_uint(doc, key, port_of(&e->actual));
+static void port_json(struct jnl_event *doc, const char *key, uint16_t port) {
+  if (port != 0) {
+    jnl_uint(doc, key, port);
   } else {
     jnl_null(doc, key);
   }
+}
+
+/* What hosts sharing an address cannot keep apart (docs/commands.md, serve). */
+static const char *const shared_losses[] = {
+    "a port one host refuses is answered by the other hosts on the address that listen on it",
+    "a fault (blackhole, reset, reset-after-hello, silent) applies to every host on the address "
+    "and port",
+    "a client that sends no SNI (or a name no host there has) gets the default host's "
+    "certificate and TLS versions; without a Host header naming a host, the default host's "
+    "routes answer",
+};
+
+/* addresses_json lists each address of the plan with its hosts, the default first. */
+static void addresses_json(struct jnl_event *doc, const struct proxy *p) {
+  jnl_arr_begin(doc, "addresses");
+  for (size_t i = 0; i < p->plan->n_sites; i++) {
+    const struct proxy_site *site = &p->plan->sites[i];
+    jnl_obj_begin(doc, NULL);
+    jnl_str(doc, "address", site->address);
+    jnl_arr_begin(doc, "hosts");
+    for (size_t k = 0; k < site->n_hosts; k++) {
+      jnl_str(doc, NULL, p->scn->hosts[site->hosts[k]].id);
+    }
+    jnl_arr_end(doc);
+    jnl_str(doc, "default", site->n_hosts > 0 ? p->scn->hosts[site->hosts[0]].id : NULL);
+    jnl_bool(doc, "shared", site->n_hosts > 1);
+    if (site->n_hosts > 1) {
+      jnl_arr_begin(doc, "lost");
+      for (size_t k = 0; k < sizeof shared_losses / sizeof *shared_losses; k++) {
+        jnl_str(doc, NULL, shared_losses[k]);
+      }
+      jnl_arr_end(doc);
+    }
+    jnl_obj_end(doc);
+  }
+  jnl_arr_end(doc);
 }
 
 char *proxy_ready_json(const struct proxy *p) {
@@ -392,10 +459,16 @@ char *proxy_ready_json(const struct proxy *p) {
       jnl_str(&doc, NULL, sh->names[k]);
     }
     jnl_arr_end(&doc);
-    jnl_str(&doc, "address", p->hosts[i].address);
-    port_json(&doc, "https", &p->hosts[i].https);
-    port_json(&doc, "http", &p->hosts[i].http);
+    jnl_str(&doc, "address", proxy_host_address(p, i));
+    port_json(&doc, "https", proxy_host_port(p, i, true));
+    port_json(&doc, "http", proxy_host_port(p, i, false));
     jnl_obj_end(&doc);
+  }
+  jnl_arr_end(&doc);
+  addresses_json(&doc, p);
+  jnl_arr_begin(&doc, "warnings");
+  for (size_t i = 0; i < proxy_plan_n_warnings(p->plan); i++) {
+    jnl_str(&doc, NULL, proxy_plan_warning(p->plan, i));
   }
   jnl_arr_end(&doc);
   jnl_str(&doc, "ca", p->ca != NULL ? ca_cert_path(p->ca) : NULL);

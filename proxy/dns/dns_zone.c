@@ -247,6 +247,26 @@ static const char *host_address(const struct scn *scn, const char *const *host_a
   return NULL;
 }
 
+/* moved_address: a literal address that is a host's fixed scenario address (a zone file cannot
+ * name a host, so it spells the address) follows the host when the lab put it elsewhere (serve
+ * --listen): the answer is where the host really is. Else the literal itself. */
+static const char *moved_address(const struct scn *scn, const char *const *host_addrs,
+                                 const char *literal, int af) {
+  uint8_t want[16], fixed[16], scratch[16];
+  if (inet_pton(af, literal, want) != 1) {
+    return literal; /* the caller says what is wrong with it */
+  }
+  size_t len = af == AF_INET ? 4 : 16;
+  for (size_t i = 0; host_addrs != NULL && i < scn->n_hosts; i++) {
+    const char *text = scn->hosts[i].address;
+    if (text != NULL && host_addrs[i] != NULL && inet_pton(af, text, fixed) == 1 &&
+        memcmp(fixed, want, len) == 0 && inet_pton(af, host_addrs[i], scratch) == 1) {
+      return host_addrs[i];
+    }
+  }
+  return literal;
+}
+
 /* txt_rdata splits text into RFC 1035 3.3.14 character-strings of at most 255 bytes. */
 static bool txt_rdata(const char *text, uint8_t *rdata, size_t *len) {
   size_t n = strlen(text);
@@ -287,6 +307,9 @@ static bool record_rdata(const struct scn *scn, const char *const *host_addrs,
         return false;
       }
       int af = r->type == KNOT_RRTYPE_A ? AF_INET : AF_INET6;
+      if (r->address != NULL) {
+        addr = moved_address(scn, host_addrs, addr, af);
+      }
       if (inet_pton(af, addr, rdata) != 1) {
         fail(err, err_size, &r->mark, "dns: %s %s: '%s' is not an IPv%c address", r->name,
              type_name, addr, af == AF_INET ? '4' : '6');

@@ -29,6 +29,7 @@ struct http_record {
 enum http_status {
   HTTP_OK = 0,
   HTTP_ELISTEN, /* the address could not be bound or listened on; the sentence says why */
+  HTTP_ETRUST,  /* an upstream route's trusted roots could not be read */
 };
 
 /* http_strerror returns a fixed description of `st`; never NULL. */
@@ -48,6 +49,30 @@ enum http_status http_listener_start(struct http_listener **out, uv_loop_t *loop
                                      const struct scn_listener *l, SSL_CTX *tls,
                                      struct labclock *clock, struct jnl *j, char *err,
                                      size_t err_size);
+/* One host among those a listener serves on a shared address and port. */
+struct http_vhost {
+  const struct scn_host *host;  /* borrowed, must outlive the listener */
+  const struct scn_listener *l; /* the host's listener for this port (its routes, delay) */
+  SSL_CTX *tls;                 /* HTTPS: the host's certificate and versions; NULL: plain */
+};
+
+/* http_listener_start_shared listens at `addr` for several hosts (`hosts` is copied; an up-ref is
+ * taken on each context). They are told apart per connection by SNI (TLS: the named host's
+ * certificate, versions and routes) and per request by the Host header (plain HTTP, or a TLS
+ * client whose SNI named none of them); a client naming none of them gets hosts[0], the default.
+ * All hosts are HTTPS or all plain. The first host with a fault gives the listener its fault, for
+ * every host on it (a black hole drops SYNs before any name is known). Events as
+ * http_listener_start; tcp.accept's `host` is null when n_hosts > 1, tls.hello and http.request
+ * carry `host_id`. */
+enum http_status http_listener_start_shared(struct http_listener **out, uv_loop_t *loop,
+                                            const struct sockaddr *addr,
+                                            const struct http_vhost *hosts, size_t n_hosts,
+                                            struct labclock *clock, struct jnl *j, char *err,
+                                            size_t err_size);
+/* http_vhost_find returns the index of the host in `hosts` that answers to `name` (a DNS name, a
+ * Host header value with or without its port; any case, a trailing dot ignored; a host's
+ * "*.suffix" name matches any name under suffix, RFC 4592), or -1. */
+long http_vhost_find(const struct http_vhost *hosts, size_t n_hosts, struct slice name);
 /* http_listener_set_record sets what `l` records for the connections it accepts from now on
  * (`rec` is copied; its har must outlive the listener). */
 void http_listener_set_record(struct http_listener *l, const struct http_record *rec);

@@ -10,6 +10,7 @@
 #include "proxy/tls/tls.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,15 +35,24 @@ enum conn_state {
 
 struct http_conn;
 
+/* The client context of one https upstream route, made before any request (and before serve
+ * gives root up). */
+struct upstream_tls {
+  const struct scn_upstream *up;
+  SSL_CTX *ctx;
+};
+
 struct http_listener {
   uv_tcp_t tcp;
   uv_loop_t *loop;
-  const struct scn_host *host;
-  const struct scn_listener *l;
-  SSL_CTX *tls;
+  struct http_vhost *vhosts; /* the hosts served here, the default first (contexts up-ref'd) */
+  size_t n_vhosts;
+  SSL_CTX *tls;           /* the default host's context (HTTPS; borrowed from vhosts[0]), or NULL */
   struct labclock *clock; /* delays run on it; NULL: real time */
   struct jnl *j;
-  struct http_record rec; /* HAR, credentials in clear */
+  struct http_record rec;      /* HAR, credentials in clear */
+  struct upstream_tls *up_tls; /* the https upstream routes' client contexts */
+  size_t n_up_tls;
   struct http_conn *conns;
   size_t n_conns;
   unsigned idle_ms;
@@ -70,9 +80,10 @@ struct http_conn {
   struct buf plain;               /* decrypted bytes of one read */
   size_t n_writes;                /* uv_write requests in flight */
   bool fin_sent;
-  bool read_paused; /* stopped reading until the peer takes our answers (MAX_QUEUED) */
-  bool delaying;    /* answers held in `held` until the delay timer fires; not reading */
-  bool held_more;   /* what the session said about further requests when they were held */
+  bool read_paused;  /* stopped reading until the peer takes our answers (MAX_QUEUED) */
+  bool delaying;     /* answers held in `held` until the delay timer fires; not reading */
+  uint32_t delay_ms; /* the lab time they are held for (the answering host's delay) */
+  bool held_more;    /* what the session said about further requests when they were held */
   struct buf held;
   double delay_started; /* lab time the delay began */
   char local[ADDR_TEXT];
@@ -101,13 +112,24 @@ static void addr_text(const struct sockaddr_storage *ss, char *out, size_t out_s
   }
 }
 
+static void listener_free(struct http_listener *lst) {
+  for (size_t i = 0; i < lst->n_vhosts; i++) {
+    SSL_CTX_free(lst->vhosts[i].tls);
+  }
+  for (size_t i = 0; i < lst->n_up_tls; i++) {
+    SSL_CTX_free(lst->up_tls[i].ctx);
+  }
+  free(lst->up_tls);
+  free(lst->vhosts);
+  free(lst);
+}
+
 static void maybe_free_listener(struct http_listener *lst) {
   if (lst->closing && lst->handle_closed && lst->n_conns == 0) {
     if (lst->filler_fd >= 0) {
       close(lst->filler_fd);
     }
-    SSL_CTX_free(lst->tls);
-    free(lst);
+    listener_free(lst);
   }
 }
 
@@ -276,9 +298,8 @@ static void deliver(struct http_conn *c, struct buf *answers, bool more) {
  * reads on (requests that came meanwhile wait in the kernel). */
 static void on_delay(uv_timer_t *t) {
   struct http_conn *c = t->data;
-  const struct scn_listener *l = c->lst->l;
   c->delaying = false;
-  labclock_fired(c->lst->clock, c->delay_started, l->delay_ms);
+  labclock_fired(c->lst->clock, c->delay_started, c->delay_ms);
   deliver(c, &c->held, c->held_more);
   if (c->state != CONN_OPEN) {
     return;
@@ -292,8 +313,7 @@ static void on_delay(uv_timer_t *t) {
 /* hold keeps the session's answers for delay_ms of lab time: reading stops, the idle timer too
  * (a delay longer than it must not end the connection). Answers to pipelined requests that
  * arrived in one read wait together. */
-static void hold(struct http_conn *c, bool more) {
-  const struct scn_listener *l = c->lst->l;
+static void hold(struct http_conn *c, bool more, uint32_t delay_ms) {
   if (!buf_append(&c->held, buf_slice(&c->session.out))) {
     conn_close(c);
     return;
@@ -307,15 +327,48 @@ static void hold(struct http_conn *c, bool more) {
     return;
   }
   c->delaying = true;
+  c->delay_ms = delay_ms;
   uv_read_stop((uv_stream_t *) &c->tcp);
   uv_timer_stop(&c->idle);
   c->delay_started = labclock_now_ms(c->lst->clock);
-  uv_timer_start(&c->delay, on_delay, labclock_real_ms(c->lst->clock, l->delay_ms), 0);
+  uv_timer_start(&c->delay, on_delay, labclock_real_ms(c->lst->clock, delay_ms), 0);
+}
+
+/* make_upstream_tls makes the client context of every https upstream route the listener's
+ * hosts have. */
+static enum http_status make_upstream_tls(struct http_listener *lst, char *err, size_t err_size) {
+  for (size_t i = 0; i < lst->n_vhosts; i++) {
+    const struct scn_listener *l = lst->vhosts[i].l;
+    for (size_t k = 0; l != NULL && k < l->n_routes; k++) {
+      const struct scn_route *r = &l->routes[k];
+      if (r->kind != SCN_ROUTE_UPSTREAM || !r->upstream.https) {
+        continue;
+      }
+      SSL_CTX *ctx = NULL;
+      enum http_status st = http__upstream_tls_new(&ctx, &r->upstream, err, err_size);
+      if (st != HTTP_OK) {
+        return st;
+      }
+      lst->up_tls = xrealloc_array(lst->up_tls, lst->n_up_tls + 1, sizeof *lst->up_tls);
+      lst->up_tls[lst->n_up_tls++] = (struct upstream_tls){.up = &r->upstream, .ctx = ctx};
+    }
+  }
+  return HTTP_OK;
+}
+
+static SSL_CTX *upstream_tls_of(const struct http_listener *lst, const struct scn_upstream *up) {
+  for (size_t i = 0; i < lst->n_up_tls; i++) {
+    if (lst->up_tls[i].up == up) {
+      return lst->up_tls[i].ctx;
+    }
+  }
+  return NULL;
 }
 
 static void forward(struct http_conn *c);
 
-/* serve runs plaintext through the request session and sends what it answers. */
+/* serve runs plaintext through the request session and sends what it answers, after the
+ * delay of the host that answered. */
 static void serve(struct http_conn *c, struct slice plain) {
   bool more = http__session_feed(&c->session, plain);
   if (c->session.forward != NULL) {
@@ -323,8 +376,9 @@ static void serve(struct http_conn *c, struct slice plain) {
     forward(c);
     return;
   }
-  if (c->session.out.len > 0 && c->lst->l != NULL && c->lst->l->delay_ms > 0) {
-    hold(c, more);
+  const struct scn_listener *l = c->session.l;
+  if (c->session.out.len > 0 && l != NULL && l->delay_ms > 0) {
+    hold(c, more, l->delay_ms);
     return;
   }
   deliver(c, &c->session.out, more);
@@ -375,14 +429,27 @@ static void forward(struct http_conn *c) {
   uv_read_stop((uv_stream_t *) &c->tcp);
   uv_timer_stop(&c->idle);
   struct http_upstream_request req = http__session_forward_request(&c->session);
+  req.tls = upstream_tls_of(c->lst, req.up);
   struct http_upstream_events ev = {.data = on_upstream_data, .done = on_upstream_done, .arg = c};
   c->upstream = http__upstream_start(c->lst->loop, c->lst->j, &req, &ev);
+}
+
+/* conn_host_id names the host a connection belongs to as far as it is known: the listener's
+ * only host, or on a shared listener the one the client named by SNI; NULL otherwise. */
+static const char *conn_host_id(const struct http_conn *c) {
+  const struct scn_host *h = NULL;
+  if (c->lst->n_vhosts == 1) {
+    h = c->lst->vhosts[0].host;
+  } else if (c->session.sni_host != NULL) {
+    h = c->session.sni_host->host;
+  }
+  return h != NULL ? h->id : NULL;
 }
 
 static void journal_reset(struct http_conn *c, const char *why) {
   struct jnl_event ev;
   jnl_begin(&ev, c->lst->j, "tcp.reset");
-  jnl_str(&ev, "host", c->lst->host != NULL ? c->lst->host->id : NULL);
+  jnl_str(&ev, "host", conn_host_id(c));
   jnl_str(&ev, "local", c->local);
   jnl_str(&ev, "peer", c->peer);
   jnl_bool(&ev, "tls", c->lst->tls != NULL);
@@ -492,11 +559,26 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b) {
 static void journal_accept(struct http_conn *c) {
   struct jnl_event ev;
   jnl_begin(&ev, c->lst->j, "tcp.accept");
-  jnl_str(&ev, "host", c->lst->host != NULL ? c->lst->host->id : NULL);
+  jnl_str(&ev, "host", conn_host_id(c)); /* null on a shared listener: no name seen yet */
   jnl_str(&ev, "local", c->local);
   jnl_str(&ev, "peer", c->peer);
   jnl_bool(&ev, "tls", c->lst->tls != NULL);
   jnl_end(&ev);
+}
+
+/* on_select (a tls_select_cb) presents the certificate of the host the client named; a name
+ * none of the hosts has, or none, gets the default host's. On a shared listener the named host
+ * also answers every request of the connection, whatever its Host header says. */
+static SSL_CTX *on_select(void *arg, const char *sni, const char **out_label) {
+  struct http_conn *c = arg;
+  const struct http_listener *lst = c->lst;
+  long i = sni != NULL ? http_vhost_find(lst->vhosts, lst->n_vhosts, slice_of_str(sni)) : -1;
+  const struct http_vhost *v = &lst->vhosts[i >= 0 ? i : 0];
+  if (i >= 0 && lst->n_vhosts > 1) {
+    c->session.sni_host = v;
+  }
+  *out_label = v->host != NULL ? v->host->id : NULL;
+  return v->tls;
 }
 
 static void on_connection(uv_stream_t *server, int status) {
@@ -513,7 +595,10 @@ static void on_connection(uv_stream_t *server, int status) {
   }
   lst->conns = c;
   lst->n_conns++;
-  http__session_init(&c->session, lst->host, lst->l, lst->j);
+  http__session_init(&c->session, lst->vhosts[0].host, lst->vhosts[0].l, lst->j);
+  if (lst->n_vhosts > 1) {
+    http__session_set_vhosts(&c->session, lst->vhosts, lst->n_vhosts);
+  }
   buf_init(&c->plain, 4u << 20);
   buf_init(&c->held, 16u << 20);
   uv_tcp_init(lst->loop, &c->tcp);
@@ -549,6 +634,7 @@ static void on_connection(uv_stream_t *server, int status) {
       conn_close(c);
       return;
     }
+    tls_conn_set_select(c->tls, on_select, c);
   }
   uv_tcp_nodelay(&c->tcp, 1);
   if (uv_read_start((uv_stream_t *) &c->tcp, on_alloc, on_read) != 0) {
@@ -623,6 +709,7 @@ const char *http_strerror(enum http_status st) {
   switch (st) {
     case HTTP_OK: return "no error";
     case HTTP_ELISTEN: return "cannot listen on the address";
+    case HTTP_ETRUST: return "an upstream route's trusted roots cannot be read";
   }
   return "unknown HTTP listener error";
 }
@@ -632,27 +719,47 @@ enum http_status http_listener_start(struct http_listener **out, uv_loop_t *loop
                                      const struct scn_listener *l, SSL_CTX *tls,
                                      struct labclock *clock, struct jnl *j, char *err,
                                      size_t err_size) {
+  const struct http_vhost only = {.host = host, .l = l, .tls = tls};
+  return http_listener_start_shared(out, loop, addr, &only, 1, clock, j, err, err_size);
+}
+
+enum http_status http_listener_start_shared(struct http_listener **out, uv_loop_t *loop,
+                                            const struct sockaddr *addr,
+                                            const struct http_vhost *hosts, size_t n_hosts,
+                                            struct labclock *clock, struct jnl *j, char *err,
+                                            size_t err_size) {
   *out = NULL;
+  assert(n_hosts > 0);
   struct http_listener *lst = xcalloc(1, sizeof *lst);
   lst->loop = loop;
-  lst->host = host;
-  lst->l = l;
   lst->clock = clock;
   lst->j = j;
   lst->idle_ms = HTTP_IDLE_MS;
   lst->linger_ms = HTTP_LINGER_MS;
   lst->silent_ms = HTTP_SILENT_MS;
-  lst->fault = l != NULL ? l->fault : SCN_FAULT_NONE;
+  lst->fault = SCN_FAULT_NONE;
   lst->filler_fd = -1;
-  if (tls != NULL) {
-    SSL_CTX_up_ref(tls);
-    lst->tls = tls;
+  lst->vhosts = xcalloc(n_hosts, sizeof *lst->vhosts);
+  lst->n_vhosts = n_hosts;
+  for (size_t i = 0; i < n_hosts; i++) {
+    lst->vhosts[i] = hosts[i];
+    if (hosts[i].tls != NULL) {
+      SSL_CTX_up_ref(hosts[i].tls);
+    }
+    if (lst->fault == SCN_FAULT_NONE && hosts[i].l != NULL) {
+      lst->fault = hosts[i].l->fault; /* the first host's fault is everyone's on this port */
+    }
+  }
+  lst->tls = lst->vhosts[0].tls;
+  enum http_status st = make_upstream_tls(lst, err, err_size);
+  if (st != HTTP_OK) {
+    listener_free(lst);
+    return st;
   }
   int rc = uv_tcp_init(loop, &lst->tcp);
   if (rc != 0) {
     buf_fmt(err, err_size, "tcp: %s", uv_strerror(rc));
-    SSL_CTX_free(lst->tls);
-    free(lst);
+    listener_free(lst);
     return HTTP_ELISTEN;
   }
   lst->tcp.data = lst;

@@ -224,9 +224,28 @@ static void send_response(struct http_session *s, const struct http_response *re
   }
 }
 
+/* pick_host sets the host and listener that answer this request on a shared listener: the one
+ * the TLS client named (SNI), else the one the Host header names, else the default. */
+static void pick_host(struct http_session *s) {
+  if (s->n_vhosts == 0) {
+    return;
+  }
+  const struct http_vhost *v = s->sni_host;
+  if (v == NULL && s->has_host) {
+    long i = http_vhost_find(s->vhosts, s->n_vhosts, buf_slice(&s->host_header));
+    v = i >= 0 ? &s->vhosts[i] : NULL;
+  }
+  if (v == NULL) {
+    v = &s->vhosts[0];
+  }
+  s->host = v->host;
+  s->l = v->l;
+}
+
 /* answer routes the complete request, queues the response and journals both. */
 static void answer(struct http_session *s) {
   llhttp_t *p = &s->parser;
+  pick_host(s);
   struct http_pox_request pox;
   memset(&pox, 0, sizeof pox);
   struct http_soap_request soap;
@@ -297,6 +316,7 @@ static void answer(struct http_session *s) {
     /* the scheme and a fingerprint; the value only under serve --record-credentials */
     jnl_credential(&ev, "authorization", buf_slice(&s->authorization), clear_credentials(s));
   }
+  jnl_str(&ev, "host_id", s->host != NULL ? s->host->id : NULL); /* whose routes answer */
   journal_addresses(s, &ev);
   jnl_end(&ev);
   buf_cleanup(&ad2_email);
@@ -364,6 +384,11 @@ void http__session_init(struct http_session *s, const struct scn_host *host,
   buf_init(&s->headers, HTTP_MAX_HEADER_BYTES + 2 * HTTP_MAX_HEADERS);
   buf_init(&s->out, MAX_OUT);
   buf_init(&s->stash, MAX_STASH);
+}
+
+void http__session_set_vhosts(struct http_session *s, const struct http_vhost *vhosts, size_t n) {
+  s->vhosts = vhosts;
+  s->n_vhosts = n;
 }
 
 void http__session_cleanup(struct http_session *s) {

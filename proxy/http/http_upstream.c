@@ -353,22 +353,35 @@ static enum step do_connect(struct http_upstream *u) {
   return STEP_WAIT;
 }
 
-/* tls_start makes the client connection: the roots to trust, the name to check and send. */
+enum http_status http__upstream_tls_new(SSL_CTX **out, const struct scn_upstream *up, char *err,
+                                        size_t err_size) {
+  const char *trust = up->trust != NULL ? up->trust : SYSTEM_TRUST;
+  SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+  *out = NULL;
+  if (ctx == NULL || !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)) {
+    ERR_clear_error();
+    SSL_CTX_free(ctx);
+    buf_fmt(err, err_size, "upstream %s: TLS: cannot make a client context", up->url);
+    return HTTP_ETRUST;
+  }
+  if (!SSL_CTX_load_verify_locations(ctx, trust, NULL)) {
+    ERR_clear_error();
+    SSL_CTX_free(ctx);
+    buf_fmt(err, err_size, "upstream %s: TLS: cannot read the trusted roots in %s", up->url, trust);
+    return HTTP_ETRUST;
+  }
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+  *out = ctx;
+  return HTTP_OK;
+}
+
+/* tls_start makes the client connection on the route's context: the name to check and send. */
 static bool tls_start(struct http_upstream *u) {
-  const char *trust = u->up->trust != NULL ? u->up->trust : SYSTEM_TRUST;
   static const uint8_t alpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
-  u->ctx = SSL_CTX_new(TLS_method());
-  if (u->ctx == NULL || !SSL_CTX_set_min_proto_version(u->ctx, TLS1_2_VERSION)) {
-    ERR_clear_error();
-    fail(u, "TLS: cannot make a client context");
+  if (u->ctx == NULL) {
+    fail(u, "TLS: no client context for %s", u->up->url);
     return false;
   }
-  if (!SSL_CTX_load_verify_locations(u->ctx, trust, NULL)) {
-    ERR_clear_error();
-    fail(u, "TLS: cannot read the trusted roots in %s", trust);
-    return false;
-  }
-  SSL_CTX_set_verify(u->ctx, SSL_VERIFY_PEER, NULL);
   u->ssl = SSL_new(u->ctx);
   BIO *in = BIO_new(BIO_s_mem());
   BIO *out = BIO_new(BIO_s_mem());
@@ -621,6 +634,10 @@ struct http_upstream *http__upstream_start(uv_loop_t *loop, struct jnl *j,
   u->loop = loop;
   u->j = j;
   u->up = req->up;
+  u->ctx = req->tls;
+  if (u->ctx != NULL) {
+    SSL_CTX_up_ref(u->ctx);
+  }
   u->ev = *events;
   u->head = slice_eq_nocase(req->method, "HEAD");
   u->started_ms = uv_now(loop);

@@ -210,6 +210,8 @@ void http__resolve_cancel(struct http_resolve *r);
 /* What the client asked, as the session parsed it (all borrowed for the call only). */
 struct http_upstream_request {
   const struct scn_upstream *up; /* borrowed; must outlive the exchange */
+  SSL_CTX *tls;                  /* https: the client context http__upstream_tls_new made for
+                                    `up` (an up-ref is taken); NULL for http:// */
   struct slice method;
   struct slice target;  /* the client's request target */
   struct slice headers; /* every header field, "name\0value\0" each */
@@ -250,6 +252,12 @@ void http__upstream_resume(struct http_upstream *u);
 /* http__upstream_cancel abandons the exchange (the client went away): no more events; it frees
  * itself once the loop has closed its handles. */
 void http__upstream_cancel(struct http_upstream *u);
+/* http__upstream_tls_new makes the client context an https upstream route verifies its server
+ * with: TLS 1.2 and up, the route's upstream_trust or the system's roots. Made when the listener
+ * starts — before serve gives root up, the trust files may be readable by root only — and shared
+ * by every exchange of the route. HTTP_ETRUST with a sentence when the roots cannot be read. */
+enum http_status http__upstream_tls_new(SSL_CTX **out, const struct scn_upstream *up, char *err,
+                                        size_t err_size);
 /* http__field_next reads the "name\0value\0" pair at *at of `all` (moving *at past it); false
  * at the end. */
 bool http__field_next(struct slice all, size_t *at, struct slice *name, struct slice *value);
@@ -264,6 +272,11 @@ struct http_session {
   const struct scn_host *host;
   const struct scn_listener *l;
   struct jnl *j;
+  /* a shared listener's hosts (borrowed; n_vhosts 0: `host` and `l` answer everything) and the
+   * one a TLS client named by SNI (NULL: none of them; the Host header picks per request) */
+  const struct http_vhost *vhosts;
+  size_t n_vhosts;
+  const struct http_vhost *sni_host;
   const char *local; /* borrowed, for the journal; may be NULL */
   const char *peer;
   bool tls;
@@ -303,6 +316,9 @@ struct http_session {
 void http__session_init(struct http_session *s, const struct scn_host *host,
                         const struct scn_listener *l, struct jnl *j);
 void http__session_cleanup(struct http_session *s);
+/* http__session_set_vhosts makes the session answer for one of `vhosts` (borrowed) per
+ * request: s->sni_host when set, else the host the Host header names, else vhosts[0]. */
+void http__session_set_vhosts(struct http_session *s, const struct http_vhost *vhosts, size_t n);
 /* http__session_feed parses `in`, appending responses to s->out. False once the connection
  * must close after s->out is sent (Connection: close, or a bad request answered with 4xx). */
 bool http__session_feed(struct http_session *s, struct slice in);

@@ -22,6 +22,8 @@ struct tls_conn {
   bool alert_seen;      /* tls.alert written */
   bool cert_sent;       /* our Certificate message went out: the client had one to judge */
   struct slice last_in; /* the ciphertext being fed (borrowed, during tls_conn_feed only) */
+  tls_select_cb select; /* picks the host's context by SNI, or NULL */
+  void *select_arg;
 };
 
 /* tls__journal_alert writes tls.alert for an alert `value` ((level << 8) | description). */
@@ -31,8 +33,12 @@ void tls__journal_alert(struct tls_conn *c, int value);
 struct tls_conn *tls__conn_of(const SSL *ssl);
 /* tls__attach stores `c` in its SSL for the callbacks. */
 bool tls__attach(struct tls_conn *c);
-/* tls__journal_hello records a ClientHello as tls.hello and keeps its SNI in `c`. */
-void tls__journal_hello(struct tls_conn *c, const SSL_CLIENT_HELLO *hello);
+/* tls__read_sni returns the first host_name of the ClientHello's server_name extension (caller
+ * frees), or NULL. */
+char *tls__read_sni(const SSL_CLIENT_HELLO *hello);
+/* tls__journal_hello records a ClientHello as tls.hello (c->sni already read); `host_id` is the
+ * label of the context a tls_select_cb chose, written when the connection has a selector. */
+void tls__journal_hello(struct tls_conn *c, const SSL_CLIENT_HELLO *hello, const char *host_id);
 /* tls__version_name names a TLS wire version ("TLS1.3"); GREASE (RFC 8701) as "GREASE",
  * unknown values as hex in `scratch`. */
 const char *tls__version_name(uint16_t v, char scratch[8]);

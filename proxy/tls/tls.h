@@ -94,6 +94,20 @@ bool tls_conn_take_output(struct tls_conn *c, struct buf *out);
 enum tls_state tls_conn_state(const struct tls_conn *c);
 /* tls_state_name names a state for the journal ("read_hello", "handshake", ...). */
 const char *tls_state_name(enum tls_state st);
+/* One listener may serve several hosts, told apart by the name the client asks for (SNI,
+ * RFC 6066 §3). A tls_select_cb is called once per connection, as the ClientHello is read, with
+ * that name (NULL: the client sent none). It returns the context of the host to present — its
+ * certificate, chain, TLS versions and session cache id replace those of the context the
+ * connection started with — or NULL to keep that one, and sets *out_label to the host's name
+ * for the journal (tls.hello's `host_id`; NULL: none). */
+typedef SSL_CTX *(*tls_select_cb)(void *arg, const char *sni, const char **out_label);
+/* tls_conn_set_select installs `cb` (called with `arg`) before the first tls_conn_feed. */
+void tls_conn_set_select(struct tls_conn *c, tls_select_cb cb, void *arg);
+/* tls_server_ctx_set_session_id sets the id that keeps `ctx`'s sessions apart from other
+ * contexts' (a session made with one host is never resumed with another on the same
+ * listener); contexts start with "autodisco". TLS_ECRYPTO when BoringSSL refuses it. */
+enum tls_status tls_server_ctx_set_session_id(SSL_CTX *ctx, const char *id);
+
 /* tls_conn_sni returns the server name the client asked for, or NULL (borrowed). */
 const char *tls_conn_sni(const struct tls_conn *c);
 /* tls_conn_ssl returns the BoringSSL connection (borrowed), e.g. for tests. */

@@ -5,7 +5,10 @@
 #include "proxy/tls/internal.h"
 
 #include <openssl/err.h>
+#include <openssl/sha.h>
 #include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
 
 static pthread_once_t ex_once = PTHREAD_ONCE_INIT;
 static int ex_index = -1;
@@ -27,18 +30,67 @@ bool tls__attach(struct tls_conn *c) {
   return ex_index >= 0 && SSL_set_ex_data(c->ssl, ex_index, c) == 1;
 }
 
-/* The ClientHello is recorded before anything is chosen, so a client that gives up later is
- * still seen with its SNI, ALPN, versions and cipher suites. */
+/* select_host lets the connection's selector pick the context of the host the client named.
+ * SSL_set_SSL_CTX takes the certificate settings (and the session id context) of the new
+ * context; the version range is the SSL's own, copied from the first context by SSL_new, so it
+ * is set here too — BoringSSL fixes the range only after this callback has run. */
+static bool select_host(struct tls_conn *c, SSL *ssl, const char **label) {
+  *label = NULL;
+  if (c->select == NULL) {
+    return true;
+  }
+  SSL_CTX *ctx = c->select(c->select_arg, c->sni, label);
+  if (ctx == NULL || ctx == SSL_get_SSL_CTX(ssl)) {
+    return true;
+  }
+  if (SSL_set_SSL_CTX(ssl, ctx) == NULL ||
+      !SSL_set_min_proto_version(ssl, SSL_CTX_get_min_proto_version(ctx)) ||
+      !SSL_set_max_proto_version(ssl, SSL_CTX_get_max_proto_version(ctx))) {
+    ERR_clear_error();
+    return false;
+  }
+  return true;
+}
+
+/* The ClientHello is recorded before anything else is chosen, so a client that gives up later
+ * is still seen with its SNI, ALPN, versions and cipher suites; the host it named is picked
+ * first so that the event can say whose certificate goes out. */
 static enum ssl_select_cert_result_t on_client_hello(const SSL_CLIENT_HELLO *hello) {
   struct tls_conn *c = tls__conn_of(hello->ssl);
-  if (c != NULL && !c->hello_seen) {
-    tls__journal_hello(c, hello);
-    c->hello_seen = true;
-    if (c->state == TLS_READ_HELLO) {
-      c->state = TLS_HANDSHAKE;
-    }
+  if (c == NULL || c->hello_seen) {
+    return ssl_select_cert_success;
   }
-  return ssl_select_cert_success;
+  free(c->sni);
+  c->sni = tls__read_sni(hello);
+  const char *label = NULL;
+  bool ok = select_host(c, hello->ssl, &label);
+  tls__journal_hello(c, hello, label);
+  c->hello_seen = true;
+  if (c->state == TLS_READ_HELLO) {
+    c->state = TLS_HANDSHAKE;
+  }
+  return ok ? ssl_select_cert_success : ssl_select_cert_error;
+}
+
+void tls_conn_set_select(struct tls_conn *c, tls_select_cb cb, void *arg) {
+  c->select = cb;
+  c->select_arg = arg;
+}
+
+enum tls_status tls_server_ctx_set_session_id(SSL_CTX *ctx, const char *id) {
+  const uint8_t *bytes = (const uint8_t *) id;
+  size_t len = strlen(id);
+  uint8_t digest[SHA256_DIGEST_LENGTH];
+  if (len > SSL_MAX_SID_CTX_LENGTH) { /* 32 bytes at most: a longer id by its SHA-256 */
+    SHA256(bytes, len, digest);
+    bytes = digest;
+    len = sizeof digest;
+  }
+  if (!SSL_CTX_set_session_id_context(ctx, bytes, len)) {
+    ERR_clear_error();
+    return TLS_ECRYPTO;
+  }
+  return TLS_OK;
 }
 
 /* A client that rejects the certificate says why in an alert (RFC 8446 §6.2); close_notify is

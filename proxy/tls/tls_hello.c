@@ -26,7 +26,7 @@ const char *tls__version_name(uint16_t v, char scratch[8]) {
 }
 
 /* server_name (RFC 6066 §3): a list of (type, name); the first host_name entry counts. */
-static char *read_sni(const SSL_CLIENT_HELLO *hello) {
+char *tls__read_sni(const SSL_CLIENT_HELLO *hello) {
   const uint8_t *data = NULL;
   size_t len = 0;
   if (!SSL_early_callback_ctx_extension_get(hello, TLSEXT_TYPE_server_name, &data, &len)) {
@@ -196,9 +196,7 @@ static void write_extensions(struct jnl_event *ev, const SSL_CLIENT_HELLO *hello
   jnl_arr_end(ev);
 }
 
-void tls__journal_hello(struct tls_conn *c, const SSL_CLIENT_HELLO *hello) {
-  free(c->sni);
-  c->sni = read_sni(hello);
+void tls__journal_hello(struct tls_conn *c, const SSL_CLIENT_HELLO *hello, const char *host_id) {
   char ja4[TLS_JA4_LEN + 1];
   tls__ja4(ja4, hello->version, (struct slice){hello->cipher_suites, hello->cipher_suites_len},
            (struct slice){hello->extensions, hello->extensions_len});
@@ -207,6 +205,9 @@ void tls__journal_hello(struct tls_conn *c, const SSL_CLIENT_HELLO *hello) {
   struct jnl_event ev;
   jnl_begin(&ev, c->j, "tls.hello");
   jnl_str(&ev, "host", c->sni);
+  if (c->select != NULL) {
+    jnl_str(&ev, "host_id", host_id); /* the host whose certificate goes out */
+  }
   write_alpn(&ev, hello);
   write_versions(&ev, hello);
   write_u16_list(&ev, "ciphers", suites, cipher_name);

@@ -1,11 +1,14 @@
 """`serve --har FILE`: curl's exchanges with the founding scenario's hosts come out as an HTTP
 Archive that har-validator (npm; the HAR 1.2 JSON schema of har-schema, checked by ajv) accepts,
 with the requests, answers, bodies and addresses the journal saw. A killed serve writes none.
+Run as root, serve gives root up to nobody: the archive is created at the stop when nobody can
+write its folder, else opened before and rewritten in place.
 
 har-validator is installed with `npm ci` from tests/integration/har-js (package-lock.json);
 without node, npm or the registry the test skips on a developer's machine and fails in CI."""
 import json
 import os
+import pwd
 import shutil
 import signal
 import stat
@@ -38,6 +41,10 @@ class HarTest(unittest.TestCase):
         self.tmp = tempfile.mkdtemp(prefix="autodisco-har-")
         self.addCleanup(shutil.rmtree, self.tmp, True)
         self.har = os.path.join(self.tmp, "lab.har")
+        if os.geteuid() == 0:
+            # serve runs as nobody once its ports are bound: the user that writes the archive
+            nobody = pwd.getpwnam("nobody")
+            os.chown(self.tmp, nobody.pw_uid, nobody.pw_gid)
 
     def start(self):
         lab = Lab(SCN, extra=("--har", self.har))
@@ -131,6 +138,29 @@ class HarTest(unittest.TestCase):
         lab.proc.stderr.close()
         self.assertFalse(os.path.exists(self.har))
         self.assertEqual(len(lab.events("http.request")), 1)
+
+    def test_as_root_a_folder_nobody_cannot_write_gets_the_archive_in_place(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root: serve gives root up only when it has it")
+        private = tempfile.mkdtemp(prefix="autodisco-har-root-")  # 0700, root's
+        self.addCleanup(shutil.rmtree, private, True)
+        har = os.path.join(private, "lab.har")
+        lab = Lab(SCN, extra=("--har", har))
+        self.addCleanup(lab.close)
+        self.assertTrue(os.path.exists(har))  # opened before root went, still empty
+        self.assertEqual(os.path.getsize(har), 0)
+        www = lab.host("www")
+        r = run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                 f"http://{www['address']}:{www['http']}/"])
+        self.assertEqual(r.stdout, "301", r.stderr)
+        lab.wait_event("http.response")
+        self.assertEqual(lab.stop(), 0)
+        self.assertEqual(stat.S_IMODE(os.stat(har).st_mode), 0o600)
+        with open(har) as f:
+            log = json.load(f)["log"]
+        self.assertEqual([e["response"]["status"] for e in log["entries"]], [301])
+        rc, verdict = self.validate(har)
+        self.assertEqual(rc, 0, verdict)
 
     def test_a_har_that_cannot_be_written_is_bad_input(self):
         r = run([AD_BIN, "--ca-dir", os.path.join(self.tmp, "ca"), "serve", SCN, "--dns",

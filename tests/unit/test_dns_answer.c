@@ -475,6 +475,54 @@ static void test_derived_zone_from_record(void **state) {
   reply_free(r);
 }
 
+/* serve --listen: hosts that share one lab-network address all answer with it, the PTR of that
+ * address names each of them, and a literal record spelling a host's fixed scenario address (as
+ * a zone file must) follows the host to where the lab put it. */
+static void test_lab_network_addresses(void **state) {
+  (void) state;
+  struct scn *s = xcalloc(1, sizeof *s);
+  s->domain = str_dup("contoso.com");
+  add_host(s, "www", "contoso.com");
+  add_host(s, "exchange", "autodiscover.contoso.com");
+  add_host(s, "web", "www.contoso.com");
+  s->hosts[2].address = "127.77.40.10"; /* fixed in the scenario (not owned: see below) */
+  add_record(s, "contoso.com", KNOT_RRTYPE_A)->host = str_dup("www");
+  add_record(s, "autodiscover.contoso.com", KNOT_RRTYPE_A)->host = str_dup("exchange");
+  add_record(s, "www.contoso.com", KNOT_RRTYPE_A)->address = str_dup("127.77.40.10");
+  add_record(s, "other.contoso.com", KNOT_RRTYPE_A)->address = str_dup("127.77.40.11");
+  const char *const addrs[] = {"10.77.0.1", "10.77.0.1", "10.77.0.2"};
+  struct dns_zoneset *zs = NULL;
+  char err[256] = "";
+  enum dns_status st = dns_zoneset_new(&zs, s, addrs, err, sizeof err);
+  s->hosts[2].address = NULL;
+  free_scn(s);
+  assert_int_equal(st, DNS_OK);
+
+  struct reply *r = ask(zs, "autodiscover.contoso.com", KNOT_RRTYPE_A);
+  assert_a(rr_at(r, KNOT_ANSWER, 0), "autodiscover.contoso.com.", "10.77.0.1");
+  reply_free(r);
+  r = ask(zs, "contoso.com", KNOT_RRTYPE_A);
+  assert_a(rr_at(r, KNOT_ANSWER, 0), "contoso.com.", "10.77.0.1");
+  reply_free(r);
+  r = ask(zs, "www.contoso.com", KNOT_RRTYPE_A); /* the literal moved with its host */
+  assert_a(rr_at(r, KNOT_ANSWER, 0), "www.contoso.com.", "10.77.0.2");
+  reply_free(r);
+  r = ask(zs, "other.contoso.com", KNOT_RRTYPE_A); /* no host has it: as written */
+  assert_a(rr_at(r, KNOT_ANSWER, 0), "other.contoso.com.", "127.77.40.11");
+  reply_free(r);
+
+  r = ask(zs, "1.0.77.10.in-addr.arpa", KNOT_RRTYPE_PTR);
+  assert_header(r, KNOT_RCODE_NOERROR, true);
+  assert_int_equal(count(r, KNOT_ANSWER), 2); /* both hosts on the address, in host order */
+  assert_name(knot_ptr_name(rr_at(r, KNOT_ANSWER, 0)->rrs.rdata), "contoso.com.");
+  assert_name(knot_ptr_name(rr_at(r, KNOT_ANSWER, 1)->rrs.rdata), "autodiscover.contoso.com.");
+  reply_free(r);
+  r = ask(zs, "2.0.77.10.in-addr.arpa", KNOT_RRTYPE_PTR);
+  assert_name(knot_ptr_name(rr_at(r, KNOT_ANSWER, 0)->rrs.rdata), "www.contoso.com.");
+  reply_free(r);
+  dns_zoneset_free(zs);
+}
+
 static void test_ptr_for_host_addresses(void **state) {
   struct reply *r = ask(*state, "2.0.0.127.in-addr.arpa", KNOT_RRTYPE_PTR);
   assert_header(r, KNOT_RCODE_NOERROR, true);
@@ -1359,6 +1407,7 @@ int main(void) {
       cmocka_unit_test(test_refused_outside_zones),
       cmocka_unit_test(test_derived_zone_from_record),
       cmocka_unit_test(test_ptr_for_host_addresses),
+      cmocka_unit_test(test_lab_network_addresses),
       cmocka_unit_test(test_servfail_rule),
       cmocka_unit_test(test_nxdomain_rule_case_insensitive),
       cmocka_unit_test(test_timeout_rule_sends_nothing),

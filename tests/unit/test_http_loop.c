@@ -432,7 +432,7 @@ static void test_tls_keep_alive_and_certificate(void **state) {
   check_two_responses(&r);
   assert_non_null(strstr(r.text, "\"tls\":true"));
   assert_non_null(strstr(r.text, "\"ev\":\"tls.hello\",\"host\":\"autodiscover.contoso.com\","
-                                 "\"alpn\":[\"http/1.1\"]"));
+                                 "\"host_id\":\"contoso\",\"alpn\":[\"http/1.1\"]"));
   assert_non_null(strstr(r.text, "\"ev\":\"tls.done\",\"ok\":true"));
   run_cleanup(&r);
 }

@@ -180,7 +180,12 @@ static void forward(uv_loop_t *loop, struct jnl *j, const struct scn_upstream *u
                                       .target = slice_of_str("/x"),
                                       .headers = fields("", 0)};
   struct http_upstream_events ev = {.data = on_data, .done = on_done, .arg = seen};
+  char err[256];
+  if (up->https) {
+    assert_int_equal(http__upstream_tls_new(&req.tls, up, err, sizeof err), HTTP_OK);
+  }
   assert_non_null(http__upstream_start(loop, j, &req, &ev));
+  SSL_CTX_free(req.tls); /* the exchange holds its own reference */
   uv_run(loop, UV_RUN_DEFAULT);
   assert_true(seen->done);
 }
@@ -370,7 +375,10 @@ static char *run_tls(const char *cert_name, bool expired, struct stopper *st) {
                                       .target = slice_of_str("/"),
                                       .headers = fields(hdrs, sizeof hdrs - 1)};
   struct http_upstream_events ev = {.data = stop_on_data, .done = stop_listener_on_done, .arg = st};
+  char err[256];
+  assert_int_equal(http__upstream_tls_new(&req.tls, &up, err, sizeof err), HTTP_OK);
   assert_non_null(http__upstream_start(&loop, j, &req, &ev));
+  SSL_CTX_free(req.tls);
   uv_run(&loop, UV_RUN_DEFAULT);
   test_loop_close(&loop);
   tls_server_stop(&t);
@@ -447,8 +455,24 @@ static void test_cancelled_midway_leaves_nothing_behind(void **state) {
   buf_cleanup(&sc.request);
 }
 
+/* The roots are read once, when the listener starts (before serve gives root up): a file that
+ * cannot be read is an error then, with the route's URL, not a 502 for every request. */
+static void test_unreadable_roots_fail_at_start(void **state) {
+  struct scn_upstream up = {
+      .url = "https://real.example/", .https = true, .host = "real.example", .trust = "/nope.crt"};
+  SSL_CTX *ctx = (SSL_CTX *) 1;
+  char err[256] = "";
+  assert_int_equal(http__upstream_tls_new(&ctx, &up, err, sizeof err), HTTP_ETRUST);
+  assert_null(ctx);
+  assert_string_equal(err, "upstream https://real.example/: TLS: cannot read the trusted roots in "
+                           "/nope.crt");
+  assert_string_equal(http_strerror(HTTP_ETRUST),
+                      "an upstream route's trusted roots cannot be read");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_unreadable_roots_fail_at_start),
       cmocka_unit_test(test_the_request_sent_upstream),
       cmocka_unit_test(test_a_chunked_response_is_relayed_byte_for_byte),
       cmocka_unit_test(test_a_response_ended_by_the_connection),

@@ -5,6 +5,7 @@
 #include "tests/unit/testutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -225,6 +226,43 @@ static void test_har_archive(void **state) {
   free(dir);
 }
 
+/* serve after giving root up: the archive goes into a file opened before, replacing all of what
+ * it held (a longer earlier archive leaves nothing behind). */
+static void test_har_written_into_an_open_file(void **state) {
+  char *dir = test_tmpdir("jnl-har-fd");
+  char path[512];
+  buf_fmt(path, sizeof path, "%s/lab.har", dir);
+  int fd = open(path, O_WRONLY | O_CREAT, 0600);
+  assert_true(fd >= 0);
+  char old[4096];
+  memset(old, 'o', sizeof old);
+  assert_int_equal(write(fd, old, sizeof old), (ssize_t) sizeof old);
+  struct jnl_har *h = jnl_har_new(1u << 20);
+  struct jnl_event doc;
+  jnl_doc_begin(&doc);
+  jnl_uint(&doc, "n", 1);
+  assert_true(jnl_har_add(h, jnl_doc_take(&doc)));
+  assert_true(jnl_har_write_fd(h, fd, "1.0"));
+  char *text = read_all(path);
+  assert_string_equal(text, "{\"log\":{\"version\":\"1.2\",\"creator\":{\"name\":\"autodisco\","
+                            "\"version\":\"1.0\"},\"entries\":[{\"n\":1}]}}\n");
+  free(text);
+  /* the descriptor stays the caller's, and a second write replaces the first */
+  assert_true(jnl_har_write_fd(h, fd, "2.0"));
+  text = read_all(path);
+  assert_non_null(strstr(text, "\"version\":\"2.0\""));
+  assert_int_equal(strlen(text), strlen("{\"log\":{\"version\":\"1.2\",\"creator\":{\"name\":"
+                                        "\"autodisco\",\"version\":\"2.0\"},\"entries\":"
+                                        "[{\"n\":1}]}}\n"));
+  free(text);
+  assert_int_equal(close(fd), 0);
+  assert_false(jnl_har_write_fd(h, fd, "1.0")); /* a closed descriptor: an error, not a crash */
+  assert_int_equal(errno, EBADF);
+  jnl_har_free(h);
+  test_rmtree(dir);
+  free(dir);
+}
+
 static void test_open_appends_or_says_why(void **state) {
   char *dir = test_tmpdir("jnl");
   char path[4096];
@@ -277,6 +315,7 @@ int main(void) {
       cmocka_unit_test(test_credential_in_clear_only_when_asked),
       cmocka_unit_test(test_utf8_check),
       cmocka_unit_test(test_har_archive),
+      cmocka_unit_test(test_har_written_into_an_open_file),
       cmocka_unit_test(test_open_appends_or_says_why),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

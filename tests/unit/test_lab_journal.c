@@ -109,6 +109,21 @@ static void test_without_lab_start_settings_are_assumed(void **state) {
   lab_journal_free(j);
 }
 
+/* serve --listen with hosts sharing an address (tcp.accept names no host: the step's host is
+ * the one SNI named), and a GET probe of a POX responder is its error 600, not its settings
+ * (what the EWS Managed API's endpoint discovery sends). */
+static void test_shared_address_get_probe(void **state) {
+  struct lab_journal *j = read_fixture("shared-get-probe.jsonl", NULL);
+  const struct sim_transcript *t = j->transcripts[0];
+  assert_int_equal(t->n_steps, 1);
+  assert_string_equal(step_name(t, 0), "https-autodiscover");
+  assert_string_equal(t->steps[0].cert_subject, "autodiscover.contoso.com");
+  assert_int_equal(t->steps[0].result, SIM_R_XML_ERROR);
+  assert_int_equal(t->steps[0].error_code, 600);
+  assert_false(t->success);
+  lab_journal_free(j);
+}
+
 static void test_scenario_stands_in_for_lab_start(void **state) {
   char path[4096];
   const char *src = getenv("AD_SOURCE_DIR");
@@ -362,6 +377,7 @@ int main(void) {
       cmocka_unit_test(test_abandoned_handshake_is_a_refusal),
       cmocka_unit_test(test_retry_after_refusal_is_a_yes),
       cmocka_unit_test(test_without_lab_start_settings_are_assumed),
+      cmocka_unit_test(test_shared_address_get_probe),
       cmocka_unit_test(test_scenario_stands_in_for_lab_start),
       cmocka_unit_test(test_cut_short_last_line_is_a_note),
       cmocka_unit_test(test_srv_target_consent_and_finding),

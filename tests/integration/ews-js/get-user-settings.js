@@ -1,7 +1,10 @@
 'use strict';
 // ews-javascript-api's AutodiscoverService.GetUserSettings (MS-OXWSADISC SOAP Autodiscover)
-// against the lab. Run by ../test_ews_javascript_api.py, which passes one JSON argument:
+// against the lab. Run by ../test_ews_javascript_api.py and ../test_real_clients_network.py,
+// which pass one JSON argument:
 //   { url, email, password, dns: "127.0.0.1:PORT", ca: PEM path or null, settings: [names] }
+// `url` null: no URL, the library finds one from the address's domain as it does for its users
+// (https://<domain>, https://autodiscover.<domain>, the plain-HTTP redirect, the SRV record).
 // The host name in `url` is resolved by asking the lab's DNS server (not the system resolver),
 // and the server certificate is checked against the lab CA only: TLS verification stays on.
 // Prints one JSON line on stdout: the response, or { error } when the client rejected it.
@@ -78,7 +81,9 @@ function plain(value) {
 }
 
 async function main() {
-  const svc = new ews.AutodiscoverService(new ews.Uri(args.url), ews.ExchangeVersion.Exchange2013);
+  const svc = args.url
+    ? new ews.AutodiscoverService(new ews.Uri(args.url), ews.ExchangeVersion.Exchange2013)
+    : new ews.AutodiscoverService(ews.ExchangeVersion.Exchange2013);
   svc.Credentials = new ews.WebCredentials(args.email, args.password);
   const names = args.settings.map((n) => {
     const v = ews.UserSettingName[n];
