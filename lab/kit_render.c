@@ -397,6 +397,17 @@ static void readme_expect(const struct kit *k, struct buf *b) {
   }
 }
 
+/* The client model `check --journal` holds a kit's Outlook to: the kit's own name when it is a
+ * model, else (outlook-m365, a kit name only) the model of Click-to-Run Outlook, Microsoft 365
+ * Apps included (client/sim_model.c). */
+static const char *check_model(const struct kit *k) {
+  return sim_model_named(k->office->model) != NULL ? k->office->model : "outlook-2016-c2r";
+}
+
+/* readme_steps: the serve command is the one docs/commands.md describes for a VM — the hosts
+ * on the lab's IPv4 address (--listen takes no IPv6), its DNS on port 53 there, and --user
+ * $USER so that serve, started with sudo, runs as the user who typed it once its ports are
+ * bound (the HAR is then theirs). */
 static void readme_steps(const struct kit *k, struct buf *b) {
   const char *scenario = k->scn != NULL ? k->scn->path : "SCENARIO";
   const char *ip = k->dns[0] != 0 ? k->dns : "LAB-IP";
@@ -407,15 +418,25 @@ static void readme_steps(const struct kit *k, struct buf *b) {
                     "    internal network, with the lab CA of this kit (as root without "
                     "--ca-dir, serve\n"
                     "    would use root's own CA); root binds ports 53, 80 and 443, then "
-                    "drops to nobody:\n"
+                    "serve runs as\n"
+                    "    --user (here you, so that lab.har is yours):\n"
                     "      sudo autodisco --ca-dir ");
   shell_word(b, k->ca_dir);
   buf_append_str(b, " serve \\\n           ");
   shell_word(b, scenario);
   buf_appendf(b,
               " \\\n"
-              "           --listen %s --dns %s%s%s:53 --journal lab.jsonl --har lab.har\n",
-              ip, v6 ? "[" : "", ip, v6 ? "]" : "");
+              "           --listen %s --dns %s%s%s:53 --user $USER \\\n"
+              "           --journal lab.jsonl --har lab.har\n",
+              v6 ? "LAB-IPV4" : ip, v6 ? "[" : "", ip, v6 ? "]" : "");
+  if (v6) {
+    buf_appendf(b,
+                "    LAB-IPV4: the lab machine's IPv4 address on that network. serve puts the "
+                "hosts on\n"
+                "    IPv4 addresses only (the DNS answers A records); its DNS may listen on "
+                "%s.\n",
+                ip);
+  }
   buf_append_str(b, " 2. Copy this folder to the VM, to " KIT_WINDOWS_DIR
                     " (a local disk: install.ps1 writes its\n"
                     "    state file next to itself). Keep the VM's clock right: the lab's "
@@ -443,7 +464,13 @@ static void readme_steps(const struct kit *k, struct buf *b) {
                     "      autodisco report lab.jsonl --format html > lab.html\n");
   buf_append_str(b, "      autodisco check ");
   shell_word(b, scenario);
-  buf_appendf(b, " \\\n           --journal lab.jsonl --client %s\n", k->office->model);
+  buf_appendf(b, " \\\n           --journal lab.jsonl --client %s\n", check_model(k));
+  if (strcmp(check_model(k), k->office->model) != 0) {
+    buf_appendf(b,
+                "    (%s is a kit name only; %s is the client model of Click-to-Run\n"
+                "    Outlook, Microsoft 365 Apps included.)\n",
+                k->office->model, check_model(k));
+  }
   buf_append_str(b, "    lab.har opens in a browser's developer tools (Network, import HAR).\n"
                     " 6. Close Outlook and undo everything, as in step 3:\n"
                     "      powershell.exe -ExecutionPolicy Bypass -File .\\uninstall.ps1\n");

@@ -187,6 +187,33 @@ static void test_scenario_settings(void **state) {
   scn_free(s);
 }
 
+/* README.txt's serve command is one serve accepts (docs/commands.md): the hosts on an IPv4
+ * --listen address (serve refuses IPv6 there), the DNS on the kit's address, --user; and its
+ * check command names a client model, which outlook-m365 is not. */
+static void test_readme_commands(void **state) {
+  struct rendered *r = *state;
+  struct kit *k = NULL;
+  size_t len = 0;
+  assert_int_equal(kit_new(&k, "outlook-2016-msi"), KIT_OK);
+  assert_int_equal(kit_set_dns(k, "192.168.56.10"), KIT_OK);
+  assert_int_equal(kit_set_ca(k, r->ca), KIT_OK);
+  char *readme = render(k, KIT_README, &len);
+  assert_true(contains(readme, len, "--listen 192.168.56.10 --dns 192.168.56.10:53 --user $USER"));
+  assert_true(contains(readme, len, "--journal lab.jsonl --client outlook-2016-msi\r\n"));
+  free(readme);
+  kit_free(k);
+
+  assert_int_equal(kit_new(&k, "outlook-m365"), KIT_OK);
+  assert_int_equal(kit_set_dns(k, "fd00::10"), KIT_OK);
+  assert_int_equal(kit_set_ca(k, r->ca), KIT_OK);
+  readme = render(k, KIT_README, &len);
+  assert_false(contains(readme, len, "--listen fd00"));
+  assert_true(contains(readme, len, "--listen LAB-IPV4 --dns [fd00::10]:53 --user $USER"));
+  assert_true(contains(readme, len, "--journal lab.jsonl --client outlook-2016-c2r\r\n"));
+  free(readme);
+  kit_free(k);
+}
+
 static void test_files_are_windows_text(void **state) {
   struct rendered *r = *state;
   struct kit *k = NULL;
@@ -285,6 +312,7 @@ int main(void) {
       cmocka_unit_test(test_value_names_match_the_table),
       cmocka_unit_test(test_dns),
       cmocka_unit_test_setup_teardown(test_scenario_settings, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_readme_commands, setup, teardown),
       cmocka_unit_test_setup_teardown(test_files_are_windows_text, setup, teardown),
       cmocka_unit_test_setup_teardown(test_render_is_stable, setup, teardown),
       cmocka_unit_test_setup_teardown(test_write_refuses_an_installed_kit, setup, teardown),
