@@ -19,7 +19,7 @@ static const char kit_usage[] =
     "\n"
     "  --dns IP            the lab's address on the VM network; install.ps1 points every\n"
     "                      adapter that is up at it (default: DNS is left alone)\n"
-    "  --client MODEL      outlook-2007, outlook-2010, outlook-2013 (Office 15.0),\n"
+    "  --client MODEL      outlook-2007 (Office 12.0), outlook-2010 (14.0), outlook-2013 (15.0),\n"
     "                      outlook-2016-msi, outlook-2016-c2r, outlook-m365 (16.0); default:\n"
     "                      the scenario's first of these, else outlook-2016-msi\n"
     "  --scenario FILE     take the domain, the address, the expectations and the clients:\n"
