@@ -85,6 +85,15 @@ def connect(addr, src=None, timeout=5.0):
     return s
 
 
+def connect_or_reset(addr, src=None, timeout=5.0):
+    """connect(), or None when the server reset the connection before connect() returned (a
+    server that refuses at accept can be that quick: the kernel completed the handshake)."""
+    try:
+        return connect(addr, src, timeout)
+    except ConnectionResetError:
+        return None
+
+
 def exchange(addr, data, src=None, timeout=10.0):
     """Sends `data` and reads until the server closes: what came back, and our port."""
     with connect(addr, src, timeout) as s:
