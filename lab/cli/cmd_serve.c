@@ -39,7 +39,7 @@ static const char serve_usage[] =
     "stderr. SIGINT or SIGTERM shut it down cleanly, the journal complete.\n"
     "\n"
     "  --dns ADDR:PORT     where the lab's DNS listens (default 127.0.0.1:53; with --listen,\n"
-    "                      the first address's port 53)\n"
+    "                      the first address's port 53); not the wildcard 0.0.0.0 or [::]\n"
     "  --https-port N      the port every host's HTTPS listener binds (default 443; 0: a free\n"
     "                      port per host, reported in the ready line)\n"
     "  --http-port N       the same for plain HTTP (default 80)\n"

@@ -12,9 +12,7 @@
 #include "proxy/http/internal.h"
 #include "proxy/tls/tls.h"
 
-#include <arpa/inet.h>
 #include <assert.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
