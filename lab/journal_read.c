@@ -6,13 +6,16 @@
 #include "lab/journal_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libfyaml.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 enum {
   MAX_LINE = 2 * 1024 * 1024, /* the journal writes at most 1 MiB a line */
@@ -616,10 +619,31 @@ static void read_session(struct lab_journal *j, const struct jrec *recs, size_t 
   }
 }
 
-static char *read_file(const char *path, size_t *out_len, char *err, size_t err_size) {
-  FILE *f = fopen(path, "rb");
+/* open_regular opens `path` for reading only when it is a regular file: a FIFO or a device
+ * would have the reader wait forever. NULL with errno set (EINVAL: not a regular file). */
+static FILE *open_regular(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    return NULL;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    errno = EINVAL;
+    return NULL;
+  }
+  FILE *f = fdopen(fd, "rb");
   if (f == NULL) {
-    buf_fmt(err, err_size, "%s: cannot read it: %s", path, strerror(errno));
+    close(fd);
+  }
+  return f;
+}
+
+static char *read_file(const char *path, size_t *out_len, char *err, size_t err_size) {
+  FILE *f = open_regular(path);
+  if (f == NULL) {
+    buf_fmt(err, err_size, "%s: cannot read it: %s", path,
+            errno == EINVAL ? "not a regular file" : strerror(errno));
     return NULL;
   }
   struct buf b;
@@ -786,7 +810,7 @@ void lab_journal_free(struct lab_journal *j) {
 }
 
 bool lab_is_journal(const char *path) {
-  FILE *f = fopen(path, "rb");
+  FILE *f = open_regular(path);
   if (f == NULL) {
     return false;
   }

@@ -50,7 +50,19 @@ struct proxy {
   struct dns_zoneset *zones;
   struct dns_server *dns;
   struct sockaddr_storage dns_addr;
+  struct proxy_limits limits;
 };
+
+struct proxy_limits proxy_limits_default(void) {
+  return (struct proxy_limits){
+      .max_conns = HTTP_MAX_CONNS,
+      .max_conns_per_client = HTTP_MAX_CONNS_PER_CLIENT,
+      .head_timeout_ms = HTTP_HEAD_MS,
+      .handshake_timeout_ms = HTTP_HANDSHAKE_MS,
+      .dns_tcp_max_conns = DNS_TCP_MAX_CONNS,
+      .dns_tcp_max_per_client = DNS_TCP_MAX_PER_CLIENT,
+  };
+}
 
 const char *proxy_strerror(enum proxy_status st) {
   switch (st) {
@@ -246,6 +258,11 @@ static enum proxy_status site_port(struct proxy *p, size_t site_i, struct ca *ca
                 site->address, bind_port, why);
   }
   http_listener_set_record(e->listener, &p->rec);
+  const struct http_limits lim = {.max_conns = p->limits.max_conns,
+                                  .max_conns_per_client = p->limits.max_conns_per_client,
+                                  .head_ms = p->limits.head_timeout_ms,
+                                  .handshake_ms = p->limits.handshake_timeout_ms};
+  http_listener_set_limits(e->listener, &lim);
   http_listener_addr(e->listener, &e->actual);
   e->listening = true;
   return PROXY_OK;
@@ -262,6 +279,7 @@ enum proxy_status proxy_start(struct proxy **out, uv_loop_t *loop, const struct 
   p->clock = opt->clock;
   p->rec = (struct http_record){.har = opt->har, .clear_credentials = opt->record_credentials};
   p->keylog = opt->keylog;
+  p->limits = opt->limits != NULL ? *opt->limits : proxy_limits_default();
   p->n_hosts = scn->n_hosts;
   enum proxy_status st = PROXY_OK;
   p->plan = opt->plan;
@@ -309,6 +327,7 @@ enum proxy_status proxy_start(struct proxy **out, uv_loop_t *loop, const struct 
                                 sizeof why) != DNS_OK) {
       st = fail(err, err_size, PROXY_ELISTEN, "DNS: cannot listen on %s: %s", listen, why);
     } else {
+      dns_server_set_limits(p->dns, p->limits.dns_tcp_max_conns, p->limits.dns_tcp_max_per_client);
       dns_server_addr(p->dns, &p->dns_addr);
     }
   }
@@ -443,6 +462,52 @@ static void addresses_json(struct jnl_event *doc, const struct proxy *p) {
   jnl_arr_end(doc);
 }
 
+/* is_loopback: 127.0.0.0/8, ::1, or an IPv4-mapped 127.x address. */
+static bool is_loopback(const struct sockaddr_storage *ss) {
+  if (ss->ss_family == AF_INET) {
+    return (ntohl(((const struct sockaddr_in *) ss)->sin_addr.s_addr) >> 24) == 127;
+  }
+  const struct in6_addr *a = &((const struct sockaddr_in6 *) ss)->sin6_addr;
+  return ss->ss_family == AF_INET6 &&
+         (IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127));
+}
+
+/* exposed_json lists the addresses the lab answers on (its DNS's, its hosts') that are not
+ * loopback: every machine that reaches them reaches the lab. */
+static void exposed_json(struct jnl_event *doc, const struct proxy *p) {
+  jnl_arr_begin(doc, "exposed");
+  char dns_ip[INET6_ADDRSTRLEN] = "";
+  if (!is_loopback(&p->dns_addr)) {
+    if (p->dns_addr.ss_family == AF_INET6) {
+      uv_ip6_name((const struct sockaddr_in6 *) &p->dns_addr, dns_ip, sizeof dns_ip);
+    } else {
+      uv_ip4_name((const struct sockaddr_in *) &p->dns_addr, dns_ip, sizeof dns_ip);
+    }
+    jnl_str(doc, NULL, dns_ip);
+  }
+  for (size_t i = 0; i < p->plan->n_sites; i++) {
+    const struct proxy_site *site = &p->plan->sites[i];
+    struct sockaddr_storage ss;
+    if (site->n_hosts == 0 || !addr_parse(site->address, 1, &ss) || is_loopback(&ss) ||
+        strcmp(site->address, dns_ip) == 0) {
+      continue;
+    }
+    jnl_str(doc, NULL, site->address);
+  }
+  jnl_arr_end(doc);
+}
+
+static void limits_json(struct jnl_event *doc, const struct proxy_limits *l) {
+  jnl_obj_begin(doc, "limits");
+  jnl_uint(doc, "max_conns", l->max_conns);
+  jnl_uint(doc, "max_conns_per_client", l->max_conns_per_client);
+  jnl_uint(doc, "head_timeout_ms", l->head_timeout_ms);
+  jnl_uint(doc, "handshake_timeout_ms", l->handshake_timeout_ms);
+  jnl_uint(doc, "dns_tcp_max_conns", l->dns_tcp_max_conns);
+  jnl_uint(doc, "dns_tcp_max_per_client", l->dns_tcp_max_per_client);
+  jnl_obj_end(doc);
+}
+
 char *proxy_ready_json(const struct proxy *p) {
   struct jnl_event doc;
   jnl_doc_begin(&doc);
@@ -472,6 +537,8 @@ char *proxy_ready_json(const struct proxy *p) {
   }
   jnl_arr_end(&doc);
   jnl_str(&doc, "ca", p->ca != NULL ? ca_cert_path(p->ca) : NULL);
+  exposed_json(&doc, p);
+  limits_json(&doc, &p->limits);
   return jnl_doc_take(&doc);
 }
 

@@ -57,6 +57,20 @@ const char *proxy_plan_address(const struct proxy_plan *plan, size_t i);
 size_t proxy_plan_n_warnings(const struct proxy_plan *plan);
 const char *proxy_plan_warning(const struct proxy_plan *plan, size_t i);
 
+/* What the lab allows its clients (serve's flags, docs/commands.md "Limits and hostile
+ * clients"); 0 turns a limit off. Deadlines run in real time, never on the lab clock. */
+struct proxy_limits {
+  unsigned max_conns;              /* HTTP(S): connections open at once on one listener */
+  unsigned max_conns_per_client;   /* ... from one client address on one listener */
+  unsigned head_timeout_ms;        /* a request head complete within this long of its first byte */
+  unsigned handshake_timeout_ms;   /* a TLS handshake complete within this long of the accept */
+  unsigned dns_tcp_max_conns;      /* DNS over TCP: connections open at once */
+  unsigned dns_tcp_max_per_client; /* ... from one client address */
+};
+
+/* proxy_limits_default returns the limits a lab has unless told otherwise. */
+struct proxy_limits proxy_limits_default(void);
+
 struct proxy_options {
   struct jnl *jnl;               /* may be NULL */
   struct ca *ca;                 /* signs the hosts' chains */
@@ -71,6 +85,7 @@ struct proxy_options {
   bool record_credentials;       /* Authorization values in clear in journal and HAR */
   FILE *keylog;                  /* NSS key-log lines of every TLS connection; NULL: none (borrowed,
                                     must outlive the loop's last run) */
+  const struct proxy_limits *limits; /* NULL: proxy_limits_default() (copied) */
 };
 
 /* proxy_start mints the chains, starts DNS and every listener. When a host lacks a listener for
@@ -105,8 +120,8 @@ bool proxy_map(void *p, const struct sockaddr *want, struct sockaddr_storage *ou
 void proxy_reset_dns_rules(struct proxy *p);
 /* proxy_ready_json describes the running lab: DNS address, each host's names, address and
  * bound ports (null: the host has no listener there), each address with its hosts (the default
- * first) and, when shared, what sharing loses, the plan's warnings, and the lab CA's PEM path
- * (caller frees). */
+ * first) and, when shared, what sharing loses, the plan's warnings, the lab CA's PEM path, the
+ * addresses answered on that are not loopback ("exposed") and the limits (caller frees). */
 char *proxy_ready_json(const struct proxy *p);
 
 #endif

@@ -147,35 +147,15 @@ enum scn_status scn_load_string(struct scn **out, const char *path, const char *
 
 enum scn_status scn_load(struct scn **out, const char *path, char *err, size_t err_size) {
   *out = NULL;
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) {
-    (void) buf_fmt(err, err_size, "%s: %s", path, strerror(errno));
+  /* checked as the files it names are (zone_file:, extends:): a FIFO or a device is refused
+   * before a byte is read, so that nothing waits on it forever */
+  struct buf b;
+  char why[256];
+  if (!scn__read_file(path, SCN__MAX_FILE_LEN, &b, why, sizeof why)) {
+    (void) buf_fmt(err, err_size, "%s: %s", path, why);
     return SCN_EIO;
   }
-  struct buf b;
-  buf_init(&b, SCN__MAX_FILE_LEN);
-  enum scn_status st = SCN_OK;
-  char chunk[8192];
-  for (;;) {
-    size_t n = fread(chunk, 1, sizeof chunk, f);
-    if (n > 0 && !buf_append(&b, (struct slice){(const uint8_t *) chunk, n})) {
-      (void) buf_fmt(err, err_size, "%s: larger than %d bytes: not a scenario", path,
-                     SCN__MAX_FILE_LEN);
-      st = SCN_EIO;
-      goto out;
-    }
-    if (n < sizeof chunk) {
-      break;
-    }
-  }
-  if (ferror(f)) {
-    (void) buf_fmt(err, err_size, "%s: %s", path, strerror(errno != 0 ? errno : EIO));
-    st = SCN_EIO;
-    goto out;
-  }
-  st = scn_load_string(out, path, buf_cstr(&b), b.len, err, err_size);
-out:
-  fclose(f);
+  enum scn_status st = scn_load_string(out, path, buf_cstr(&b), b.len, err, err_size);
   buf_cleanup(&b);
   return st;
 }

@@ -2,6 +2,7 @@
  * until SIGINT or SIGTERM, with the journal complete when it exits, and on request the HTTP
  * exchanges as HAR and the TLS secrets as a key log. On loopback by default; with --listen on
  * a lab network's addresses for a VM, after which it gives root up (--user). */
+#include "common/addr.h"
 #include "common/buf.h"
 #include "journal/jnl.h"
 #include "lab/cli/cli.h"
@@ -17,6 +18,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,7 +28,9 @@ static const char serve_usage[] =
     "usage: autodisco serve SCENARIO [--dns ADDR:PORT] [--https-port N] [--http-port N]\n"
     "                       [--address-base ADDR | --listen IP... [--map HOST=IP]...]\n"
     "                       [--user NAME] [--journal FILE] [--har FILE] [--keylog FILE]\n"
-    "                       [--record-credentials]\n"
+    "                       [--record-credentials] [--max-conns N] [--max-conns-per-client N]\n"
+    "                       [--head-timeout MS] [--handshake-timeout MS]\n"
+    "                       [--dns-tcp-max-conns N] [--dns-tcp-max-per-client N]\n"
     "\n"
     "Keeps the scenario's network up for real clients. Once everything listens it prints one\n"
     "line on stdout: `ready ` and a JSON object with the DNS address, each host's names,\n"
@@ -35,7 +39,7 @@ static const char serve_usage[] =
     "stderr. SIGINT or SIGTERM shut it down cleanly, the journal complete.\n"
     "\n"
     "  --dns ADDR:PORT     where the lab's DNS listens (default 127.0.0.1:53; with --listen,\n"
-    "                      the first address's port 53)\n"
+    "                      the first address's port 53); not the wildcard 0.0.0.0 or [::]\n"
     "  --https-port N      the port every host's HTTPS listener binds (default 443; 0: a free\n"
     "                      port per host, reported in the ready line)\n"
     "  --http-port N       the same for plain HTTP (default 80)\n"
@@ -56,6 +60,16 @@ static const char serve_usage[] =
     "                      Wireshark's tls.keylog_file reads) to FILE, mode 0600\n"
     "  --record-credentials  write Authorization values in clear to the journal and the HAR\n"
     "                      (default: the scheme and a SHA-256 fingerprint only)\n"
+    "\n"
+    "Limits (0 turns one off; refusals are journaled as limit.reached, once a second):\n"
+    "  --max-conns N       HTTP(S) connections open at once on one listener (default 512)\n"
+    "  --max-conns-per-client N  ... from one client address (default 64)\n"
+    "  --head-timeout MS   a request head must be complete this long after its first byte,\n"
+    "                      however slowly it comes, or it is answered 408 (default 10000)\n"
+    "  --handshake-timeout MS  a TLS handshake must be complete this long after the connection\n"
+    "                      is accepted (default 10000)\n"
+    "  --dns-tcp-max-conns N  DNS over TCP connections open at once (default 256)\n"
+    "  --dns-tcp-max-per-client N  ... from one client address (default 16)\n"
     "\n"
     "Ports below 1024 need root or CAP_NET_BIND_SERVICE; unprivileged, use e.g.\n"
     "--dns 127.0.0.1:5353 --https-port 0 --http-port 0. Started as root, serve binds its\n"
@@ -156,6 +170,81 @@ static bool har_writable(const char *path) {
   return true;
 }
 
+/* Long options without a short form. */
+enum {
+  OPT_MAX_CONNS = 256,
+  OPT_MAX_PER_CLIENT,
+  OPT_HEAD_TIMEOUT,
+  OPT_HANDSHAKE_TIMEOUT,
+  OPT_DNS_MAX_CONNS,
+  OPT_DNS_MAX_PER_CLIENT,
+};
+
+/* parse_limit reads a limit's value: a count (0..1000000) or milliseconds (0..3600000). */
+static bool parse_limit(const char *flag, const char *text, bool ms, unsigned *out) {
+  uint32_t v = 0;
+  uint32_t max = ms ? 3600000u : 1000000u;
+  if (!parse_u32(text, 0, max, &v)) {
+    cli_error("%s %s: expected %s (0..%u; 0: no limit)", flag, text,
+              ms ? "milliseconds" : "a number of connections", (unsigned) max);
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+/* set_limit applies one limit flag to `l`. */
+static bool set_limit(struct proxy_limits *l, int opt, const char *text) {
+  switch (opt) {
+    case OPT_MAX_CONNS: return parse_limit("--max-conns", text, false, &l->max_conns);
+    case OPT_MAX_PER_CLIENT:
+      return parse_limit("--max-conns-per-client", text, false, &l->max_conns_per_client);
+    case OPT_HEAD_TIMEOUT: return parse_limit("--head-timeout", text, true, &l->head_timeout_ms);
+    case OPT_HANDSHAKE_TIMEOUT:
+      return parse_limit("--handshake-timeout", text, true, &l->handshake_timeout_ms);
+    case OPT_DNS_MAX_CONNS:
+      return parse_limit("--dns-tcp-max-conns", text, false, &l->dns_tcp_max_conns);
+    case OPT_DNS_MAX_PER_CLIENT:
+      return parse_limit("--dns-tcp-max-per-client", text, false, &l->dns_tcp_max_per_client);
+  }
+  return false;
+}
+
+/* dns_address_ok checks --dns before anything starts: ADDR:PORT, and not the wildcard, which
+ * would answer on every interface of the machine, whatever network it is on. */
+static bool dns_address_ok(const char *text) {
+  struct sockaddr_storage ss;
+  if (!addr_parse(text, 0, &ss)) {
+    cli_error("--dns %s: expected ADDR:PORT (e.g. 127.0.0.1:5353, [::1]:5353)", text);
+    return false;
+  }
+  bool any = ss.ss_family == AF_INET
+                 ? ((const struct sockaddr_in *) &ss)->sin_addr.s_addr == htonl(INADDR_ANY)
+                 : IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *) &ss)->sin6_addr);
+  if (any) {
+    cli_error("--dns %s: the wildcard address answers on every interface, on every network this "
+              "machine is on; name one address (loopback, or the lab network's: e.g. --dns "
+              "192.168.56.10:53)",
+              text);
+    return false;
+  }
+  return true;
+}
+
+/* raise_fd_limit lifts the soft limit on open files towards the hard one, so that the
+ * connection caps, not the usual 1024 descriptors, say when the lab refuses a client. */
+static void raise_fd_limit(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    return;
+  }
+  rlim_t want = rl.rlim_max < 65536 ? rl.rlim_max : 65536;
+  if (rl.rlim_cur < want) {
+    rl.rlim_cur = want;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
 static bool parse_port(const char *flag, const char *text, int *out) {
   uint32_t v = 0;
   if (!parse_u32(text, 0, 65535, &v)) {
@@ -179,10 +268,17 @@ int cmd_serve(struct cli *c, int argc, char **argv) {
       {"listen", required_argument, NULL, 'L'},
       {"map", required_argument, NULL, 'M'},
       {"user", required_argument, NULL, 'u'},
+      {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
+      {"max-conns-per-client", required_argument, NULL, OPT_MAX_PER_CLIENT},
+      {"head-timeout", required_argument, NULL, OPT_HEAD_TIMEOUT},
+      {"handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT},
+      {"dns-tcp-max-conns", required_argument, NULL, OPT_DNS_MAX_CONNS},
+      {"dns-tcp-max-per-client", required_argument, NULL, OPT_DNS_MAX_PER_CLIENT},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
   struct proxy_options po = {.dns_listen = "127.0.0.1:53", .https_port = 443, .http_port = 80};
+  struct proxy_limits limits = proxy_limits_default();
   const char *journal_path = NULL;
   const char *har_path = NULL;
   const char *keylog_path = NULL;
@@ -210,6 +306,12 @@ int cmd_serve(struct cli *c, int argc, char **argv) {
       case 'H': har_path = optarg; break;
       case 'k': keylog_path = optarg; break;
       case 'r': po.record_credentials = true; break;
+      case OPT_MAX_CONNS:
+      case OPT_MAX_PER_CLIENT:
+      case OPT_HEAD_TIMEOUT:
+      case OPT_HANDSHAKE_TIMEOUT:
+      case OPT_DNS_MAX_CONNS:
+      case OPT_DNS_MAX_PER_CLIENT: args_ok = args_ok && set_limit(&limits, opt, optarg); break;
       case 'h':
         fputs(serve_usage, stdout);
         free(listen);
@@ -243,6 +345,9 @@ int cmd_serve(struct cli *c, int argc, char **argv) {
   }
   if (optind + 1 != argc) {
     cli_error("serve takes one SCENARIO\n%s", serve_usage);
+    goto out;
+  }
+  if (dns_given && !dns_address_ok(po.dns_listen)) {
     goto out;
   }
   if (po.address_base != NULL && n_listen + n_maps > 0) {
@@ -314,6 +419,8 @@ int cmd_serve(struct cli *c, int argc, char **argv) {
   po.ca = ca;
   po.har = har;
   po.keylog = keylog;
+  po.limits = &limits;
+  raise_fd_limit();
   if (proxy_start(&sv.proxy, &loop, s, &po, err, sizeof err) != PROXY_OK) {
     cli_error("%s", err);
     if (plan != NULL && strstr(err, "address not available") != NULL) {

@@ -423,9 +423,10 @@ size_t dns_answer(struct dns_zoneset *zs, const uint8_t *query, size_t query_len
     p.rcode = KNOT_RCODE_NOTIMPL; /* RFC 1035 4.1.1 */
     info->why = "opcode not implemented";
   } else if (!question_ok) {
-    info->dropped = true;
+    /* RFC 1035 4.1.1: the header could be read, so the client hears why instead of waiting for
+     * its timeout; the response is the header alone (QDCOUNT 0), as knotd answers */
+    p.rcode = KNOT_RCODE_FORMERR;
     info->why = ret != KNOT_EOK ? "malformed question" : "no question";
-    goto out;
   } else if (ret != KNOT_EOK) {
     p.rcode = KNOT_RCODE_FORMERR;
     info->why = ret == KNOT_ETRAIL ? "trailing bytes after the message" : "malformed message";

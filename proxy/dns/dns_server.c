@@ -6,6 +6,7 @@
 #include "proxy/dns/dns.h"
 
 #include "common/buf.h"
+#include "common/connlimit.h"
 #include "proxy/dns/internal.h"
 
 #include <errno.h>
@@ -16,7 +17,6 @@
 
 enum {
   TCP_IDLE_MS = 10000,      /* RFC 7766 6.2.3: a few seconds of idleness closes */
-  TCP_MAX_CONNS = 256,      /* beyond this, new connections are closed at once */
   TCP_MAX_QUEUED = 1 << 20, /* a client that does not read its answers is dropped */
   UDP_OUT_MAX = 4096,
   BIND_TRIES = 8,
@@ -36,6 +36,8 @@ struct dns_server {
   bool closing;
   struct dns_tcp_conn *conns; /* doubly linked */
   size_t n_conns;
+  struct connlimit limit; /* TCP connections: in all, and per client address (RFC 7766 6.2.2) */
+  uv_timer_t report;      /* journals the connections refused, at most once a second */
   struct dns_upstream *upstream; /* dns.overlay's resolver, or NULL */
   struct dns_pending *pending;   /* queries waiting for it; doubly linked */
   uint8_t udp_in[65536];
@@ -49,6 +51,8 @@ struct dns_tcp_conn {
   uv_timer_t idle;
   int n_open_handles;
   bool closing;
+  bool admitted; /* counted in the server's limit */
+  struct sockaddr_storage peer_addr;
   char peer[64];
   size_t in_len;
   uint8_t in[2 + 65535]; /* one whole message with its length always fits */
@@ -77,10 +81,15 @@ struct tcp_write {
   uint8_t data[];
 };
 
+static void server_free(struct dns_server *s) {
+  connlimit_cleanup(&s->limit);
+  free(s);
+}
+
 static void server_handle_closed(uv_handle_t *h) {
   struct dns_server *s = h->data;
   if (--s->n_open_handles == 0) {
-    free(s);
+    server_free(s);
   }
 }
 
@@ -233,9 +242,12 @@ static void conn_handle_closed(uv_handle_t *h) {
     c->next->prev = c->prev;
   }
   s->n_conns--;
+  if (c->admitted) {
+    connlimit_release(&s->limit, (const struct sockaddr *) &c->peer_addr);
+  }
   free(c);
   if (--s->n_open_handles == 0) {
-    free(s);
+    server_free(s);
   }
 }
 
@@ -343,6 +355,52 @@ static void conn_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf) {
   }
 }
 
+/* report_refused journals the TCP connections refused since the last report (limit.reached):
+ * one event a second at most, whatever the flood. */
+static void report_refused(struct dns_server *s) {
+  struct connlimit *l = &s->limit;
+  if (connlimit_refused(l) == 0) {
+    return;
+  }
+  char local[80];
+  addr_text((const struct sockaddr *) &s->addr, local, sizeof local);
+  struct jnl_event ev;
+  jnl_begin(&ev, s->j, "limit.reached");
+  jnl_str(&ev, "service", "dns");
+  jnl_str(&ev, "local", local);
+  jnl_uint(&ev, "refused", connlimit_refused(l));
+  jnl_uint(&ev, "full", l->refused_full);
+  jnl_uint(&ev, "per_client", l->refused_client);
+  jnl_uint(&ev, "max_conns", l->max_conns);
+  jnl_uint(&ev, "max_per_client", l->max_per_client);
+  jnl_uint(&ev, "open", l->n_open);
+  jnl_arr_begin(&ev, "clients");
+  for (size_t i = 0; i < l->n_clients; i++) {
+    jnl_str(&ev, NULL, l->clients[i]);
+  }
+  jnl_arr_end(&ev);
+  jnl_end(&ev);
+  connlimit_report_taken(l, uv_now(s->loop));
+}
+
+static void on_report(uv_timer_t *t) {
+  report_refused(t->data);
+}
+
+/* refused notes a connection turned away: reported now, or when a second has passed since the
+ * last report. */
+static void refused(struct dns_server *s) {
+  uint64_t wait = 0;
+  if (!connlimit_report_wait(&s->limit, uv_now(s->loop), &wait)) {
+    return;
+  }
+  if (wait == 0) {
+    report_refused(s);
+  } else if (!uv_is_active((uv_handle_t *) &s->report)) {
+    uv_timer_start(&s->report, on_report, wait, 0);
+  }
+}
+
 static void on_connection(uv_stream_t *listener, int status) {
   struct dns_server *s = listener->data;
   if (status != 0 || s->closing) {
@@ -365,17 +423,24 @@ static void on_connection(uv_stream_t *listener, int status) {
   s->conns = c;
   s->n_conns++;
   s->n_open_handles++;
-  if (uv_accept(listener, (uv_stream_t *) &c->tcp) != 0 || s->n_conns > TCP_MAX_CONNS) {
+  if (uv_accept(listener, (uv_stream_t *) &c->tcp) != 0) {
     conn_close(c);
     return;
   }
-  struct sockaddr_storage peer;
-  int peer_len = sizeof peer;
-  if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *) &peer, &peer_len) == 0) {
-    addr_text((struct sockaddr *) &peer, c->peer, sizeof c->peer);
+  int peer_len = sizeof c->peer_addr;
+  if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *) &c->peer_addr, &peer_len) == 0) {
+    addr_text((struct sockaddr *) &c->peer_addr, c->peer, sizeof c->peer);
   } else {
     buf_fmt(c->peer, sizeof c->peer, "?");
   }
+  /* a full server, or a client holding its share, gets the connection closed at once: one
+   * client cannot lock the others out (RFC 7766 6.2.2) */
+  if (connlimit_admit(&s->limit, (const struct sockaddr *) &c->peer_addr) != CONNLIMIT_ADMIT) {
+    conn_close(c);
+    refused(s);
+    return;
+  }
+  c->admitted = true;
   uv_timer_start(&c->idle, conn_idle, TCP_IDLE_MS, 0);
   if (uv_read_start((uv_stream_t *) &c->tcp, conn_alloc, conn_read) != 0) {
     conn_close(c);
@@ -562,9 +627,12 @@ enum dns_status dns_server_start(struct dns_server **out, uv_loop_t *loop,
   s->addr = bound;
   uv_udp_init(loop, &s->udp);
   uv_tcp_init(loop, &s->tcp);
+  uv_timer_init(loop, &s->report);
   s->udp.data = s;
   s->tcp.data = s;
-  s->n_open_handles = 2;
+  s->report.data = s;
+  s->n_open_handles = 3;
+  connlimit_init(&s->limit, DNS_TCP_MAX_CONNS, DNS_TCP_MAX_PER_CLIENT);
   if (zs->overlay != NULL) {
     s->upstream = dns__upstream_new(loop, &zs->overlay->upstream, zs->overlay->upstream_text,
                                     zs->overlay->timeout_ms, j);
@@ -605,6 +673,7 @@ void dns_server_close(struct dns_server *s) {
     return;
   }
   s->closing = true;
+  report_refused(s); /* the journal is complete when the lab stops */
   for (struct dns_tcp_conn *c = s->conns; c != NULL; c = c->next) {
     conn_close(c);
   }
@@ -614,4 +683,10 @@ void dns_server_close(struct dns_server *s) {
   }
   uv_close((uv_handle_t *) &s->udp, server_handle_closed);
   uv_close((uv_handle_t *) &s->tcp, server_handle_closed);
+  uv_close((uv_handle_t *) &s->report, server_handle_closed);
+}
+
+void dns_server_set_limits(struct dns_server *s, unsigned tcp_max_conns,
+                           unsigned tcp_max_per_client) {
+  connlimit_set(&s->limit, tcp_max_conns, tcp_max_per_client);
 }

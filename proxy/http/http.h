@@ -26,6 +26,21 @@ struct http_record {
                              (serve --record-credentials); otherwise scheme and fingerprint */
 };
 
+/* What a listener allows its clients (serve's limits, docs/commands.md); 0 turns a limit off.
+ * A connection past a cap is reset at once, and the refusals are journaled at most once a second
+ * (limit.reached); a head or handshake past its deadline ends the connection (408 for a head). */
+struct http_limits {
+  unsigned max_conns;            /* connections open at once on the listener */
+  unsigned max_conns_per_client; /* ... from one client address */
+  unsigned head_ms;      /* a request head complete within this long of its first byte (real time,
+                            whatever bytes keep coming: the idle timer restarts on each) */
+  unsigned handshake_ms; /* a TLS handshake complete within this long of the accept */
+};
+#define HTTP_MAX_CONNS 512u
+#define HTTP_MAX_CONNS_PER_CLIENT 64u
+#define HTTP_HEAD_MS 10000u
+#define HTTP_HANDSHAKE_MS 10000u
+
 enum http_status {
   HTTP_OK = 0,
   HTTP_ELISTEN, /* the address could not be bound or listened on; the sentence says why */
@@ -42,8 +57,8 @@ const char *http_strerror(enum http_status st);
  * bytes, or 100 ms after accept), reset-after-hello (RST after reading the ClientHello; on plain
  * HTTP after the first request bytes), silent (accepted, never answered, dropped after 120 s).
  * Events: tcp.accept, tcp.reset, tls.hello, tls.alert, tls.done, http.request, http.response,
- * http.error. On failure *out is NULL (the loop must then run to release the half-made
- * listener). */
+ * http.error, limit.reached. On failure *out is NULL (the loop must then run to release the
+ * half-made listener). */
 enum http_status http_listener_start(struct http_listener **out, uv_loop_t *loop,
                                      const struct sockaddr *addr, const struct scn_host *host,
                                      const struct scn_listener *l, SSL_CTX *tls,
@@ -76,6 +91,11 @@ long http_vhost_find(const struct http_vhost *hosts, size_t n_hosts, struct slic
 /* http_listener_set_record sets what `l` records for the connections it accepts from now on
  * (`rec` is copied; its har must outlive the listener). */
 void http_listener_set_record(struct http_listener *l, const struct http_record *rec);
+/* http_listener_set_limits sets what `l` allows from now on (`lim` is copied); a listener starts
+ * with HTTP_MAX_CONNS, HTTP_MAX_CONNS_PER_CLIENT, HTTP_HEAD_MS and HTTP_HANDSHAKE_MS. The
+ * deadlines apply to a listener without a fault only: a silent or reset fault keeps its own
+ * timing. */
+void http_listener_set_limits(struct http_listener *l, const struct http_limits *lim);
 /* http_listener_addr gives the address actually bound. */
 void http_listener_addr(const struct http_listener *l, struct sockaddr_storage *out);
 /* http_listener_close stops listening, closes its connections and frees itself once the loop

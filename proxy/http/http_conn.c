@@ -3,15 +3,16 @@
  * listener's delay, on the lab clock), and a lingering close so the peer reads our last answer
  * before the socket goes. A listener with a fault does not serve: it black-holes connections,
  * resets them (at once or after the ClientHello) or accepts and stays silent. A request for an
- * upstream route is forwarded (http_upstream.c) and the real server's answer streamed back. */
+ * upstream route is forwarded (http_upstream.c) and the real server's answer streamed back.
+ * Limits (http_limit.c): connections past the listener's caps are reset at once; a TLS handshake
+ * and each request head must be complete within their deadlines, however slowly bytes come. */
 #include "proxy/http/http.h"
 
+#include "common/addr.h"
 #include "proxy/http/internal.h"
 #include "proxy/tls/tls.h"
 
-#include <arpa/inet.h>
 #include <assert.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -26,6 +27,13 @@
  * reaches a loopback client before its connect() has reported success, and it would look like a
  * refused connection instead of a reset one. */
 #define RESET_GRACE_MS 100u
+
+/* What the connection's deadline timer is counting down to, if anything. */
+enum deadline {
+  DEADLINE_NONE,
+  DEADLINE_HANDSHAKE, /* the TLS handshake's end, from the accept */
+  DEADLINE_HEAD,      /* the end of a request's header section, from its first byte */
+};
 
 enum conn_state {
   CONN_OPEN,     /* reading requests */
@@ -55,13 +63,15 @@ struct http_listener {
   size_t n_up_tls;
   struct http_conn *conns;
   size_t n_conns;
+  struct http_limits lim;
+  struct http__gate gate;
+  int n_open_handles; /* the listening socket and the gate's timer */
   unsigned idle_ms;
   unsigned linger_ms;
   unsigned silent_ms;
   enum scn_fault fault;
   int filler_fd; /* blackhole: our own connection that fills the accept queue, or -1 */
   bool closing;
-  bool handle_closed;
   char local[ADDR_TEXT];
 };
 
@@ -69,6 +79,10 @@ struct http_conn {
   uv_tcp_t tcp;
   uv_timer_t idle;
   uv_timer_t delay; /* holds the answers for the listener's delay_ms */
+  uv_timer_t deadline;
+  enum deadline deadline_of;
+  bool admitted; /* counted by the listener's gate */
+  struct sockaddr_storage peer_addr;
   uv_shutdown_t shutdown;
   int n_open_handles; /* handles still waiting for their close callback */
   enum conn_state state;
@@ -97,22 +111,8 @@ struct write_req {
   char *bytes;
 };
 
-static void addr_text(const struct sockaddr_storage *ss, char *out, size_t out_size) {
-  char ip[INET6_ADDRSTRLEN] = "?";
-  if (ss->ss_family == AF_INET) {
-    const struct sockaddr_in *a = (const struct sockaddr_in *) ss;
-    uv_ip4_name(a, ip, sizeof ip);
-    buf_fmt(out, out_size, "%s:%u", ip, (unsigned) ntohs(a->sin_port));
-  } else if (ss->ss_family == AF_INET6) {
-    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *) ss;
-    uv_ip6_name(a, ip, sizeof ip);
-    buf_fmt(out, out_size, "[%s]:%u", ip, (unsigned) ntohs(a->sin6_port));
-  } else {
-    buf_fmt(out, out_size, "?");
-  }
-}
-
 static void listener_free(struct http_listener *lst) {
+  http__gate_cleanup(&lst->gate);
   for (size_t i = 0; i < lst->n_vhosts; i++) {
     SSL_CTX_free(lst->vhosts[i].tls);
   }
@@ -125,7 +125,7 @@ static void listener_free(struct http_listener *lst) {
 }
 
 static void maybe_free_listener(struct http_listener *lst) {
-  if (lst->closing && lst->handle_closed && lst->n_conns == 0) {
+  if (lst->closing && lst->n_open_handles == 0 && lst->n_conns == 0) {
     if (lst->filler_fd >= 0) {
       close(lst->filler_fd);
     }
@@ -144,6 +144,9 @@ static void conn_free(struct http_conn *c) {
     c->next->prev = c->prev;
   }
   lst->n_conns--;
+  if (c->admitted) {
+    http__gate_release(&lst->gate, (const struct sockaddr *) &c->peer_addr);
+  }
   tls_conn_free(c->tls);
   http__session_cleanup(&c->session);
   buf_cleanup(&c->plain);
@@ -169,6 +172,7 @@ static void conn_close(struct http_conn *c) {
   uv_close((uv_handle_t *) &c->tcp, on_conn_handle_closed);
   uv_close((uv_handle_t *) &c->idle, on_conn_handle_closed);
   uv_close((uv_handle_t *) &c->delay, on_conn_handle_closed); /* a running delay is cancelled */
+  uv_close((uv_handle_t *) &c->deadline, on_conn_handle_closed);
 }
 
 static void reset_now(struct http_conn *c, const char *why);
@@ -294,6 +298,55 @@ static void deliver(struct http_conn *c, struct buf *answers, bool more) {
   }
 }
 
+/* ---- deadlines: the handshake and each request head must end in time, however slowly their
+ * bytes come (the idle timer restarts on every byte: that alone lets slowloris stay) ---- */
+
+static void on_deadline(uv_timer_t *t);
+
+static void deadline_start(struct http_conn *c, enum deadline d, unsigned ms) {
+  if (ms > 0) {
+    c->deadline_of = d;
+    uv_timer_start(&c->deadline, on_deadline, ms, 0);
+  }
+}
+
+static void deadline_stop(struct http_conn *c) {
+  c->deadline_of = DEADLINE_NONE;
+  uv_timer_stop(&c->deadline);
+}
+
+/* watch_head starts the head deadline when a request head has begun, and stops it once the
+ * head's header section has ended. Real time, also in `run`: a model's request never dribbles. */
+static void watch_head(struct http_conn *c) {
+  if (c->state != CONN_OPEN) {
+    return;
+  }
+  if (c->session.in_head && c->deadline_of == DEADLINE_NONE) {
+    deadline_start(c, DEADLINE_HEAD, c->lst->lim.head_ms);
+  } else if (!c->session.in_head && c->deadline_of == DEADLINE_HEAD) {
+    deadline_stop(c);
+  }
+}
+
+static void on_deadline(uv_timer_t *t) {
+  struct http_conn *c = t->data;
+  enum deadline d = c->deadline_of;
+  c->deadline_of = DEADLINE_NONE;
+  if (c->state != CONN_OPEN) {
+    return;
+  }
+  char why[96];
+  if (d == DEADLINE_HANDSHAKE) {
+    buf_fmt(why, sizeof why, "handshake not complete within %u ms", c->lst->lim.handshake_ms);
+    tls_conn_abandon(c->tls, why); /* tls.done, "ok":false */
+    conn_close(c);
+  } else if (d == DEADLINE_HEAD) {
+    buf_fmt(why, sizeof why, "request head not complete within %u ms", c->lst->lim.head_ms);
+    http__session_timeout(&c->session, why); /* http.error, then 408 */
+    deliver(c, &c->session.out, false);
+  }
+}
+
 /* on_delay sends the held answers once the listener's delay has passed on the lab clock, then
  * reads on (requests that came meanwhile wait in the kernel). */
 static void on_delay(uv_timer_t *t) {
@@ -304,6 +357,7 @@ static void on_delay(uv_timer_t *t) {
   if (c->state != CONN_OPEN) {
     return;
   }
+  watch_head(c); /* a head that came with the held request runs its deadline again */
   uv_timer_start(&c->idle, on_idle, c->lst->idle_ms, c->lst->idle_ms);
   if (!c->read_paused && uv_read_start((uv_stream_t *) &c->tcp, on_alloc, on_read) != 0) {
     conn_close(c);
@@ -330,6 +384,9 @@ static void hold(struct http_conn *c, bool more, uint32_t delay_ms) {
   c->delay_ms = delay_ms;
   uv_read_stop((uv_stream_t *) &c->tcp);
   uv_timer_stop(&c->idle);
+  if (c->deadline_of == DEADLINE_HEAD) {
+    deadline_stop(c); /* the client waits for us: its next head is not late meanwhile */
+  }
   c->delay_started = labclock_now_ms(c->lst->clock);
   uv_timer_start(&c->delay, on_delay, labclock_real_ms(c->lst->clock, delay_ms), 0);
 }
@@ -371,6 +428,7 @@ static void forward(struct http_conn *c);
  * delay of the host that answered. */
 static void serve(struct http_conn *c, struct slice plain) {
   bool more = http__session_feed(&c->session, plain);
+  watch_head(c);
   if (c->session.forward != NULL) {
     deliver(c, &c->session.out, true); /* the answers to the requests before it */
     forward(c);
@@ -504,6 +562,9 @@ static void on_bytes(struct http_conn *c, struct slice bytes) {
   }
   buf_reset(&c->plain);
   bool ok = tls_conn_feed(c->tls, bytes, &c->plain);
+  if (c->deadline_of == DEADLINE_HANDSHAKE && tls_conn_state(c->tls) == TLS_OPEN) {
+    deadline_stop(c);
+  }
   if (c->plain.len > 0) {
     serve(c, buf_slice(&c->plain));
   } else {
@@ -604,24 +665,36 @@ static void on_connection(uv_stream_t *server, int status) {
   uv_tcp_init(lst->loop, &c->tcp);
   uv_timer_init(lst->loop, &c->idle);
   uv_timer_init(lst->loop, &c->delay);
+  uv_timer_init(lst->loop, &c->deadline);
   c->tcp.data = c;
   c->idle.data = c;
   c->delay.data = c;
-  c->n_open_handles = 3;
+  c->deadline.data = c;
+  c->n_open_handles = 4;
   if (uv_accept(server, (uv_stream_t *) &c->tcp) != 0) {
     conn_close(c);
     return;
   }
-  struct sockaddr_storage ss;
-  int len = sizeof ss;
-  memset(&ss, 0, sizeof ss);
-  if (uv_tcp_getsockname(&c->tcp, (struct sockaddr *) &ss, &len) == 0) {
-    addr_text(&ss, c->local, sizeof c->local);
+  int len = sizeof c->peer_addr;
+  if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *) &c->peer_addr, &len) == 0) {
+    addr_format((const struct sockaddr *) &c->peer_addr, c->peer, sizeof c->peer);
   }
+  /* past a cap: reset at once, before any event of its own (limit.reached counts it) */
+  if (!http__gate_admit(&lst->gate, (const struct sockaddr *) &c->peer_addr)) {
+    uv_os_fd_t fd;
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    if (uv_fileno((uv_handle_t *) &c->tcp, &fd) == 0) {
+      setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
+    conn_close(c);
+    return;
+  }
+  c->admitted = true;
+  struct sockaddr_storage ss;
   len = sizeof ss;
   memset(&ss, 0, sizeof ss);
-  if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *) &ss, &len) == 0) {
-    addr_text(&ss, c->peer, sizeof c->peer);
+  if (uv_tcp_getsockname(&c->tcp, (struct sockaddr *) &ss, &len) == 0) {
+    addr_format((const struct sockaddr *) &ss, c->local, sizeof c->local);
   }
   c->session.local = c->local;
   c->session.peer = c->peer;
@@ -645,64 +718,24 @@ static void on_connection(uv_stream_t *server, int status) {
                   : lst->fault == SCN_FAULT_RESET ? RESET_GRACE_MS
                                                   : lst->idle_ms;
   uv_timer_start(&c->idle, on_idle, idle, idle);
+  if (c->tls != NULL && lst->fault == SCN_FAULT_NONE) {
+    deadline_start(c, DEADLINE_HANDSHAKE, lst->lim.handshake_ms); /* faults keep their timing */
+  }
 }
 
 static void on_listener_closed(uv_handle_t *h) {
   struct http_listener *lst = h->data;
-  lst->handle_closed = true;
+  lst->n_open_handles--;
   maybe_free_listener(lst);
 }
 
-static socklen_t sockaddr_len(const struct sockaddr *a) {
-  return a->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-}
-
-/* start_blackhole makes connects time out without root: the socket listens with a backlog of 0
- * and the lab itself makes one connection it never accepts. That fills the accept queue, and
- * Linux drops later SYNs (net.ipv4.tcp_abort_on_overflow = 0, the default) instead of
- * answering them, so the client retransmits until its connect times out. Returns 0 or a
- * negative errno; `what` names the failed step. */
-static int start_blackhole(struct http_listener *lst, const struct sockaddr *addr,
-                           const char **what) {
-  int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  *what = "socket";
-  if (fd < 0) {
-    return -errno;
-  }
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  *what = "bind";
-  if (bind(fd, addr, sockaddr_len(addr)) != 0) {
-    int rc = -errno;
-    close(fd);
-    return rc;
-  }
-  *what = "listen";
-  if (listen(fd, 0) != 0) {
-    int rc = -errno;
-    close(fd);
-    return rc;
-  }
-  int rc = uv_tcp_open(&lst->tcp, fd); /* the handle owns fd from here on */
-  if (rc != 0) {
-    close(fd);
-    return rc;
-  }
-  struct sockaddr_storage bound;
-  socklen_t len = sizeof bound;
-  *what = "filling the accept queue";
-  if (getsockname(fd, (struct sockaddr *) &bound, &len) != 0) {
-    return -errno;
-  }
-  lst->filler_fd = socket(bound.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (lst->filler_fd < 0) {
-    return -errno;
-  }
-  /* Blocking: over loopback the kernel completes the handshake at once, without our loop. */
-  if (connect(lst->filler_fd, (struct sockaddr *) &bound, len) != 0) {
-    return -errno;
-  }
-  return 0;
+/* close_handles closes the listening socket and the gate's timer; the listener is freed once
+ * they and its connections are closed. */
+static void close_handles(struct http_listener *lst) {
+  lst->closing = true;
+  lst->gate.report.data = lst;
+  uv_close((uv_handle_t *) &lst->tcp, on_listener_closed);
+  uv_close((uv_handle_t *) &lst->gate.report, on_listener_closed);
 }
 
 const char *http_strerror(enum http_status st) {
@@ -739,6 +772,10 @@ enum http_status http_listener_start_shared(struct http_listener **out, uv_loop_
   lst->silent_ms = HTTP_SILENT_MS;
   lst->fault = SCN_FAULT_NONE;
   lst->filler_fd = -1;
+  lst->lim = (struct http_limits){.max_conns = HTTP_MAX_CONNS,
+                                  .max_conns_per_client = HTTP_MAX_CONNS_PER_CLIENT,
+                                  .head_ms = HTTP_HEAD_MS,
+                                  .handshake_ms = HTTP_HANDSHAKE_MS};
   lst->vhosts = xcalloc(n_hosts, sizeof *lst->vhosts);
   lst->n_vhosts = n_hosts;
   for (size_t i = 0; i < n_hosts; i++) {
@@ -763,9 +800,11 @@ enum http_status http_listener_start_shared(struct http_listener **out, uv_loop_
     return HTTP_ELISTEN;
   }
   lst->tcp.data = lst;
+  http__gate_init(&lst->gate, loop, j, lst->lim.max_conns, lst->lim.max_conns_per_client);
+  lst->n_open_handles = 2;
   const char *what = "bind";
   if (lst->fault == SCN_FAULT_BLACKHOLE) {
-    rc = start_blackhole(lst, addr, &what);
+    rc = http__blackhole_listen(&lst->tcp, addr, &lst->filler_fd, &what);
   } else {
     rc = uv_tcp_bind(&lst->tcp, addr, 0);
     if (rc == 0) {
@@ -778,15 +817,17 @@ enum http_status http_listener_start_shared(struct http_listener **out, uv_loop_
     memset(&ss, 0, sizeof ss);
     memcpy(&ss, addr,
            addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
-    addr_text(&ss, lst->local, sizeof lst->local);
+    addr_format((const struct sockaddr *) &ss, lst->local, sizeof lst->local);
     buf_fmt(err, err_size, "%s %s: %s", what, lst->local, uv_strerror(rc));
-    lst->closing = true;
-    uv_close((uv_handle_t *) &lst->tcp, on_listener_closed); /* frees lst */
+    close_handles(lst); /* frees lst */
     return HTTP_ELISTEN;
   }
   struct sockaddr_storage ss;
   http_listener_addr(lst, &ss);
-  addr_text(&ss, lst->local, sizeof lst->local);
+  addr_format((const struct sockaddr *) &ss, lst->local, sizeof lst->local);
+  lst->gate.local = lst->local;
+  lst->gate.host = n_hosts == 1 && hosts[0].host != NULL ? lst->vhosts[0].host->id : NULL;
+  lst->gate.tls = lst->tls != NULL;
   *out = lst;
   return HTTP_OK;
 }
@@ -801,12 +842,17 @@ void http_listener_addr(const struct http_listener *l, struct sockaddr_storage *
   uv_tcp_getsockname(&l->tcp, (struct sockaddr *) out, &len);
 }
 
+void http_listener_set_limits(struct http_listener *l, const struct http_limits *lim) {
+  l->lim = *lim;
+  connlimit_set(&l->gate.count, lim->max_conns, lim->max_conns_per_client);
+}
+
 void http_listener_close(struct http_listener *l) {
   if (l == NULL || l->closing) {
     return;
   }
-  l->closing = true;
-  uv_close((uv_handle_t *) &l->tcp, on_listener_closed);
+  http__gate_flush(&l->gate); /* the journal is complete when the lab stops */
+  close_handles(l);
   for (struct http_conn *c = l->conns; c != NULL; c = c->next) {
     conn_close(c);
   }

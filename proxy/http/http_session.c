@@ -38,6 +38,8 @@ static void reset_request(struct http_session *s) {
 
 static int on_message_begin(llhttp_t *p) {
   struct http_session *s = session_of(p);
+  s->in_request = true;
+  s->in_head = true;
   reset_request(s);
   http__har_begin(s);
   return 0;
@@ -77,6 +79,32 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len) {
   return 0;
 }
 
+/* only_chunked: every transfer coding a Transfer-Encoding value names is "chunked", the only one
+ * the lab decodes (RFC 9112 6.1: any other gets 501). */
+static bool only_chunked(struct slice value) {
+  size_t at = 0;
+  while (at <= value.len) {
+    size_t end = at;
+    while (end < value.len && value.ptr[end] != ',') {
+      end++;
+    }
+    struct slice coding = {value.ptr + at, end - at};
+    while (coding.len > 0 && (coding.ptr[0] == ' ' || coding.ptr[0] == '\t')) {
+      coding.ptr++;
+      coding.len--;
+    }
+    while (coding.len > 0 &&
+           (coding.ptr[coding.len - 1] == ' ' || coding.ptr[coding.len - 1] == '\t')) {
+      coding.len--;
+    }
+    if (coding.len > 0 && !slice_eq_nocase(coding, "chunked")) {
+      return false;
+    }
+    at = end + 1;
+  }
+  return true;
+}
+
 /* keep_first copies the value of the first occurrence of a header we journal. */
 static void keep_first(struct buf *dst, bool *has, const struct buf *value) {
   if (!*has) {
@@ -103,6 +131,8 @@ static int on_header_value_complete(llhttp_t *p) {
     keep_first(&s->content_type, &s->has_content_type, &s->value);
   } else if (slice_eq_nocase(name, "Authorization")) {
     keep_first(&s->authorization, &s->has_authorization, &s->value);
+  } else if (slice_eq_nocase(name, "Transfer-Encoding") && !only_chunked(buf_slice(&s->value))) {
+    return reject(s, 501, "a transfer coding other than chunked");
   }
   buf_reset(&s->field);
   buf_reset(&s->value);
@@ -111,6 +141,7 @@ static int on_header_value_complete(llhttp_t *p) {
 
 static int on_headers_complete(llhttp_t *p) {
   struct http_session *s = session_of(p);
+  s->in_head = false;
   if ((p->flags & F_CONTENT_LENGTH) != 0 && p->content_length > HTTP_MAX_BODY) {
     return reject(s, 413, "request body larger than 1 MiB");
   }
@@ -352,6 +383,8 @@ static void answer(struct http_session *s) {
 
 static int on_message_complete(llhttp_t *p) {
   struct http_session *s = session_of(p);
+  s->in_request = false;
+  s->in_head = false;
   answer(s);
   /* closing: parse nothing more; forwarding: nothing more until the upstream has answered */
   return s->closing || s->forward != NULL ? HPE_PAUSED : 0;
@@ -431,6 +464,7 @@ static void refuse(struct http_session *s, llhttp_errno_t err) {
   journal_response(s, &resp, NULL);
   http__response_cleanup(&resp);
   s->closing = true;
+  s->in_head = false; /* nothing more is read: no head is waited for */
 }
 
 bool http__session_feed(struct http_session *s, struct slice in) {
@@ -439,6 +473,9 @@ bool http__session_feed(struct http_session *s, struct slice in) {
   }
   if (in.len == 0) {
     return true;
+  }
+  if (!s->in_request) {
+    s->in_head = true; /* from the first byte after the last request, blank lines included */
   }
   llhttp_errno_t err = llhttp_execute(&s->parser, (const char *) in.ptr, in.len);
   if (err == HPE_OK) {
@@ -510,6 +547,15 @@ bool http__session_forwarded(struct http_session *s, const struct http_upstream_
   bool more = http__session_feed(s, buf_slice(&rest));
   buf_cleanup(&rest);
   return more;
+}
+
+void http__session_timeout(struct http_session *s, const char *why) {
+  if (s->closing) {
+    return;
+  }
+  s->reject_status = 408; /* RFC 9110 15.5.9 */
+  s->reject_why = why;
+  refuse(s, HPE_USER);
 }
 
 void http__session_eof(struct http_session *s) {

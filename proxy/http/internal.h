@@ -5,6 +5,7 @@
 #define AD_PROXY_HTTP_INTERNAL_H
 
 #include "common/buf.h"
+#include "common/connlimit.h"
 #include "journal/jnl.h"
 #include "scenario/scn.h"
 
@@ -293,8 +294,11 @@ struct http_session {
   bool has_host, has_content_type, has_authorization;
   size_t header_bytes;
   size_t n_headers;
-  uint16_t reject_status; /* 413/414/431 set by a callback that stopped the parser */
+  uint16_t reject_status; /* 413/414/431/501 set by a callback that stopped the parser */
   const char *reject_why;
+  bool in_request; /* a request has begun and is not complete */
+  bool in_head;    /* bytes of a request head have come and its header section has not ended:
+                      the connection's head deadline runs (http_conn.c) */
   /* what else is recorded (NULL: the journal only; borrowed from the listener) */
   const struct http_record *rec;
   uint64_t t_begin;    /* uv_hrtime() when the request's first byte was parsed */
@@ -322,6 +326,9 @@ void http__session_set_vhosts(struct http_session *s, const struct http_vhost *v
 /* http__session_feed parses `in`, appending responses to s->out. False once the connection
  * must close after s->out is sent (Connection: close, or a bad request answered with 4xx). */
 bool http__session_feed(struct http_session *s, struct slice in);
+/* http__session_timeout answers 408 for a request head that did not arrive in time (`why`,
+ * journaled as http.error) and ends the session. */
+void http__session_timeout(struct http_session *s, const char *why);
 /* http__session_eof tells the parser the peer closed; a request cut short is journaled. */
 void http__session_eof(struct http_session *s);
 /* http__session_forward_request describes s->forward's request for http__upstream_start. */
@@ -341,6 +348,38 @@ void http__har_begin(struct http_session *s);
 void http__har_record(struct http_session *s, const struct http_request_view *req,
                       const struct http_response *resp, struct slice response_bytes, bool head,
                       const struct scn_route *route);
+
+/* ---- a listener's connection caps — http_limit.c ---- */
+
+/* The caps of one listener and the journal of what they refused (limit.reached), at most once
+ * a second: a flood of connections is one line a second, not one a connection. */
+struct http__gate {
+  struct connlimit count;
+  uv_timer_t report; /* pending tallies wait for it; the owner uv_close()s it */
+  struct jnl *j;
+  const char *local; /* the listener's address, borrowed for the journal */
+  const char *host;  /* the listener's only host's id, or NULL on a shared one */
+  bool tls;
+};
+
+/* http__gate_init starts the gate with caps from `lim` (the report timer on `loop`). */
+void http__gate_init(struct http__gate *g, uv_loop_t *loop, struct jnl *j, unsigned max_conns,
+                     unsigned max_conns_per_client);
+void http__gate_cleanup(struct http__gate *g);
+/* http__gate_admit counts a connection from `peer`: true when it may be served (release it when
+ * it ends); false when a cap is reached: tallied, journaled now or within a second. */
+bool http__gate_admit(struct http__gate *g, const struct sockaddr *peer);
+void http__gate_release(struct http__gate *g, const struct sockaddr *peer);
+/* http__gate_flush journals the refusals not reported yet (the listener is closing). */
+void http__gate_flush(struct http__gate *g);
+
+/* ---- the black hole fault — http_fault.c ---- */
+
+/* http__blackhole_listen binds `tcp` (initialized, not yet open) to `addr` so that connects to it
+ * time out without root: *out_filler_fd is the lab's own connection that fills the accept queue
+ * (the caller closes it). Returns 0 or a negative errno, `what` naming the step that failed. */
+int http__blackhole_listen(uv_tcp_t *tcp, const struct sockaddr *addr, int *out_filler_fd,
+                           const char **what);
 
 /* ---- listener — http_conn.c ---- */
 

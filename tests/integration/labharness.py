@@ -102,6 +102,9 @@ class Lab:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if not stream.closed:
+                stream.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 

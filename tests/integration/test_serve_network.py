@@ -45,6 +45,12 @@ class FlagsTest(unittest.TestCase):
             (("--map", "www"), "--map www: expected HOST=IP"),
             (("--listen", "10.77.0.1", "--address-base", "127.77.9.1"),
              "--address-base places hosts on loopback; --listen and --map place them"),
+            # the wildcard would answer on every network the machine is on, unannounced
+            (("--dns", "0.0.0.0:5353"), "--dns 0.0.0.0:5353: the wildcard address answers on "
+                                        "every interface"),
+            (("--dns", "[::]:5353"), "--dns [::]:5353: the wildcard address answers on every"),
+            (("--listen", "10.77.0.1", "--dns", "0.0.0.0:53"), "--dns 0.0.0.0:53: the wildcard"),
+            (("--dns", "localhost:53"), "--dns localhost:53: expected ADDR:PORT"),
         ]
         for args, want in cases:
             r = self.serve(*args)
@@ -121,6 +127,8 @@ class NetworkTest(unittest.TestCase):
         self.assertEqual((lab.host("www")["https"], lab.host("exchange")["http"]), (443, None))
         self.assertEqual(lab.info["warnings"], [])
         self.assertEqual([a["shared"] for a in lab.info["addresses"]], [False, False])
+        # what is not loopback is said in the ready line too: the DNS's address first
+        self.assertEqual(lab.info["exposed"], [LAB_ADDRS[0], LAB_ADDRS[1]])
         # the vm's only DNS server is the lab: A and PTR name the hosts' addresses
         self.assertEqual(self.kdig("autodiscover.contoso.com"), [LAB_ADDRS[1]])
         self.assertEqual(self.kdig("www.contoso.com"), ["contoso.com.", LAB_ADDRS[0]])
@@ -144,6 +152,7 @@ class NetworkTest(unittest.TestCase):
         self.assertEqual(lab.stop(), 0)
         self.assertIn(f"serving on {LAB_ADDRS[0]}, {LAB_ADDRS[1]} (not loopback)",
                       lab.stderr_text)
+        self.assertIn(f"DNS on {LAB_ADDRS[0]}:53 (not loopback)", lab.stderr_text)
         self.assertIn("running as nobody", lab.stderr_text)
         start = lab.events("lab.start")[0]
         self.assertEqual({h["id"]: h["address"] for h in start["hosts"]},
@@ -200,7 +209,21 @@ class NetworkTest(unittest.TestCase):
         self.assertEqual(lab.host("www")["address"], LAB_ADDRS[1])
         r = self.pair.vm_run("kdig", "+short", f"@{LAB_ADDRS[1]}", "autodiscover.contoso.com")
         self.assertEqual(r.stdout.split(), [LAB_ADDRS[0]], r.stderr)
+        self.assertEqual(lab.info["exposed"], [LAB_ADDRS[1], LAB_ADDRS[0]])
         self.assertEqual(lab.stop(), 0)
+
+    def test_dns_alone_off_loopback_is_said(self):
+        # the hosts stay on loopback, the DNS answers the lab network: stderr and ready line say so
+        lab = self.serve(listen=(), dns=f"{LAB_ADDRS[0]}:53",
+                         extra=("--https-port", "0", "--http-port", "0"))
+        self.assertEqual(lab.info["dns"], f"{LAB_ADDRS[0]}:53")
+        self.assertEqual(lab.info["exposed"], [LAB_ADDRS[0]])
+        self.assertTrue(lab.host("www")["address"].startswith("127.77."))
+        r = self.pair.vm_run("kdig", "+short", f"@{LAB_ADDRS[0]}", "autodiscover.contoso.com")
+        self.assertEqual(r.stdout.split(), [lab.host("exchange")["address"]], r.stderr)
+        self.assertEqual(lab.stop(), 0)
+        self.assertIn(f"DNS on {LAB_ADDRS[0]}:53 (not loopback)", lab.stderr_text)
+        self.assertNotIn("serving on", lab.stderr_text)
 
     def test_a_black_hole_across_the_network(self):
         lab = self.serve(BLACKHOLE)

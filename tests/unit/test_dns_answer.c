@@ -648,6 +648,16 @@ static void test_badvers(void **state) {
   reply_free(r);
 }
 
+/* formerr_header checks a FORMERR that is the query's header alone (QDCOUNT 0), same ID. */
+static void formerr_header(const uint8_t *out, size_t n, uint16_t id) {
+  assert_int_equal(n, KNOT_WIRE_HEADER_SIZE);
+  assert_true(knot_wire_get_qr(out));
+  assert_int_equal(knot_wire_get_id(out), id);
+  assert_int_equal(knot_wire_get_rcode(out), KNOT_RCODE_FORMERR);
+  assert_int_equal(knot_wire_get_qdcount(out), 0);
+  assert_int_equal(knot_wire_get_ancount(out), 0);
+}
+
 static void test_short_input_dropped(void **state) {
   uint8_t q[512];
   size_t len = make_query(q, sizeof q, 0x1234, "contoso.com", KNOT_RRTYPE_A, 0);
@@ -659,27 +669,35 @@ static void test_short_input_dropped(void **state) {
   assert_string_equal(info.qname, "");
   assert_int_equal(dns_answer(*state, q, 11, out, sizeof out, false, &info), 0);
   assert_true(info.dropped);
-  /* every cut inside the question: the question cannot be read, nothing is sent */
-  for (size_t cut = KNOT_WIRE_HEADER_SIZE; cut < len; cut++) {
-    assert_int_equal(dns_answer(*state, q, cut, out, sizeof out, false, &info), 0);
-    assert_true(info.dropped);
-    assert_non_null(info.why);
+  /* every cut inside the question: the header can be read, so the client gets FORMERR */
+  for (size_t cut = KNOT_WIRE_HEADER_SIZE + 1; cut < len; cut++) {
+    formerr_header(out, dns_answer(*state, q, cut, out, sizeof out, false, &info), 0x1234);
+    assert_false(info.dropped);
+    assert_int_equal(info.rcode, KNOT_RCODE_FORMERR);
+    assert_string_equal(info.why, "malformed question");
+    assert_string_equal(info.qname, "");
   }
 }
 
-static void test_header_without_question_dropped(void **state) {
+static void test_header_without_question_formerr(void **state) {
   uint8_t q[512];
   make_query(q, sizeof q, 0x1234, "contoso.com", KNOT_RRTYPE_A, 0);
   knot_wire_set_qdcount(q, 0);
   uint8_t out[512];
   struct dns_info info;
-  assert_int_equal(dns_answer(*state, q, KNOT_WIRE_HEADER_SIZE, out, sizeof out, false, &info), 0);
-  assert_true(info.dropped);
+  formerr_header(out, dns_answer(*state, q, KNOT_WIRE_HEADER_SIZE, out, sizeof out, false, &info),
+                 0x1234);
+  assert_false(info.dropped);
   assert_string_equal(info.why, "no question");
+  /* a header that says there is a question when there is none */
+  knot_wire_set_qdcount(q, 1);
+  formerr_header(out, dns_answer(*state, q, KNOT_WIRE_HEADER_SIZE, out, sizeof out, true, &info),
+                 0x1234);
+  assert_string_equal(info.why, "malformed question");
 }
 
-static void test_compression_loop_dropped(void **state) {
-  uint8_t q[64] = {0};
+static void test_compression_loop_formerr(void **state) {
+  uint8_t q[128] = {0};
   knot_wire_set_id(q, 1);
   knot_wire_set_qdcount(q, 1);
   /* the QNAME is a pointer to itself, then a pointer to the header */
@@ -691,11 +709,18 @@ static void test_compression_loop_dropped(void **state) {
   q[17] = 1;
   uint8_t out[512];
   struct dns_info info;
-  assert_int_equal(dns_answer(*state, q, 18, out, sizeof out, false, &info), 0);
-  assert_true(info.dropped);
+  formerr_header(out, dns_answer(*state, q, 18, out, sizeof out, false, &info), 1);
+  assert_string_equal(info.why, "malformed question");
   q[13] = 0;
-  assert_int_equal(dns_answer(*state, q, 18, out, sizeof out, false, &info), 0);
-  assert_true(info.dropped);
+  formerr_header(out, dns_answer(*state, q, 18, out, sizeof out, false, &info), 1);
+  /* a label longer than 63 bytes (RFC 1035 2.3.4) */
+  memset(q + 12, 'a', 80);
+  q[12] = 70;
+  q[83] = 0;
+  memset(q + 84, 0, 4);
+  q[85] = 1;
+  q[87] = 1;
+  formerr_header(out, dns_answer(*state, q, 88, out, sizeof out, false, &info), 1);
 }
 
 static void test_bad_record_section_is_formerr(void **state) {
@@ -1418,8 +1443,8 @@ int main(void) {
       cmocka_unit_test(test_tcp_sends_everything),
       cmocka_unit_test(test_badvers),
       cmocka_unit_test(test_short_input_dropped),
-      cmocka_unit_test(test_header_without_question_dropped),
-      cmocka_unit_test(test_compression_loop_dropped),
+      cmocka_unit_test(test_header_without_question_formerr),
+      cmocka_unit_test(test_compression_loop_formerr),
       cmocka_unit_test(test_bad_record_section_is_formerr),
       cmocka_unit_test(test_trailing_bytes_formerr),
       cmocka_unit_test(test_response_dropped),

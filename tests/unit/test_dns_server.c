@@ -457,11 +457,134 @@ static void test_truncate_then_tcp_and_wildcard(void **state) {
   dns_zoneset_free(zs);
 }
 
+/* --- caps on TCP connections: one client cannot lock the others out --- */
+
+/* tcp_open connects to `addr` from `src` (NULL: any loopback source). */
+static int tcp_open(const struct sockaddr_storage *addr, const char *src) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  assert_true(fd >= 0);
+  if (src != NULL) {
+    struct sockaddr_in from;
+    uv_ip4_addr(src, 0, &from);
+    assert_int_equal(bind(fd, (struct sockaddr *) &from, sizeof from), 0);
+  }
+  assert_int_equal(connect(fd, (const struct sockaddr *) addr, sizeof(struct sockaddr_in)), 0);
+  return fd;
+}
+
+/* closed_by_server runs the loop until the server has ended `fd` (EOF or RST), or 5 s pass. */
+static bool closed_by_server(uv_loop_t *loop, int fd) {
+  for (int i = 0; i < 5000; i++) {
+    uv_run(loop, UV_RUN_NOWAIT);
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, 1) == 1) {
+      uint8_t b[64];
+      return recv(fd, b, sizeof b, 0) <= 0;
+    }
+  }
+  return false;
+}
+
+/* ask_on sends one framed query on an open connection and returns the RCODE of the answer. */
+static int ask_on(uv_loop_t *loop, int fd, uint16_t id) {
+  uint8_t q[514];
+  size_t len = make_query(q + 2, id, "contoso.com", KNOT_RRTYPE_A);
+  knot_wire_write_u16(q, (uint16_t) len);
+  assert_int_equal(send(fd, q, len + 2, 0), (ssize_t) len + 2);
+  uint8_t out[4096];
+  size_t got = 0;
+  while (got < 2 || got < 2 + (size_t) knot_wire_read_u16(out)) {
+    got += pump(loop, fd, out + got, sizeof out - got);
+  }
+  assert_int_equal(knot_wire_get_id(out + 2), id);
+  return knot_wire_get_rcode(out + 2);
+}
+
+static void test_tcp_cap_per_client(void **state) {
+  uv_loop_t loop;
+  assert_int_equal(uv_loop_init(&loop), 0);
+  struct dns_zoneset *zs = small_zoneset();
+  FILE *journal_file = tmpfile();
+  struct jnl *j = jnl_open_stream(journal_file);
+  struct sockaddr_in any;
+  uv_ip4_addr("127.0.0.1", 0, &any);
+  struct dns_server *server = NULL;
+  char err[256];
+  assert_int_equal(
+      dns_server_start(&server, &loop, (struct sockaddr *) &any, zs, j, err, sizeof err), DNS_OK);
+  dns_server_set_limits(server, 10, 2);
+  struct sockaddr_storage addr;
+  dns_server_addr(server, &addr);
+
+  /* 127.0.0.1 holds its two idle connections; a third is closed at once */
+  int held[2] = {tcp_open(&addr, "127.0.0.1"), tcp_open(&addr, "127.0.0.1")};
+  assert_int_equal(ask_on(&loop, held[0], 1), KNOT_RCODE_NOERROR);
+  int third = tcp_open(&addr, "127.0.0.1");
+  assert_true(closed_by_server(&loop, third));
+  close(third);
+  /* another client is served meanwhile, and so are the held connections */
+  int other = tcp_open(&addr, "127.0.0.2");
+  assert_int_equal(ask_on(&loop, other, 2), KNOT_RCODE_NOERROR);
+  assert_int_equal(ask_on(&loop, held[1], 3), KNOT_RCODE_NOERROR);
+  /* a burst of five more: no journal line each */
+  for (int i = 0; i < 5; i++) {
+    int fd = tcp_open(&addr, "127.0.0.1");
+    assert_true(closed_by_server(&loop, fd));
+    close(fd);
+  }
+  /* one of the held ones ends: the client may connect again */
+  close(held[0]);
+  int again = -1;
+  for (int tries = 0; tries < 50 && again < 0; tries++) {
+    uv_run(&loop, UV_RUN_NOWAIT); /* the server sees the close */
+    int fd = tcp_open(&addr, "127.0.0.1");
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    for (int i = 0; i < 20; i++) {
+      uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    if (poll(&p, 1, 10) == 0) {
+      again = fd; /* not closed: admitted */
+    } else {
+      close(fd);
+    }
+  }
+  assert_true(again >= 0);
+  assert_int_equal(ask_on(&loop, again, 4), KNOT_RCODE_NOERROR);
+  close(again);
+  close(held[1]);
+  close(other);
+  dns_server_close(server);
+  test_loop_close(&loop);
+  jnl_close(j);
+  fflush(journal_file);
+  long size = ftell(journal_file);
+  char *text = xcalloc(1, (size_t) size + 1);
+  rewind(journal_file);
+  assert_int_equal(fread(text, 1, (size_t) size, journal_file), (size_t) size);
+  /* the first refusal at once, the burst together (a second later, or when the server closed) */
+  size_t n_events = count_lines(text, "\"ev\":\"limit.reached\"");
+  assert_true(n_events >= 2);
+  unsigned long refused = 0;
+  for (const char *p = strstr(text, "\"refused\":"); p != NULL; p = strstr(p + 1, "\"refused\":")) {
+    refused += strtoul(p + strlen("\"refused\":"), NULL, 10);
+  }
+  assert_true(refused >= 6); /* the admission probes above may add a few */
+  assert_int_equal(count_lines(text, "\"full\":0,"), n_events); /* never the server's cap */
+  assert_non_null(strstr(text, "\"service\":\"dns\",\"local\":\"127.0.0.1:"));
+  assert_non_null(strstr(text, "\"refused\":1,\"full\":0,\"per_client\":1,\"max_conns\":10,"
+                               "\"max_per_client\":2,\"open\":2,\"clients\":[\"127.0.0.1\"]}"));
+  assert_null(strstr(text, "127.0.0.2\"]"));
+  free(text);
+  fclose(journal_file);
+  dns_zoneset_free(zs);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_udp_and_tcp_on_one_port),
       cmocka_unit_test(test_bind_failures_are_reported),
       cmocka_unit_test(test_truncate_then_tcp_and_wildcard),
+      cmocka_unit_test(test_tcp_cap_per_client),
   };
   return cmocka_run_group_tests_name("dns_server", tests, NULL, NULL);
 }

@@ -312,6 +312,44 @@ static void test_limits(void **state) {
   buf_cleanup(&big);
 }
 
+/* RFC 9112 6.1: a transfer coding the lab does not decode is 501; chunked alone is decoded */
+static void test_unknown_transfer_coding_is_501(void **state) {
+  struct fixture *f = *state;
+  assert_false(http__session_feed(
+      &f->s, S("POST / HTTP/1.1\r\nHost: c\r\nTransfer-Encoding: gzip, chunked\r\n\r\n")));
+  assert_non_null(strstr(out(f), "HTTP/1.1 501 Not Implemented\r\n"));
+  assert_non_null(strstr(journal(f), "\"error\":\"a transfer coding other than chunked\""));
+  http__session_cleanup(&f->s);
+  http__session_init(&f->s, &host, &with_site, f->j);
+  assert_true(http__session_feed(&f->s, S("POST /post-only HTTP/1.1\r\nHost: c\r\n"
+                                          "Transfer-Encoding:  Chunked \r\n\r\n"
+                                          "4\r\nmade\r\n0\r\n\r\n")));
+  assert_non_null(strstr(out(f), "HTTP/1.1 201 "));
+}
+
+/* in_head follows a request head from its first byte (blank lines before it included) to the
+ * end of its header section: the connection's head deadline runs meanwhile */
+static void test_in_head_and_timeout(void **state) {
+  struct fixture *f = *state;
+  assert_false(f->s.in_head);
+  assert_true(http__session_feed(&f->s, S("\r\n")));
+  assert_true(f->s.in_head);
+  assert_true(http__session_feed(&f->s, S("GET / HTTP/1.1\r\nHost: c\r\n")));
+  assert_true(f->s.in_head);
+  assert_true(http__session_feed(&f->s, S("\r\n")));
+  assert_false(f->s.in_head); /* answered; nothing pending */
+  assert_true(http__session_feed(&f->s, S("POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\nab")));
+  assert_false(f->s.in_head); /* the body is not the head's */
+  assert_true(http__session_feed(&f->s, S("cdGET / HT")));
+  assert_true(f->s.in_head); /* the next head began in the same bytes */
+  http__session_timeout(&f->s, "request head not complete within 10 ms");
+  assert_false(f->s.in_head);
+  assert_non_null(strstr(out(f), "HTTP/1.1 408 Request Timeout\r\n"));
+  assert_non_null(strstr(
+      journal(f), "\"ev\":\"http.error\",\"error\":\"request head not complete within 10 ms\""));
+  assert_false(http__session_feed(&f->s, S("TP/1.1\r\n\r\n"))); /* closing: not read */
+}
+
 static void test_eof_mid_request(void **state) {
   struct fixture *f = *state;
   assert_true(http__session_feed(&f->s, S("POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc")));
@@ -341,6 +379,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_malformed_is_400, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_bytes_variants, setup, teardown),
       cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_unknown_transfer_coding_is_501, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_in_head_and_timeout, setup, teardown),
       cmocka_unit_test_setup_teardown(test_eof_mid_request, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,7 @@
 #include "tests/unit/testutil.h"
 
 #include <libknot/libknot.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* A scenario with one host without listeners (both ports refuse: no CA needed) and one record. */
@@ -40,6 +41,38 @@ static void test_starts_and_closes(void **state) {
   proxy_dns_addr(p, &dns);
   assert_int_equal(dns.ss_family, AF_INET);
   assert_int_not_equal(((struct sockaddr_in *) &dns)->sin_port, 0);
+  /* the defaults: nothing beyond loopback, the limits docs/commands.md gives */
+  char *ready = proxy_ready_json(p);
+  assert_non_null(strstr(ready, "\"exposed\":[],\"limits\":{\"max_conns\":512,"
+                                "\"max_conns_per_client\":64,\"head_timeout_ms\":10000,"
+                                "\"handshake_timeout_ms\":10000,\"dns_tcp_max_conns\":256,"
+                                "\"dns_tcp_max_per_client\":16}}"));
+  free(ready);
+  proxy_close(p);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  test_loop_close(&loop);
+}
+
+/* the limits given are the ones the ready line says (an address that is not loopback, listed as
+ * exposed, is tested across a network namespace: test_serve_network.py) */
+static void test_limits_given(void **state) {
+  uv_loop_t loop;
+  assert_int_equal(uv_loop_init(&loop), 0);
+  struct small s;
+  small_init(&s);
+  struct proxy_limits lim = proxy_limits_default();
+  lim.max_conns = 3;
+  lim.head_timeout_ms = 0;
+  lim.dns_tcp_max_per_client = 2;
+  struct proxy_options opt = {.dns_listen = "127.0.0.1:0", .limits = &lim};
+  struct proxy *p = NULL;
+  char err[512] = "";
+  assert_int_equal(proxy_start(&p, &loop, &s.scn, &opt, err, sizeof err), PROXY_OK);
+  char *ready = proxy_ready_json(p);
+  assert_non_null(strstr(ready, "\"exposed\":[],\"limits\":{\"max_conns\":3,"
+                                "\"max_conns_per_client\":64,\"head_timeout_ms\":0,"));
+  assert_non_null(strstr(ready, "\"dns_tcp_max_per_client\":2}}"));
+  free(ready);
   proxy_close(p);
   uv_run(&loop, UV_RUN_DEFAULT);
   test_loop_close(&loop);
@@ -92,6 +125,7 @@ static void test_failures_have_a_code_and_a_sentence(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_starts_and_closes),
+      cmocka_unit_test(test_limits_given),
       cmocka_unit_test(test_failures_have_a_code_and_a_sentence),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

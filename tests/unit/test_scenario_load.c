@@ -4,6 +4,8 @@
  * reading: missing files, syntax errors, NUL bytes, UTF-8, depth and size limits. */
 #include "tests/unit/test_scenario_fixture.h"
 
+#include <sys/stat.h>
+
 static struct scn *load_founding(const char *file) {
   const char *src = getenv("AD_SOURCE_DIR");
   assert_non_null(src);
@@ -195,7 +197,24 @@ static void test_directory(void **state) {
   assert_int_equal(scn_load(&s, dir, err, sizeof err), SCN_EIO);
   assert_null(s);
   char want[4200];
-  assert_true(buf_fmt(want, sizeof want, "%s: Is a directory", dir));
+  assert_true(buf_fmt(want, sizeof want, "%s: not a regular file", dir));
+  assert_string_equal(err, want);
+  test_rmtree(dir);
+  free(dir);
+}
+
+/* a FIFO nobody writes to is refused at once, not waited on */
+static void test_fifo(void **state) {
+  struct scn *s = NULL;
+  char err[4400] = "";
+  char *dir = test_tmpdir("model");
+  char path[4200];
+  assert_true(buf_fmt(path, sizeof path, "%s/pipe.yaml", dir));
+  assert_int_equal(mkfifo(path, 0600), 0);
+  assert_int_equal(scn_load(&s, path, err, sizeof err), SCN_EIO);
+  assert_null(s);
+  char want[4300];
+  assert_true(buf_fmt(want, sizeof want, "%s: not a regular file", path));
   assert_string_equal(err, want);
   test_rmtree(dir);
   free(dir);
@@ -290,6 +309,7 @@ int main(void) {
       cmocka_unit_test(test_minimal_string),
       cmocka_unit_test(test_missing_file),
       cmocka_unit_test(test_directory),
+      cmocka_unit_test(test_fifo),
       cmocka_unit_test(test_syntax_status_and_short_err),
       cmocka_unit_test(test_embedded_nul),
       cmocka_unit_test(test_utf8),
