@@ -142,8 +142,10 @@ static void add_query(struct jinfer *in, const struct jrec *r) {
                              : NULL;
   /* An authoritative "no" is cached: the same question asked again is another step's. */
   bool negative = error != NULL && (strcmp(error, "NXDOMAIN") == 0 || strcmp(error, "NODATA") == 0);
-  bool again =
-      last != NULL && last->last_negative && negative && strcmp(last->last_qtype, qtype) == 0;
+  /* The AAAA question goes with the A one (a client asks both at once, docs/report.md): only an
+   * A or SRV question asked again after a "no" starts another step's lookup. */
+  unsigned type_bit = srv ? 4u : aaaa ? 0u : 1u;
+  bool again = last != NULL && negative && (last->negative & type_bit) != 0;
   if (last == NULL || again || last->srv != srv || strcasecmp(last->qname, qname) != 0) {
     in->lookups = xrealloc_array(in->lookups, in->n_lookups + 1, sizeof *in->lookups);
     last = &in->lookups[in->n_lookups];
@@ -151,8 +153,9 @@ static void add_query(struct jinfer *in, const struct jrec *r) {
     add_item(in, ITEM_LOOKUP, in->n_lookups++);
   }
   last->t_last = r->t_us;
-  last->last_qtype = qtype;
-  last->last_negative = negative;
+  if (negative) {
+    last->negative |= type_bit;
+  }
   if (error == NULL) {
     last->ok = true;
   } else if (last->error == NULL || (!aaaa && !last->error_from_a)) {
