@@ -134,6 +134,10 @@ static void add_query(struct jinfer *in, const struct jrec *r) {
     error = "timeout";
   } else if (rcode != NULL && strcmp(rcode, "NOERROR") != 0) {
     error = rcode;
+  } else if (jrec__bool(r, JF_RAW)) {
+    /* the scenario's bytes, not the lab's records: a client that connected after it read an
+     * address in them shows so by its connection; without one, it found none */
+    error = "malformed";
   } else if (!jrec__num(r, JF_ANSWERS, &answers) || answers < 1) {
     error = "NODATA";
   }

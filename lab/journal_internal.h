@@ -63,6 +63,7 @@ enum jf {
   JF_LOCATION,
   JF_HOST_ID,
   JF_ANSWER,
+  JF_RAW,
   JF_AUTH_SCHEME,
   JF_N
 };

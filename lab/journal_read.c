@@ -72,6 +72,7 @@ static const char *const field_names[JF_N] = {
     [JF_LOCATION] = "location",
     [JF_HOST_ID] = "host_id",
     [JF_ANSWER] = "answer",
+    [JF_RAW] = "raw",
     [JF_AUTH_SCHEME] = NULL, /* authorization.scheme */
 };
 

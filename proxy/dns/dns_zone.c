@@ -88,12 +88,22 @@ bool dns__name_exists(const struct dns_zoneset *zs, const knot_dname_t *name) {
       return true;
     }
   }
+  for (size_t i = 0; i < zs->n_raws; i++) { /* a record given as bytes makes its name exist */
+    if (knot_dname_is_equal(zs->raws[i].name, name)) {
+      return true;
+    }
+  }
   return false;
 }
 
 bool dns__name_has_children(const struct dns_zoneset *zs, const knot_dname_t *name) {
   for (size_t i = 0; i < zs->n_rrsets; i++) {
     if (knot_dname_in_bailiwick(zs->rrsets[i].owner, name) > 0) {
+      return true;
+    }
+  }
+  for (size_t i = 0; i < zs->n_raws; i++) {
+    if (knot_dname_in_bailiwick(zs->raws[i].name, name) > 0) {
       return true;
     }
   }

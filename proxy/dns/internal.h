@@ -74,7 +74,8 @@ const struct dns_zone *dns__zone_find(const struct dns_zoneset *zs, const knot_d
 /* dns__rrset_find returns the RRset of `type` owned by `name`, or NULL. */
 const knot_rrset_t *dns__rrset_find(const struct dns_zoneset *zs, const knot_dname_t *name,
                                     uint16_t type);
-/* dns__name_exists says whether `name` owns any RRset (RFC 1034 4.3.2 "the name exists"). */
+/* dns__name_exists says whether `name` owns any RRset or record given as bytes (RFC 1034 4.3.2
+ * "the name exists"). */
 bool dns__name_exists(const struct dns_zoneset *zs, const knot_dname_t *name);
 /* dns__name_has_children says whether some owner is strictly below `name`: an empty
  * non-terminal (RFC 8020 §2) answers NODATA, not NXDOMAIN. */

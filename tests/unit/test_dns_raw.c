@@ -132,6 +132,12 @@ static void test_raw_records(void **state) {
   assert_int_equal(knot_wire_get_ancount(r.wire), 1);
   assert_true(r.info.raw);
   assert_null(r.info.rule);
+  /* the name exists: its other types are NODATA, not NXDOMAIN (RFC 1034 4.3.2) */
+  ask(&r, zs, "short.contoso.com", KNOT_RRTYPE_AAAA, 0, false);
+  assert_false(r.info.raw);
+  assert_int_equal(knot_wire_get_rcode(r.wire), KNOT_RCODE_NOERROR);
+  assert_int_equal(knot_wire_get_ancount(r.wire), 0);
+  assert_int_equal(knot_wire_get_nscount(r.wire), 1); /* the zone's SOA */
   ask(&r, zs, "two.contoso.com", KNOT_RRTYPE_A, 0, false);
   static const uint8_t two[] = {0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x3c,
                                 0x00, 0x04, 0x7f, 0x00, 0x00, 0x01, 0xc0, 0x0c, 0x00, 0x01,
