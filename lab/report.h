@@ -213,5 +213,18 @@ void lab_run_html(FILE *out, const struct scn *s, const struct lab_result *r, si
  * returns the number written, or -1 with `err` naming the file that could not be written. */
 int lab_run_html_dir(const char *dir, const struct scn *s, const struct lab_result *r, size_t n,
                      char *err, size_t err_size);
+/* lab_run_html_file writes the page of one walk (`r`) to `path`; false with `err` naming it. */
+bool lab_run_html_file(const char *path, const struct scn *s, const struct lab_result *r, char *err,
+                       size_t err_size);
+struct lab_check;
+/* lab_check_page_name is the file name `check --html` gives the page of k's scenario `index` and
+ * a client: the scenario's path below the folder all of k's paths share, without ".yaml", then
+ * the client, each with characters other than letters, digits, '.', '-' and '_' made '_'
+ * (check scenarios/: "scenarios/dns/x.yaml", "mso-xdscli" → "dns_x.mso-xdscli.html"); false
+ * when it does not fit. */
+bool lab_check_page_name(char *out, size_t out_size, const struct lab_check *k, size_t index,
+                         const char *client);
+/* lab_html_text writes `s` with HTML's special characters escaped. */
+void lab_html_text(FILE *out, const char *s);
 
 #endif
