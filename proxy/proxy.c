@@ -24,6 +24,7 @@ struct port_entry {
   struct sockaddr_storage nominal;
   struct sockaddr_storage actual;
   bool listening;                 /* false: a bound socket that refuses connections */
+  bool tls;                       /* when listening: HTTPS */
   struct http_listener *listener; /* when listening: for the hosts there that listen */
   int refuser_fd;                 /* when not listening: bound, never listen()ed → RST */
 };
@@ -270,6 +271,7 @@ static enum proxy_status site_port(struct proxy *p, size_t site_i, struct port_e
   http_listener_set_record(e->listener, &p->rec);
   http_listener_addr(e->listener, &e->actual);
   e->listening = true;
+  e->tls = https;
   return PROXY_OK;
 }
 
@@ -413,7 +415,9 @@ uint16_t proxy_host_listener_port(const struct proxy *p, size_t i, uint16_t nomi
   for (size_t k = 0; l != NULL && l->present && k < site->n_ports; k++) {
     const struct port_entry *e = &site->ports[k];
     if (port_of(&e->nominal) == nominal) {
-      return e->listening ? port_of(&e->actual) : 0;
+      /* on a shared address, another host's listener of the other scheme is not this host's */
+      bool own = e->listening && e->tls == proxy__port_tls(l, nominal);
+      return own ? port_of(&e->actual) : 0;
     }
   }
   return 0;
