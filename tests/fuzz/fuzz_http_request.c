@@ -4,6 +4,7 @@
  * its first byte's value to exercise bytes arriving in pieces. A request for the upstream route
  * is made into the request the real server would get (http_forward.c) and ended as the
  * connection would end it — relayed, or a 502 — before the rest is parsed. */
+#include "proxy/http/http.h"
 #include "proxy/http/internal.h"
 
 #include <stddef.h>
