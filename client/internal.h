@@ -323,10 +323,14 @@ struct sim_attempt {
   char *url_text;
   struct sockaddr_storage addr;
   /* DNS: left by sim_resolve.c's callbacks */
-  bool dns_done;
-  int dns_status;        /* ARES_SUCCESS or the c-ares error */
-  struct in_addr a_addr; /* the A answer's first address */
-  struct sim_srv *srv;   /* the SRV answer's records, targets lowercased (owned) */
+  bool dns_done;          /* both answers are in (A and AAAA; SRV alone) */
+  int dns_status;         /* ARES_SUCCESS or the c-ares error */
+  struct in_addr a_addr;  /* the A answer's first address */
+  bool a_done, aaaa_done; /* the A and the AAAA question have their answers */
+  int a_status, aaaa_status;
+  struct in6_addr aaaa_addr; /* the AAAA answer's first address */
+  bool use_aaaa;             /* no IPv4 address: the IPv6 one is connected to */
+  struct sim_srv *srv;       /* the SRV answer's records, targets lowercased (owned) */
   size_t n_srv;
   /* TCP: left by sim_fetch.c's callbacks */
   struct sim_conn *conn;
@@ -460,8 +464,10 @@ enum sim_status sim__resolve_init(struct sim_walk *w, char *err, size_t err_size
 void sim__resolve_close(struct sim_walk *w);
 /* sim__resolve_cleanup releases what sim__resolve_init made and the handles do not hold. */
 void sim__resolve_cleanup(struct sim_walk *w);
-/* sim__resolve_a asks for `host`'s A record; the answer lands in att (dns_done, dns_status,
- * a_addr) while the attempt is in SIM_ATT_AWAIT_A, then sim__advance runs. */
+/* sim__resolve_a asks for `host`'s addresses, A and AAAA at once as Windows' resolver does
+ * (getaddrinfo with AF_UNSPEC); once both have answered, att holds dns_done, dns_status (the A
+ * answer's, unless only the AAAA one has an address), a_addr or aaaa_addr (use_aaaa: no IPv4
+ * address came) while the attempt is in SIM_ATT_AWAIT_A, then sim__advance runs. */
 void sim__resolve_a(struct sim_walk *w, const char *host);
 /* sim__resolve_query asks `name` one question of `type` (IANA number) for an inspection; `cb`
  * gets the raw answer with `w` as its argument. */

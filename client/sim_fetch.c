@@ -270,12 +270,19 @@ static enum sim_go do_await_a(struct sim_walk *w) {
     return sim__step_end(w, SIM_R_DNS_FAILED, "%s: DNS %s", a->url.host, error);
   }
   struct sockaddr_in *sin = (struct sockaddr_in *) &a->addr;
+  struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &a->addr;
   memset(&a->addr, 0, sizeof a->addr);
-  sin->sin_family = AF_INET;
-  sin->sin_addr = a->a_addr;
+  char text[INET6_ADDRSTRLEN];
+  if (a->use_aaaa) { /* only an IPv6 address: a host of the lab on ::1, or the scenario's AAAA */
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_addr = a->aaaa_addr;
+    inet_ntop(AF_INET6, &sin6->sin6_addr, text, sizeof text);
+  } else {
+    sin->sin_family = AF_INET;
+    sin->sin_addr = a->a_addr;
+    inet_ntop(AF_INET, &sin->sin_addr, text, sizeof text);
+  }
   set_port(&a->addr, a->url.port);
-  char text[INET_ADDRSTRLEN];
-  inet_ntop(AF_INET, &sin->sin_addr, text, sizeof text);
   sim__set_str(&sim__cur(w)->dns_answer, text);
   a->state = SIM_ATT_CONNECT;
   return SIM_GO_NEXT;

@@ -226,10 +226,35 @@ void sim__dns_timed_out(struct sim_walk *w, int status) {
   }
 }
 
+/* addresses_done decides once A and AAAA have both answered: an IPv4 address when there is one
+ * (the lab's hosts are IPv4 loopback addresses), else an IPv6 one, else the A answer's error. */
+static void addresses_done(struct sim_walk *w) {
+  struct sim_attempt *a = &w->att;
+  if (a->a_status == ARES_ECONNREFUSED || a->aaaa_status == ARES_ECONNREFUSED) {
+    /* no DNS server there (an ICMP unreachable): the other question, sent on the same socket,
+     * may never hear of it and would wait for its timeout */
+    a->a_done = a->aaaa_done = true;
+    a->a_status = a->aaaa_status = ARES_ECONNREFUSED;
+  }
+  if (!a->a_done || !a->aaaa_done) {
+    return;
+  }
+  a->dns_done = true;
+  a->dns_status = a->a_status;
+  a->use_aaaa = a->a_status != ARES_SUCCESS && a->aaaa_status == ARES_SUCCESS;
+  if (a->use_aaaa) {
+    a->dns_status = ARES_SUCCESS;
+  } else if (a->a_status == ARES_ENODATA && a->aaaa_status != ARES_ENODATA &&
+             a->aaaa_status != ARES_ENOTFOUND) {
+    a->dns_status = a->aaaa_status; /* a SERVFAIL or a timeout says more than A's NODATA */
+  }
+  sim__advance(w);
+}
+
 static void on_a_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen) {
   struct sim_walk *w = arg;
   struct sim_attempt *a = &w->att;
-  if (w->state != SIM_WALK_RUNNING || a->state != SIM_ATT_AWAIT_A) {
+  if (w->state != SIM_WALK_RUNNING || a->state != SIM_ATT_AWAIT_A || a->a_done) {
     return; /* ARES_EDESTRUCTION, or a step that already ended */
   }
   struct ares_addrttl addrs[8];
@@ -240,16 +265,42 @@ static void on_a_answer(void *arg, int status, int timeouts, unsigned char *abuf
       status = ARES_ENODATA;
     }
   }
-  a->dns_done = true;
-  a->dns_status = status;
+  a->a_done = true;
+  a->a_status = status;
   if (status == ARES_SUCCESS) {
     a->a_addr = addrs[0].ipaddr;
   }
-  sim__advance(w);
+  addresses_done(w);
+}
+
+static void on_aaaa_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen) {
+  struct sim_walk *w = arg;
+  struct sim_attempt *a = &w->att;
+  if (w->state != SIM_WALK_RUNNING || a->state != SIM_ATT_AWAIT_A || a->aaaa_done) {
+    return;
+  }
+  struct ares_addr6ttl addrs[8];
+  int n = 8;
+  if (status == ARES_SUCCESS) {
+    status = ares_parse_aaaa_reply(abuf, alen, NULL, addrs, &n);
+    if (status == ARES_SUCCESS && n <= 0) {
+      status = ARES_ENODATA;
+    }
+  }
+  a->aaaa_done = true;
+  a->aaaa_status = status;
+  if (status == ARES_SUCCESS) {
+    memcpy(&a->aaaa_addr, &addrs[0].ip6addr, sizeof a->aaaa_addr);
+  }
+  addresses_done(w);
 }
 
 void sim__resolve_a(struct sim_walk *w, const char *host) {
+  struct sim_attempt *a = &w->att;
+  a->a_done = a->aaaa_done = a->use_aaaa = false;
+  a->a_status = a->aaaa_status = ARES_SUCCESS;
   ares_query(w->ares, host, ns_c_in, ns_t_a, on_a_answer, w);
+  ares_query(w->ares, host, ns_c_in, ns_t_aaaa, on_aaaa_answer, w);
   ares_rearm(w);
 }
 

@@ -3,6 +3,7 @@
  * frames (lab_check_row_encode); the parent files them under their scenario, so the report
  * comes in the order of the files whichever worker finished first. */
 #include "lab/lab.h"
+#include "lab/report.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -84,6 +85,15 @@ static void run_one(struct lab_check *k, const struct lab_check_options *opt, ui
     return;
   }
   struct lab_check_row *rows = lab_check_rows(index, results, n);
+  for (size_t i = 0; opt->html_dir != NULL && i < n; i++) {
+    /* the page is written where the walk ran (a worker): only the row travels back; a page
+     * that cannot be written is found missing by lab_check_html_index */
+    char name[2048], path[4096];
+    if (lab_check_page_name(name, sizeof name, k, index, results[i].client->model) &&
+        buf_fmt(path, sizeof path, "%s/%s", opt->html_dir, name)) {
+      lab_run_html_file(path, k->scenarios[index].scn, &results[i], err, sizeof err);
+    }
+  }
   for (size_t i = 0; i < n; i++) {
     s->emit(s, &rows[i]); /* takes the strings */
   }

@@ -44,6 +44,29 @@ static void set(char **field, const struct jrec *r, enum jf f) {
   }
 }
 
+/* url_port is the port an absolute URL names explicitly ("https://h:8443/x": 8443), else 0. */
+static unsigned url_port(const char *url) {
+  const char *p = url != NULL ? strstr(url, "://") : NULL;
+  if (p == NULL) {
+    return 0;
+  }
+  p += 3;
+  size_t host_len = strcspn(p, "/?#");
+  const char *colon = memchr(p, ':', host_len);
+  if (colon == NULL || p[0] == '[') {
+    return 0; /* no port, or an IPv6 literal the models never use for a lab host */
+  }
+  char digits[8];
+  size_t n = host_len - (size_t) (colon + 1 - p);
+  uint32_t port = 0;
+  if (n == 0 || n >= sizeof digits) {
+    return 0;
+  }
+  memcpy(digits, colon + 1, n);
+  digits[n] = '\0';
+  return parse_u32(digits, 1, 65535, &port) ? port : 0;
+}
+
 static void read_step(const struct jsession *s, struct sim_step *st, const struct jrec *r,
                       bool end) {
   enum sim_step_kind kind;
@@ -80,10 +103,17 @@ static void read_step(const struct jsession *s, struct sim_step *st, const struc
   st->timed_out = jrec__bool(r, JF_TIMED_OUT);
   /* the certificate presented, from the lab's description */
   const struct lab_host_desc *h = lab_desc_host_named(s->lab, st->host);
-  if (h != NULL && h->cert.present && st->url != NULL && strncmp(st->url, "https:", 6) == 0 &&
+  const struct lab_cert_desc *cert = h != NULL ? &h->cert : NULL;
+  unsigned port = url_port(st->url);
+  for (size_t i = 0; h != NULL && port != 0 && i < h->n_ports; i++) {
+    if (h->ports[i].nominal == port) {
+      cert = &h->ports[i].cert; /* a listener on another port presents its own */
+    }
+  }
+  if (cert != NULL && cert->present && st->url != NULL && strncmp(st->url, "https:", 6) == 0 &&
       st->dns_answer != NULL && st->connect_error == NULL) {
-    st->cert_subject = str_dup(h->cert.subject);
-    st->cert_issuer = str_dup(h->cert.issuer);
+    st->cert_subject = str_dup(cert->subject);
+    st->cert_issuer = str_dup(cert->issuer);
   }
 }
 

@@ -62,6 +62,8 @@ enum jf {
   JF_TOTAL_MS,
   JF_LOCATION,
   JF_HOST_ID,
+  JF_ANSWER,
+  JF_RAW,
   JF_AUTH_SCHEME,
   JF_N
 };
@@ -123,10 +125,10 @@ struct jlookup {
   const char *qname;
   bool srv;
   bool ok;
-  const char *error;      /* NXDOMAIN, NODATA, SERVFAIL, REFUSED, timeout, ... */
-  bool error_from_a;      /* the error is an A or SRV query's (an AAAA's counts less) */
-  const char *last_qtype; /* of the last query taken in */
-  bool last_negative;     /* it was answered NXDOMAIN or NODATA */
+  const char *error; /* NXDOMAIN, NODATA, SERVFAIL, REFUSED, timeout, ... */
+  bool error_from_a; /* the error is an A or SRV query's (an AAAA's counts less) */
+  unsigned negative; /* the types (1: A, 4: SRV) answered NXDOMAIN or NODATA so far: the
+                        same type asked again is another step's question */
   int64_t t_first, t_last;
 };
 

@@ -74,6 +74,8 @@ static const char *const field_names[JF_N] = {
     [JF_TOTAL_MS] = "total_ms",
     [JF_LOCATION] = "location",
     [JF_HOST_ID] = "host_id",
+    [JF_ANSWER] = "answer",
+    [JF_RAW] = "raw",
     [JF_AUTH_SCHEME] = NULL, /* authorization.scheme */
 };
 
@@ -292,13 +294,35 @@ static bool parse_time(const char *s, int64_t *out) {
 
 /* --- lab.start --- */
 
-static bool read_route(struct reader *rd, struct fy_node *n, struct lab_route_desc *r) {
-  const char *what = "lab.start: a route";
+/* read_route reads a route of lab.start, or (`parent` not NULL) one of its answers, which
+ * takes its path and method from the route. */
+static bool read_route(struct reader *rd, struct fy_node *n, struct lab_route_desc *r,
+                       const struct lab_route_desc *parent) {
+  const char *what = parent != NULL ? "lab.start: a route's answer" : "lab.start: a route";
   if (!fy_node_is_mapping(n)) {
     return fail(rd, 0, "%s is not an object", what);
   }
-  return get_str(rd, n, what, "path", &r->path) && get_str(rd, n, what, "method", &r->method) &&
-         get_str(rd, n, what, "kind", &r->kind) &&
+  if (parent != NULL) {
+    r->path = str_dup(parent->path);
+    r->method = str_dup(parent->method);
+  }
+  struct fy_node *answers = parent == NULL ? get(n, "answers") : NULL;
+  if (answers != NULL) {
+    if (!fy_node_is_sequence(answers) || fy_node_sequence_item_count(answers) > MAX_ROUTES) {
+      return fail(rd, 0, "%s: \"answers\" is not a list", what);
+    }
+    r->answers = xcalloc((size_t) fy_node_sequence_item_count(answers) + 1, sizeof *r->answers);
+  }
+  bool ok = (parent != NULL || (get_str(rd, n, what, "path", &r->path) &&
+                                get_str(rd, n, what, "method", &r->method))) &&
+            get_uint(rd, n, what, "first", 1000000, &r->first) &&
+            get_str(rd, n, what, "for_email", &r->for_email);
+  void *iter = NULL;
+  struct fy_node *item;
+  while (ok && answers != NULL && (item = fy_node_sequence_iterate(answers, &iter)) != NULL) {
+    ok = read_route(rd, item, &r->answers[r->n_answers++], r);
+  }
+  return ok && get_str(rd, n, what, "kind", &r->kind) &&
          get_uint(rd, n, what, "status", 999, &r->status) &&
          get_str(rd, n, what, "location", &r->location) &&
          get_str(rd, n, what, "answer", &r->answer) &&
@@ -355,6 +379,16 @@ static bool read_port(struct reader *rd, struct fy_node *n, struct lab_port_desc
       !get_str(rd, n, what, "fault", &p->fault)) {
     return false;
   }
+  if (get(n, "nominal") != NULL) { /* a listeners: entry */
+    char *tls = NULL;
+    if (!get_uint(rd, n, what, "nominal", 65535, &p->nominal) ||
+        !get_str(rd, n, what, "tls", &tls)) {
+      return false;
+    }
+    p->tls = tls == NULL || strcmp(tls, "false") != 0;
+    free(tls);
+    cert = p->tls ? &p->cert : NULL;
+  }
   struct fy_node *c = get(n, "certificate");
   if (c != NULL && cert != NULL && !read_cert(rd, c, cert)) {
     return false;
@@ -370,7 +404,31 @@ static bool read_port(struct reader *rd, struct fy_node *n, struct lab_port_desc
   void *iter = NULL;
   struct fy_node *item;
   while ((item = fy_node_sequence_iterate(routes, &iter)) != NULL) {
-    if (!read_route(rd, item, &p->routes[p->n_routes++])) {
+    if (!read_route(rd, item, &p->routes[p->n_routes++], NULL)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/* read_ports reads a host's listeners: (its ports other than 443 and 80). */
+static bool read_ports(struct reader *rd, struct fy_node *host, struct lab_host_desc *h) {
+  struct fy_node *list = get(host, "listeners");
+  if (list == NULL) {
+    return true;
+  }
+  if (!fy_node_is_sequence(list) || fy_node_sequence_item_count(list) > MAX_ROUTES) {
+    return fail(rd, 0, "lab.start: a host's \"listeners\" is not a list");
+  }
+  h->ports = xcalloc((size_t) fy_node_sequence_item_count(list) + 1, sizeof *h->ports);
+  void *iter = NULL;
+  struct fy_node *item;
+  while ((item = fy_node_sequence_iterate(list, &iter)) != NULL) {
+    struct lab_port_desc *p = &h->ports[h->n_ports++];
+    if (!fy_node_is_mapping(item)) {
+      return fail(rd, 0, "lab.start: a host's listener is not an object");
+    }
+    if (!read_port(rd, item, p, NULL)) {
       return false;
     }
   }
@@ -403,7 +461,10 @@ static struct lab_desc *read_lab_start(struct reader *rd, struct fy_node *root) 
            get_list(rd, item, "lab.start: a host", "names", &h->names, &h->n_names) &&
            get_str(rd, item, "lab.start: a host", "address", &h->address) &&
            read_port(rd, get(item, "https"), &h->https, &h->cert) &&
-           read_port(rd, get(item, "http"), &h->http, NULL);
+           read_port(rd, get(item, "http"), &h->http, NULL) && read_ports(rd, item, h);
+      h->https.nominal = 443;
+      h->https.tls = true;
+      h->http.nominal = 80;
       if (ok && h->id == NULL) {
         ok = fail(rd, 0, "lab.start: a host has no \"id\"");
       }

@@ -67,8 +67,7 @@ static bool chain_trusted(struct ca *ca, const struct ca_chain *chain) {
 /* describe_cert fills what the host's HTTPS listener presents, minted as the proxy mints it
  * (proxy/proxy.c host_tls_ctx: the chain cache gives the same certificate). */
 static void describe_cert(struct lab_cert_desc *c, struct ca *ca, const struct scn_host *sh,
-                          const char *address) {
-  const struct scn_listener *l = &sh->https;
+                          const struct scn_listener *l, const char *address) {
   const char *const *names = (const char *const *) l->cert.names;
   size_t n_names = l->cert.n_names;
   if (n_names == 0) {
@@ -133,10 +132,19 @@ static void str_list(struct jnl_event *ev, const char *key, char *const *v, size
   jnl_arr_end(ev);
 }
 
-static void route_json(struct jnl_event *ev, const struct lab_route_desc *r) {
+static void route_json(struct jnl_event *ev, const struct lab_route_desc *r, bool answer) {
   jnl_obj_begin(ev, NULL);
-  jnl_str(ev, "path", r->path);
-  jnl_str(ev, "method", r->method);
+  if (answer) {
+    if (r->first != 0) {
+      jnl_uint(ev, "first", r->first);
+    }
+    if (r->for_email != NULL) {
+      jnl_str(ev, "for_email", r->for_email);
+    }
+  } else {
+    jnl_str(ev, "path", r->path);
+    jnl_str(ev, "method", r->method);
+  }
   jnl_str(ev, "kind", r->kind);
   if (r->status != 0) {
     jnl_uint(ev, "status", r->status);
@@ -162,6 +170,13 @@ static void route_json(struct jnl_event *ev, const struct lab_route_desc *r) {
   if (r->challenges != NULL) {
     jnl_str(ev, "challenges", r->challenges);
   }
+  if (r->n_answers > 0) {
+    jnl_arr_begin(ev, "answers");
+    for (size_t i = 0; i < r->n_answers; i++) {
+      route_json(ev, &r->answers[i], true);
+    }
+    jnl_arr_end(ev);
+  }
   jnl_obj_end(ev);
 }
 
@@ -172,6 +187,10 @@ static void port_json(struct jnl_event *ev, const char *key, const struct lab_po
     return;
   }
   jnl_obj_begin(ev, key);
+  if (key == NULL) { /* a listeners: entry */
+    jnl_uint(ev, "nominal", p->nominal);
+    jnl_bool(ev, "tls", p->tls);
+  }
   if (p->port != 0) {
     jnl_uint(ev, "port", p->port);
   } else {
@@ -196,7 +215,7 @@ static void port_json(struct jnl_event *ev, const char *key, const struct lab_po
   }
   jnl_arr_begin(ev, "routes");
   for (size_t i = 0; i < p->n_routes; i++) {
-    route_json(ev, &p->routes[i]);
+    route_json(ev, &p->routes[i], false);
   }
   jnl_arr_end(ev);
   jnl_obj_end(ev);
@@ -210,9 +229,17 @@ struct lab_desc *lab_start_describe(const struct scn *s, const struct proxy *p, 
     h->address = str_dup(proxy_host_address(p, i));
     h->https.port = proxy_host_port(p, i, true);
     h->http.port = proxy_host_port(p, i, false);
+    const char *ip = proxy_host_cert_ip(p, i); /* what an ip-only certificate names */
     if (h->cert.present) {
-      const char *ip = proxy_host_cert_ip(p, i); /* what an ip-only certificate names */
-      describe_cert(&h->cert, ca, &s->hosts[i], ip != NULL ? ip : h->address);
+      describe_cert(&h->cert, ca, &s->hosts[i], &s->hosts[i].https, ip != NULL ? ip : h->address);
+    }
+    for (size_t k = 0; k < h->n_ports; k++) {
+      struct lab_port_desc *pd = &h->ports[k];
+      pd->port = proxy_host_listener_port(p, i, (uint16_t) pd->nominal);
+      if (pd->cert.present) {
+        describe_cert(&pd->cert, ca, &s->hosts[i], &s->hosts[i].listeners[k],
+                      ip != NULL ? ip : h->address);
+      }
     }
   }
   return d;
@@ -261,6 +288,13 @@ void lab_journal_start_desc(struct jnl *j, const struct lab_desc *d, const struc
     jnl_str(&ev, "address", h->address);
     port_json(&ev, "https", &h->https, &h->cert);
     port_json(&ev, "http", &h->http, NULL);
+    if (h->n_ports > 0) {
+      jnl_arr_begin(&ev, "listeners");
+      for (size_t k = 0; k < h->n_ports; k++) {
+        port_json(&ev, NULL, &h->ports[k], &h->ports[k].cert);
+      }
+      jnl_arr_end(&ev);
+    }
     jnl_obj_end(&ev);
   }
   jnl_arr_end(&ev);

@@ -99,18 +99,43 @@ static enum sim_step_kind classify(struct jinfer *in, const struct junit *u, con
   return SIM_STEP_REDIRECT;
 }
 
-static const struct lab_route_desc *route_of(const struct lab_host_desc *h, bool https,
-                                             const struct jrec *req, const struct jrec *resp) {
+/* local_port is the port of an "addr:port" text, 0 when it has none. */
+static unsigned local_port(const char *local) {
+  const char *colon = local != NULL ? strrchr(local, ':') : NULL;
+  uint32_t port = 0;
+  if (colon == NULL || !parse_u32(colon + 1, 1, 65535, &port)) {
+    return 0;
+  }
+  return port;
+}
+
+/* conn_port is the listener of the host a connection reached (a listeners: port by its bound
+ * port, else https or http). */
+static const struct lab_port_desc *conn_port(const struct jinfer *in, const struct jconn *c,
+                                             bool https) {
+  return c == NULL ? NULL : lab_desc_port(jinfer__conn_host(in, c), https, local_port(c->local));
+}
+
+/* route_of finds the route of port `p` that answered `req` (http.response's route), and when it
+ * has answers, the one that did (http.response's answer); NULL when not known. */
+static const struct lab_route_desc *route_of(const struct lab_port_desc *p, const struct jrec *req,
+                                             const struct jrec *resp) {
   const char *path = resp != NULL ? jrec__str(resp, JF_ROUTE) : NULL;
-  if (h == NULL || path == NULL) {
+  if (p == NULL || path == NULL) {
     return NULL;
   }
-  const struct lab_port_desc *p = https ? &h->https : &h->http;
   for (size_t i = 0; i < p->n_routes; i++) {
     const struct lab_route_desc *r = &p->routes[i];
     if (r->path != NULL && strcmp(r->path, path) == 0 &&
         (r->method == NULL || str_eq_nocase(r->method, jrec__str(req, JF_METHOD)))) {
-      return r;
+      double answer = 0;
+      if (r->n_answers == 0) {
+        return r;
+      }
+      if (jrec__num(resp, JF_ANSWER, &answer) && answer >= 1 && answer <= (double) r->n_answers) {
+        return &r->answers[(size_t) answer - 1];
+      }
+      return NULL; /* no answer applied: a 404 */
     }
   }
   return NULL;
@@ -177,13 +202,14 @@ static void connect_failed(struct jinfer *in, struct sim_step *s, const struct j
 static bool handshake(struct jinfer *in, struct sim_step *s, const struct junit *u, size_t index) {
   const struct jconn *c = u->c;
   const struct lab_host_desc *h = jinfer__conn_host(in, c);
+  const struct lab_cert_desc *cert = lab_desc_cert(h, conn_port(in, c, true));
   bool presented = c->hello && !(c->done && !c->ok && c->tls_state != NULL &&
                                  strcmp(c->tls_state, "read-hello") == 0);
   unsigned failures = 0;
-  if (presented && h != NULL && h->cert.present) {
-    s->cert_subject = str_dup(h->cert.subject);
-    s->cert_issuer = str_dup(h->cert.issuer);
-    failures = jinfer__cert_failures(&h->cert, c->sni != NULL ? c->sni : u->host, c->t_first);
+  if (presented && cert != NULL && cert->present) {
+    s->cert_subject = str_dup(cert->subject);
+    s->cert_issuer = str_dup(cert->issuer);
+    failures = jinfer__cert_failures(cert, c->sni != NULL ? c->sni : u->host, c->t_first);
   }
   unsigned prompting = in->s->policy.cert_prompts;
   if (u->refused != NULL && failures != 0 && (failures & prompting) != 0) {
@@ -234,7 +260,7 @@ static bool handshake(struct jinfer *in, struct sim_step *s, const struct junit 
   }
   if (refusal) {
     set_detail(s, "the client refused the certificate (%s)%s", sim_cert_reason(failures),
-               named != 0 && h != NULL && jinfer__cert_failures(&h->cert, u->host, c->t_first) == 0
+               named != 0 && cert != NULL && jinfer__cert_failures(cert, u->host, c->t_first) == 0
                    ? ": it passes the lab's checks, so the client may not trust the lab CA"
                    : "");
     if ((failures & prompting) != 0) {
@@ -260,7 +286,7 @@ static void answer(struct jinfer *in, struct sim_step *s, const struct junit *u,
   }
   const struct jrec *req = c->reqs[u->x_first + u->x_n - 1];
   const struct jrec *resp = c->resps[u->x_first + u->x_n - 1];
-  const struct lab_host_desc *h = jinfer__conn_host(in, c);
+  const struct lab_port_desc *port = conn_port(in, c, u->https);
   bool challenged = u->challenged_before;
   bool basic_sent = false;
   for (size_t k = u->x_first; k < u->x_first + u->x_n; k++) {
@@ -269,7 +295,7 @@ static void answer(struct jinfer *in, struct sim_step *s, const struct junit *u,
     challenged = challenged || (c->resps[k] != NULL && jrec__bool(c->resps[k], JF_CHALLENGED));
   }
   if (challenged) {
-    const struct lab_route_desc *r = route_of(h, u->https, req, resp);
+    const struct lab_route_desc *r = route_of(port, req, resp);
     s->auth_schemes = str_dup(r != NULL && r->challenges != NULL ? r->challenges : "?");
   }
   if (basic_sent) {
@@ -282,7 +308,7 @@ static void answer(struct jinfer *in, struct sim_step *s, const struct junit *u,
     return;
   }
   s->http_status = (int) status;
-  const struct lab_route_desc *r = route_of(h, u->https, req, resp);
+  const struct lab_route_desc *r = route_of(port, req, resp);
   const char *method = jrec__str(req, JF_METHOD);
   if (status == 401) {
     s->result = SIM_R_NOT_AUTODISCOVER;
@@ -365,7 +391,12 @@ static char *unit_url(const struct jinfer *in, const struct junit *u, enum sim_s
     if (target != NULL && strstr(target, "://") != NULL) {
       return str_dup(target); /* an absolute-form request */
     }
-    buf_fmt(url, sizeof url, "%s://%s%s", u->https ? "https" : "http", u->host,
+    const struct lab_port_desc *p = conn_port(in, u->c, u->https);
+    char port[16] = "";
+    if (p != NULL && p->nominal != 0 && p->nominal != (u->https ? 443u : 80u)) {
+      buf_fmt(port, sizeof port, ":%u", p->nominal); /* a listeners: port */
+    }
+    buf_fmt(url, sizeof url, "%s://%s%s%s", u->https ? "https" : "http", u->host, port,
             target != NULL ? target : "/");
     return str_dup(url);
   }

@@ -126,6 +126,9 @@ struct lab_check_options {
   lab_check_progress_cb progress; /* may be NULL; called in this process only */
   lab_check_note_cb note;         /* may be NULL */
   void *arg;                      /* for progress and note */
+  const char *html_dir;           /* an existing folder: each walk's page is written there
+                                     (lab_check_page_name), by whichever process ran it; NULL:
+                                     none */
 };
 
 struct lab_check {
@@ -157,6 +160,14 @@ struct lab_check_totals lab_check_count(const struct lab_check *k);
 void lab_check_table(const struct lab_check *k, FILE *out, bool color);
 void lab_check_json(const struct lab_check *k, FILE *out, int exit_status);
 bool lab_check_junit(const struct lab_check *k, const char *path);
+/* lab_check_html_index writes DIR/index.html (lab/report_check_html.c): one self-contained page
+ * with a row per scenario × client — its verdict, prompts, lab time and failures, linked to the
+ * walk's page (lab_check_page_name) — and the totals. False with a sentence in `err` when the
+ * index cannot be written or a walk's page is missing from DIR (the index is written anyway). */
+bool lab_check_html_index(const struct lab_check *k, const char *dir, char *err, size_t err_size);
+/* lab_run_junit writes the walks of one `run` as JUnit XML: a testsuite for the scenario file, a
+ * testcase per client, as `check --junit` writes them. */
+bool lab_run_junit(FILE *out, const struct scn *s, const struct lab_result *r, size_t n);
 
 /* What changes for one client between two walks (`autodisco diff`). Arrays point into the
  * transcripts, which must outlive the diff. */

@@ -41,6 +41,7 @@ static const char *route_kind_name(enum scn_route_kind k) {
     case SCN_ROUTE_AUTODISCOVER_V2: return "autodiscover-v2";
     case SCN_ROUTE_SOAP: return "soap";
     case SCN_ROUTE_UPSTREAM: return "upstream";
+    case SCN_ROUTE_ANSWERS: return "answers";
   }
   return "status";
 }
@@ -84,9 +85,19 @@ static char *url_host(const char *url) {
   return str_lower(str_ndup(p, strcspn(p, ":/?#")));
 }
 
-static void route_of_scn(struct lab_route_desc *d, const struct scn_route *r) {
-  d->path = str_dup(r->path);
-  d->method = str_dup(r->method);
+static void route_of_scn(struct lab_route_desc *d, const struct scn_route *r, const char *path,
+                         const char *method) {
+  d->path = str_dup(path);
+  d->method = str_dup(method);
+  d->first = r->first_n;
+  d->for_email = str_dup(r->for_email);
+  if (r->n_answers > 0) {
+    d->answers = xcalloc(r->n_answers, sizeof *d->answers);
+    d->n_answers = r->n_answers;
+    for (size_t i = 0; i < r->n_answers; i++) {
+      route_of_scn(&d->answers[i], &r->answers[i], path, method);
+    }
+  }
   d->kind = str_dup(route_kind_name(r->kind));
   d->status = r->status;
   d->location = str_dup(r->location);
@@ -130,8 +141,28 @@ static void port_of_scn(struct lab_port_desc *d, const struct scn_listener *l) {
   d->routes = xcalloc(l->n_routes + 1, sizeof *d->routes);
   d->n_routes = l->n_routes;
   for (size_t i = 0; i < l->n_routes; i++) {
-    route_of_scn(&d->routes[i], &l->routes[i]);
+    route_of_scn(&d->routes[i], &l->routes[i], l->routes[i].path, l->routes[i].method);
   }
+}
+
+static void cert_of_scn(struct lab_cert_desc *cd, const struct scn_host *sh,
+                        const struct scn_listener *l) {
+  const struct scn_cert *c = &l->cert;
+  cd->present = true;
+  cd->profile = str_dup(ca_profile_name(c->profile));
+  bool own = c->n_names > 0;
+  cd->names = own ? dup_list(c->names, c->n_names) : dup_list(sh->names, sh->n_names);
+  cd->n_names = own ? c->n_names : sh->n_names;
+  /* Without the minted chain, what the profile promises (docs/certificates.md). */
+  cd->trusted = ca_profile_trusted_chain(c->profile);
+  /* ca_mint_request: the first name is also the CN; wrong-name certifies another */
+  cd->subject = str_dup(ca_profile_wrong_name(c->profile) ? CA_WRONG_NAME
+                        : cd->n_names > 0                 ? cd->names[0]
+                                                          : NULL);
+  cd->issuer = str_dup(cd->trusted ? "the lab CA" : "an issuer the lab CA did not sign");
+  cd->has_dates = c->has_not_before && c->has_not_after;
+  cd->not_before = c->not_before;
+  cd->not_after = c->not_after;
 }
 
 struct lab_desc *lab_desc_of_scn(const struct scn *s) {
@@ -153,44 +184,58 @@ struct lab_desc *lab_desc_of_scn(const struct scn *s) {
     h->address = str_dup(sh->address);
     port_of_scn(&h->https, &sh->https);
     port_of_scn(&h->http, &sh->http);
+    h->https.nominal = 443;
+    h->https.tls = true;
+    h->http.nominal = 80;
     if (sh->https.present) {
-      const struct scn_cert *c = &sh->https.cert;
-      h->cert.present = true;
-      h->cert.profile = str_dup(ca_profile_name(c->profile));
-      bool own = c->n_names > 0;
-      h->cert.names = own ? dup_list(c->names, c->n_names) : dup_list(sh->names, sh->n_names);
-      h->cert.n_names = own ? c->n_names : sh->n_names;
-      /* Without the minted chain, what the profile promises (docs/certificates.md). */
-      h->cert.trusted = ca_profile_trusted_chain(c->profile);
-      /* ca_mint_request: the first name is also the CN; wrong-name certifies another */
-      h->cert.subject = str_dup(ca_profile_wrong_name(c->profile) ? CA_WRONG_NAME
-                                : h->cert.n_names > 0             ? h->cert.names[0]
-                                                                  : NULL);
-      h->cert.issuer =
-          str_dup(h->cert.trusted ? "the lab CA" : "an issuer the lab CA did not sign");
-      h->cert.has_dates = c->has_not_before && c->has_not_after;
-      h->cert.not_before = c->not_before;
-      h->cert.not_after = c->not_after;
+      cert_of_scn(&h->cert, sh, &sh->https);
+    }
+    h->ports = xcalloc(sh->n_listeners + 1, sizeof *h->ports);
+    h->n_ports = sh->n_listeners;
+    for (size_t k = 0; k < sh->n_listeners; k++) {
+      const struct scn_listener *l = &sh->listeners[k];
+      port_of_scn(&h->ports[k], l);
+      h->ports[k].nominal = l->port;
+      h->ports[k].tls = l->tls;
+      if (l->tls) {
+        cert_of_scn(&h->ports[k].cert, sh, l);
+      }
     }
   }
   return d;
 }
 
+static void route_cleanup(struct lab_route_desc *r) {
+  free(r->path);
+  free(r->method);
+  free(r->kind);
+  free(r->location);
+  free(r->answer);
+  free(r->redirect);
+  free(r->ews_url);
+  free(r->server);
+  free(r->challenges);
+  free(r->for_email);
+  for (size_t i = 0; i < r->n_answers; i++) {
+    route_cleanup(&r->answers[i]);
+  }
+  free(r->answers);
+}
+
+static void cert_cleanup(struct lab_cert_desc *c) {
+  free(c->profile);
+  free(c->subject);
+  free(c->issuer);
+  free_list(c->names, c->n_names);
+}
+
 static void port_cleanup(struct lab_port_desc *p) {
   for (size_t i = 0; i < p->n_routes; i++) {
-    struct lab_route_desc *r = &p->routes[i];
-    free(r->path);
-    free(r->method);
-    free(r->kind);
-    free(r->location);
-    free(r->answer);
-    free(r->redirect);
-    free(r->ews_url);
-    free(r->server);
-    free(r->challenges);
+    route_cleanup(&p->routes[i]);
   }
   free(p->routes);
   free(p->fault);
+  cert_cleanup(&p->cert);
 }
 
 void lab_desc_free(struct lab_desc *d) {
@@ -204,10 +249,11 @@ void lab_desc_free(struct lab_desc *d) {
     free(h->address);
     port_cleanup(&h->https);
     port_cleanup(&h->http);
-    free(h->cert.profile);
-    free(h->cert.subject);
-    free(h->cert.issuer);
-    free_list(h->cert.names, h->cert.n_names);
+    cert_cleanup(&h->cert);
+    for (size_t k = 0; k < h->n_ports; k++) {
+      port_cleanup(&h->ports[k]);
+    }
+    free(h->ports);
   }
   free(d->hosts);
   free_list(d->scp_urls, d->n_scp_urls);
@@ -242,4 +288,24 @@ const struct lab_host_desc *lab_desc_host_id(const struct lab_desc *d, const cha
     }
   }
   return NULL;
+}
+
+const struct lab_port_desc *lab_desc_port(const struct lab_host_desc *h, bool tls, unsigned bound) {
+  if (h == NULL) {
+    return NULL;
+  }
+  for (size_t k = 0; bound != 0 && k < h->n_ports; k++) {
+    if (h->ports[k].present && h->ports[k].port == bound) {
+      return &h->ports[k];
+    }
+  }
+  return tls ? &h->https : &h->http;
+}
+
+const struct lab_cert_desc *lab_desc_cert(const struct lab_host_desc *h,
+                                          const struct lab_port_desc *p) {
+  if (h == NULL) {
+    return NULL;
+  }
+  return p == NULL || p == &h->https ? &h->cert : &p->cert;
 }

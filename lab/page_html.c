@@ -527,6 +527,10 @@ static void section_text(FILE *out, const struct sim_transcript *t) {
   free(text);
 }
 
+void lab_html_text(FILE *out, const char *s) {
+  fesc(out, s);
+}
+
 void lab_page_html(FILE *out, const struct lab_page *page) {
   fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>", out);
   fesc(out, page->title);

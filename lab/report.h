@@ -19,11 +19,13 @@ struct proxy;
 
 /* --- the lab as lab.start describes it (docs/journal.md) --- */
 
-/* A route as the lab answers it, enough to tell what a response meant. */
+/* A route as the lab answers it, enough to tell what a response meant; or one of its answers
+ * (route.answers: http.response's `answer` says which one answered a request). */
 struct lab_route_desc {
-  char *path;
+  char *path;          /* an answer: its route's */
   char *method;        /* NULL: any */
-  char *kind;          /* "status", "redirect", "autodiscover", "autodiscover-v2", "soap" */
+  char *kind;          /* "status", "redirect", "autodiscover", "autodiscover-v2", "soap",
+                          "upstream"; "answers" for a route with answers */
   unsigned status;     /* status and redirect routes */
   char *location;      /* redirect: Location */
   char *answer;        /* autodiscover: "settings", "redirectAddr", "redirectUrl", "error" */
@@ -32,14 +34,10 @@ struct lab_route_desc {
   char *server;        /* settings: Server */
   unsigned error_code; /* error */
   char *challenges;    /* auth: the schemes challenged ("Basic, NTLM"), or NULL */
-};
-
-struct lab_port_desc {
-  bool present;  /* false: connections are refused */
-  unsigned port; /* where it listens (0: not known, or refused) */
-  char *fault;   /* "blackhole", "reset", "reset-after-hello", "silent", or NULL */
-  struct lab_route_desc *routes;
-  size_t n_routes;
+  unsigned first;      /* an answer: chosen for its first N requests only (0: any) */
+  char *for_email;     /* an answer: chosen only for this address, or NULL */
+  struct lab_route_desc *answers; /* kind "answers": its answers, in order */
+  size_t n_answers;
 };
 
 /* The certificate a host's HTTPS listener presents. */
@@ -56,6 +54,18 @@ struct lab_cert_desc {
   bool trusted; /* its chain leads to the lab CA (dates and names aside) */
 };
 
+struct lab_port_desc {
+  bool present;     /* false: connections are refused */
+  unsigned port;    /* where it listens (0: not known, or refused) */
+  unsigned nominal; /* the port clients connect to: 443, 80, or a listeners: entry's */
+  bool tls;         /* HTTPS */
+  char *fault;      /* "blackhole", "reset", "reset-after-hello", "silent", or NULL */
+  struct lab_route_desc *routes;
+  size_t n_routes;
+  struct lab_cert_desc cert; /* a listeners: entry with TLS: its certificate (the https port's
+                                is the host's `cert`) */
+};
+
 struct lab_host_desc {
   char *id;
   char **names;
@@ -64,6 +74,8 @@ struct lab_host_desc {
   struct lab_port_desc https;
   struct lab_port_desc http;
   struct lab_cert_desc cert;
+  struct lab_port_desc *ports; /* listeners: the other ports */
+  size_t n_ports;
 };
 
 struct lab_desc {
@@ -87,6 +99,12 @@ void lab_desc_free(struct lab_desc *d);
 const struct lab_host_desc *lab_desc_host_named(const struct lab_desc *d, const char *name);
 /* lab_desc_host_id returns the host with that id, or NULL. */
 const struct lab_host_desc *lab_desc_host_id(const struct lab_desc *d, const char *id);
+/* lab_desc_port finds h's listener a connection reached: the one bound at `bound` (the local
+ * port of the connection, 0: not known), else the https or http one as `tls` says. */
+const struct lab_port_desc *lab_desc_port(const struct lab_host_desc *h, bool tls, unsigned bound);
+/* lab_desc_cert returns the certificate port `p` of h presents (h->cert for https). */
+const struct lab_cert_desc *lab_desc_cert(const struct lab_host_desc *h,
+                                          const struct lab_port_desc *p);
 
 /* lab_journal_start writes the lab.start event once the scenario's network `p` is up: the
  * scenario, its domain and address, the DNS address, and per host its names, address, ports,
@@ -195,5 +213,18 @@ void lab_run_html(FILE *out, const struct scn *s, const struct lab_result *r, si
  * returns the number written, or -1 with `err` naming the file that could not be written. */
 int lab_run_html_dir(const char *dir, const struct scn *s, const struct lab_result *r, size_t n,
                      char *err, size_t err_size);
+/* lab_run_html_file writes the page of one walk (`r`) to `path`; false with `err` naming it. */
+bool lab_run_html_file(const char *path, const struct scn *s, const struct lab_result *r, char *err,
+                       size_t err_size);
+struct lab_check;
+/* lab_check_page_name is the file name `check --html` gives the page of k's scenario `index` and
+ * a client: the scenario's path below the folder all of k's paths share, without ".yaml", then
+ * the client, each with characters other than letters, digits, '.', '-' and '_' made '_'
+ * (check scenarios/: "scenarios/dns/x.yaml", "mso-xdscli" → "dns_x.mso-xdscli.html"); false
+ * when it does not fit. */
+bool lab_check_page_name(char *out, size_t out_size, const struct lab_check *k, size_t index,
+                         const char *client);
+/* lab_html_text writes `s` with HTML's special characters escaped. */
+void lab_html_text(FILE *out, const char *s);
 
 #endif

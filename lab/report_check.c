@@ -198,7 +198,8 @@ static char *first_line(const char *text) {
   return str_ndup(s, nl != NULL ? (size_t) (nl - s) : strlen(s));
 }
 
-bool lab_check_junit(const struct lab_check *k, const char *path) {
+/* junit_doc builds the JUnit document of `k` named `name` (caller frees). */
+static xmlDocPtr junit_doc(const struct lab_check *k, const char *name) {
   char host[256] = "localhost";
   if (gethostname(host, sizeof host) != 0) {
     buf_fmt(host, sizeof host, "localhost");
@@ -214,7 +215,7 @@ bool lab_check_junit(const struct lab_check *k, const char *path) {
   xmlNodePtr root = xmlNewNode(NULL, (const xmlChar *) "testsuites");
   xmlDocSetRootElement(doc, root);
   struct lab_check_totals all = lab_check_count(k);
-  xml_prop(root, "name", "autodisco check");
+  xml_prop(root, "name", name);
   xml_prop_count(root, "tests",
                  all.by[LAB_PASS] + all.by[LAB_FAIL] + all.by[LAB_NO_EXPECT] + all.by[LAB_ERROR]);
   xml_prop_count(root, "failures", all.by[LAB_FAIL]);
@@ -270,7 +271,34 @@ bool lab_check_junit(const struct lab_check *k, const char *path) {
       }
     }
   }
+  return doc;
+}
+
+bool lab_check_junit(const struct lab_check *k, const char *path) {
+  xmlDocPtr doc = junit_doc(k, "autodisco check");
   bool ok = xmlSaveFormatFileEnc(path, doc, "UTF-8", 1) >= 0;
   xmlFreeDoc(doc);
+  return ok;
+}
+
+/* junit_write writes the JUnit document of `k` into an open stream. */
+static bool junit_write(const struct lab_check *k, const char *name, FILE *out) {
+  xmlDocPtr doc = junit_doc(k, name);
+  xmlChar *text = NULL;
+  int len = 0;
+  xmlDocDumpFormatMemoryEnc(doc, &text, &len, "UTF-8", 1);
+  bool ok = text != NULL && len >= 0 && fwrite(text, 1, (size_t) len, out) == (size_t) len;
+  xmlFree(text);
+  xmlFreeDoc(doc);
+  return ok;
+}
+
+bool lab_run_junit(FILE *out, const struct scn *s, const struct lab_result *r, size_t n) {
+  struct lab_check_scenario one = {.path = s->path, .n_expected = n, .done = true};
+  one.rows = lab_check_rows(0, r, n);
+  one.n_rows = n;
+  struct lab_check k = {.scenarios = &one, .n = 1, .n_done = 1};
+  bool ok = junit_write(&k, "autodisco run", out);
+  lab_check_rows_free(one.rows, one.n_rows);
   return ok;
 }

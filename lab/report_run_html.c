@@ -1,6 +1,6 @@
-/* lab/report_run_html.c: `run --format html` — the walks of one scenario on the page renderer
- * that `report --format html` uses: one page with every client, or one page per scenario ×
- * client in a folder. */
+/* lab/report_run_html.c: `run --format html` and `check --html` — the walks of one scenario on
+ * the page renderer that `report --format html` uses: one page with every client, or one page
+ * per scenario × client in a folder. */
 #include "lab/lab.h"
 #include "lab/report.h"
 
@@ -60,6 +60,55 @@ static void file_part(char *out, size_t out_size, const char *s) {
   out[i] = '\0';
 }
 
+/* common_dir is how many bytes of `path` the folder every path of the check shares takes (up to
+ * and with its last '/'). */
+static size_t common_dir(const struct lab_check *k, const char *path) {
+  size_t n = strlen(path);
+  for (size_t i = 0; i < k->n; i++) {
+    const char *o = k->scenarios[i].path;
+    size_t same = 0;
+    while (same < n && o[same] != '\0' && o[same] == path[same]) {
+      same++;
+    }
+    n = same;
+  }
+  while (n > 0 && path[n - 1] != '/') {
+    n--; /* back to a whole folder: "a/b.yaml" and "a/bc.yaml" share "a/" */
+  }
+  return n;
+}
+
+bool lab_check_page_name(char *out, size_t out_size, const struct lab_check *k, size_t index,
+                         const char *client) {
+  const char *path = k->scenarios[index].path;
+  const char *p = path + common_dir(k, path);
+  size_t len = strlen(p);
+  if (len > 5 && strcmp(p + len - 5, ".yaml") == 0) {
+    len -= 5;
+  }
+  char *stem = str_ndup(p, len);
+  char a[1024], b[256];
+  file_part(a, sizeof a, stem);
+  file_part(b, sizeof b, client);
+  free(stem);
+  return buf_fmt(out, out_size, "%s.%s.html", a, b);
+}
+
+bool lab_run_html_file(const char *path, const struct scn *s, const struct lab_result *r, char *err,
+                       size_t err_size) {
+  FILE *f = fopen(path, "w");
+  if (f == NULL) {
+    buf_fmt(err, err_size, "%s: cannot write it: %s", path, strerror(errno));
+    return false;
+  }
+  page(f, s, r, 1);
+  if (fclose(f) != 0) {
+    buf_fmt(err, err_size, "%s: cannot write it", path);
+    return false;
+  }
+  return true;
+}
+
 int lab_run_html_dir(const char *dir, const struct scn *s, const struct lab_result *r, size_t n,
                      char *err, size_t err_size) {
   int written = 0;
@@ -72,14 +121,7 @@ int lab_run_html_dir(const char *dir, const struct scn *s, const struct lab_resu
       buf_fmt(err, err_size, "%s: path too long", dir);
       return -1;
     }
-    FILE *f = fopen(path, "w");
-    if (f == NULL) {
-      buf_fmt(err, err_size, "%s: cannot write it: %s", path, strerror(errno));
-      return -1;
-    }
-    page(f, s, &r[i], 1);
-    if (fclose(f) != 0) {
-      buf_fmt(err, err_size, "%s: cannot write it", path);
+    if (!lab_run_html_file(path, s, &r[i], err, err_size)) {
       return -1;
     }
     written++;

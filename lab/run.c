@@ -44,7 +44,7 @@ static void start_next(struct run *r) {
     const char *email = r->opt->email != NULL ? r->opt->email : r->scn->email;
     struct sim_walk *walk = NULL;
     char why[512] = "";
-    proxy_reset_dns_rules(r->proxy); /* each client is a fresh machine: "the first N" again */
+    proxy_reset_counts(r->proxy); /* each client is a fresh machine: "the first N" again */
     if (sim_walk_start(&walk, &r->env, model, res->client, email, on_walk_done, r, why,
                        sizeof why) == SIM_OK) {
       return; /* on_walk_done continues */

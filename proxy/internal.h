@@ -36,9 +36,17 @@ struct proxy_plan {
 enum proxy_status proxy__plan_loopback(struct proxy_plan **out, const struct scn *scn,
                                        const char *base, char *err, size_t err_size);
 /* proxy__site_port_hosts lists (into out, at most site->n_hosts) the hosts of `site` that listen
- * on HTTPS (https true) or HTTP, in site order: the first is that port's default. */
+ * on `port` (443, 80, or a listeners: entry's), in site order: the first is that port's default,
+ * and a host whose listener there is TLS when the default's is not (or the other way round) is
+ * left out (one listener serves the address and port). */
 size_t proxy__site_port_hosts(const struct proxy_plan *plan, const struct proxy_site *site,
-                              bool https, size_t *out);
+                              uint16_t port, size_t *out);
+/* proxy__port_tls says whether listener l, on `port`, is HTTPS: 443 always, 80 never, another
+ * port as its listeners: entry says. */
+bool proxy__port_tls(const struct scn_listener *l, uint16_t port);
+/* proxy__ports lists the ports `hosts` (indices into scn->hosts) listen on: 443 and 80 always,
+ * then every listeners: port in host and file order, each once (*out: the caller frees). */
+size_t proxy__ports(const struct scn *scn, const size_t *hosts, size_t n_hosts, uint16_t **out);
 /* proxy__is_ip_only: the host's HTTPS certificate names its IP address only. */
 bool proxy__is_ip_only(const struct scn_host *h);
 

@@ -24,14 +24,15 @@ struct port_entry {
   struct sockaddr_storage nominal;
   struct sockaddr_storage actual;
   bool listening;                 /* false: a bound socket that refuses connections */
+  bool tls;                       /* when listening: HTTPS */
   struct http_listener *listener; /* when listening: for the hosts there that listen */
   int refuser_fd;                 /* when not listening: bound, never listen()ed → RST */
 };
 
-/* The two ports of one address of the plan. */
+/* The ports of one address of the plan: 443, 80, then the listeners: ports of its hosts. */
 struct site_ports {
-  struct port_entry https;
-  struct port_entry http;
+  struct port_entry *ports;
+  size_t n_ports;
 };
 
 struct proxy {
@@ -51,6 +52,8 @@ struct proxy {
   struct dns_server *dns;
   struct sockaddr_storage dns_addr;
   struct proxy_limits limits;
+  uint32_t *counts; /* per route answer with first: N, what its listener's sessions count */
+  size_t n_counts;
 };
 
 struct proxy_limits proxy_limits_default(void) {
@@ -194,24 +197,43 @@ static enum proxy_status host_tls_ctx(SSL_CTX **out, struct ca *ca, const struct
   return PROXY_OK;
 }
 
+/* bind_port_for is the port a listener for `nominal` binds: the options' for 443 and 80; for a
+ * listeners: port, the port itself, or a free one (0) when the options ask for free ports for
+ * its scheme (serve --https-port 0 for TLS, --http-port 0 for plain HTTP; run always). */
+static int bind_port_for(const struct proxy_options *opt, uint16_t nominal, bool tls) {
+  if (nominal == 443) {
+    return opt->https_port;
+  }
+  if (nominal == 80) {
+    return opt->http_port;
+  }
+  return (tls ? opt->https_port : opt->http_port) == 0 ? 0 : nominal;
+}
+
 /* site_port starts one port of one address: a listener for the hosts there that listen on it
  * (each with its own certificate, told apart by SNI and Host), or a socket that refuses. */
-static enum proxy_status site_port(struct proxy *p, size_t site_i, struct ca *ca, bool https,
-                                   int bind_port, char *err, size_t err_size) {
+static enum proxy_status site_port(struct proxy *p, size_t site_i, struct port_entry *e,
+                                   const struct proxy_options *opt, uint16_t nominal, char *err,
+                                   size_t err_size) {
   char why[512];
+  struct ca *ca = opt->ca;
   const struct proxy_site *site = &p->plan->sites[site_i];
-  struct port_entry *e = https ? &p->sites[site_i].https : &p->sites[site_i].http;
   e->refuser_fd = -1;
+  size_t *hosts = xcalloc(site->n_hosts > 0 ? site->n_hosts : 1, sizeof *hosts);
+  size_t n = proxy__site_port_hosts(p->plan, site, nominal, hosts);
+  bool https = n > 0
+                   ? proxy__port_tls(scn_host_listener(&p->scn->hosts[hosts[0]], nominal), nominal)
+                   : nominal == 443;
+  int bind_port = bind_port_for(opt, nominal, https);
   struct sockaddr_storage bind_addr;
   memset(&bind_addr, 0, sizeof bind_addr);
   if (uv_ip4_addr(site->address, bind_port, (struct sockaddr_in *) &bind_addr) != 0 &&
       uv_ip6_addr(site->address, bind_port, (struct sockaddr_in6 *) &bind_addr) != 0) {
+    free(hosts);
     return fail(err, err_size, PROXY_EADDRESS, "bad lab address %s", site->address);
   }
   e->nominal = bind_addr;
-  set_port(&e->nominal, https ? 443 : 80);
-  size_t *hosts = xcalloc(site->n_hosts > 0 ? site->n_hosts : 1, sizeof *hosts);
-  size_t n = proxy__site_port_hosts(p->plan, site, https, hosts);
+  set_port(&e->nominal, nominal);
   const char *ids = site->n_hosts > 0 ? p->scn->hosts[site->hosts[0]].id : "?";
   if (n == 0) {
     free(hosts);
@@ -225,13 +247,14 @@ static enum proxy_status site_port(struct proxy *p, size_t site_i, struct ca *ca
   enum proxy_status st = PROXY_OK;
   for (size_t k = 0; k < n && st == PROXY_OK; k++) {
     const struct scn_host *sh = &p->scn->hosts[hosts[k]];
-    vh[k] = (struct http_vhost){.host = sh, .l = https ? &sh->https : &sh->http};
+    const struct scn_listener *l = scn_host_listener(sh, nominal);
+    vh[k] = (struct http_vhost){.host = sh, .l = l};
     if (!https) {
       continue;
     }
     const char *ip =
         p->plan->cert_ip[hosts[k]][0] != '\0' ? p->plan->cert_ip[hosts[k]] : site->address;
-    st = host_tls_ctx(&vh[k].tls, ca, sh, &sh->https, ip, err, err_size);
+    st = host_tls_ctx(&vh[k].tls, ca, sh, l, ip, err, err_size);
     if (st == PROXY_OK && tls_server_ctx_set_session_id(vh[k].tls, sh->id) != TLS_OK) {
       st = fail(err, err_size, PROXY_ECERT, "host %s: TLS: session id", sh->id);
     }
@@ -265,6 +288,7 @@ static enum proxy_status site_port(struct proxy *p, size_t site_i, struct ca *ca
   http_listener_set_limits(e->listener, &lim);
   http_listener_addr(e->listener, &e->actual);
   e->listening = true;
+  e->tls = https;
   return PROXY_OK;
 }
 
@@ -277,7 +301,12 @@ enum proxy_status proxy_start(struct proxy **out, uv_loop_t *loop, const struct 
   p->jnl = opt->jnl;
   p->ca = opt->ca;
   p->clock = opt->clock;
-  p->rec = (struct http_record){.har = opt->har, .clear_credentials = opt->record_credentials};
+  p->n_counts = scn->n_counters;
+  p->counts = xcalloc(p->n_counts + 1, sizeof *p->counts);
+  p->rec = (struct http_record){.har = opt->har,
+                                .clear_credentials = opt->record_credentials,
+                                .counts = p->counts,
+                                .n_counts = p->n_counts};
   p->keylog = opt->keylog;
   p->limits = opt->limits != NULL ? *opt->limits : proxy_limits_default();
   p->n_hosts = scn->n_hosts;
@@ -292,19 +321,23 @@ enum proxy_status proxy_start(struct proxy **out, uv_loop_t *loop, const struct 
   if (st == PROXY_OK) {
     p->n_sites = p->plan->n_sites;
     p->sites = xcalloc(p->n_sites > 0 ? p->n_sites : 1, sizeof *p->sites);
-    for (size_t i = 0; i < p->n_sites; i++) {
-      p->sites[i].https.refuser_fd = -1;
-      p->sites[i].http.refuser_fd = -1;
-    }
   }
   for (size_t i = 0; i < p->n_sites && st == PROXY_OK; i++) {
-    if (p->plan->sites[i].n_hosts == 0) {
+    const struct proxy_site *site = &p->plan->sites[i];
+    if (site->n_hosts == 0) {
       continue; /* an address no host was placed on: nothing to bind */
     }
-    st = site_port(p, i, opt->ca, true, opt->https_port, err, err_size);
-    if (st == PROXY_OK) {
-      st = site_port(p, i, opt->ca, false, opt->http_port, err, err_size);
+    uint16_t *ports = NULL;
+    size_t n_ports = proxy__ports(scn, site->hosts, site->n_hosts, &ports);
+    p->sites[i].ports = xcalloc(n_ports, sizeof *p->sites[i].ports);
+    for (size_t k = 0; k < n_ports; k++) {
+      p->sites[i].ports[k].refuser_fd = -1;
     }
+    for (size_t k = 0; k < n_ports && st == PROXY_OK; k++) {
+      p->sites[i].n_ports = k + 1;
+      st = site_port(p, i, &p->sites[i].ports[k], opt, ports[k], err, err_size);
+    }
+    free(ports);
   }
   if (st == PROXY_OK) {
     char why[512];
@@ -355,8 +388,10 @@ void proxy_close(struct proxy *p) {
     return;
   }
   for (size_t i = 0; i < p->n_sites; i++) {
-    close_port(&p->sites[i].https);
-    close_port(&p->sites[i].http);
+    for (size_t k = 0; k < p->sites[i].n_ports; k++) {
+      close_port(&p->sites[i].ports[k]);
+    }
+    free(p->sites[i].ports);
   }
   if (p->dns != NULL) {
     dns_server_close(p->dns); /* frees itself in its close callbacks */
@@ -365,6 +400,7 @@ void proxy_close(struct proxy *p) {
    * reads nothing more: the zones can go now. */
   dns_zoneset_free(p->zones);
   free(p->sites);
+  free(p->counts); /* the listeners are closing: their sessions answer no more requests */
   proxy_plan_free(p->own_plan);
   free(p);
 }
@@ -389,15 +425,25 @@ const char *proxy_warning(const struct proxy *p, size_t i) {
   return proxy_plan_warning(p->plan, i);
 }
 
-uint16_t proxy_host_port(const struct proxy *p, size_t i, bool https) {
+uint16_t proxy_host_listener_port(const struct proxy *p, size_t i, uint16_t nominal) {
   if (i >= p->n_hosts) {
     return 0;
   }
-  const struct scn_host *sh = &p->scn->hosts[i];
+  const struct scn_listener *l = scn_host_listener(&p->scn->hosts[i], nominal);
   const struct site_ports *site = &p->sites[p->plan->host_site[i]];
-  const struct port_entry *e = https ? &site->https : &site->http;
-  bool own = https ? sh->https.present : sh->http.present;
-  return own && e->listening ? port_of(&e->actual) : 0;
+  for (size_t k = 0; l != NULL && l->present && k < site->n_ports; k++) {
+    const struct port_entry *e = &site->ports[k];
+    if (port_of(&e->nominal) == nominal) {
+      /* on a shared address, another host's listener of the other scheme is not this host's */
+      bool own = e->listening && e->tls == proxy__port_tls(l, nominal);
+      return own ? port_of(&e->actual) : 0;
+    }
+  }
+  return 0;
+}
+
+uint16_t proxy_host_port(const struct proxy *p, size_t i, bool https) {
+  return proxy_host_listener_port(p, i, https ? 443 : 80);
 }
 
 bool proxy_map(void *arg, const struct sockaddr *want, struct sockaddr_storage *out) {
@@ -406,9 +452,8 @@ bool proxy_map(void *arg, const struct sockaddr *want, struct sockaddr_storage *
                       ? ntohs(((const struct sockaddr_in6 *) want)->sin6_port)
                       : ntohs(((const struct sockaddr_in *) want)->sin_port);
   for (size_t i = 0; i < p->n_sites; i++) {
-    const struct port_entry *entries[] = {&p->sites[i].https, &p->sites[i].http};
-    for (size_t k = 0; k < 2; k++) {
-      const struct port_entry *e = entries[k];
+    for (size_t k = 0; k < p->sites[i].n_ports; k++) {
+      const struct port_entry *e = &p->sites[i].ports[k];
       if (port_of(&e->nominal) == port && same_ip(want, &e->nominal)) {
         *out = e->actual;
         return true;
@@ -527,6 +572,16 @@ char *proxy_ready_json(const struct proxy *p) {
     jnl_str(&doc, "address", proxy_host_address(p, i));
     port_json(&doc, "https", proxy_host_port(p, i, true));
     port_json(&doc, "http", proxy_host_port(p, i, false));
+    jnl_arr_begin(&doc, "listeners"); /* the other ports: where each is really bound */
+    for (size_t k = 0; k < sh->n_listeners; k++) {
+      const struct scn_listener *l = &sh->listeners[k];
+      jnl_obj_begin(&doc, NULL);
+      jnl_uint(&doc, "port", l->port);
+      jnl_bool(&doc, "tls", l->tls);
+      port_json(&doc, "bound", proxy_host_listener_port(p, i, l->port));
+      jnl_obj_end(&doc);
+    }
+    jnl_arr_end(&doc);
     jnl_obj_end(&doc);
   }
   jnl_arr_end(&doc);
@@ -544,4 +599,11 @@ char *proxy_ready_json(const struct proxy *p) {
 
 void proxy_reset_dns_rules(struct proxy *p) {
   dns_zoneset_reset_rules(p->zones);
+}
+
+void proxy_reset_counts(struct proxy *p) {
+  dns_zoneset_reset_rules(p->zones);
+  if (p->n_counts > 0) {
+    memset(p->counts, 0, p->n_counts * sizeof *p->counts);
+  }
 }

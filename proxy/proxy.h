@@ -75,7 +75,9 @@ struct proxy_options {
   struct jnl *jnl;               /* may be NULL */
   struct ca *ca;                 /* signs the hosts' chains */
   const char *dns_listen;        /* "ADDR:PORT"; NULL → 127.0.0.1:0 */
-  int https_port;                /* port the hosts' HTTPS listeners bind; 0 → ephemeral */
+  int https_port;                /* port the hosts' HTTPS listeners bind; 0 → ephemeral, and the
+                                    TLS listeners of listeners: bind free ports too (else their
+                                    own) */
   int http_port;                 /* the same for plain HTTP */
   const char *address_base;      /* the first host address; NULL → 127.77.0.1 */
   const struct proxy_plan *plan; /* lab-network addresses (borrowed, made for the same scn);
@@ -112,16 +114,24 @@ const char *proxy_warning(const struct proxy *p, size_t i);
  * bound to, or 0 when the host has no listener there (connections are refused, or on a shared
  * address answered by another host). */
 uint16_t proxy_host_port(const struct proxy *p, size_t i, bool https);
-/* proxy_map says where a connection to `want` (a host address and its nominal port 443 or 80)
- * really goes; false when `want` is not a lab address. Signature fits sim_env.map. */
+/* proxy_host_listener_port is proxy_host_port for any port the scenario names: 443, 80 or a
+ * listeners: entry's (`nominal`); 0 when the host has no listener there. */
+uint16_t proxy_host_listener_port(const struct proxy *p, size_t i, uint16_t nominal);
+/* proxy_map says where a connection to `want` (a host address and a port a host there listens
+ * on: 443, 80 or a listeners: port) really goes; false when `want` is not a lab address. Signature
+ * fits sim_env.map. */
 bool proxy_map(void *p, const struct sockaddr *want, struct sockaddr_storage *out);
 /* proxy_reset_dns_rules starts every "first N queries" DNS rule counting again: each client
  * walked through the lab is a fresh machine. */
 void proxy_reset_dns_rules(struct proxy *p);
+/* proxy_reset_counts is proxy_reset_dns_rules and starts every route answer's "first N
+ * requests" counting again too. */
+void proxy_reset_counts(struct proxy *p);
 /* proxy_ready_json describes the running lab: DNS address, each host's names, address and
- * bound ports (null: the host has no listener there), each address with its hosts (the default
- * first) and, when shared, what sharing loses, the plan's warnings, the lab CA's PEM path, the
- * addresses answered on that are not loopback ("exposed") and the limits (caller frees). */
+ * bound ports (null: the host has no listener there; its other listeners as {port, tls,
+ * bound}), each address with its hosts (the default first) and, when shared, what sharing loses,
+ * the plan's warnings, the lab CA's PEM path, the addresses answered on that are not loopback
+ * ("exposed") and the limits (caller frees). */
 char *proxy_ready_json(const struct proxy *p);
 
 #endif

@@ -61,8 +61,14 @@ bool proxy__is_ip_only(const struct scn_host *h) {
          strcmp(ca_profile_name(h->https.cert.profile), "ip-only") == 0;
 }
 
-static const struct scn_listener *port_of_host(const struct scn_host *h, bool https) {
-  return https ? &h->https : &h->http;
+bool proxy__port_tls(const struct scn_listener *l, uint16_t port) {
+  return port == 443 || (port != 80 && l->tls); /* https: and http: are what their port says */
+}
+
+/* listens says whether h has a listener on `port`. */
+static bool listens(const struct scn_host *h, uint16_t port) {
+  const struct scn_listener *l = scn_host_listener(h, port);
+  return l != NULL && l->present;
 }
 
 /* order_site puts `hosts` (n, any order) into site order in `out`: the default host first —
@@ -88,36 +94,77 @@ static void order_site(const struct scn *scn, const size_t *hosts, size_t n, siz
   }
 }
 
-static size_t port_hosts(const struct scn *scn, const size_t *ordered, size_t n, bool https,
+/* port_hosts lists the hosts (in site order) that listen on `port` with TLS or not as the first
+ * of them does: one listener serves them all. */
+static size_t port_hosts(const struct scn *scn, const size_t *ordered, size_t n, uint16_t port,
                          size_t *out) {
   size_t k = 0;
+  bool tls = false;
   for (size_t i = 0; i < n; i++) {
-    if (port_of_host(&scn->hosts[ordered[i]], https)->present) {
-      out[k++] = ordered[i];
+    const struct scn_listener *l = scn_host_listener(&scn->hosts[ordered[i]], port);
+    if (l == NULL || !l->present || (k > 0 && proxy__port_tls(l, port) != tls)) {
+      continue;
     }
+    tls = proxy__port_tls(l, port);
+    out[k++] = ordered[i];
   }
   return k;
 }
 
 size_t proxy__site_port_hosts(const struct proxy_plan *plan, const struct proxy_site *site,
-                              bool https, size_t *out) {
-  return port_hosts(plan->scn, site->hosts, site->n_hosts, https, out);
+                              uint16_t port, size_t *out) {
+  return port_hosts(plan->scn, site->hosts, site->n_hosts, port, out);
+}
+
+/* add_port adds `port` to ports (n of them, room for one more) unless it is there. */
+static void add_port(uint16_t *ports, size_t *n, uint16_t port) {
+  for (size_t i = 0; i < *n; i++) {
+    if (ports[i] == port) {
+      return;
+    }
+  }
+  ports[(*n)++] = port;
+}
+
+size_t proxy__ports(const struct scn *scn, const size_t *hosts, size_t n_hosts, uint16_t **out) {
+  size_t cap = 2;
+  for (size_t i = 0; i < n_hosts; i++) {
+    cap += scn->hosts[hosts[i]].n_listeners;
+  }
+  uint16_t *ports = xcalloc(cap, sizeof *ports);
+  size_t n = 0;
+  add_port(ports, &n, 443);
+  add_port(ports, &n, 80);
+  for (size_t i = 0; i < n_hosts; i++) {
+    const struct scn_host *h = &scn->hosts[hosts[i]];
+    for (size_t k = 0; k < h->n_listeners; k++) {
+      add_port(ports, &n, h->listeners[k].port);
+    }
+  }
+  *out = ports;
+  return n;
 }
 
 /* listening_warnings: what sharing `address`:port (hosts in site order) loses on one port that
  * some of them (listening[]) listen on. */
 static void listening_warnings(const struct scn *scn, const char *address, const size_t *ordered,
-                               size_t n, const size_t *listening, size_t n_listening, bool https,
+                               size_t n, const size_t *listening, size_t n_listening, uint16_t port,
                                struct wlist *w) {
-  unsigned port = https ? 443 : 80;
+  bool https = port == 443;
   const struct scn_host *first = &scn->hosts[listening[0]];
+  bool tls = proxy__port_tls(scn_host_listener(first, port), port);
   for (size_t i = 0; i < n; i++) {
     const struct scn_host *h = &scn->hosts[ordered[i]];
-    if (!port_of_host(h, https)->present) {
+    if (!listens(h, port)) {
       warn(w,
            "host %s: port %u refuses connections in the scenario, but %s shares %s with host %s, "
            "which answers %s:%u",
-           h->id, port, h->id, address, first->id, address, port);
+           h->id, (unsigned) port, h->id, address, first->id, address, (unsigned) port);
+    } else if (proxy__port_tls(scn_host_listener(h, port), port) != tls) {
+      warn(w,
+           "host %s: its port %u is %s, but %s:%u is host %s's %s listener, which answers for it",
+           h->id, (unsigned) port, tls ? "plain HTTP" : "TLS", address, (unsigned) port, first->id,
+           tls ? "TLS" : "plain HTTP");
     }
   }
   if (n_listening < 2) {
@@ -126,23 +173,24 @@ static void listening_warnings(const struct scn *scn, const char *address, const
   const struct scn_host *faulty = NULL;
   for (size_t i = 0; i < n_listening && faulty == NULL; i++) {
     const struct scn_host *h = &scn->hosts[listening[i]];
-    if (port_of_host(h, https)->fault != SCN_FAULT_NONE) {
+    if (scn_host_listener(h, port)->fault != SCN_FAULT_NONE) {
       faulty = h;
     }
   }
   for (size_t i = 0; faulty != NULL && i < n_listening; i++) {
     const struct scn_host *h = &scn->hosts[listening[i]];
-    enum scn_fault mine = port_of_host(h, https)->fault;
-    enum scn_fault theirs = port_of_host(faulty, https)->fault;
+    enum scn_fault mine = scn_host_listener(h, port)->fault;
+    enum scn_fault theirs = scn_host_listener(faulty, port)->fault;
     if (h == faulty || mine == theirs) {
       continue;
     }
     if (mine == SCN_FAULT_NONE) {
       warn(w, "host %s: shares %s:%u with host %s, whose %s fault applies to every host there",
-           h->id, address, port, faulty->id, fault_name(theirs));
+           h->id, address, (unsigned) port, faulty->id, fault_name(theirs));
     } else {
       warn(w, "host %s: its %s fault on port %u is lost: %s:%u has host %s's %s fault", h->id,
-           fault_name(mine), port, address, port, faulty->id, fault_name(theirs));
+           fault_name(mine), (unsigned) port, address, (unsigned) port, faulty->id,
+           fault_name(theirs));
     }
   }
   for (size_t i = 1; https && i < n_listening; i++) {
@@ -158,11 +206,11 @@ static void listening_warnings(const struct scn *scn, const char *address, const
 
 /* port_warnings: what sharing `address`:port (hosts in site order) loses on one port. */
 static void port_warnings(const struct scn *scn, const char *address, const size_t *ordered,
-                          size_t n, bool https, struct wlist *w) {
+                          size_t n, uint16_t port, struct wlist *w) {
   size_t *listening = xcalloc(n, sizeof *listening);
-  size_t n_listening = port_hosts(scn, ordered, n, https, listening);
+  size_t n_listening = port_hosts(scn, ordered, n, port, listening);
   if (n_listening > 0) {
-    listening_warnings(scn, address, ordered, n, listening, n_listening, https, w);
+    listening_warnings(scn, address, ordered, n, listening, n_listening, port, w);
   }
   free(listening);
 }
@@ -174,8 +222,12 @@ static void site_warnings(const struct scn *scn, const char *address, const size
   }
   size_t *ordered = xcalloc(n, sizeof *ordered);
   order_site(scn, hosts, n, ordered);
-  port_warnings(scn, address, ordered, n, true, w);
-  port_warnings(scn, address, ordered, n, false, w);
+  uint16_t *ports = NULL;
+  size_t n_ports = proxy__ports(scn, ordered, n, &ports);
+  for (size_t i = 0; i < n_ports; i++) {
+    port_warnings(scn, address, ordered, n, ports[i], w);
+  }
+  free(ports);
   free(ordered);
 }
 
@@ -198,8 +250,11 @@ static size_t sharing_cost(const struct scn *scn, const struct proxy_site *site,
 static unsigned sensitivity(const struct scn_host *h) {
   unsigned s = 0;
   for (int k = 0; k < 2; k++) {
-    const struct scn_listener *l = port_of_host(h, k == 0);
+    const struct scn_listener *l = k == 0 ? &h->https : &h->http;
     s += !l->present || l->fault != SCN_FAULT_NONE;
+  }
+  for (size_t k = 0; k < h->n_listeners; k++) {
+    s += 1 + (h->listeners[k].fault != SCN_FAULT_NONE); /* a port the other hosts lack */
   }
   return s + (proxy__is_ip_only(h) ? 2 : 0);
 }

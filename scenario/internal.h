@@ -55,7 +55,8 @@ struct scn__node {
 enum scn_status scn__yaml_parse(struct scn__node **out, const char *file, const char *text,
                                 size_t len, char *err, size_t err_size);
 /* scn__check_nuls fails (SCN_ESCHEMA, "file:line:col: ..." in err) on the first scalar holding a
- * NUL byte, unless it is a route's `raw:` body (hosts.ID.http(s).routes[i].raw). */
+ * NUL byte, unless it is the value of a `raw:` key (a route's or an answer's raw body; the loader
+ * refuses the key anywhere else). */
 enum scn_status scn__check_nuls(const struct scn__node *root, char *err, size_t err_size);
 /* scn__parse_duration_ms reads "500ms", "5s" or "2m" (digits, then ms, s or m) as milliseconds;
  * false when the text is not one or does not fit 32 bits. */
@@ -217,6 +218,15 @@ bool scn__opt_url(struct scn__ld *ld, const struct scn__node *map, const char *p
                   const char *key, char **out);
 bool scn__req_url(struct scn__ld *ld, const struct scn__node *map, const char *path,
                   const char *key, char **out);
+
+/* scn__hex_bytes reads a scalar of hex digits, two per byte, white space between bytes ignored;
+ * scn__base64_bytes one in base64 (RFC 4648, white space ignored). At most `max` bytes; `what`
+ * names the value in messages. *out (owned by the caller, with a NUL after the last byte) and
+ * *out_len are set on success. (scn_bytes.c) */
+bool scn__hex_bytes(struct scn__ld *ld, const struct scn__node *n, const char *what, size_t max,
+                    uint8_t **out, size_t *out_len);
+bool scn__base64_bytes(struct scn__ld *ld, const struct scn__node *n, const char *what, size_t max,
+                       uint8_t **out, size_t *out_len);
 
 /* scn__addr_port reads a scalar as an IP address with an optional port: 192.0.2.53,
  * 192.0.2.53:5353, 2001:db8::53 or [2001:db8::53]:53 (an IPv6 address with a port is written in

@@ -36,6 +36,19 @@ struct scn_record {
 /* A record whose owner starts with "*." is a wildcard (RFC 4592): it answers for names below
  * its parent that have no records of their own. */
 
+/* A record given as bytes (dns.records with rdata_hex): answered as written, never parsed, for
+ * the malformed cases a client must survive — rdata of the wrong shape for its type, an RDLENGTH
+ * that is not the length of the data (docs/scenarios.md, "Raw answers"). */
+struct scn_raw_record {
+  char *name;    /* owner: answers queries for exactly this name and type */
+  uint16_t type; /* IANA RR type */
+  uint32_t ttl;
+  uint8_t *rdata; /* the bytes after RDLENGTH */
+  size_t rdata_len;
+  uint16_t rdlength; /* the RDLENGTH written: rdata_len unless the scenario says otherwise */
+  struct scn_mark mark;
+};
+
 enum scn_dns_behaviour {
   SCN_DNS_ANSWER = 0, /* answer from the records (the default) */
   SCN_DNS_NXDOMAIN,
@@ -45,6 +58,7 @@ enum scn_dns_behaviour {
   SCN_DNS_REFUSED,
   SCN_DNS_TRUNCATE, /* over UDP: TC set, no answer (the client retries over TCP); over TCP:
                        the full answer */
+  SCN_DNS_RAW,      /* NOERROR with the scenario's bytes as the answer section (raw) */
 };
 
 /* A behaviour that overrides the records for one exact name (and type). */
@@ -54,6 +68,9 @@ struct scn_dns_rule {
   enum scn_dns_behaviour behaviour;
   uint32_t first_n; /* 0: always; N: only the first N matching queries, then answer normally
                        ("fail the first N queries") */
+  uint8_t *raw;     /* SCN_DNS_RAW: the answer section's bytes, as written (answer_hex) */
+  size_t raw_len;
+  uint16_t raw_count; /* SCN_DNS_RAW: the ANCOUNT the header claims (answer_count, default 1) */
   struct scn_mark mark;
 };
 
@@ -96,6 +113,7 @@ enum scn_route_kind {
   SCN_ROUTE_AUTODISCOVER_V2, /* AutoDV2 JSON (/autodiscover/autodiscover.json) */
   SCN_ROUTE_SOAP,            /* SOAP Autodiscover (/autodiscover/autodiscover.svc, MS-OXWSADISC) */
   SCN_ROUTE_UPSTREAM,        /* forwarded to a real server, its answer relayed (route.upstream) */
+  SCN_ROUTE_ANSWERS,         /* one of route.answers, chosen per request (answers, n_answers) */
 };
 
 /* Where an upstream route forwards (docs/scenarios.md, "Upstream routes"). */
@@ -178,14 +196,18 @@ struct scn_auth {
                               401 again (false) */
 };
 
+/* A route, or one of a route's answers (route.answers: an answer is a route without path and
+ * method, with the conditions under which it is chosen). */
 struct scn_route {
-  char *path;   /* matched case-insensitively, as IIS does; "/" is also the fallback for any path */
+  char *path;   /* matched case-insensitively after percent-decoding, as IIS does; "/" is also the
+                   fallback for any path. NULL for an answer */
   char *method; /* NULL: any method */
   enum scn_route_kind kind;
   uint16_t status;            /* STATUS and REDIRECT */
-  char *body;                 /* STATUS: body text or NULL */
+  char *body;                 /* STATUS: body bytes (NUL-terminated too) or NULL */
   char *content_type;         /* STATUS: NULL → text/html when body is HTML, else text/plain */
-  size_t body_len;            /* STATUS: bytes in body (a raw body may hold a BOM or NULs) */
+  size_t body_len;            /* STATUS: bytes in body (raw, body_hex and body_base64 bodies
+                                 may hold a BOM, UTF-16, invalid UTF-8 or NULs) */
   char *location;             /* REDIRECT */
   struct scn_header *headers; /* extra response headers (any kind) */
   size_t n_headers;
@@ -193,6 +215,15 @@ struct scn_route {
   struct scn_autodiscover ad; /* AUTODISCOVER and SOAP (settings for GetUserSettings) */
   struct scn_autodiscover_v2 ad2;
   struct scn_upstream upstream; /* UPSTREAM */
+  struct scn_route *answers;    /* ANSWERS: tried in order for each request; the first whose
+                                   conditions hold answers it (none: 404) */
+  size_t n_answers;
+  /* an answer's conditions (both must hold) */
+  uint32_t first_n; /* 0: any request; N: only the first N requests it answers (the lab counts
+                       from the start, and again for each client `run` walks) */
+  char *for_email;  /* only a request for this address (POX EMailAddress, the AutoDV2 address,
+                       the SOAP mailbox; compared without regard to case); NULL: any */
+  size_t counter;   /* an answer with first_n: its index among the lab's scn->n_counters */
   struct scn_mark mark;
 };
 
@@ -207,6 +238,9 @@ enum scn_fault {
 /* One port of a host. present == false: nothing listens, the connection is refused. */
 struct scn_listener {
   bool present;
+  uint16_t port;        /* the port clients connect to: 443 (https), 80 (http) or a listeners:
+                           entry's */
+  bool tls;             /* HTTPS */
   enum scn_fault fault; /* instead of serving */
   uint32_t delay_ms;    /* lab time before each answer (scaled by the lab clock in run) */
   uint16_t tls_min;     /* https: lowest/highest protocol version offered, as the wire codes
@@ -225,6 +259,9 @@ struct scn_host {
   char *address;             /* a fixed address to use, or NULL: the lab allocates a loopback one */
   struct scn_listener https; /* port 443 */
   struct scn_listener http;  /* port 80 */
+  struct scn_listener *listeners; /* listeners: the other ports (8443, 444, ...), each present,
+                                     in file order, no port twice and none 443 or 80 */
+  size_t n_listeners;
   struct scn_mark mark;
 };
 
@@ -290,6 +327,8 @@ struct scn {
   size_t n_records;
   struct scn_dns_rule *rules;
   size_t n_rules;
+  struct scn_raw_record *raw_records; /* dns.records with rdata_hex */
+  size_t n_raw_records;
   struct scn_dns_overlay overlay; /* dns.overlay; present == false: the lab answers everything */
   char *zone_file; /* dns.zone_file, resolved against the scenario's folder, or NULL; its
                       records are in `records` with from_zone_file set */
@@ -302,6 +341,7 @@ struct scn {
   size_t n_clients;
   struct scn_expect *expects;
   size_t n_expects;
+  size_t n_counters; /* answers with first_n (scn_route.counter): what the lab counts per request */
   /* Private to the loader: owned paths that marks point into besides `path` (the files an
    * extends: chain read, the zone file). Nobody else needs to read it. */
   char **files;
@@ -326,6 +366,9 @@ void scn_free(struct scn *s);
 
 /* scn_host_find returns the host with that id, or NULL. */
 const struct scn_host *scn_host_find(const struct scn *s, const char *id);
+/* scn_host_listener returns h's listener on `port` (443: https, 80: http, else a listeners:
+ * entry), present or not, or NULL when the host names no such port. */
+const struct scn_listener *scn_host_listener(const struct scn_host *h, uint16_t port);
 
 /* scn_lint appends one line per warning ("file:line:col: warning: ...") to `out` (at most
  * out_size bytes, NUL-terminated): an expectation naming a host the scenario lacks, a record

@@ -28,6 +28,13 @@ static const struct rtype rtypes[] = {
     {"NS", 2, keys_target}, {"MX", 15, keys_mx},  {"TXT", 16, keys_txt},
 };
 
+/* rule_types are the types a behaviour may name: the record types and the rest a client asks. */
+static const struct {
+  const char *name;
+  uint16_t type;
+} rule_types[] = {{"A", 1},   {"NS", 2},   {"CNAME", 5}, {"SOA", 6},  {"PTR", 12},
+                  {"MX", 15}, {"TXT", 16}, {"AAAA", 28}, {"SRV", 33}, {"ANY", 255}};
+
 static bool in_zones(const struct scn *s, const char *name) {
   size_t len = strlen(name);
   for (size_t i = 0; i < s->n_zones; i++) {
@@ -85,8 +92,9 @@ static bool find_rtype(struct scn__ld *ld, const struct scn__node *tn, const str
 
 static bool load_record(struct scn__ld *ld, const struct scn__node *n, const char *path,
                         struct scn_record *r) {
-  static const char *const keys[] = {"name",     "type",   "ttl",  "host", "address", "target",
-                                     "priority", "weight", "port", "text", "remove",  NULL};
+  static const char *const keys[] = {"name",   "type",      "ttl",      "host", "address",
+                                     "target", "priority",  "weight",   "port", "text",
+                                     "remove", "rdata_hex", "rdlength", NULL};
   if (!scn__want_map(ld, n, path, keys)) {
     return false;
   }
@@ -145,6 +153,57 @@ static bool load_record(struct scn__ld *ld, const struct scn__node *n, const cha
   r->priority = (uint16_t) prio;
   r->weight = (uint16_t) weight;
   r->port = (uint16_t) port;
+  return true;
+}
+
+enum { MAX_RAW = 65535 }; /* a DNS message holds no more */
+
+/* load_raw_record reads a record given as bytes: { name, type, ttl, rdata_hex, rdlength } into
+ * s->raw_records. Its type may be any a client asks for (not ANY); the bytes are not checked
+ * against it — that is the point. */
+static bool load_raw_record(struct scn__ld *ld, const struct scn__node *n, const char *path) {
+  static const char *const keys[] = {"name", "type", "ttl", "rdata_hex", "rdlength", NULL};
+  for (size_t i = 0; i + 1 < n->n_kids; i += 2) {
+    if (scn__pick(n->kids[i]->text, keys, false) < 0) {
+      return scn__fail(ld, n->kids[i],
+                       "key \"%s\" does not go with rdata_hex (a record given as bytes takes name, "
+                       "type, ttl, rdata_hex, rdlength)",
+                       n->kids[i]->text);
+    }
+  }
+  struct scn *s = ld->s;
+  s->raw_records = xrealloc_array(s->raw_records, s->n_raw_records + 1, sizeof s->raw_records[0]);
+  struct scn_raw_record *r = &s->raw_records[s->n_raw_records++];
+  memset(r, 0, sizeof *r);
+  r->mark = scn__mark(n);
+  r->ttl = 300;
+  const struct scn__node *tn = NULL, *hex = NULL;
+  if (!scn__req_dns_name(ld, n, path, "name", SCN__NO_WILDCARD, &r->name) ||
+      !scn__req_scalar(ld, n, path, "type", &tn) ||
+      !scn__opt_u32(ld, n, path, "ttl", 0, 2147483647u, NULL, &r->ttl) ||
+      !scn__req_scalar(ld, n, path, "rdata_hex", &hex) ||
+      !scn__hex_bytes(ld, hex, "rdata_hex", MAX_RAW, &r->rdata, &r->rdata_len)) {
+    return false;
+  }
+  for (size_t i = 0; i + 1 < SCN__N_ELEMS(rule_types) && r->type == 0; i++) {
+    if (str_eq_nocase(tn->text, rule_types[i].name)) {
+      r->type = rule_types[i].type;
+    }
+  }
+  if (r->type == 0) {
+    return scn__fail(ld, tn,
+                     "type \"%s\" is not a type a record given as bytes can take (A, AAAA, CNAME, "
+                     "SRV, NS, MX, TXT, SOA, PTR)",
+                     tn->text);
+  }
+  uint32_t rdlength = (uint32_t) r->rdata_len;
+  if (!scn__opt_u32(ld, n, path, "rdlength", 0, 65535, NULL, &rdlength)) {
+    return false;
+  }
+  r->rdlength = (uint16_t) rdlength;
+  if (s->n_zones > 0 && !in_zones(s, r->name)) {
+    return scn__fail(ld, n, "record name \"%s\" is outside the zones listed in dns.zones", r->name);
+  }
   return true;
 }
 
@@ -291,6 +350,12 @@ static bool load_records(struct scn__ld *ld, const struct scn__node *n) {
       }
       continue;
     }
+    if (records->kids[i]->kind == SCN__MAP && scn__get(records->kids[i], "rdata_hex") != NULL) {
+      if (!load_raw_record(ld, records->kids[i], p)) {
+        return false;
+      }
+      continue;
+    }
     if (!load_record(ld, records->kids[i], p, &s->records[s->n_records++]) ||
         !check_cname(ld, records->kids[i])) {
       return false;
@@ -389,18 +454,36 @@ static bool load_zone_file(struct scn__ld *ld, const struct scn__node *zf) {
 
 /* in the order of enum scn_dns_behaviour, from SCN_DNS_NXDOMAIN */
 static const char *const behaviours[] = {"nxdomain", "servfail", "timeout", "nodata",
-                                         "refused",  "truncate", NULL};
+                                         "refused",  "truncate", "raw",     NULL};
 
-/* rule_types are the types a behaviour may name: the record types and the rest a client asks. */
-static const struct {
-  const char *name;
-  uint16_t type;
-} rule_types[] = {{"A", 1},   {"NS", 2},   {"CNAME", 5}, {"SOA", 6},  {"PTR", 12},
-                  {"MX", 15}, {"TXT", 16}, {"AAAA", 28}, {"SRV", 33}, {"ANY", 255}};
+/* load_raw_answer reads answer_hex and answer_count, which go with answer: raw only. */
+static bool load_raw_answer(struct scn__ld *ld, const struct scn__node *n, const char *path,
+                            struct scn_dns_rule *rule) {
+  const struct scn__node *hex = NULL;
+  if (rule->behaviour != SCN_DNS_RAW) {
+    static const char *const raw_only[] = {"answer_hex", "answer_count", NULL};
+    for (int i = 0; raw_only[i] != NULL; i++) {
+      const struct scn__node *v = scn__get(n, raw_only[i]);
+      if (v != NULL) {
+        return scn__fail(ld, v, "%s: %s goes only with answer: raw", path, raw_only[i]);
+      }
+    }
+    return true;
+  }
+  uint32_t count = 1;
+  if (!scn__req_scalar(ld, n, path, "answer_hex", &hex) ||
+      !scn__hex_bytes(ld, hex, "answer_hex", MAX_RAW, &rule->raw, &rule->raw_len) ||
+      !scn__opt_u32(ld, n, path, "answer_count", 0, 65535, NULL, &count)) {
+    return false;
+  }
+  rule->raw_count = (uint16_t) count;
+  return true;
+}
 
 static bool load_rule(struct scn__ld *ld, const struct scn__node *n, const char *path,
                       struct scn_dns_rule *rule) {
-  static const char *const keys[] = {"name", "type", "answer", "first", NULL};
+  static const char *const keys[] = {"name",       "type",         "answer", "first",
+                                     "answer_hex", "answer_count", NULL};
   if (!scn__want_map(ld, n, path, keys)) {
     return false;
   }
@@ -432,11 +515,11 @@ static bool load_rule(struct scn__ld *ld, const struct scn__node *n, const char 
   if (i < 0) {
     return scn__fail(ld, a,
                      "answer \"%s\" is not a DNS behaviour (nxdomain, servfail, timeout, nodata, "
-                     "refused, truncate)",
+                     "refused, truncate, raw)",
                      a->text);
   }
   rule->behaviour = (enum scn_dns_behaviour)(i + 1);
-  return true;
+  return load_raw_answer(ld, n, path, rule);
 }
 
 static bool load_rules(struct scn__ld *ld, const struct scn__node *n) {

@@ -211,25 +211,22 @@ static bool load_routes(struct scn__ld *ld, const struct scn__node *n, const cha
   return true;
 }
 
-static bool load_listener(struct scn__ld *ld, const struct scn__node *n, const char *path,
-                          bool https, struct scn_listener *l) {
-  static const char *const https_keys[] = {"certificate", "routes", "fault", "delay", "tls", NULL};
-  static const char *const http_keys[] = {"routes", "fault", "delay", NULL};
-  if (!scn__want_map(ld, n, path, https ? https_keys : http_keys)) {
-    return false;
-  }
+/* load_listener_body reads what every listener may have: a fault, a delay, TLS versions and a
+ * certificate (TLS only), routes. */
+static bool load_listener_body(struct scn__ld *ld, const struct scn__node *n, const char *path,
+                               const struct scn__node *tls, struct scn_listener *l) {
   l->present = true;
   l->mark = scn__mark(n);
-  if (!load_fault(ld, n, path, https, l) ||
+  if (!load_fault(ld, n, path, l->tls, l) ||
       !scn__opt_duration(ld, n, path, "delay", 0, MAX_DELAY_MS, NULL, &l->delay_ms)) {
     return false;
   }
   char p[SCN__PATH_LEN];
-  const struct scn__node *tls = scn__child(n, path, "tls", p);
+  scn__path_key(p, path, "tls");
   if (tls != NULL && !load_tls(ld, tls, p, l)) {
     return false;
   }
-  if (https) {
+  if (l->tls) {
     const struct scn__node *c = scn__child(n, path, "certificate", p);
     if (c == NULL) {
       l->cert.mark = l->mark; /* the common case needs no words: valid, set by load_host */
@@ -238,6 +235,98 @@ static bool load_listener(struct scn__ld *ld, const struct scn__node *n, const c
     }
   }
   return load_routes(ld, n, path, l);
+}
+
+static bool load_listener(struct scn__ld *ld, const struct scn__node *n, const char *path,
+                          bool https, struct scn_listener *l) {
+  static const char *const https_keys[] = {"certificate", "routes", "fault", "delay", "tls", NULL};
+  static const char *const http_keys[] = {"routes", "fault", "delay", NULL};
+  if (!scn__want_map(ld, n, path, https ? https_keys : http_keys)) {
+    return false;
+  }
+  l->tls = https;
+  l->port = https ? 443 : 80;
+  return load_listener_body(ld, n, path, scn__get(n, "tls"), l);
+}
+
+/* load_other_listener reads one entry of listeners: a port other than 443 and 80, TLS or not
+ * (`tls: true`, `false`, or the versions mapping of an https listener, which means TLS). */
+static bool load_other_listener(struct scn__ld *ld, const struct scn__node *n, const char *path,
+                                struct scn_host *h, struct scn_listener *l) {
+  static const char *const keys[] = {"port",  "tls",   "certificate", "routes",
+                                     "fault", "delay", NULL};
+  if (!scn__want_map(ld, n, path, keys)) {
+    return false;
+  }
+  uint32_t port = 0;
+  bool has_port = false;
+  if (!scn__opt_u32(ld, n, path, "port", 1, 65535, &has_port, &port)) {
+    return false;
+  }
+  if (!has_port) {
+    return scn__missing(ld, n, path, "port");
+  }
+  const struct scn__node *pn = scn__get(n, "port");
+  if (port == 443 || port == 80) {
+    return scn__fail(ld, pn, "%s: port %u is the host's %s: listener; write it there", path,
+                     (unsigned) port, port == 443 ? "https" : "http");
+  }
+  for (size_t i = 0; i < h->n_listeners; i++) {
+    if (h->listeners[i].port == port) {
+      return scn__fail(ld, pn, "%s: port %u already has a listener at line %d", path,
+                       (unsigned) port, h->listeners[i].mark.line);
+    }
+  }
+  l->port = (uint16_t) port;
+  l->tls = true;
+  const struct scn__node *tls = scn__get(n, "tls");
+  const struct scn__node *versions = NULL;
+  if (tls != NULL && tls->kind == SCN__MAP) {
+    versions = tls; /* the versions of a TLS listener */
+  } else if (tls != NULL) {
+    int b =
+        tls->kind == SCN__SCALAR && tls->plain
+            ? scn__pick(tls->text, (const char *const[]){"true", "false", "yes", "no", NULL}, true)
+            : -1;
+    if (b < 0) {
+      char tmp[64];
+      return scn__fail(ld, tls,
+                       "%s.tls: expected true, false or the TLS versions ({ min: \"1.2\", max: "
+                       "\"1.3\" }, which mean true), found %s",
+                       path, scn__found(tls, tmp, sizeof tmp));
+    }
+    l->tls = b % 2 == 0;
+  }
+  const struct scn__node *cert = scn__get(n, "certificate");
+  if (!l->tls && cert != NULL) {
+    return scn__fail(ld, cert, "%s: certificate goes only with tls: true", path);
+  }
+  return load_listener_body(ld, n, path, versions, l);
+}
+
+static bool load_other_listeners(struct scn__ld *ld, const struct scn__node *n, const char *path,
+                                 struct scn_host *h) {
+  char lp[SCN__PATH_LEN];
+  const struct scn__node *seq = NULL;
+  if (!scn__opt_seq(ld, n, path, "listeners", lp, &seq)) {
+    return false;
+  }
+  if (seq == NULL) {
+    return true;
+  }
+  h->listeners = xcalloc(seq->n_kids + 1, sizeof h->listeners[0]);
+  for (size_t i = 0; i < seq->n_kids; i++) {
+    char p[SCN__PATH_LEN];
+    scn__path_index(p, lp, i);
+    struct scn_listener *l = &h->listeners[h->n_listeners];
+    l->cert.profile = h->https.cert.profile; /* valid, unless the file names another */
+    if (!load_other_listener(ld, seq->kids[i], p, h, l)) {
+      h->n_listeners++; /* owned from here on, whatever it holds */
+      return false;
+    }
+    h->n_listeners++;
+  }
+  return true;
 }
 
 /* ---- hosts ---- */
@@ -289,13 +378,16 @@ static bool load_address(struct scn__ld *ld, const struct scn__node *n, const ch
 
 static bool load_host(struct scn__ld *ld, const struct scn__node *key, const struct scn__node *n,
                       struct scn_host *h) {
-  static const char *const keys[] = {"names", "address", "https", "http", NULL};
+  static const char *const keys[] = {"names", "address", "https", "http", "listeners", NULL};
   char path[SCN__PATH_LEN];
   scn__path_key(path, "hosts", key->text);
   h->id = str_dup(key->text);
   h->mark = scn__mark(key);
   h->https.cert.profile = ca_profile_named("valid"); /* unless the file names another */
   h->http.cert.profile = h->https.cert.profile;      /* never NULL, though http has none */
+  h->https.port = 443;
+  h->https.tls = true;
+  h->http.port = 80;
   if (!scn__is_id(key->text, true)) {
     return scn__fail(
         ld, key, "host id \"%s\" may only use a-z, 0-9, - and _ (at most 63, not starting with -)",
@@ -312,7 +404,10 @@ static bool load_host(struct scn__ld *ld, const struct scn__node *key, const str
     return false;
   }
   const struct scn__node *http = scn__child(n, path, "http", p);
-  return http == NULL || load_listener(ld, http, p, false, &h->http);
+  if (http != NULL && !load_listener(ld, http, p, false, &h->http)) {
+    return false;
+  }
+  return load_other_listeners(ld, n, path, h);
 }
 
 bool scn__load_hosts(struct scn__ld *ld, const struct scn__node *n) {
@@ -381,6 +476,24 @@ const struct scn_host *scn_host_find(const struct scn *s, const char *id) {
   for (size_t i = 0; i < s->n_hosts; i++) {
     if (s->hosts[i].id != NULL && strcmp(s->hosts[i].id, id) == 0) {
       return &s->hosts[i];
+    }
+  }
+  return NULL;
+}
+
+const struct scn_listener *scn_host_listener(const struct scn_host *h, uint16_t port) {
+  if (h == NULL) {
+    return NULL;
+  }
+  if (port == 443) {
+    return &h->https;
+  }
+  if (port == 80) {
+    return &h->http;
+  }
+  for (size_t i = 0; i < h->n_listeners; i++) {
+    if (h->listeners[i].port == port) {
+      return &h->listeners[i];
     }
   }
   return NULL;

@@ -174,25 +174,33 @@ static void lint_hosts(struct lint *l, const struct scn *s) {
   }
 }
 
+/* lint_cert warns when the valid certificate of one TLS listener of h misses a name of h. */
+static void lint_cert(struct lint *l, const struct scn_host *h, const struct scn_listener *lst) {
+  const struct scn_cert *c = &lst->cert;
+  if (!lst->present || !lst->tls || c->profile != ca_profile_named("valid") || c->n_names == 0) {
+    return;
+  }
+  for (size_t j = 0; j < h->n_names; j++) {
+    bool covered = false;
+    for (size_t k = 0; k < c->n_names && !covered; k++) {
+      covered = cert_covers(c->names[k], h->names[j]);
+    }
+    if (!covered) {
+      warn(l, &c->mark,
+           "the valid certificate of host \"%s\" does not cover its name %s: a client will see "
+           "a name mismatch (use profile wrong-name to mean it)",
+           h->id, h->names[j]);
+      break;
+    }
+  }
+}
+
 static void lint_certs(struct lint *l, const struct scn *s) {
   for (size_t i = 0; i < s->n_hosts; i++) {
     const struct scn_host *h = &s->hosts[i];
-    const struct scn_cert *c = &h->https.cert;
-    if (!h->https.present || c->profile != ca_profile_named("valid") || c->n_names == 0) {
-      continue;
-    }
-    for (size_t j = 0; j < h->n_names; j++) {
-      bool covered = false;
-      for (size_t k = 0; k < c->n_names && !covered; k++) {
-        covered = cert_covers(c->names[k], h->names[j]);
-      }
-      if (!covered) {
-        warn(l, &c->mark,
-             "the valid certificate of host \"%s\" does not cover its name %s: a client will see "
-             "a name mismatch (use profile wrong-name to mean it)",
-             h->id, h->names[j]);
-        break;
-      }
+    lint_cert(l, h, &h->https);
+    for (size_t k = 0; k < h->n_listeners; k++) {
+      lint_cert(l, h, &h->listeners[k]);
     }
   }
 }

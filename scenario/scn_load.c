@@ -190,30 +190,38 @@ static void free_autodiscover(struct scn_autodiscover *ad) {
   free(ad->protocols);
 }
 
+static void free_route(struct scn_route *r) {
+  free_autodiscover(&r->ad);
+  free_strs(r->ad2.protocols, r->ad2.n_protocols);
+  free_strs(r->ad2.urls, r->ad2.n_protocols);
+  for (size_t j = 0; j < r->n_headers; j++) {
+    free(r->headers[j].name);
+    free(r->headers[j].value);
+  }
+  free(r->headers);
+  free_strs(r->auth.challenges, r->auth.n_challenges);
+  free(r->path);
+  free(r->method);
+  free(r->body);
+  free(r->content_type);
+  free(r->location);
+  free(r->upstream.url);
+  free(r->upstream.host);
+  free(r->upstream.base_path);
+  free(r->upstream.trust);
+  free(r->upstream.address);
+  free(r->upstream.dns);
+  for (size_t i = 0; i < r->n_answers; i++) {
+    free_route(&r->answers[i]);
+  }
+  free(r->answers);
+  free(r->for_email);
+}
+
 static void free_listener(struct scn_listener *l) {
   free_strs(l->cert.names, l->cert.n_names);
   for (size_t i = 0; i < l->n_routes; i++) {
-    struct scn_route *r = &l->routes[i];
-    free_autodiscover(&r->ad);
-    free_strs(r->ad2.protocols, r->ad2.n_protocols);
-    free_strs(r->ad2.urls, r->ad2.n_protocols);
-    for (size_t j = 0; j < r->n_headers; j++) {
-      free(r->headers[j].name);
-      free(r->headers[j].value);
-    }
-    free(r->headers);
-    free_strs(r->auth.challenges, r->auth.n_challenges);
-    free(r->path);
-    free(r->method);
-    free(r->body);
-    free(r->content_type);
-    free(r->location);
-    free(r->upstream.url);
-    free(r->upstream.host);
-    free(r->upstream.base_path);
-    free(r->upstream.trust);
-    free(r->upstream.address);
-    free(r->upstream.dns);
+    free_route(&l->routes[i]);
   }
   free(l->routes);
 }
@@ -238,8 +246,14 @@ void scn_free(struct scn *s) {
   free(s->records);
   for (size_t i = 0; i < s->n_rules; i++) {
     free(s->rules[i].name);
+    free(s->rules[i].raw);
   }
   free(s->rules);
+  for (size_t i = 0; i < s->n_raw_records; i++) {
+    free(s->raw_records[i].name);
+    free(s->raw_records[i].rdata);
+  }
+  free(s->raw_records);
   free(s->overlay.upstream);
   for (size_t i = 0; i < s->overlay.n_removals; i++) {
     free(s->overlay.removals[i].name);
@@ -252,6 +266,10 @@ void scn_free(struct scn *s) {
     free(h->address);
     free_listener(&h->https);
     free_listener(&h->http);
+    for (size_t j = 0; j < h->n_listeners; j++) {
+      free_listener(&h->listeners[j]);
+    }
+    free(h->listeners);
   }
   free(s->hosts);
   for (size_t i = 0; i < s->n_clients; i++) {

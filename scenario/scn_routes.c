@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+/* in the order of enum scn_route_kind; "answers" is a route's list of replies, not a kind */
 static const char *const route_kinds[] = {
     "status", "redirect", "autodiscover", "autodiscover_v2", "soap", "upstream", NULL};
 
@@ -272,7 +273,48 @@ static bool load_auth(struct scn__ld *ld, const struct scn__node *n, const char 
 
 /* ---- the route ---- */
 
-/* load_status reads a status route: the status and at most one body (html, body or raw). */
+/* The keys that give a status route its body, in the order messages name them. */
+static const char *const body_keys[] = {"html", "body", "raw", "body_hex", "body_base64", NULL};
+
+enum { MAX_BODY = 1u << 20 }; /* what a scenario file can hold anyway */
+
+/* load_body reads the one body key `b` (body_keys[which]) into r. */
+static bool load_body(struct scn__ld *ld, const struct scn__node *b, const char *path, int which,
+                      struct scn_route *r) {
+  char bp[SCN__PATH_LEN];
+  scn__path_key(bp, path, body_keys[which]);
+  if (!scn__want(ld, b, SCN__SCALAR, bp)) {
+    return false;
+  }
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  switch (which) {
+    case 3:
+      if (!scn__hex_bytes(ld, b, "body_hex", MAX_BODY, &bytes, &len)) {
+        return false;
+      }
+      r->body = (char *) bytes;
+      r->body_len = len;
+      return true;
+    case 4:
+      if (!scn__base64_bytes(ld, b, "body_base64", MAX_BODY, &bytes, &len)) {
+        return false;
+      }
+      r->body = (char *) bytes;
+      r->body_len = len;
+      return true;
+    default:
+      r->body = str_ndup(b->text, b->len);
+      r->body_len = b->len;
+      if (which == 0) {
+        r->content_type = str_dup("text/html; charset=utf-8");
+      }
+      return true;
+  }
+}
+
+/* load_status reads a status route: the status and at most one body (html, body, raw, body_hex,
+ * body_base64). */
 static bool load_status(struct scn__ld *ld, const struct scn__node *n, const char *path,
                         struct scn_route *r) {
   uint32_t v = 0;
@@ -280,39 +322,33 @@ static bool load_status(struct scn__ld *ld, const struct scn__node *n, const cha
     return false;
   }
   r->status = (uint16_t) v;
-  const struct scn__node *bodies[] = {scn__get(n, "html"), scn__get(n, "body"), scn__get(n, "raw")};
-  static const char *const body_keys[] = {"html", "body", "raw"};
   const struct scn__node *ct = scn__get(n, "content_type");
   int which = -1;
-  for (int i = 0; i < 3; i++) {
-    if (bodies[i] == NULL) {
+  const struct scn__node *body = NULL;
+  for (int i = 0; body_keys[i] != NULL; i++) {
+    const struct scn__node *b = scn__get(n, body_keys[i]);
+    if (b == NULL) {
       continue;
     }
     if (which >= 0) {
-      return scn__fail(ld, bodies[i], "%s: give one of html, body, raw, not both %s and %s", path,
-                       body_keys[which], body_keys[i]);
+      return scn__fail(ld, b,
+                       "%s: give one of html, body, raw, body_hex, body_base64, not both %s and %s",
+                       path, body_keys[which], body_keys[i]);
     }
     which = i;
+    body = b;
   }
   if (which == 0 && ct != NULL) {
-    return scn__fail(ld, ct, "%s: content_type goes with body or raw; html is always text/html",
+    return scn__fail(ld, ct,
+                     "%s: content_type goes with a body other than html; html is always "
+                     "text/html",
                      path);
   }
   if (ct != NULL && which < 0) {
-    return scn__fail(ld, ct, "%s: content_type needs body or raw", path);
+    return scn__fail(ld, ct, "%s: content_type needs body, raw, body_hex or body_base64", path);
   }
-  if (which >= 0) {
-    char bp[SCN__PATH_LEN];
-    scn__path_key(bp, path, body_keys[which]);
-    const struct scn__node *b = bodies[which];
-    if (!scn__want(ld, b, SCN__SCALAR, bp)) {
-      return false;
-    }
-    r->body = str_ndup(b->text, b->len);
-    r->body_len = b->len;
-    if (which == 0) {
-      r->content_type = str_dup("text/html; charset=utf-8");
-    }
+  if (body != NULL && !load_body(ld, body, path, which, r)) {
+    return false;
   }
   return scn__opt_str(ld, n, path, "content_type", &r->content_type);
 }
@@ -359,9 +395,12 @@ static bool load_path_and_method(struct scn__ld *ld, const struct scn__node *n, 
   return true;
 }
 
-/* load_kind finds the one key that says what the route answers; *out is its value. */
+/* load_kind finds the one key that says what the route (or answer: no upstream) answers; *out
+ * is its value. */
 static bool load_kind(struct scn__ld *ld, const struct scn__node *n, const char *path,
-                      struct scn_route *r, const struct scn__node **out) {
+                      bool is_answer, struct scn_route *r, const struct scn__node **out) {
+  const char *kinds = is_answer ? "status, redirect, autodiscover, autodiscover_v2, soap"
+                                : "status, redirect, autodiscover, autodiscover_v2, soap, upstream";
   *out = NULL;
   for (int i = 0; route_kinds[i] != NULL; i++) {
     const struct scn__node *v = scn__get(n, route_kinds[i]);
@@ -369,21 +408,19 @@ static bool load_kind(struct scn__ld *ld, const struct scn__node *n, const char 
       continue;
     }
     if (*out != NULL) {
-      return scn__fail(ld, v,
-                       "%s: a route takes one of status, redirect, autodiscover, autodiscover_v2, "
-                       "soap, upstream, not both %s and %s",
-                       path, route_kinds[r->kind], route_kinds[i]);
+      return scn__fail(ld, v, "%s: %s takes one of %s, not both %s and %s", path,
+                       is_answer ? "an answer" : "a route", kinds, route_kinds[r->kind],
+                       route_kinds[i]);
     }
     *out = v;
     r->kind = (enum scn_route_kind) i;
   }
   if (*out == NULL) {
-    return scn__fail(
-        ld, n,
-        "%s: a route needs one of status, redirect, autodiscover, autodiscover_v2, soap, upstream",
-        path);
+    return scn__fail(ld, n, "%s: %s needs one of %s", path, is_answer ? "an answer" : "a route",
+                     kinds);
   }
-  static const char *const status_only[] = {"html", "body", "raw", "content_type", NULL};
+  static const char *const status_only[] = {"html",        "body",         "raw", "body_hex",
+                                            "body_base64", "content_type", NULL};
   for (int i = 0; status_only[i] != NULL; i++) {
     const struct scn__node *v = scn__get(n, status_only[i]);
     if (v != NULL && r->kind != SCN_ROUTE_STATUS) {
@@ -406,40 +443,10 @@ static bool load_kind(struct scn__ld *ld, const struct scn__node *n, const char 
   return true;
 }
 
-bool scn__load_route(struct scn__ld *ld, const struct scn__node *n, const char *path,
-                     struct scn_route *r) {
-  static const char *const keys[] = {"path",
-                                     "method",
-                                     "status",
-                                     "html",
-                                     "body",
-                                     "raw",
-                                     "content_type",
-                                     "redirect",
-                                     "location",
-                                     "autodiscover",
-                                     "autodiscover_v2",
-                                     "soap",
-                                     "upstream",
-                                     "upstream_trust",
-                                     "upstream_address",
-                                     "upstream_dns",
-                                     "upstream_keep_host",
-                                     "upstream_timeout",
-                                     "headers",
-                                     "auth",
-                                     NULL};
-  if (!scn__want_map(ld, n, path, keys)) {
-    return false;
-  }
-  r->mark = scn__mark(n);
-  const struct scn__node *kind = NULL;
-  if (!load_path_and_method(ld, n, path, r) || !load_kind(ld, n, path, r, &kind)) {
-    return false;
-  }
-  if (r->kind == SCN_ROUTE_UPSTREAM) {
-    return scn__load_upstream(ld, n, path, r);
-  }
+/* load_reply reads what a route or an answer gives back once its kind is known: its headers,
+ * its authentication and the kind's own keys. */
+static bool load_reply(struct scn__ld *ld, const struct scn__node *n, const char *path,
+                       const struct scn__node *kind, struct scn_route *r) {
   char p[SCN__PATH_LEN];
   const struct scn__node *headers = scn__child(n, path, "headers", p);
   if (headers != NULL && !load_headers(ld, headers, p, r)) {
@@ -458,7 +465,116 @@ bool scn__load_route(struct scn__ld *ld, const struct scn__node *n, const char *
       r->status = 200;
       return load_autodiscover_v2(ld, kind, p, &r->ad2);
     case SCN_ROUTE_SOAP: r->status = 200; return load_soap(ld, kind, p, &r->ad);
-    case SCN_ROUTE_UPSTREAM: break; /* read above */
+    case SCN_ROUTE_UPSTREAM: return scn__load_upstream(ld, n, path, r);
+    case SCN_ROUTE_ANSWERS: break; /* not a kind a key names */
   }
   return true;
+}
+
+/* The keys of an answer: what it is chosen for, and any reply but upstream's. */
+static const char *const answer_keys[] = {
+    "first",           "for_email",   "status",       "html",     "body",     "raw",
+    "body_hex",        "body_base64", "content_type", "redirect", "location", "autodiscover",
+    "autodiscover_v2", "soap",        "headers",      "auth",     NULL};
+
+static bool load_answer(struct scn__ld *ld, const struct scn__node *n, const char *path,
+                        struct scn_route *a) {
+  if (!scn__want_map(ld, n, path, answer_keys)) {
+    return false;
+  }
+  a->mark = scn__mark(n);
+  const struct scn__node *kind = NULL;
+  if (!scn__opt_u32(ld, n, path, "first", 1, 1000000, NULL, &a->first_n) ||
+      !scn__opt_email(ld, n, path, "for_email", &a->for_email) ||
+      !load_kind(ld, n, path, true, a, &kind)) {
+    return false;
+  }
+  if (a->first_n > 0) {
+    a->counter = ld->s->n_counters++;
+  }
+  return load_reply(ld, n, path, kind, a);
+}
+
+/* load_answers reads route.answers: the route's replies, one chosen per request. */
+static bool load_answers(struct scn__ld *ld, const struct scn__node *n, const char *path,
+                         struct scn_route *r) {
+  static const char *const kind_keys[] = {
+      "status",   "redirect", "autodiscover", "autodiscover_v2", "soap",
+      "upstream", "headers",  "content_type", "location",        "html",
+      "body",     "raw",      "body_hex",     "body_base64",     NULL};
+  for (int i = 0; kind_keys[i] != NULL; i++) {
+    const struct scn__node *v = scn__get(n, kind_keys[i]);
+    if (v != NULL) {
+      return scn__fail(ld, v,
+                       "%s: a route with answers gives %s in each answer, not beside them "
+                       "(an upstream route has no answers)",
+                       path, kind_keys[i]);
+    }
+  }
+  char ap[SCN__PATH_LEN];
+  const struct scn__node *answers = NULL;
+  if (!scn__opt_seq(ld, n, path, "answers", ap, &answers)) {
+    return false;
+  }
+  if (answers->n_kids == 0) {
+    return scn__fail(ld, answers, "%s is empty: list at least one answer", ap);
+  }
+  r->kind = SCN_ROUTE_ANSWERS;
+  r->answers = xcalloc(answers->n_kids, sizeof r->answers[0]);
+  for (size_t i = 0; i < answers->n_kids; i++) {
+    char p[SCN__PATH_LEN];
+    scn__path_index(p, ap, i);
+    if (!load_answer(ld, answers->kids[i], p, &r->answers[r->n_answers++])) {
+      return false;
+    }
+  }
+  char p[SCN__PATH_LEN];
+  const struct scn__node *auth = scn__child(n, path, "auth", p);
+  return auth == NULL || load_auth(ld, auth, p, &r->auth);
+}
+
+bool scn__load_route(struct scn__ld *ld, const struct scn__node *n, const char *path,
+                     struct scn_route *r) {
+  static const char *const keys[] = {"path",
+                                     "method",
+                                     "status",
+                                     "html",
+                                     "body",
+                                     "raw",
+                                     "body_hex",
+                                     "body_base64",
+                                     "content_type",
+                                     "redirect",
+                                     "location",
+                                     "autodiscover",
+                                     "autodiscover_v2",
+                                     "soap",
+                                     "upstream",
+                                     "upstream_trust",
+                                     "upstream_address",
+                                     "upstream_dns",
+                                     "upstream_keep_host",
+                                     "upstream_timeout",
+                                     "headers",
+                                     "auth",
+                                     "answers",
+                                     NULL};
+  if (!scn__want_map(ld, n, path, keys)) {
+    return false;
+  }
+  r->mark = scn__mark(n);
+  if (!load_path_and_method(ld, n, path, r)) {
+    return false;
+  }
+  if (scn__get(n, "answers") != NULL) {
+    return load_answers(ld, n, path, r);
+  }
+  const struct scn__node *kind = NULL;
+  if (!load_kind(ld, n, path, false, r, &kind)) {
+    return false;
+  }
+  if (r->kind == SCN_ROUTE_UPSTREAM) {
+    return scn__load_upstream(ld, n, path, r);
+  }
+  return load_reply(ld, n, path, kind, r);
 }

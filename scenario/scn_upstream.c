@@ -216,5 +216,8 @@ void scn__upstream_inherit_dns(struct scn *s) {
   for (size_t i = 0; i < s->n_hosts; i++) {
     inherit(s, &s->hosts[i].https);
     inherit(s, &s->hosts[i].http);
+    for (size_t k = 0; k < s->hosts[i].n_listeners; k++) {
+      inherit(s, &s->hosts[i].listeners[k]);
+    }
   }
 }

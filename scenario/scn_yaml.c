@@ -367,33 +367,20 @@ void scn__node_free(struct scn__node *n) {
   free(n);
 }
 
-/* nul_check walks the tree; `raw_ok` is set for the value of a route's raw: key. The path is
- * followed by depth: hosts (1) ID (2) https|http (3) routes (4) [i] (5) raw (6). */
-static const struct scn__node *nul_at(const struct scn__node *n, int depth, bool on_path,
-                                      bool raw_ok) {
+/* nul_at walks the tree for a scalar holding a NUL; `raw_ok` is set for the value of a `raw:`
+ * key, a route's (or an answer's) raw body — the loader refuses the key anywhere else. */
+static const struct scn__node *nul_at(const struct scn__node *n, bool raw_ok) {
   if (n->kind == SCN__SCALAR) {
     return n->has_nul && !raw_ok ? n : NULL;
   }
-  static const char *const path[] = {"hosts", NULL, "", "routes", NULL, "raw"};
   for (size_t i = 0; i < n->n_kids; i++) {
     const struct scn__node *kid = n->kids[i];
-    bool kid_on_path = false;
     bool kid_raw = false;
-    if (n->kind == SCN__MAP && i % 2 == 1 && on_path && depth < 6) {
+    if (n->kind == SCN__MAP && i % 2 == 1) {
       const struct scn__node *key = n->kids[i - 1];
-      const char *want = path[depth];
-      if (key->kind == SCN__SCALAR && !key->has_nul) {
-        if (depth == 2) {
-          kid_on_path = strcmp(key->text, "https") == 0 || strcmp(key->text, "http") == 0;
-        } else {
-          kid_on_path = want == NULL || strcmp(key->text, want) == 0;
-        }
-        kid_raw = kid_on_path && depth == 5;
-      }
-    } else if (n->kind == SCN__SEQ && on_path && depth == 4) {
-      kid_on_path = true;
+      kid_raw = key->kind == SCN__SCALAR && !key->has_nul && strcmp(key->text, "raw") == 0;
     }
-    const struct scn__node *bad = nul_at(kid, depth + 1, kid_on_path, kid_raw);
+    const struct scn__node *bad = nul_at(kid, kid_raw);
     if (bad != NULL) {
       return bad;
     }
@@ -402,7 +389,7 @@ static const struct scn__node *nul_at(const struct scn__node *n, int depth, bool
 }
 
 enum scn_status scn__check_nuls(const struct scn__node *root, char *err, size_t err_size) {
-  const struct scn__node *bad = root == NULL ? NULL : nul_at(root, 0, true, false);
+  const struct scn__node *bad = root == NULL ? NULL : nul_at(root, false);
   if (bad == NULL) {
     return SCN_OK;
   }

@@ -3,13 +3,16 @@
 #include "lab/cli/cli.h"
 #include "lab/lab.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char check_usage[] =
     "usage: autodisco check [DIR|FILE]... [--client NAME]... [--jobs N] [--junit FILE] [--json]\n"
-    "                       [--real-time] [--timeout MS]\n"
+    "                       [--html DIR] [--real-time] [--timeout MS]\n"
     "       autodisco check SCENARIO --journal JOURNAL --client NAME [--json]\n"
     "\n"
     "Runs every scenario (a folder: its *.yaml files, recursively, sorted; files named _*.yaml\n"
@@ -26,6 +29,9 @@ static const char check_usage[] =
     "  --junit FILE    also write JUnit XML (a testsuite per scenario file, a testcase per\n"
     "                  client; time is lab time)\n"
     "  --json          print JSON instead of the table\n"
+    "  --html DIR      also write a page per scenario x client (its sequence diagram, as run\n"
+    "                  --format html draws it) into DIR (made if missing) and DIR/index.html\n"
+    "                  linking them with their verdicts\n"
     "  --real-time     run timeouts and delays at their real length (default: 1000x faster)\n"
     "  --timeout MS    per network operation, instead of each model's own\n"
     "  --quiet         (before the command) no progress line on stderr\n"
@@ -49,11 +55,17 @@ static unsigned default_jobs(void) {
 
 int cmd_check(struct cli *c, int argc, char **argv) {
   static const struct option opts[] = {
-      {"client", required_argument, NULL, 'c'}, {"jobs", required_argument, NULL, 'j'},
-      {"junit", required_argument, NULL, 'u'},  {"json", no_argument, NULL, 'J'},
-      {"real-time", no_argument, NULL, 'r'},    {"timeout", required_argument, NULL, 't'},
-      {"quiet", no_argument, NULL, 'q'},        {"journal", required_argument, NULL, 'L'},
-      {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+      {"client", required_argument, NULL, 'c'},
+      {"jobs", required_argument, NULL, 'j'},
+      {"junit", required_argument, NULL, 'u'},
+      {"json", no_argument, NULL, 'J'},
+      {"real-time", no_argument, NULL, 'r'},
+      {"timeout", required_argument, NULL, 't'},
+      {"quiet", no_argument, NULL, 'q'},
+      {"journal", required_argument, NULL, 'L'},
+      {"html", required_argument, NULL, 'H'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
   };
   struct cli_files files = {0};
   struct lab_check_options o = {.note = on_note};
@@ -64,6 +76,7 @@ int cmd_check(struct cli *c, int argc, char **argv) {
   const char *junit = NULL;
   bool json = false;
   const char *journal = NULL;
+  const char *html = NULL;
   struct ca *ca = NULL;
   int rc = EXIT_BAD_INPUT;
   int opt;
@@ -76,6 +89,7 @@ int cmd_check(struct cli *c, int argc, char **argv) {
       case 'r': o.run.clock_scale = 1; break;
       case 'q': c->quiet = true; break;
       case 'L': journal = optarg; break;
+      case 'H': html = optarg; break;
       case 'j': {
         uint32_t n = 0;
         if (!parse_u32(optarg, 1, 256, &n)) {
@@ -101,6 +115,11 @@ int cmd_check(struct cli *c, int argc, char **argv) {
       default: fputs(check_usage, stderr); goto out;
     }
   }
+  if (journal != NULL && html != NULL) {
+    cli_error("--html goes with scenarios run here, not with --journal (report --format html "
+              "draws a journal)");
+    goto out;
+  }
   if (journal != NULL) {
     rc = cmd_check_journal(c, journal, (const char *const *) argv + optind,
                            (size_t) (argc - optind), clients, n_clients, json);
@@ -117,6 +136,18 @@ int cmd_check(struct cli *c, int argc, char **argv) {
   if (files.n == 0) {
     cli_error("no scenario files (*.yaml) found");
     goto out;
+  }
+  if (html != NULL) {
+    struct stat st;
+    if (mkdir(html, 0755) != 0 && errno != EEXIST) {
+      cli_error("--html %s: cannot make it: %s", html, strerror(errno));
+      goto out;
+    }
+    if (stat(html, &st) != 0 || !S_ISDIR(st.st_mode) || access(html, W_OK) != 0) {
+      cli_error("--html %s: not a folder this user can write to", html);
+      goto out;
+    }
+    o.html_dir = html;
   }
   ca = cli_open_ca(c);
   if (ca == NULL) {
@@ -141,6 +172,11 @@ int cmd_check(struct cli *c, int argc, char **argv) {
   }
   if (junit != NULL && !lab_check_junit(&k, junit)) {
     cli_error("--junit %s: cannot write it", junit);
+    rc = EXIT_BAD_INPUT;
+  }
+  char err[4096];
+  if (html != NULL && !lab_check_html_index(&k, html, err, sizeof err)) {
+    cli_error("--html %s", err);
     rc = EXIT_BAD_INPUT;
   }
 out:

@@ -11,7 +11,8 @@
 #include <sys/stat.h>
 
 static const char run_usage[] =
-    "usage: autodisco run SCENARIO [--client NAME]... [--email ADDR] [--format text|json|html]\n"
+    "usage: autodisco run SCENARIO [--client NAME]... [--email ADDR]\n"
+    "                     [--format text|json|html|junit]\n"
     "                     [--out FILE|DIR] [--journal FILE] [--timeout MS] [--real-time]\n"
     "\n"
     "Starts the scenario's DNS and hosts on loopback addresses, walks each client model through\n"
@@ -20,8 +21,9 @@ static const char run_usage[] =
     "\n"
     "  --client NAME   walk this model (repeatable; default: the scenario's clients)\n"
     "  --email ADDR    look up this address instead of the scenario's\n"
-    "  --format F      text (default), json (docs/transcript.md) or html (one self-contained page\n"
-    "                  with a sequence diagram per client)\n"
+    "  --format F      text (default), json (docs/transcript.md), html (one self-contained page\n"
+    "                  with a sequence diagram per client) or junit (JUnit XML: a testcase per\n"
+    "                  client, as check --junit writes them)\n"
     "  --out FILE|DIR  write the report to FILE instead of stdout; with html and a folder, one\n"
     "                  page per client: DIR/<scenario>.<client>.html\n"
     "  --journal FILE  append every server and client event as JSON lines (docs/journal.md)\n"
@@ -88,8 +90,9 @@ int cmd_run(struct cli *c, int argc, char **argv) {
     free(clients);
     return EXIT_BAD_INPUT;
   }
-  if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0 && strcmp(format, "html") != 0) {
-    cli_error("--format %s: expected text, json or html", format);
+  if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0 && strcmp(format, "html") != 0 &&
+      strcmp(format, "junit") != 0) {
+    cli_error("--format %s: expected text, json, html or junit", format);
     free(clients);
     return EXIT_BAD_INPUT;
   }
@@ -139,6 +142,11 @@ int cmd_run(struct cli *c, int argc, char **argv) {
   }
   if (strcmp(format, "json") == 0) {
     lab_run_json(out, s, results, n);
+  } else if (strcmp(format, "junit") == 0) {
+    if (!lab_run_junit(out, s, results, n)) {
+      cli_error("--format junit: cannot write the report");
+      goto out;
+    }
   } else if (strcmp(format, "html") == 0) {
     lab_run_html(out, s, results, n);
   } else {

@@ -52,6 +52,8 @@ struct dns_info {
                           as scenario files spell it; NULL when no rule applied */
   bool wildcard;       /* some answer was synthesized from a wildcard ("*.") record (RFC 4592),
                           records or a NODATA */
+  bool raw;            /* the answer section is the scenario's bytes (a raw behaviour, or records
+                          given as bytes), unparsed */
   const char *overlay; /* dns.overlay only: how the query was answered — "lab", "forward",
                           "remove", "wildcard" or "chase" (docs/journal.md); else NULL */
   char chase[256];     /* dns.overlay only: the CNAME target the lab's answer stops at, which the

@@ -33,6 +33,12 @@ struct plan {
   knot_rrset_t synth[MAX_ANSWER];
   knot_dname_storage_t synth_owner[MAX_ANSWER];
   size_t n_synth;
+  /* an answer section given as bytes (a raw behaviour, records given as bytes): written after
+   * the question as it is, with raw_count as ANCOUNT, and nothing after it */
+  const uint8_t *raw;
+  size_t raw_len;
+  uint16_t raw_count;
+  uint8_t *raw_own; /* raw, when built here from records (freed by dns_answer) */
 };
 
 static void plan_add(struct plan *p, const knot_rrset_t *rr) {
@@ -80,6 +86,7 @@ static const char *behaviour_name(enum scn_dns_behaviour b) {
     case SCN_DNS_NODATA: return "nodata";
     case SCN_DNS_REFUSED: return "refused";
     case SCN_DNS_TRUNCATE: return "truncate";
+    case SCN_DNS_RAW: return "raw";
   }
   return "unknown";
 }
@@ -133,8 +140,69 @@ static bool apply_rule(struct dns_zoneset *zs, const knot_dname_t *name, uint16_
       p->truncate = true;
       clear_answer(p);
       return true;
+    case SCN_DNS_RAW:
+      p->rcode = KNOT_RCODE_NOERROR;
+      clear_answer(p);
+      p->raw = rule->raw;
+      p->raw_len = rule->raw_len;
+      p->raw_count = rule->raw_count;
+      return true;
   }
   return false;
+}
+
+/* put_u16, put_u32 write big-endian numbers (RFC 1035 2.3.2). */
+static uint8_t *put_u16(uint8_t *at, uint16_t v) {
+  at[0] = (uint8_t) (v >> 8);
+  at[1] = (uint8_t) v;
+  return at + 2;
+}
+
+static uint8_t *put_u32(uint8_t *at, uint32_t v) {
+  return put_u16(put_u16(at, (uint16_t) (v >> 16)), (uint16_t) v);
+}
+
+/* raw_records plans the records given as bytes for exactly (qname, qtype), if there are any:
+ * each one's owner is a pointer to the QNAME (offset 12, RFC 1035 4.1.4), then TYPE, CLASS IN,
+ * TTL, the RDLENGTH the scenario says and its bytes, unchecked — a record may claim more or
+ * fewer bytes than it has. */
+static bool raw_records(const struct dns_zoneset *zs, const knot_dname_t *qname, uint16_t qtype,
+                        struct plan *p) {
+  size_t len = 0, count = 0;
+  for (size_t i = 0; i < zs->n_raws; i++) {
+    const struct dns_raw *r = &zs->raws[i];
+    if (r->type == qtype && knot_dname_is_equal(r->name, qname)) {
+      len += 12 + r->rdata_len;
+      count++;
+    }
+  }
+  if (count == 0) {
+    return false;
+  }
+  uint8_t *at = p->raw_own = malloc(len);
+  if (at == NULL) {
+    p->rcode = KNOT_RCODE_SERVFAIL;
+    p->aa = false;
+    return true;
+  }
+  for (size_t i = 0; i < zs->n_raws; i++) {
+    const struct dns_raw *r = &zs->raws[i];
+    if (r->type == qtype && knot_dname_is_equal(r->name, qname)) {
+      at = put_u16(at, 0xc00c);
+      at = put_u16(at, r->type);
+      at = put_u16(at, KNOT_CLASS_IN);
+      at = put_u32(at, r->ttl);
+      at = put_u16(at, r->rdlength);
+      if (r->rdata_len > 0) {
+        memcpy(at, r->rdata, r->rdata_len);
+      }
+      at += r->rdata_len;
+    }
+  }
+  p->raw = p->raw_own;
+  p->raw_len = len;
+  p->raw_count = count > 65535 ? 65535 : (uint16_t) count;
+  return true;
 }
 
 static bool in_answer(const struct plan *p, const knot_dname_t *name) {
@@ -175,7 +243,7 @@ static void resolve(struct dns_zoneset *zs, const knot_dname_t *qname, uint16_t 
                     bool over_tcp, struct plan *p) {
   p->rcode = KNOT_RCODE_NOERROR;
   p->aa = true;
-  if (apply_rule(zs, qname, qtype, over_tcp, p)) {
+  if (apply_rule(zs, qname, qtype, over_tcp, p) || raw_records(zs, qname, qtype, p)) {
     return;
   }
   const struct dns_zone *zone = dns__zone_find(zs, qname);
@@ -254,6 +322,44 @@ static int reset_response(knot_pkt_t *r, const knot_pkt_t *q) {
   knot_wire_set_nscount(r->wire, 0);
   knot_wire_set_arcount(r->wire, 0);
   return KNOT_EOK;
+}
+
+/* write_raw writes the header and question of the response to `q`, then the answer section `p`
+ * gives as bytes, claiming p->raw_count records; no authority, no OPT (the bytes are the
+ * scenario's, the lab does not parse them to go on after them). Over UDP an answer larger than
+ * the client takes is TC with no records (RFC 2181 9). */
+static size_t write_raw(const knot_pkt_t *q, const struct plan *p, uint8_t *out, size_t limit,
+                        struct dns_info *info) {
+  knot_pkt_t *r = knot_pkt_new(out, (uint16_t) limit, NULL);
+  size_t len = 0;
+  if (r == NULL || reset_response(r, q) != KNOT_EOK) {
+    info->dropped = true;
+    info->why = "response buffer too small";
+    goto out;
+  }
+  bool fits = r->size + p->raw_len <= limit;
+  if (fits && p->raw_len > 0) {
+    memcpy(r->wire + r->size, p->raw, p->raw_len);
+  }
+  knot_wire_set_ancount(r->wire, fits ? p->raw_count : 0);
+  if (p->aa) {
+    knot_wire_set_aa(r->wire);
+  }
+  if (p->ra) {
+    knot_wire_set_ra(r->wire);
+  }
+  if (!fits) {
+    knot_wire_set_tc(r->wire);
+  }
+  knot_wire_set_rcode(r->wire, (short) (p->rcode & 0xf));
+  len = r->size + (fits ? p->raw_len : 0);
+  info->rcode = p->rcode;
+  info->n_answer = fits ? p->raw_count : 0;
+  info->truncated = !fits;
+  info->raw = true;
+out:
+  knot_pkt_free(r);
+  return len;
 }
 
 /* write_response writes `p` into `out` (at most `limit` bytes) as the response to `q`; when the
@@ -451,9 +557,14 @@ size_t dns_answer(struct dns_zoneset *zs, const uint8_t *query, size_t query_len
     info->why = p.why;
     goto out;
   }
-  len = write_response(q, &p, out, response_limit(q, out_cap, over_tcp), info);
+  if (p.raw != NULL) {
+    len = write_raw(q, &p, out, response_limit(q, out_cap, over_tcp), info);
+  } else {
+    len = write_response(q, &p, out, response_limit(q, out_cap, over_tcp), info);
+  }
 out:
   knot_pkt_free(q);
   free(wire);
+  free(p.raw_own);
   return len;
 }

@@ -146,7 +146,8 @@ static bool defines(const struct dns_zoneset *zs, const knot_dname_t *name, uint
 enum dns_overlay_action dns__overlay_decide(struct dns_zoneset *zs, const knot_dname_t *qname,
                                             uint16_t qtype, uint16_t *out_removed) {
   const struct dns_rule *rule = dns__rule_find(zs, qname, qtype);
-  if ((rule != NULL && rule->behaviour != SCN_DNS_ANSWER) || defines(zs, qname, qtype)) {
+  if ((rule != NULL && rule->behaviour != SCN_DNS_ANSWER) || defines(zs, qname, qtype) ||
+      dns__raw_has(zs, qname, qtype)) {
     return DNS_OVERLAY_LAB;
   }
   const struct dns_overlay *o = zs->overlay;

@@ -160,6 +160,9 @@ static void journal_query(struct dns_server *s, const char *transport, const cha
   if (info->wildcard) {
     jnl_bool(&ev, "wildcard", true);
   }
+  if (info->raw) {
+    jnl_bool(&ev, "raw", true); /* the answer section is the scenario's bytes */
+  }
   if (info->overlay != NULL) {
     jnl_str(&ev, "overlay", info->overlay);
   }

@@ -88,12 +88,22 @@ bool dns__name_exists(const struct dns_zoneset *zs, const knot_dname_t *name) {
       return true;
     }
   }
+  for (size_t i = 0; i < zs->n_raws; i++) { /* a record given as bytes makes its name exist */
+    if (knot_dname_is_equal(zs->raws[i].name, name)) {
+      return true;
+    }
+  }
   return false;
 }
 
 bool dns__name_has_children(const struct dns_zoneset *zs, const knot_dname_t *name) {
   for (size_t i = 0; i < zs->n_rrsets; i++) {
     if (knot_dname_in_bailiwick(zs->rrsets[i].owner, name) > 0) {
+      return true;
+    }
+  }
+  for (size_t i = 0; i < zs->n_raws; i++) {
+    if (knot_dname_in_bailiwick(zs->raws[i].name, name) > 0) {
       return true;
     }
   }
@@ -523,10 +533,53 @@ static bool add_rules(struct dns_zoneset *zs, const struct scn *scn, char *err, 
            r->name != NULL ? r->name : "");
       return false;
     }
-    zs->rules[zs->n_rules++] = (struct dns_rule){
+    struct dns_rule *d = &zs->rules[zs->n_rules++];
+    *d = (struct dns_rule){
         .name = name, .type = r->type, .behaviour = r->behaviour, .first_n = r->first_n};
+    if (r->behaviour == SCN_DNS_RAW) {
+      d->raw = xcalloc(r->raw_len + 1, 1);
+      if (r->raw_len > 0) {
+        memcpy(d->raw, r->raw, r->raw_len);
+      }
+      d->raw_len = r->raw_len;
+      d->raw_count = r->raw_count;
+    }
   }
   return true;
+}
+
+/* add_raws keeps the records given as bytes apart from the RRsets: libknot never reads them. */
+static bool add_raws(struct dns_zoneset *zs, const struct scn *scn, char *err, size_t err_size) {
+  zs->raws = scn->n_raw_records > 0 ? xcalloc(scn->n_raw_records, sizeof *zs->raws) : NULL;
+  for (size_t i = 0; i < scn->n_raw_records; i++) {
+    const struct scn_raw_record *r = &scn->raw_records[i];
+    knot_dname_t *name = name_from_text(r->name);
+    if (name == NULL) {
+      fail(err, err_size, &r->mark, "dns: record name '%s' is not a valid DNS name",
+           r->name != NULL ? r->name : "");
+      return false;
+    }
+    struct dns_raw *d = &zs->raws[zs->n_raws++];
+    *d = (struct dns_raw){.name = name,
+                          .type = r->type,
+                          .ttl = r->ttl,
+                          .rdata = xcalloc(r->rdata_len + 1, 1),
+                          .rdata_len = r->rdata_len,
+                          .rdlength = r->rdlength};
+    if (r->rdata_len > 0) {
+      memcpy(d->rdata, r->rdata, r->rdata_len);
+    }
+  }
+  return true;
+}
+
+bool dns__raw_has(const struct dns_zoneset *zs, const knot_dname_t *name, uint16_t qtype) {
+  for (size_t i = 0; i < zs->n_raws; i++) {
+    if (zs->raws[i].type == qtype && knot_dname_is_equal(zs->raws[i].name, name)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 enum dns_status dns_zoneset_new(struct dns_zoneset **out, const struct scn *scn,
@@ -540,7 +593,7 @@ enum dns_status dns_zoneset_new(struct dns_zoneset **out, const struct scn *scn,
   bool ok = add_zones(zs, scn, err, err_size) && add_records(zs, scn, host_addrs, err, err_size) &&
             add_ptrs(zs, scn, host_addrs, err, err_size) &&
             (scn->overlay.present || add_default_ns(zs, err, err_size)) &&
-            add_rules(zs, scn, err, err_size) &&
+            add_rules(zs, scn, err, err_size) && add_raws(zs, scn, err, err_size) &&
             (!scn->overlay.present || dns__overlay_init(zs, scn, host_addrs, err, err_size));
   if (!ok) {
     dns_zoneset_free(zs);
@@ -568,7 +621,13 @@ void dns_zoneset_free(struct dns_zoneset *zs) {
   }
   for (size_t i = 0; i < zs->n_rules; i++) {
     knot_dname_free(zs->rules[i].name, NULL);
+    free(zs->rules[i].raw);
   }
+  for (size_t i = 0; i < zs->n_raws; i++) {
+    knot_dname_free(zs->raws[i].name, NULL);
+    free(zs->raws[i].rdata);
+  }
+  free(zs->raws);
   dns__overlay_free(zs->overlay);
   free(zs->zones);
   free(zs->rrsets);

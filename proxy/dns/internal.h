@@ -26,6 +26,19 @@ struct dns_rule {
   uint32_t first_n;   /* 0: always; N: the first N queries it is applied to */
   uint32_t n_applied; /* queries it was applied to so far (only counted when first_n > 0);
                          dns_answer updates it: the only state that changes while serving */
+  uint8_t *raw;       /* SCN_DNS_RAW: the answer section's bytes (owned) */
+  size_t raw_len;
+  uint16_t raw_count; /* SCN_DNS_RAW: the ANCOUNT claimed */
+};
+
+/* A record given as bytes (scn_raw_record): written as it is, after a pointer to the QNAME. */
+struct dns_raw {
+  knot_dname_t *name; /* lowercase wire name, owned */
+  uint16_t type;
+  uint32_t ttl;
+  uint8_t *rdata; /* owned */
+  size_t rdata_len;
+  uint16_t rdlength; /* what RDLENGTH says, whatever rdata_len is */
 };
 
 /* A record type the overlay takes away from the upstream's answers for one name. */
@@ -51,6 +64,8 @@ struct dns_zoneset {
   size_t n_rrsets;
   struct dns_rule *rules; /* in scenario order */
   size_t n_rules;
+  struct dns_raw *raws; /* records given as bytes, in scenario order */
+  size_t n_raws;
   struct dns_overlay *overlay; /* NULL: the lab answers every query itself */
 };
 
@@ -59,7 +74,8 @@ const struct dns_zone *dns__zone_find(const struct dns_zoneset *zs, const knot_d
 /* dns__rrset_find returns the RRset of `type` owned by `name`, or NULL. */
 const knot_rrset_t *dns__rrset_find(const struct dns_zoneset *zs, const knot_dname_t *name,
                                     uint16_t type);
-/* dns__name_exists says whether `name` owns any RRset (RFC 1034 4.3.2 "the name exists"). */
+/* dns__name_exists says whether `name` owns any RRset or record given as bytes (RFC 1034 4.3.2
+ * "the name exists"). */
 bool dns__name_exists(const struct dns_zoneset *zs, const knot_dname_t *name);
 /* dns__name_has_children says whether some owner is strictly below `name`: an empty
  * non-terminal (RFC 8020 §2) answers NODATA, not NXDOMAIN. */
@@ -69,6 +85,9 @@ bool dns__name_has_children(const struct dns_zoneset *zs, const knot_dname_t *na
  * type (type 0), each in scenario order, skipping those whose first_n queries are used up. It
  * does not count: the caller increments n_applied of the rule it applies. */
 struct dns_rule *dns__rule_find(struct dns_zoneset *zs, const knot_dname_t *name, uint16_t qtype);
+
+/* dns__raw_has says whether records given as bytes answer (name, qtype) (name lowercase). */
+bool dns__raw_has(const struct dns_zoneset *zs, const knot_dname_t *name, uint16_t qtype);
 
 /* dns__wildcard_for finds the wildcard that answers for `name` in `zone` (RFC 4592 3.3.1): only
  * when `name` does not exist (no records, not an empty non-terminal), the "*" child of its

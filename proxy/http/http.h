@@ -24,6 +24,11 @@ struct http_record {
   struct jnl_har *har;    /* each exchange as a HAR 1.2 entry; NULL: none (borrowed) */
   bool clear_credentials; /* Authorization values in clear in journal and HAR
                              (serve --record-credentials); otherwise scheme and fingerprint */
+  uint32_t *counts;       /* per route answer with first: N (scn_route.counter, scn->n_counters
+                             of them): the requests it answered, shared by every listener (owned
+                             by whoever owns the record); NULL: nothing counted, every answer's
+                             first N stay ahead */
+  size_t n_counts;
 };
 
 /* What a listener allows its clients (serve's limits, docs/commands.md); 0 turns a limit off.

@@ -76,7 +76,8 @@ static bool query_param(struct slice target, const char *name, struct buf *out) 
   return false;
 }
 
-/* path_address reads the address of the path form route_path/v1.0/<address>. */
+/* path_address reads the address of the path form route_path/v1.0/<address>; the path is
+ * percent-decoded already (http_session.c), so the address is taken as it is. */
 static bool path_address(struct slice path, const char *route_path, struct buf *out) {
   size_t n = strlen(route_path);
   if (path.len <= n + 1) {
@@ -89,7 +90,7 @@ static bool path_address(struct slice path, const char *route_path, struct buf *
   }
   struct slice addr = {slash + 1, rest.len - (size_t) (slash + 1 - rest.ptr)};
   buf_reset(out);
-  return percent_decode(out, addr, false);
+  return buf_append(out, addr);
 }
 
 static void json_answer(struct http_response *resp, uint16_t status, struct jnl_event *doc) {

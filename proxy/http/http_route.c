@@ -37,6 +37,40 @@ struct slice http__request_path(struct slice target) {
   return s;
 }
 
+static int hex_value(uint8_t c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+bool http__path_decode(struct buf *out, struct slice path) {
+  buf_reset(out);
+  for (size_t i = 0; i < path.len; i++) {
+    uint8_t c = path.ptr[i];
+    if (c == '%') {
+      if (i + 2 >= path.len || hex_value(path.ptr[i + 1]) < 0 || hex_value(path.ptr[i + 2]) < 0) {
+        return false; /* "%" not followed by two hex digits */
+      }
+      c = (uint8_t) (hex_value(path.ptr[i + 1]) << 4 | hex_value(path.ptr[i + 2]));
+      if (c == 0) {
+        return false; /* "%00": no path holds a NUL */
+      }
+      i += 2;
+    }
+    if (!buf_append(out, (struct slice){&c, 1})) {
+      return false;
+    }
+  }
+  return true;
+}
+
 static bool method_ok(const struct scn_route *r, struct slice method) {
   return r->method == NULL || slice_eq_nocase(method, r->method);
 }
@@ -62,8 +96,8 @@ const struct scn_route *http__route_match(const struct scn_listener *l, struct s
   }
   for (size_t i = 0; i < l->n_routes; i++) {
     const struct scn_route *r = &l->routes[i];
-    if (r->path != NULL && r->kind == SCN_ROUTE_AUTODISCOVER_V2 && below_path(path, r->path) &&
-        method_ok(r, method)) {
+    if (r->path != NULL && http__route_has(r, SCN_ROUTE_AUTODISCOVER_V2) &&
+        below_path(path, r->path) && method_ok(r, method)) {
       return r;
     }
   }
@@ -183,29 +217,91 @@ static void answer_autodiscover(struct http_response *resp, const struct scn_rou
   resp->content_type = "text/xml; charset=utf-8";
 }
 
+bool http__route_has(const struct scn_route *route, enum scn_route_kind kind) {
+  if (route == NULL) {
+    return false;
+  }
+  if (route->kind == kind) {
+    return true;
+  }
+  for (size_t i = 0; i < route->n_answers; i++) {
+    if (route->answers[i].kind == kind) {
+      return true;
+    }
+  }
+  return false;
+}
+
+const struct scn_route *http__answer_pick(const struct scn_route *route, const char *email,
+                                          uint32_t *counts, size_t n_counts, size_t *out_index) {
+  *out_index = 0;
+  for (size_t i = 0; route != NULL && i < route->n_answers; i++) {
+    const struct scn_route *a = &route->answers[i];
+    if (a->for_email != NULL && (email == NULL || !str_eq_nocase(a->for_email, email))) {
+      continue;
+    }
+    bool counted = a->first_n > 0 && counts != NULL && a->counter < n_counts;
+    if (counted && counts[a->counter] >= a->first_n) {
+      continue; /* its first N requests are answered */
+    }
+    if (counted) {
+      counts[a->counter]++;
+    }
+    *out_index = i + 1;
+    return a;
+  }
+  return NULL;
+}
+
+/* reply fills `resp` from `r`, a route or one of its answers; `route_path` is the route's. */
+static void reply(struct http_response *resp, const struct scn_route *r, const char *route_path,
+                  const struct http_request_view *req, const char *server_id) {
+  resp->headers = r->headers;
+  resp->n_headers = r->n_headers;
+  if (challenge(resp, r, req)) {
+    return;
+  }
+  switch (r->kind) {
+    case SCN_ROUTE_STATUS: answer_status(resp, r); break;
+    case SCN_ROUTE_REDIRECT:
+      resp->status = r->status != 0 ? r->status : 302;
+      resp->location = r->location;
+      break;
+    case SCN_ROUTE_AUTODISCOVER: answer_autodiscover(resp, r, req, server_id); break;
+    case SCN_ROUTE_AUTODISCOVER_V2: http__ad2_answer(resp, &r->ad2, req, route_path); break;
+    case SCN_ROUTE_SOAP: answer_soap(resp, r, req, server_id); break;
+    case SCN_ROUTE_UPSTREAM:
+      /* the connection forwards these (http_conn.c, http_upstream.c); without one, nothing can */
+      http__response_text(resp, 502);
+      break;
+    case SCN_ROUTE_ANSWERS: http__response_text(resp, 404); break; /* not an answer's kind */
+  }
+}
+
 void http__route_answer(struct http_response *resp, const struct scn_route *route,
                         const struct http_request_view *req, const char *server_id) {
   if (route == NULL) {
     http__response_text(resp, 404);
     return;
   }
-  resp->headers = route->headers;
-  resp->n_headers = route->n_headers;
+  if (route->kind != SCN_ROUTE_ANSWERS) {
+    reply(resp, route, route->path, req, server_id);
+    return;
+  }
+  /* the route's own authentication comes first: a 401 chooses no answer and counts nothing */
+  resp->headers = NULL;
+  resp->n_headers = 0;
   if (challenge(resp, route, req)) {
     return;
   }
-  switch (route->kind) {
-    case SCN_ROUTE_STATUS: answer_status(resp, route); break;
-    case SCN_ROUTE_REDIRECT:
-      resp->status = route->status != 0 ? route->status : 302;
-      resp->location = route->location;
-      break;
-    case SCN_ROUTE_AUTODISCOVER: answer_autodiscover(resp, route, req, server_id); break;
-    case SCN_ROUTE_AUTODISCOVER_V2: http__ad2_answer(resp, &route->ad2, req, route->path); break;
-    case SCN_ROUTE_SOAP: answer_soap(resp, route, req, server_id); break;
-    case SCN_ROUTE_UPSTREAM:
-      /* the connection forwards these (http_conn.c, http_upstream.c); without one, nothing can */
-      http__response_text(resp, 502);
-      break;
+  size_t index = 0;
+  const struct scn_route *a =
+      http__answer_pick(route, req->email, req->counts, req->n_counts, &index);
+  resp->answers = true;
+  resp->answer = index;
+  if (a == NULL) {
+    http__response_text(resp, 404); /* no answer applies to this request */
+    return;
   }
+  reply(resp, a, route->path, req, server_id);
 }

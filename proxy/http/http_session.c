@@ -190,6 +190,13 @@ static void journal_response(struct http_session *s, const struct http_response 
   jnl_begin(&ev, s->j, "http.response");
   jnl_uint(&ev, "status", resp->status);
   jnl_str(&ev, "route", route == NULL ? NULL : route->path);
+  if (resp->answers) {
+    if (resp->answer > 0) {
+      jnl_uint(&ev, "answer", resp->answer); /* which of the route's answers (1: the first) */
+    } else {
+      jnl_null(&ev, "answer"); /* none applied: 404 */
+    }
+  }
   jnl_uint(&ev, "length", resp->body.len);
   if (resp->challenged) {
     jnl_bool(&ev, "challenged", true); /* a 401 of the route's auth */
@@ -202,9 +209,9 @@ static void journal_response(struct http_session *s, const struct http_response 
 }
 
 static bool is_autodiscover(const struct scn_route *route) {
-  return route != NULL &&
-         (route->kind == SCN_ROUTE_AUTODISCOVER || route->kind == SCN_ROUTE_AUTODISCOVER_V2 ||
-          route->kind == SCN_ROUTE_SOAP);
+  return http__route_has(route, SCN_ROUTE_AUTODISCOVER) ||
+         http__route_has(route, SCN_ROUTE_AUTODISCOVER_V2) ||
+         http__route_has(route, SCN_ROUTE_SOAP);
 }
 
 /* leak_reason says why a Basic credential in this request reached somewhere it should not, or
@@ -273,37 +280,10 @@ static void pick_host(struct http_session *s) {
   s->l = v->l;
 }
 
-/* answer routes the complete request, queues the response and journals both. */
-static void answer(struct http_session *s) {
-  llhttp_t *p = &s->parser;
-  pick_host(s);
-  struct http_pox_request pox;
-  memset(&pox, 0, sizeof pox);
-  struct http_soap_request soap;
-  memset(&soap, 0, sizeof soap);
-  struct http_request_view req = {
-      .method = slice_of_str(llhttp_method_name((llhttp_method_t) p->method)),
-      .path = http__request_path(buf_slice(&s->url)),
-      .target = buf_slice(&s->url),
-      .body = buf_slice(&s->body),
-      .has_authorization = s->has_authorization,
-      .has_body = s->body.len > 0,
-  };
-  s->n_requests++;
-  s->t_complete = uv_hrtime();
-  char why[256] = "";
-  const struct scn_route *route = http__route_match(s->l, req.method, req.path);
-  if (route != NULL && route->kind == SCN_ROUTE_SOAP) {
-    if (http__soap_parse(&soap, req.body, why, sizeof why)) {
-      req.soap = &soap;
-    } else {
-      req.soap_error = why;
-    }
-  } else if (s->body.len > 0 && looks_like_xml(buf_slice(&s->body))) {
-    req.pox_status = http__pox_parse(&pox, buf_slice(&s->body), why, sizeof why);
-    req.pox = &pox;
-  }
-
+/* journal_request writes http.request: what was asked, and the address it names. */
+static void journal_request(struct http_session *s, const struct http_request_view *req,
+                            const struct http_soap_request *soap, const char *pox_why,
+                            const char *soap_why) {
   struct jnl_event ev;
   jnl_begin(&ev, s->j, "http.request");
   if (s->has_host) {
@@ -311,31 +291,25 @@ static void answer(struct http_session *s) {
   } else {
     jnl_null(&ev, "host");
   }
-  jnl_strn(&ev, "method", req.method);
-  jnl_strn(&ev, "path", req.path);
-  if (req.path.len != s->url.len) {
+  jnl_strn(&ev, "method", req->method);
+  struct slice sent = http__request_path(buf_slice(&s->url));
+  jnl_strn(&ev, "path", sent);
+  if (sent.len != req->path.len || memcmp(sent.ptr, req->path.ptr, sent.len) != 0) {
+    jnl_strn(&ev, "path_decoded", req->path); /* what the routes were matched against */
+  }
+  if (sent.len != s->url.len) {
     jnl_strn(&ev, "target", buf_slice(&s->url));
   }
-  struct buf ad2_email;
-  buf_init(&ad2_email, 1024);
-  if (route != NULL && route->kind == SCN_ROUTE_AUTODISCOVER_V2) {
-    if (http__ad2_email(&ad2_email, &req, route->path)) {
-      jnl_strn(&ev, "email", buf_slice(&ad2_email));
-    } else {
-      jnl_null(&ev, "email");
-    }
-  } else if (req.soap != NULL) {
-    bool user = soap.op == HTTP_SOAP_USER_SETTINGS;
-    jnl_str(&ev, "email", user && soap.n_subjects > 0 ? soap.subjects[0] : NULL);
-    jnl_str(&ev, "soap", user ? "GetUserSettings" : "GetDomainSettings");
-  } else {
-    jnl_str(&ev, "email", pox.email);
+  jnl_str(&ev, "email", req->email);
+  if (req->soap != NULL) {
+    jnl_str(&ev, "soap",
+            soap->op == HTTP_SOAP_USER_SETTINGS ? "GetUserSettings" : "GetDomainSettings");
   }
-  if (req.pox != NULL && req.pox_status != HTTP_POX_OK) {
-    jnl_str(&ev, "pox_error", why);
+  if (pox_why != NULL) {
+    jnl_str(&ev, "pox_error", pox_why);
   }
-  if (req.soap_error != NULL) {
-    jnl_str(&ev, "soap_error", why);
+  if (soap_why != NULL) {
+    jnl_str(&ev, "soap_error", soap_why);
   }
   if (s->has_content_type) {
     jnl_strn(&ev, "content_type", buf_slice(&s->content_type));
@@ -350,10 +324,62 @@ static void answer(struct http_session *s) {
   jnl_str(&ev, "host_id", s->host != NULL ? s->host->id : NULL); /* whose routes answer */
   journal_addresses(s, &ev);
   jnl_end(&ev);
-  buf_cleanup(&ad2_email);
+}
+
+/* answer routes the complete request, queues the response and journals both. */
+static void answer(struct http_session *s) {
+  llhttp_t *p = &s->parser;
+  pick_host(s);
+  struct http_pox_request pox;
+  memset(&pox, 0, sizeof pox);
+  struct http_soap_request soap;
+  memset(&soap, 0, sizeof soap);
+  struct buf path, ad2_email;
+  buf_init(&path, HTTP_MAX_URL);
+  buf_init(&ad2_email, 1024);
+  /* docs/protocol.md §1.1: IIS decodes the path (once) before it matches it */
+  bool path_ok = http__path_decode(&path, http__request_path(buf_slice(&s->url)));
+  struct http_request_view req = {
+      .method = slice_of_str(llhttp_method_name((llhttp_method_t) p->method)),
+      .path = buf_slice(&path),
+      .target = buf_slice(&s->url),
+      .body = buf_slice(&s->body),
+      .has_authorization = s->has_authorization,
+      .has_body = s->body.len > 0,
+      .counts = s->rec != NULL ? s->rec->counts : NULL,
+      .n_counts = s->rec != NULL ? s->rec->n_counts : 0,
+  };
+  if (!path_ok) {
+    req.path = http__request_path(buf_slice(&s->url));
+  }
+  s->n_requests++;
+  s->t_complete = uv_hrtime();
+  char why[256] = "";
+  const struct scn_route *route = path_ok ? http__route_match(s->l, req.method, req.path) : NULL;
+  if (http__route_has(route, SCN_ROUTE_SOAP)) {
+    if (http__soap_parse(&soap, req.body, why, sizeof why)) {
+      req.soap = &soap;
+    } else {
+      req.soap_error = why;
+    }
+  } else if (s->body.len > 0 && looks_like_xml(buf_slice(&s->body))) {
+    req.pox_status = http__pox_parse(&pox, buf_slice(&s->body), why, sizeof why);
+    req.pox = &pox;
+  }
+  if (http__route_has(route, SCN_ROUTE_AUTODISCOVER_V2) &&
+      http__ad2_email(&ad2_email, &req, route->path)) {
+    req.email = buf_cstr(&ad2_email);
+  } else if (req.soap != NULL) {
+    bool user = soap.op == HTTP_SOAP_USER_SETTINGS;
+    req.email = user && soap.n_subjects > 0 ? soap.subjects[0] : NULL;
+  } else {
+    req.email = pox.email;
+  }
+  journal_request(s, &req, &soap, req.pox != NULL && req.pox_status != HTTP_POX_OK ? why : NULL,
+                  req.soap_error != NULL ? why : NULL);
   const char *leak = leak_reason(s, route);
   if (leak != NULL) {
-    journal_finding(s, leak, req.path, route);
+    journal_finding(s, leak, http__request_path(buf_slice(&s->url)), route);
   }
 
   bool keep_alive = llhttp_should_keep_alive(p) && !p->upgrade;
@@ -361,24 +387,28 @@ static void answer(struct http_session *s) {
     s->forward = route; /* the connection forwards it; the parser waits (on_message_complete) */
     s->forward_keep_alive = keep_alive;
     s->forward_head = p->method == HTTP_HEAD;
-    http__pox_request_cleanup(&pox);
-    http__soap_request_cleanup(&soap);
-    return;
+  } else {
+    struct http_response resp;
+    http__response_init(&resp, 200);
+    if (path_ok) {
+      http__route_answer(&resp, route, &req, server_id(s));
+    } else {
+      http__response_text(&resp, 400); /* http.sys refuses a path it cannot decode */
+    }
+    size_t sent_from = s->out.len;
+    send_response(s, &resp, p->method == HTTP_HEAD, keep_alive && path_ok);
+    journal_response(s, &resp, route);
+    struct slice sent = {NULL, 0};
+    if (s->out.ptr != NULL) {
+      sent = (struct slice){s->out.ptr + sent_from, s->out.len - sent_from};
+    }
+    http__har_record(s, &req, &resp, sent, p->method == HTTP_HEAD, route);
+    http__response_cleanup(&resp);
   }
-  struct http_response resp;
-  http__response_init(&resp, 200);
-  http__route_answer(&resp, route, &req, server_id(s));
-  size_t sent_from = s->out.len;
-  send_response(s, &resp, p->method == HTTP_HEAD, keep_alive);
-  journal_response(s, &resp, route);
-  struct slice sent = {NULL, 0};
-  if (s->out.ptr != NULL) {
-    sent = (struct slice){s->out.ptr + sent_from, s->out.len - sent_from};
-  }
-  http__har_record(s, &req, &resp, sent, p->method == HTTP_HEAD, route);
-  http__response_cleanup(&resp);
   http__pox_request_cleanup(&pox);
   http__soap_request_cleanup(&soap);
+  buf_cleanup(&path);
+  buf_cleanup(&ad2_email);
 }
 
 static int on_message_complete(llhttp_t *p) {

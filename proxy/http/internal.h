@@ -129,6 +129,18 @@ bool http__soap_fault(struct buf *out, const char *why);
 /* http__request_path returns the path part of a request target (no query, no fragment; the
  * path of an absolute-form URL). */
 struct slice http__request_path(struct slice target);
+/* http__path_decode writes `path` percent-decoded (RFC 3986 2.1, once: "%252E" is "%2E") into
+ * out, as IIS decodes a path before it matches it; false when a '%' is not followed by two hex
+ * digits, the path holds "%00", or out->max is reached. */
+bool http__path_decode(struct buf *out, struct slice path);
+/* http__route_has says whether `route` (NULL: no) or one of its answers is of `kind`. */
+bool http__route_has(const struct scn_route *route, enum scn_route_kind kind);
+/* http__answer_pick chooses the answer of `route` (route.answers) for a request for `email`
+ * (NULL: none named): the first whose for_email matches and whose first N requests are not all
+ * answered yet (counts[answer->counter], n_counts of them; NULL: nothing is counted), counting
+ * the request against it. *out_index is its 1-based position, 0 when no answer applies (NULL). */
+const struct scn_route *http__answer_pick(const struct scn_route *route, const char *email,
+                                          uint32_t *counts, size_t n_counts, size_t *out_index);
 /* http__route_match finds the route for `method` and `path`: an exact case-insensitive path
  * match whose method (if set) agrees (an AutoDV2 route also matches the paths below it: its
  * /v1.0/<address> form), else a "/" route (the site fallback), else NULL. */
@@ -149,6 +161,8 @@ struct http_response {
   char *const *challenges; /* one WWW-Authenticate header each (borrowed) */
   size_t n_challenges;
   bool challenged; /* a 401 of the route's auth */
+  bool answers;    /* the route has answers (route.answers): `answer` says which one answered */
+  size_t answer;   /* its 1-based position; 0: none applied (404) */
   struct buf body;
 };
 
@@ -176,10 +190,15 @@ struct http_request_view {
   const struct http_pox_request *pox;   /* NULL: body absent or not POX */
   enum http_pox_parse pox_status;       /* valid when the body was parsed */
   bool has_body;
+  const char *email; /* the address asked for (POX, AutoDV2, SOAP), or NULL */
+  uint32_t *counts;  /* the lab's per-answer counts (http_record.counts), or NULL */
+  size_t n_counts;
 };
 
 /* http__route_answer fills `resp` for `route` (NULL: 404). `server_id` names the host. A route
- * with auth answers 401 (resp->challenged) until it accepts the request's credentials. */
+ * with auth answers 401 (resp->challenged) until it accepts the request's credentials. A route
+ * with answers gives the one http__answer_pick chooses for req->email (resp->answer), or 404
+ * when none applies. */
 void http__route_answer(struct http_response *resp, const struct scn_route *route,
                         const struct http_request_view *req, const char *server_id);
 

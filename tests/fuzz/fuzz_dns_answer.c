@@ -4,7 +4,8 @@
  * whatever is sent must parse as a DNS message that echoes the query's ID. Seeds:
  * tests/fuzz/corpus/dns_answer/ (queries for the founding scenario's names, its wildcards and
  * its rules). Rule counts (first_n) start again with each input, so that an input's outcome
- * does not depend on the ones before it. */
+ * does not depend on the ones before it. An answer the scenario gives as bytes (a raw rule, a
+ * record given as rdata_hex) is malformed on purpose: only its header is checked. */
 #include "common/buf.h"
 #include "proxy/dns/dns.h"
 
@@ -52,6 +53,19 @@ static struct dns_zoneset *zoneset(void) {
       {.name = "tc.contoso.com", .type = KNOT_RRTYPE_A, .behaviour = SCN_DNS_TRUNCATE},
       {.name = "contoso.com", .type = KNOT_RRTYPE_MX, .behaviour = SCN_DNS_SERVFAIL, .first_n = 2},
       {.name = "contoso.com", .behaviour = SCN_DNS_NXDOMAIN, .first_n = 1},
+      {.name = "raw.contoso.com",
+       .behaviour = SCN_DNS_RAW,
+       .raw = (uint8_t *) "\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x09\x7f",
+       .raw_len = 13,
+       .raw_count = 3},
+  };
+  static struct scn_raw_record raws[] = {
+      {.name = "bytes.contoso.com",
+       .type = KNOT_RRTYPE_SRV,
+       .ttl = 60,
+       .rdata = (uint8_t *) "\x00\x00\x00\x00\x01\xbb\x04mail",
+       .rdata_len = 11,
+       .rdlength = 200},
   };
   static char texts[16][64];
   for (int i = 0; i < 16; i++) {
@@ -63,7 +77,9 @@ static struct dns_zoneset *zoneset(void) {
                          .records = records,
                          .n_records = 29,
                          .rules = rules,
-                         .n_rules = 8,
+                         .n_rules = 9,
+                         .raw_records = raws,
+                         .n_raw_records = 1,
                          .hosts = hosts,
                          .n_hosts = 2};
   char err[256];
@@ -79,6 +95,13 @@ static void check(const uint8_t *query, size_t size, const uint8_t *out, size_t 
     __builtin_trap();
   }
   if (len == 0) {
+    return;
+  }
+  if (info->raw) {
+    if (len < KNOT_WIRE_HEADER_SIZE || !knot_wire_get_qr(out) ||
+        knot_wire_get_id(out) != knot_wire_get_id(query)) {
+      __builtin_trap();
+    }
     return;
   }
   knot_pkt_t *p = knot_pkt_new((void *) out, (uint16_t) len, NULL);

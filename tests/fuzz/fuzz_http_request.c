@@ -4,6 +4,7 @@
  * its first byte's value to exercise bytes arriving in pieces. A request for the upstream route
  * is made into the request the real server would get (http_forward.c) and ended as the
  * connection would end it — relayed, or a 502 — before the rest is parsed. */
+#include "proxy/http/http.h"
 #include "proxy/http/internal.h"
 
 #include <stddef.h>
@@ -14,6 +15,24 @@ static char *protocols[] = {"AutodiscoverV1", "EWS"};
 static char *urls[] = {"https://a/autodiscover/autodiscover.xml", "https://a/EWS/Exchange.asmx"};
 static char *challenges[] = {"Basic realm=\"x\"", "NTLM"};
 static struct scn_header headers[] = {{.name = "X-Lab", .value = "fuzz"}};
+/* route.answers: by request count and by the address asked for */
+static struct scn_route answers[] = {
+    {.kind = SCN_ROUTE_AUTODISCOVER,
+     .first_n = 1,
+     .counter = 0,
+     .ad = {.action = SCN_AD_REDIRECT_ADDR, .redirect_addr = "bob@fabrikam.com"}},
+    {.kind = SCN_ROUTE_STATUS,
+     .for_email = "alice@contoso.com",
+     .first_n = 2,
+     .counter = 1,
+     .status = 200,
+     .body = "\xff\xfe<\0",
+     .body_len = 4},
+    {.kind = SCN_ROUTE_AUTODISCOVER_V2,
+     .for_email = "carol@contoso.com",
+     .ad2 = {.protocols = protocols, .urls = urls, .n_protocols = 2}},
+};
+static uint32_t counts[2];
 
 static struct scn_route routes[] = {
     {.path = "/autodiscover/autodiscover.xml",
@@ -48,8 +67,14 @@ static struct scn_route routes[] = {
                   .host = "real.example",
                   .port = 443,
                   .base_path = "/base"}},
+    {.path = "/answers",
+     .kind = SCN_ROUTE_ANSWERS,
+     .answers = answers,
+     .n_answers = 3,
+     .auth = {.present = true, .challenges = challenges, .n_challenges = 1}},
     {.path = "/", .kind = SCN_ROUTE_STATUS, .status = 200, .body = "<html>site</html>"},
 };
+static struct http_record record = {.counts = counts, .n_counts = 2};
 static struct scn_listener listener = {
     .present = true, .routes = routes, .n_routes = sizeof routes / sizeof routes[0]};
 static struct scn_host host = {.id = "fuzz"};
@@ -78,6 +103,8 @@ static bool forwarded(struct http_session *s, bool more, uint8_t how) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   struct http_session s;
   http__session_init(&s, &host, &listener, NULL);
+  memset(counts, 0, sizeof counts); /* each input starts with no request answered */
+  s.rec = &record;
   size_t cut = size > 0 ? data[0] % (size + 1) : 0;
   uint8_t how = size > 1 ? data[1] : 0;
   if (forwarded(&s, http__session_feed(&s, (struct slice){data, cut}), how)) {

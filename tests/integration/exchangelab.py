@@ -25,6 +25,8 @@ class LabNetwork:
             for scheme, nominal in (("https", 443), ("http", 80)):
                 # No listener: an address:port nobody listens on, so the connection is refused.
                 self.ports[(h["address"], nominal)] = h[scheme] or 9
+            for other in h.get("listeners", []):  # the host's other ports (8443, ...)
+                self.ports[(h["address"], other["port"])] = other["bound"] or 9
         self.real_getaddrinfo = socket.getaddrinfo
 
     def getaddrinfo(self, host, port, *args, **kw):

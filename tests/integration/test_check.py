@@ -164,6 +164,41 @@ class CheckTest(CliTestCase):
         self.assertIn("outcome: expected failure, got settings", failure.text)
         self.assertIn("outcome: expected failure", failure.get("message"))
 
+    def test_html_writes_a_page_per_walk_and_an_index(self):
+        text = self.founding_text("fix-renew-root-cert.yaml")
+        wrong = re.sub(r"outcome: settings", "outcome: failure", text, count=1)
+        d = self.folder({"ok/a.yaml": text, "b-wrong.yaml": wrong, "d-bad.yaml": "name: [\n"})
+        out = os.path.join(self.tmp, "html", "made")  # the last folder is made
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        r = self.ad("check", d, "--html", out, "--jobs", "2")
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)  # d-bad.yaml is bad input
+        self.assertEqual(sorted(os.listdir(out)),
+                         ["b-wrong.mso-xdscli.html", "b-wrong.outlook-2016-msi.html",
+                          "index.html", "ok_a.mso-xdscli.html", "ok_a.outlook-2016-msi.html"])
+        with open(os.path.join(out, "index.html")) as f:
+            index = f.read()
+        rows = re.findall(r'<tr class="row [A-Z-]+" data-scenario="([^"]*)" data-client="([^"]*)"'
+                          r' data-verdict="([^"]*)" data-page="([^"]*)">', index)
+        self.assertEqual([(os.path.relpath(p, d), c, v, page) for p, c, v, page in rows],
+                         [("b-wrong.yaml", "outlook-2016-msi", "FAIL",
+                           "b-wrong.outlook-2016-msi.html"),
+                          ("b-wrong.yaml", "mso-xdscli", "PASS", "b-wrong.mso-xdscli.html"),
+                          ("d-bad.yaml", "", "ERROR", ""),
+                          ("ok/a.yaml", "outlook-2016-msi", "PASS", "ok_a.outlook-2016-msi.html"),
+                          ("ok/a.yaml", "mso-xdscli", "PASS", "ok_a.mso-xdscli.html")])
+        self.assertIn('<a href="ok_a.mso-xdscli.html">mso-xdscli</a>', index)
+        self.assertIn("outcome: expected failure, got settings", index)  # the failure, escaped
+        self.assertIn('data-pass="3" data-fail="1" data-no-expect="0" data-error="1"', index)
+        self.assertNotIn("<script", index)
+        with open(os.path.join(out, "ok_a.outlook-2016-msi.html")) as f:
+            page = f.read()
+        self.assertIn('<svg class="sequence"', page)
+        self.assertIn('data-client="outlook-2016-msi"', page)
+        # a folder that cannot be made, and --html with a journal, are bad input
+        r = self.ad("check", d, "--html", os.path.join(self.tmp, "no", "such", "dir"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--html", r.stderr)
+
     def test_json(self):
         r = self.ad("check", FOUNDING_DIR, "--json")
         self.assertEqual(r.returncode, 0, r.stderr)

@@ -1,11 +1,17 @@
 """`autodisco run` on the founding story: the expired root certificate prompts, both fixes do
-not, and all three end with the same settings; JSON output; bad input exits 2."""
+not, and all three end with the same settings; JSON and JUnit output; bad input exits 2. Each
+client is a fresh machine (DNS rules and route answers count again); the models ask AAAA beside
+A and reach a host that has an IPv6 address only."""
 import json
 import os
 import re
+import shutil
+import socket
+import subprocess
 import tempfile
+import xml.etree.ElementTree as ET
 
-from labharness import CliTestCase, scenario, main
+from labharness import CliTestCase, SOURCE, scenario, main
 
 FOUNDING = {
     "expired": scenario("scenarios/founding/expired-root-cert.yaml"),
@@ -99,6 +105,91 @@ clients: [outlook-2016-msi, mso-xdscli]
         for c in doc["clients"]:
             self.assertEqual(step(c["transcript"], "https-root")["dns_error"], "SERVFAIL",
                              c["client"])
+
+    def test_answers_count_again_for_each_client(self):
+        # route answers by request count start again for each walked client, as DNS rules do
+        path = scenario("scenarios/language/redirect-addr-first-request.yaml")
+        journal = os.path.join(self.tmp, "answers.jsonl")
+        r, doc = self.run_json(path, "--journal", journal)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(journal) as f:
+            events = [json.loads(line) for line in f]
+        answers = [e["answer"] for e in events if e["ev"] == "http.response" and "answer" in e]
+        self.assertEqual(answers, [1, 2, 1, 2])  # two clients: redirectAddr, then the settings
+
+    def test_models_ask_aaaa_beside_a(self):
+        journal = os.path.join(self.tmp, "aaaa.jsonl")
+        r, doc = self.run_json(FOUNDING["expired"], "--journal", journal, "--client",
+                               "mso-xdscli")
+        with open(journal) as f:
+            queries = [json.loads(line) for line in f if '"dns.query"' in line]
+        asked = [(q["qname"], q["qtype"]) for q in queries]
+        for name in ("contoso.com", "autodiscover.contoso.com"):
+            self.assertIn((name, "A"), asked)
+            self.assertIn((name, "AAAA"), asked)
+        # the lab's hosts have IPv4 addresses only: AAAA is NODATA, and the IPv4 one is used
+        aaaa = [q for q in queries if q["qtype"] == "AAAA"]
+        self.assertTrue(all(q["rcode"] == "NOERROR" and q["answers"] == 0 for q in aaaa), aaaa)
+        self.assertRegex(step(doc["clients"][0]["transcript"], "https-root")["dns_answer"],
+                         r"^127\.")
+
+    def test_host_with_only_an_ipv6_address(self):
+        try:
+            with socket.socket(socket.AF_INET6) as s6:
+                s6.bind(("::1", 0))
+        except OSError:
+            self.skipTest("no IPv6 loopback address here")
+        path = os.path.join(self.tmp, "v6.yaml")
+        with open(path, "w") as f:
+            f.write("""name: v6
+description: autodiscover.contoso.com has an AAAA record only
+domain: contoso.com
+dns:
+  records:
+    - { name: autodiscover.contoso.com, type: AAAA, host: exchange }
+hosts:
+  exchange:
+    address: "::1"
+    https:
+      routes:
+        - path: /autodiscover/autodiscover.xml
+          autodiscover: { settings: { ews: "https://mail.contoso.com/EWS/Exchange.asmx" } }
+clients: [outlook-2016-msi]
+expect:
+  outlook-2016-msi: { outcome: settings, prompts: [] }
+""")
+        r, doc = self.run_json(path)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(step(doc["clients"][0]["transcript"], "https-autodiscover")["dns_answer"],
+                         "::1")
+
+    def test_junit_format_validates(self):
+        xsd = os.path.join(SOURCE, "tests", "data", "junit", "junit.xsd")
+        out = os.path.join(self.tmp, "run-junit.xml")
+        r = self.ad("run", FOUNDING["expired"], "--format", "junit", "--out", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        if shutil.which("xmllint") is not None:
+            v = subprocess.run(["xmllint", "--noout", "--schema", xsd, out],
+                               capture_output=True, text=True)
+            self.assertEqual(v.returncode, 0, v.stderr)
+        root = ET.parse(out).getroot()
+        self.assertEqual((root.get("name"), root.get("tests"), root.get("failures")),
+                         ("autodisco run", "2", "0"))
+        cases = root.findall("testsuite/testcase")
+        self.assertEqual([c.get("name") for c in cases], ["outlook-2016-msi", "mso-xdscli"])
+        self.assertIn("prompts: certificate contoso.com (expired)",
+                      cases[0].find("system-out").text)
+        # to stdout, and a failing expectation is a <failure> with exit status 1
+        path = os.path.join(self.tmp, "wrong.yaml")
+        with open(FOUNDING["renew"]) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(re.sub(r"outcome: settings", "outcome: failure", text, count=1))
+        r = self.ad("run", path, "--format", "junit")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        root = ET.fromstring(r.stdout)
+        failure = root.find("testsuite/testcase/failure")
+        self.assertIn("outcome: expected failure, got settings", failure.text)
 
     def test_failed_expectation_exits_1(self):
         tmp = tempfile.mkdtemp(dir=self.tmp)

@@ -967,6 +967,7 @@ static void assert_behaviour(const struct reply *r, enum scn_dns_behaviour b, si
       assert_rule(r, "truncate");
       break;
     case SCN_DNS_ANSWER: fail_msg("not a rule behaviour");
+    case SCN_DNS_RAW: fail_msg("tested in test_dns_raw.c");
   }
   assert_int_equal(r->info.n_answer, 0);
   assert_false(r->info.wildcard);

@@ -2,6 +2,7 @@
  * address each while there are enough, shared (told apart by SNI and Host) when there are not,
  * hosts whose scenario needs an address of their own placed first — the warnings for what
  * sharing loses, the errors for bad flags, and a lab started on a shared address. */
+#include "common/buf.h"
 #include "proxy/proxy.h"
 #include "tests/unit/testutil.h"
 
@@ -308,6 +309,82 @@ static void test_without_a_plan_each_host_has_its_loopback_address(void **state)
   test_loop_close(&loop);
 }
 
+/* other_ports gives plain_two's hosts listeners on other ports: a on 8080 (plain HTTP) and 8443
+ * (plain here, so no CA is needed), b on 8443 with TLS. */
+struct other_ports {
+  struct plain_two t;
+  struct scn_listener a_other[2];
+  struct scn_listener b_other[1];
+};
+
+static void other_ports_init(struct other_ports *o) {
+  plain_two_init(&o->t);
+  o->a_other[0] = (struct scn_listener){
+      .present = true, .port = 8080, .routes = &o->t.routes[0], .n_routes = 1};
+  o->a_other[1] = (struct scn_listener){.present = true, .port = 8443};
+  o->b_other[0] = (struct scn_listener){.present = true, .port = 8443, .tls = true};
+  o->t.hosts[0].listeners = o->a_other;
+  o->t.hosts[0].n_listeners = 2;
+  o->t.hosts[1].listeners = o->b_other;
+  o->t.hosts[1].n_listeners = 1;
+}
+
+static void test_other_ports_when_shared(void **state) {
+  (void) state;
+  struct other_ports o;
+  other_ports_init(&o);
+  const char *listen[] = {"10.77.0.1"};
+  struct proxy_plan *plan = plan_ok(&o.t.scn, listen, 1, NULL, 0);
+  assert_int_equal(proxy_plan_n_warnings(plan), 2);
+  assert_string_equal(proxy_plan_warning(plan, 0),
+                      "host b: port 8080 refuses connections in the scenario, but b shares "
+                      "10.77.0.1 with host a, which answers 10.77.0.1:8080");
+  assert_string_equal(proxy_plan_warning(plan, 1),
+                      "host b: its port 8443 is TLS, but 10.77.0.1:8443 is host a's plain HTTP "
+                      "listener, which answers for it");
+  proxy_plan_free(plan);
+}
+
+static void test_other_ports_are_bound_and_mapped(void **state) {
+  (void) state;
+  uv_loop_t loop;
+  assert_int_equal(uv_loop_init(&loop), 0);
+  struct other_ports o;
+  other_ports_init(&o);
+  o.t.hosts[1].n_listeners = 0; /* b's TLS port would need a CA */
+  struct proxy_options opt = {.dns_listen = "127.0.0.1:0", .address_base = "127.77.4.1"};
+  struct proxy *p = NULL;
+  char err[512] = "";
+  assert_int_equal(proxy_start(&p, &loop, &o.t.scn, &opt, err, sizeof err), PROXY_OK);
+  uint16_t port = proxy_host_listener_port(p, 0, 8080);
+  assert_int_not_equal(port, 0); /* run's ports are free ones */
+  assert_int_not_equal(port, 8080);
+  assert_int_not_equal(proxy_host_listener_port(p, 0, 8443), 0);
+  assert_int_equal(proxy_host_listener_port(p, 1, 8080), 0); /* b has no such port */
+  assert_int_equal(proxy_host_listener_port(p, 0, 9999), 0);
+  /* the port map sends a:8080 there; b's address has no 8080 at all */
+  struct sockaddr_in want;
+  struct sockaddr_storage got;
+  uv_ip4_addr("127.77.4.1", 8080, &want);
+  assert_true(proxy_map(p, (struct sockaddr *) &want, &got));
+  assert_int_equal(ntohs(((struct sockaddr_in *) &got)->sin_port), port);
+  uv_ip4_addr("127.77.4.2", 8080, &want);
+  assert_false(proxy_map(p, (struct sockaddr *) &want, &got));
+  char *ready = proxy_ready_json(p);
+  char part[256];
+  buf_fmt(part, sizeof part,
+          "\"listeners\":[{\"port\":8080,\"tls\":false,\"bound\":%u},{\"port\":8443,"
+          "\"tls\":false,\"bound\":%u}]",
+          port, proxy_host_listener_port(p, 0, 8443));
+  assert_non_null(strstr(ready, part));
+  assert_non_null(strstr(ready, "\"id\":\"b\",\"names\":[\"b.contoso.com\"],\"address\":"
+                                "\"127.77.4.2\",\"https\":null,"));
+  free(ready);
+  proxy_close(p);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  test_loop_close(&loop);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_enough_addresses_one_host_each),
@@ -319,6 +396,8 @@ int main(void) {
       cmocka_unit_test(test_bad_flags_say_what_is_wrong),
       cmocka_unit_test(test_a_lab_on_a_shared_address),
       cmocka_unit_test(test_without_a_plan_each_host_has_its_loopback_address),
+      cmocka_unit_test(test_other_ports_when_shared),
+      cmocka_unit_test(test_other_ports_are_bound_and_mapped),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
