@@ -590,7 +590,7 @@ static void read_session(struct lab_journal *j, const struct jrec *recs, size_t 
   s.cfg = client_cfg(opt->scn, opt->client);
   const struct sim_model *m = sim_model_named(opt->client);
   if (m != NULL) {
-    sim_model_prompt_policy(m, &s.policy);
+    sim_model_prompt_policy(m, s.cfg, &s.policy);
   } else {
     s.policy = (struct sim_prompt_policy){
         .cert_prompts =

@@ -56,17 +56,24 @@ static void test_xml_error_goes_on(void **state) {
 
 /* --- 401 --- */
 
-/* walk_auth asks https://127.0.0.1<path> as the cached URL, keeping the journal. */
-static struct sim_transcript *walk_auth(const char *path, struct server *s, char **journal) {
+/* walk_auth asks https://127.0.0.1<path> as the cached URL, keeping the journal; `extra` are
+ * more settings ("NAME=VALUE ..."). */
+static struct sim_transcript *walk_auth_with(const char *path, struct server *s, char **journal,
+                                             const char *extra) {
   server_start(s, "/unused");
   char url[200];
   buf_fmt(url, sizeof url, "https://127.0.0.1%s", path);
-  struct scn_client cfg = {.last_known_good_url = url};
+  struct scn_client cfg = settings_of("last_known_good_url=%s %s", url, extra);
   struct sim_model m = one_step("outlook-2010", SIM_STEP_LAST_KNOWN_GOOD);
   struct sim_transcript *t = walk_run(&(struct walk){
       .model = &m, .cfg = &cfg, .servers = {s}, .trust = s->pem, .out_journal = journal});
   server_stop(s);
+  scn_client_cleanup(&cfg);
   return t;
+}
+
+static struct sim_transcript *walk_auth(const char *path, struct server *s, char **journal) {
+  return walk_auth_with(path, s, journal, "");
 }
 
 /* no_secret checks that neither the transcript nor the journal holds the Basic credentials. */
@@ -151,16 +158,19 @@ static void test_401_bearer_and_repeated(void **state) {
  * none), keeping the journal; `s` serves HTTPS, `plain` (may be NULL) plain HTTP. */
 static struct sim_transcript *walk_real(const char *url, struct server *s, struct server *plain,
                                         const char *user, char **journal) {
-  struct scn_client cfg = {.last_known_good_url = (char *) url};
+  struct scn_client cfg = settings_of("last_known_good_url=%s", url);
   struct sim_model m = one_step("outlook-2010", SIM_STEP_LAST_KNOWN_GOOD);
-  return walk_run(&(struct walk){.model = &m,
-                                 .cfg = &cfg,
-                                 .servers = {s, plain},
-                                 .trust = s->pem,
-                                 .out_journal = journal,
-                                 .real_credentials = true,
-                                 .username = user,
-                                 .password = user != NULL ? "s3cret pw" : NULL});
+  struct sim_transcript *t =
+      walk_run(&(struct walk){.model = &m,
+                              .cfg = &cfg,
+                              .servers = {s, plain},
+                              .trust = s->pem,
+                              .out_journal = journal,
+                              .real_credentials = true,
+                              .username = user,
+                              .password = user != NULL ? "s3cret pw" : NULL});
+  scn_client_cleanup(&cfg);
+  return t;
 }
 
 /* no_given_secret checks that neither the transcript nor the journal holds the password. */
@@ -283,9 +293,10 @@ static struct sim_transcript *walk_o365(const char *json, int status, struct scn
 }
 
 static void test_o365_direct_connect(void **state) {
-  struct scn_client cfg = {.mailbox_in_exchange_online = true};
+  struct scn_client cfg = settings_of("mailbox_in_exchange_online=1");
   struct server s;
   struct sim_transcript *t = walk_o365(NULL, 0, &cfg, &s);
+  scn_client_cleanup(&cfg);
   assert_true(t->success);
   assert_int_equal(t->n_steps, 3);
   assert_string_equal(t->steps[1].name, "o365-direct");
@@ -305,7 +316,7 @@ static void test_o365_direct_connect(void **state) {
 }
 
 static void test_o365_not_found_or_bad_goes_on(void **state) {
-  struct scn_client cfg = {.mailbox_in_exchange_online = true};
+  struct scn_client cfg = settings_of("mailbox_in_exchange_online=1");
   struct server s;
   struct sim_transcript *t = walk_o365("{\"ErrorCode\":\"MailboxNotFound\"}", 404, &cfg, &s);
   assert_false(t->success);
@@ -317,8 +328,10 @@ static void test_o365_not_found_or_bad_goes_on(void **state) {
   assert_int_equal(t->steps[1].result, SIM_R_NOT_AUTODISCOVER);
   assert_non_null(strstr(t->steps[1].detail, "not an AutoDV2 answer"));
   sim_transcript_free(t);
-  cfg.exclude_explicit_o365_endpoint = true;
+  scn_client_cleanup(&cfg);
+  cfg = settings_of("mailbox_in_exchange_online=1 ExcludeExplicitO365Endpoint=1");
   t = walk_o365(NULL, 0, &cfg, &s);
+  scn_client_cleanup(&cfg);
   assert_int_equal(t->steps[1].result, SIM_R_SKIPPED);
   assert_non_null(strstr(t->steps[1].detail, "ExcludeExplicitO365Endpoint"));
   assert_int_equal(s.n_conns, 0);

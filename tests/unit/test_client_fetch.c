@@ -25,9 +25,12 @@ static void test_user_says_no(void **state) {
   struct server s;
   server_start(&s, "/redirected/autodiscover.xml");
   struct sim_model m = classic();
-  struct scn_client cfg = {.answer_no_to_certificate_prompts = true};
+  struct scn_client cfg = {0};
+  char err[256];
+  assert_int_equal(scn_client_set(&cfg, "certificate_prompt_answer=no", err, sizeof err), SCN_OK);
   struct sim_transcript *t = /* nothing trusted */
       walk_run(&(struct walk){.model = &m, .cfg = &cfg, .servers = {&s}});
+  scn_client_cleanup(&cfg);
   server_stop(&s);
   assert_false(t->success);
   assert_int_equal(t->n_steps, 4);
@@ -49,7 +52,7 @@ static void test_plain_http_when_allowed(void **state) {
   server_start(&s, "http://127.0.0.1/plain/autodiscover.xml");
   plain_start(&plain, false, NULL);
   struct sim_model m = root_only();
-  m.policy.https_only_redirects = false;
+  m.defaults.https_only_redirects = false;
   struct sim_transcript *t =
       walk_run(&(struct walk){.model = &m, .servers = {&s, &plain}, .trust = s.pem});
   server_stop(&s);
@@ -143,7 +146,8 @@ static void test_lab_clock_http_timeout(void **state) {
   struct server s;
   silent_listener(&s);
   struct sim_model m = one_step("outlook-2010", SIM_STEP_LAST_KNOWN_GOOD);
-  struct scn_client cfg = {.last_known_good_url = "http://127.0.0.1/autodiscover/autodiscover.xml"};
+  struct scn_client cfg =
+      settings_of("last_known_good_url=http://127.0.0.1/autodiscover/autodiscover.xml");
   double real_ms = 0;
   struct sim_transcript *t = walk_run(&(struct walk){.model = &m,
                                                      .cfg = &cfg,
@@ -151,6 +155,7 @@ static void test_lab_clock_http_timeout(void **state) {
                                                      .lab_clock = true,
                                                      .out_real_ms = &real_ms});
   server_stop(&s);
+  scn_client_cleanup(&cfg);
   assert_int_equal(t->n_steps, 1);
   assert_string_equal(t->steps[0].name, "last-known-good");
   assert_int_equal(t->steps[0].result, SIM_R_HTTP_FAILED);
