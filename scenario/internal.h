@@ -233,8 +233,8 @@ bool scn__load_setting(struct scn__ld *ld, const struct scn__node *v, const char
                        const struct scn_setting *s, struct scn_client *c);
 /* scn__load_settings reads every key of the mapping `map` as a setting into `c`, except the
  * keys of `other_keys` (NULL-terminated, or NULL). A setting must be of one of `kinds` (bits
- * 1 << enum scn_setting_kind; `kinds_text` names them for messages), given once (its name and
- * its alias count as one). */
+ * 1 << enum scn_setting_kind; `kinds_text` says where another goes, for messages), given once
+ * (its name and its alias count as one). */
 bool scn__load_settings(struct scn__ld *ld, const struct scn__node *map, const char *path,
                         const char *const *other_keys, unsigned kinds, const char *kinds_text,
                         struct scn_client *c);

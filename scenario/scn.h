@@ -387,6 +387,31 @@ void scn_client_overlay(struct scn_client *dst, const struct scn_client *src);
 /* scn_client_cleanup frees what `c` owns and zeroes it. */
 void scn_client_cleanup(struct scn_client *c);
 
+/* A user's own client model as its file says it (--client-file; docs/clients.md, "Your own
+ * model"). The client module turns it into a model it walks (sim_model_load). */
+struct scn_model {
+  char *path; /* the file (the marks borrow it) */
+  char *name;
+  struct scn_mark name_mark;
+  char *summary;             /* or NULL */
+  char *base;                /* a built-in model to start from, or NULL */
+  struct scn_mark base_mark; /* where base is named */
+  bool has_office;
+  unsigned office; /* the Office major version whose registry it reads; 0 for none */
+  char **steps;    /* step names in order (has_steps: given; else the base's) */
+  size_t n_steps;
+  bool has_steps;
+  struct scn_client settings; /* its policy and settings (`given` says which); model = name */
+};
+
+/* scn_model_load reads a client model file. On failure *out is NULL and err holds
+ * "file:line:col: message": SCN_EIO (the file cannot be read), SCN_ESYNTAX (not YAML) or
+ * SCN_ESCHEMA (an unknown key, a step that is none, a setting in the wrong section, a value
+ * that does not fit). Names of built-in models are the client module's to check. */
+enum scn_status scn_model_load(struct scn_model **out, const char *path, char *err,
+                               size_t err_size);
+void scn_model_free(struct scn_model *m);
+
 struct scn_prompt_expect {
   char *kind;   /* "certificate", "redirect", "credentials" */
   char *host;   /* NULL: any */

@@ -47,7 +47,7 @@ static bool load_client(struct scn__ld *ld, const struct scn__node *n, const cha
                         (1u << SCN_SETTING_USER) | (1u << SCN_SETTING_POLICY);
   return scn__check_keys(ld, n, path, NULL) && scn__req_child(ld, n, path, "model", p, &m) &&
          model_name(ld, m, p, &c->model) &&
-         scn__load_settings(ld, n, path, model_key, every_kind, "settings", c);
+         scn__load_settings(ld, n, path, model_key, every_kind, "", c);
 }
 
 bool scn__load_clients(struct scn__ld *ld, const struct scn__node *n) {

@@ -695,7 +695,9 @@ bool scn__load_settings(struct scn__ld *ld, const struct scn__node *map, const c
                        key->text, where);
     }
     if (!(kinds & (1u << s->kind))) {
-      return scn__fail(ld, key, "%s is not one of the %s %s", s->name, kinds_text, where);
+      static const char *const what[] = {"a registry value", "a fact about the machine",
+                                         "a user's answer", "a policy setting"};
+      return scn__fail(ld, key, "%s is %s: %s", s->name, what[s->kind], kinds_text);
     }
     size_t idx = scn_setting_index(s);
     if (first[idx] != NULL) {
