@@ -258,7 +258,12 @@ struct sim_prompt_policy {
   unsigned cert_accepted;     /* bits that are no failure for the model */
   bool http_redirect_consent; /* the HTTP redirect step's 302 asks "Allow this website…" */
   bool srv_consent;           /* each SRV target asks the same */
+  bool silent_sso;            /* Negotiate and NTLM are answered without a prompt */
 };
+/* sim_auth_prompt says whether a model shows the credentials prompt for a 401 offering
+ * `schemes` (", "-separated): the prompt's reason ("basic", "negotiate", "ntlm"), or NULL when
+ * it answers silently (Windows logon) or not at all (Bearer only) (§2.4). */
+const char *sim_auth_prompt(const char *schemes, bool silent_sso);
 /* sim_model_prompt_policy fills *out with the prompt policy of `m` under the settings `cfg`
  * (NULL: the model's own). */
 void sim_model_prompt_policy(const struct sim_model *m, const struct scn_client *cfg,

@@ -59,7 +59,19 @@ void sim_model_prompt_policy(const struct sim_model *m, const struct scn_client 
   out->cert_accepted = p.cert_accepted;
   out->http_redirect_consent = p.http_redirect_consent;
   out->srv_consent = p.srv_consent;
+  out->silent_sso = p.silent_sso;
   scn_client_cleanup(&settings);
+}
+
+const char *sim_auth_prompt(const char *schemes, bool silent_sso) {
+  const char *scheme = NULL;
+  switch (sim__auth_decide(schemes, &scheme)) {
+    case SIM_AUTH_BASIC: return "basic";
+    case SIM_AUTH_SSO:
+      return silent_sso ? NULL : strcmp(scheme, "NTLM") == 0 ? "ntlm" : "negotiate";
+    case SIM_AUTH_NONE: return NULL;
+  }
+  return NULL;
 }
 
 char *sim_prompt_text(enum sim_prompt_kind kind, const char *host, const char *email,

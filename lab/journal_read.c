@@ -597,6 +597,7 @@ static void read_session(struct lab_journal *j, const struct jrec *recs, size_t 
             SIM_CERT_UNTRUSTED | SIM_CERT_EXPIRED | SIM_CERT_NOT_YET_VALID | SIM_CERT_NAME,
         .http_redirect_consent = true,
         .srv_consent = true,
+        .silent_sso = true,
     };
   }
   bool client_events = false, server_events = false;

@@ -430,7 +430,8 @@ char *scn_client_format(const struct scn_client *c, const struct scn_setting *s)
       break;
     }
   }
-  return buf_take(&b);
+  char *text = buf_take(&b);
+  return text != NULL ? text : str_dup(""); /* an empty buffer has no bytes to take */
 }
 
 /* ---- reading a value ---- */

@@ -12,11 +12,14 @@ import unittest
 from labharness import AD_BIN, SOURCE, run, main
 
 CLIENT_EVENTS = ("step.start", "step.end", "step.auth", "prompt", "result")
-# What no server sees: the local XML file is read from the client's own disk.
+# What no server sees: the local XML file and the restart cache are read from the client's own
+# disk.
 # The overlay template forwards to a placeholder upstream where nothing answers: every lookup is
 # SERVFAIL, and two SERVFAILs in a row for one name (https-autodiscover, then http-redirect) read
 # as one step whose resolver asked twice, as a real stub resolver does after a failure.
-INVISIBLE = {"client-settings/prefer-local-xml.yaml", "overlay/remove-root-record.yaml"}
+INVISIBLE = {"client-settings/prefer-local-xml.yaml", "overlay/remove-root-record.yaml",
+             "client-settings/restart-cache-hit.yaml",
+             "client-settings/restart-cache-unreadable.yaml"}
 
 
 def scenarios():

@@ -47,6 +47,39 @@ static void test_user_says_no(void **state) {
   sim_transcript_free(t);
 }
 
+static void test_user_says_no_and_the_run_ends(void **state) {
+  /* certificate_no end-walk: No fails the whole run (§2.2, §9.4, UNCERTAIN) */
+  struct server s;
+  server_start(&s, "/redirected/autodiscover.xml");
+  struct sim_model m = classic();
+  struct scn_client cfg = settings_of("certificate_prompt_answer=no certificate_no=end-walk");
+  struct sim_transcript *t = walk_run(&(struct walk){.model = &m, .cfg = &cfg, .servers = {&s}});
+  server_stop(&s);
+  scn_client_cleanup(&cfg);
+  assert_false(t->success);
+  assert_int_equal(t->n_steps, 1); /* nothing after No */
+  assert_int_equal(t->steps[0].result, SIM_R_TLS_FAILED);
+  assert_non_null(strstr(t->steps[0].detail, "the whole Autodiscover run fails"));
+  sim_transcript_free(t);
+}
+
+static void test_certificate_checks_not_made(void **state) {
+  /* certificate_accepted: a failure the client does not hold against the certificate is noted
+   * and the step goes on, without a prompt */
+  struct server s;
+  server_start(&s, "/redirected/autodiscover.xml");
+  struct sim_model m = root_only();
+  struct scn_client cfg = settings_of("certificate_accepted=untrusted,name");
+  struct sim_transcript *t = walk_run(&(struct walk){.model = &m, .cfg = &cfg, .servers = {&s}});
+  server_stop(&s);
+  scn_client_cleanup(&cfg);
+  assert_int_equal(t->n_prompts, 0);
+  assert_int_equal(t->steps[0].cert_failures, SIM_CERT_UNTRUSTED | SIM_CERT_NAME);
+  assert_int_equal(t->steps[0].http_status, 302); /* the request went out */
+  assert_non_null(strstr(t->steps[0].detail, "name accepted: this client does not check it"));
+  sim_transcript_free(t);
+}
+
 static void test_plain_http_when_allowed(void **state) {
   struct server s, plain;
   server_start(&s, "http://127.0.0.1/plain/autodiscover.xml");
@@ -285,6 +318,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_state_names),
       cmocka_unit_test(test_user_says_no),
+      cmocka_unit_test(test_user_says_no_and_the_run_ends),
+      cmocka_unit_test(test_certificate_checks_not_made),
       cmocka_unit_test(test_plain_http_when_allowed),
       cmocka_unit_test(test_huge_head),
       cmocka_unit_test(test_answer_buffered_with_handshake),

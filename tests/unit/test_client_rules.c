@@ -384,6 +384,75 @@ static void test_srv_port_filter(void **state) {
   assert_string_equal(r[0].target, "b.example");
 }
 
+/* first_counts runs the weighted draw with seeds 1..n over the three records of weights 10, 60
+ * and 30 and counts which one comes first. */
+static void first_counts(size_t n, size_t counts[3]) {
+  struct sim_policy p = policy();
+  p.srv_order = SIM_SRV_WEIGHTED;
+  for (uint32_t seed = 1; seed <= n; seed++) {
+    struct sim_srv r[4];
+    srv_set(&r[0], "a.example", 0, 10, 443);
+    srv_set(&r[1], "b.example", 0, 60, 443);
+    srv_set(&r[2], "c.example", 0, 30, 443);
+    srv_set(&r[3], "later.example", 5, 1000, 443); /* a worse priority, whatever its weight */
+    p.srv_seed = seed;
+    assert_int_equal(sim__srv_select(r, 4, &p), 4);
+    assert_string_equal(r[3].target, "later.example");
+    counts[r[0].target[0] - 'a']++;
+  }
+}
+
+static void test_srv_weighted_draw(void **state) {
+  /* RFC 2782: within a priority, each record comes first in proportion to its weight */
+  size_t counts[3] = {0};
+  first_counts(6000, counts);
+  assert_in_range(counts[0], 600 - 150, 600 + 150);
+  assert_in_range(counts[1], 3600 - 250, 3600 + 250);
+  assert_in_range(counts[2], 1800 - 200, 1800 + 200);
+  /* the same seed, the same order: a transcript repeats */
+  struct sim_policy p = policy();
+  p.srv_order = SIM_SRV_WEIGHTED;
+  p.srv_seed = 42;
+  char first[2][32];
+  for (int k = 0; k < 2; k++) {
+    struct sim_srv r[3];
+    srv_set(&r[0], "a.example", 0, 10, 443);
+    srv_set(&r[1], "b.example", 0, 60, 443);
+    srv_set(&r[2], "c.example", 0, 30, 443);
+    sim__srv_select(r, 3, &p);
+    buf_fmt(first[k], sizeof first[k], "%s %s %s", r[0].target, r[1].target, r[2].target);
+  }
+  assert_string_equal(first[0], first[1]);
+  /* weight 0 goes first in the list the draw runs over: it is picked only by a draw of 0 */
+  size_t zero_first = 0;
+  for (uint32_t seed = 1; seed <= 1000; seed++) {
+    struct sim_srv r[2];
+    srv_set(&r[0], "heavy.example", 0, 100, 443);
+    srv_set(&r[1], "zero.example", 0, 0, 443);
+    p.srv_seed = seed;
+    sim__srv_select(r, 2, &p);
+    zero_first += strcmp(r[0].target, "zero.example") == 0;
+  }
+  assert_in_range(zero_first, 1, 40); /* about 1 in 101 */
+}
+
+static void test_srv_url_names_the_port(void **state) {
+  struct sim_srv r;
+  srv_set(&r, "mail.hoster.net", 0, 0, 443);
+  char *url = sim__srv_url(&r);
+  assert_string_equal(url, "https://mail.hoster.net/Autodiscover/Autodiscover.xml");
+  free(url);
+  r.port = 8443; /* srv_ports any (§5, §9.5): the URL keeps the port */
+  url = sim__srv_url(&r);
+  assert_string_equal(url, "https://mail.hoster.net:8443/Autodiscover/Autodiscover.xml");
+  free(url);
+  struct sim_srv zero[1];
+  srv_set(&zero[0], "mail.hoster.net", 0, 0, 0);
+  struct sim_policy p = policy();
+  p.srv_port_443_only = false;
+  assert_int_equal(sim__srv_select(zero, 1, &p), 0); /* port 0: nowhere to connect */
+}
+
 static void test_cert_failure_mapping(void **state) {
   assert_int_equal(sim__cert_failure_of_verify(X509_V_OK), 0);
   assert_int_equal(sim__cert_failure_of_verify(X509_V_ERR_CERT_HAS_EXPIRED), SIM_CERT_EXPIRED);
@@ -410,6 +479,12 @@ static void test_cert_reason_order(void **state) {
   assert_string_equal(sim__cert_reason(SIM_CERT_NAME | SIM_CERT_NOT_YET_VALID), "not-yet-valid");
   assert_string_equal(sim__cert_reason(SIM_CERT_UNTRUSTED | SIM_CERT_NAME | SIM_CERT_EXPIRED),
                       "expired");
+  assert_string_equal(sim__cert_reason(SIM_CERT_WEAK_SIGNATURE | SIM_CERT_WEAK_KEY),
+                      "weak-signature");
+  assert_string_equal(sim__cert_reason(SIM_CERT_WEAK_KEY), "weak-key");
+  assert_string_equal(sim__cert_reason(SIM_CERT_WEAK_KEY | SIM_CERT_UNTRUSTED), "untrusted");
+  assert_string_equal(sim_cert_failure_name(SIM_CERT_WEAK_SIGNATURE), "weak-signature");
+  assert_string_equal(sim_cert_failure_name(SIM_CERT_WEAK_KEY), "weak-key");
 }
 
 static void test_cert_prompt_text(void **state) {
@@ -425,6 +500,12 @@ static void test_cert_prompt_text(void **state) {
                             "the name of the site."));
   assert_non_null(strstr(t, "✗ The security certificate was issued by a company"));
   assert_non_null(strstr(t, "✓ The security certificate date is valid."));
+  free(t);
+  /* a weak signature or key fails the chain's trust: the dialog's first line */
+  t = sim__cert_prompt_text("contoso.com", SIM_CERT_WEAK_SIGNATURE);
+  assert_non_null(strstr(t, "✗ The security certificate was issued by a company"));
+  assert_non_null(strstr(t, "✓ The security certificate date is valid."));
+  assert_non_null(strstr(t, "✓ The security certificate has a valid name"));
   free(t);
 }
 
@@ -454,6 +535,8 @@ int main(void) {
       cmocka_unit_test(test_srv_rfc2782),
       cmocka_unit_test(test_srv_largest_wins),
       cmocka_unit_test(test_srv_port_filter),
+      cmocka_unit_test(test_srv_weighted_draw),
+      cmocka_unit_test(test_srv_url_names_the_port),
       cmocka_unit_test(test_cert_failure_mapping),
       cmocka_unit_test(test_cert_reason_order),
       cmocka_unit_test(test_cert_prompt_text),

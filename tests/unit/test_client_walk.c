@@ -210,6 +210,36 @@ static void test_local_xml_late_bad_and_missing(void **state) {
   sim_transcript_free(t);
 }
 
+static void test_restart_cache_unreadable_ends_the_run(void **state) {
+  /* KB 3211279 step 1: in the restart case a failed read fails the whole run */
+  struct server s;
+  server_start(&s, "/redirected/autodiscover.xml");
+  struct scn_client cfg = settings_of("restart_cache=/nonexistent/autod.xml");
+  struct sim_transcript *t = walk_run(&(struct walk){
+      .model = sim_model_named("outlook-m365"), .cfg = &cfg, .servers = {&s}, .trust = s.pem});
+  scn_client_cleanup(&cfg);
+  assert_false(t->success);
+  assert_int_equal(t->n_steps, 1);
+  assert_string_equal(t->steps[0].name, "restart-cache");
+  assert_string_equal(t->steps[0].url, "file:///nonexistent/autod.xml");
+  assert_non_null(strstr(t->steps[0].detail, "cannot be read"));
+  assert_non_null(strstr(t->steps[0].detail, "KB 3211279 step 1"));
+  assert_int_equal(s.n_conns, 0); /* nothing later was tried */
+  sim_transcript_free(t);
+  /* a file that holds no settings ends it the same way */
+  char path[4096];
+  test_data_path(path, sizeof path, "client/local-not-autodiscover.xml");
+  cfg = settings_of("restart_cache=%s", path);
+  t = walk_run(&(struct walk){
+      .model = sim_model_named("outlook-m365"), .cfg = &cfg, .servers = {&s}, .trust = s.pem});
+  server_stop(&s);
+  scn_client_cleanup(&cfg);
+  assert_false(t->success);
+  assert_int_equal(t->n_steps, 1);
+  assert_int_equal(t->steps[0].result, SIM_R_NOT_AUTODISCOVER);
+  sim_transcript_free(t);
+}
+
 static void test_scp_candidates_in_order(void **state) {
   struct server s;
   server_start(&s, "/unused");
@@ -361,6 +391,7 @@ int main(void) {
       cmocka_unit_test(test_prompt_redirect_settings),
       cmocka_unit_test(test_local_xml_preferred),
       cmocka_unit_test(test_local_xml_late_bad_and_missing),
+      cmocka_unit_test(test_restart_cache_unreadable_ends_the_run),
       cmocka_unit_test(test_scp_candidates_in_order),
       cmocka_unit_test(test_last_known_good_hit),
       cmocka_unit_test(test_http_redirect_consent),
