@@ -195,6 +195,11 @@ int cmd_check(struct cli *c, int argc, char **argv) {
       default: fputs(check_usage, stderr); goto out;
     }
   }
+  if (journal != NULL && (sweep != NULL || walk.settings.given != 0 || walk.n_models > 0)) {
+    cli_error("--journal holds a real client's walk to the scenario's expectations: --set, "
+              "--sweep and --client-file change model walks, which it does not make");
+    goto out;
+  }
   if (sweep != NULL && !sweep_init(&sw, &walk, sweep)) {
     goto out;
   }

@@ -132,6 +132,13 @@ class ClientSettingsTest(CliTestCase):
         prompts = [s["results"][0]["prompts"] for s in doc["scenarios"]]
         self.assertEqual(prompts, ["redirect autodiscover.hoster.net", ""])
 
+    def test_journal_takes_no_settings(self):
+        journal = write(os.path.join(self.tmp, "j.jsonl"), "")
+        for extra in (["--set", "ExcludeSrvRecord=1"], ["--sweep", "ExcludeSrvRecord=0,1"]):
+            r = self.ad("check", FOUNDING, "--journal", journal, "--client", "mso-xdscli", *extra)
+            self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+            self.assertIn("--set, --sweep and --client-file change model walks", r.stderr)
+
     def test_sweep_refuses_bad_input(self):
         for args, says in ((["--sweep", "ExcludeTheMoon=0,1"], 'unknown setting "ExcludeTheMoon"'),
                            (["--sweep", "ExcludeHttpsRootDomain=0,2"], "expected 0 or 1"),
