@@ -353,6 +353,13 @@ static void readme_machine(const struct kit *k, struct buf *b) {
               c->answer_no_to_certificate_prompts ? "No" : "Yes");
   buf_appendf(b, "  redirect prompt          the user answers %s\n",
               c->answer_no_to_redirect_prompts ? "No" : "Yes");
+  buf_appendf(b, "  credentials prompt       the user %s\n",
+              c->answer_no_to_credentials_prompts ? "clicks Cancel" : "types the password");
+  if (c->restart_cache != NULL) {
+    buf_append_str(b,
+                   "  restart case             Outlook reads its cached answer while it restarts "
+                   "after\n                           adding the account (KB 3211279 step 1)\n");
+  }
   if (k->scn != NULL && !k->scenario_lists_model) {
     buf_appendf(b, "  (the scenario has no clients: entry for %s: the model's defaults)\n",
                 sim_model_name(k->model));
