@@ -102,6 +102,19 @@ static void test_value_names_match_the_table(void **state) {
   assert_int_equal(n, 9);
   kit_free(k);
   free(names);
+  /* they are the settings table's registry rows, the client models' own names */
+  for (size_t i = 0; scn_setting_at(i) != NULL; i++) {
+    const struct scn_setting *row = scn_setting_at(i);
+    bool written = row->kind == SCN_SETTING_REGISTRY &&
+                   (row->type == SCN_SETTING_BOOL || row->type == SCN_SETTING_HOSTS);
+    assert_int_equal(strstr(kit_value_names(), row->name) != NULL, written);
+  }
+  /* what is not a registry value is no business of the kit's --set, old names neither */
+  assert_int_equal(kit_new(&k, "outlook-m365"), KIT_OK);
+  assert_int_equal(kit_set(k, "domain_joined=1"), KIT_EINPUT);
+  assert_non_null(strstr(kit_detail(k), "unknown registry value \"domain_joined\""));
+  assert_int_equal(kit_set(k, "exclude_https_root_domain=1"), KIT_EINPUT);
+  kit_free(k);
 }
 
 static void test_dns(void **state) {
