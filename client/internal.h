@@ -17,9 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* How SRV answers are ordered (docs/protocol.md §5). */
+/* How SRV answers are ordered (docs/protocol.md §5; the setting srv_choice). */
 enum sim_srv_order {
   SIM_SRV_RFC2782,      /* lowest priority first; within a priority, heavier weight first */
+  SIM_SRV_WEIGHTED,     /* RFC 2782's weighted random draw within a priority, from srv_seed */
   SIM_SRV_LARGEST_WINS, /* the one record of numerically largest priority (then weight), as
                            exchangelib picks it; the others are not tried */
 };
@@ -30,18 +31,24 @@ enum sim_cert_no {
   SIM_CERT_NO_ENDS_WALK,  /* the whole Autodiscover run fails */
 };
 
-/* What the user is shown and how far the client goes. Timeouts are per network operation, in
- * lab milliseconds (they run on env->clock). */
+/* What the user is shown and how far the client goes: the policy settings of a walk
+ * (scenario/scn.h struct scn_client, docs/clients.md) in the form the rules use. Timeouts are
+ * per network operation, in lab milliseconds (they run on env->clock). */
 struct sim_policy {
   unsigned cert_prompts;      /* enum sim_cert_failure bits that raise the Security Alert;
                                  a failure not listed fails the step silently (§2.3) */
+  unsigned cert_accepted;     /* bits that are no failure for this client: noted, not held
+                                 against the certificate */
   enum sim_cert_no cert_no;   /* what answering No does */
   bool http_redirect_consent; /* the HTTP GET step's 302 asks "Allow this website…" (§2.5) */
   bool srv_consent;           /* each SRV target asks the same (§2.5, §5: reported) */
+  bool post_redirect_consent; /* a 3xx to the POST that changes host asks the same (§2.5) */
+  bool silent_sso;            /* Negotiate/NTLM answered with the Windows logon, no prompt */
   unsigned max_redirects;     /* redirects of every kind together (§3.4: 10) */
   bool https_only_redirects;  /* a redirect to http:// is refused (§3.4, §4.2) */
   bool follow_post_3xx;       /* 301/302/307/308 to the POST is re-sent as POST (§4.3) */
   enum sim_srv_order srv_order;
+  uint32_t srv_seed;           /* SIM_SRV_WEIGHTED's draw */
   bool srv_port_443_only;      /* SRV records with another port are ignored (§5) */
   unsigned dns_timeout_ms;     /* one try (c-ares tries = 1) */
   unsigned connect_timeout_ms; /* until the TCP connection is up */
@@ -54,17 +61,32 @@ struct sim_policy {
                                   taken just before the SCP URLs when SCP is looked up */
 };
 
+/* sim__policy_of reads the policy settings of `settings` (a walk's settings: a model's
+ * defaults with the scenario's and --set's on top) into *out; user_agent is borrowed. */
+void sim__policy_of(struct sim_policy *out, const struct scn_client *settings);
+
 enum { SIM_MODEL_MAX_STEPS = 12 };
 
-/* A client model: its steps in order and its policy (docs/ARCHITECTURE.md). SIM_STEP_LOCAL_XML
- * is listed once, at its late ("not preferred") position; PreferLocalXML moves it first. */
+/* A client model: its steps in order and the values of every setting it starts from — its
+ * policy among them (docs/clients.md). SIM_STEP_LOCAL_XML is listed once, at its late ("not
+ * preferred") position; PreferLocalXML moves it first (after the restart case, when the model
+ * has it). */
 struct sim_model {
   const char *name;
   const char *summary;
+  const char *product; /* "Outlook 2016 MSI", or NULL when it is no Windows Outlook */
+  unsigned office;     /* the Office major version whose registry values it reads (12, 14, 15,
+                          16), 0 for none */
   enum sim_step_kind steps[SIM_MODEL_MAX_STEPS];
   size_t n_steps;
-  struct sim_policy policy;
+  struct scn_client defaults; /* every setting's value for this model ("given" unused) */
+  bool owned;                 /* from sim_model_load: sim_model_free releases it */
 };
+
+/* sim__settings makes `out` the settings of one walk of `m`: the model's values, with every
+ * setting `cfg` gives on top (cfg may be NULL). The caller cleans `out` up
+ * (scn_client_cleanup). */
+void sim__settings(struct scn_client *out, const struct sim_model *m, const struct scn_client *cfg);
 
 /* One step of a walk's plan: the model's step and, when it is not taken, why. */
 struct sim_plan_step {
@@ -72,10 +94,11 @@ struct sim_plan_step {
   const char *skip; /* NULL: taken; else a sentence ("excluded by the client setting ...") */
 };
 
-/* sim__plan lays out the steps `m` takes for an address with the settings `cfg` (NULL: none):
- * PreferLocalXML moves local-xml first, and each step not taken says why — an Exclude* value,
- * or not applicable (no local XML file, no cached URL, not domain-joined, Office 365 heuristics
- * not firing). `first_address` is false after a redirectAddr: the profile's cached URL, local
+/* sim__plan lays out the steps `m` takes for an address with the walk's settings `cfg`
+ * (sim__settings; NULL: the model's own): PreferLocalXML moves local-xml first (after the
+ * restart case), and each step not taken says why — an Exclude* value, or not applicable (no
+ * local XML file, no cached URL, not domain-joined, Office 365 heuristics not firing, not
+ * restarting). `first_address` is false after a redirectAddr: the profile's cached URL, local
  * XML file and SCP lookup belong to the first address only (assumption). Fills `out` (room for
  * SIM_MODEL_MAX_STEPS) and returns the count. */
 size_t sim__plan(const struct sim_model *m, const struct scn_client *cfg, bool first_address,
@@ -211,9 +234,14 @@ struct sim_srv {
 };
 
 /* sim__srv_select orders `recs` in place per the policy and moves records it ignores (port
- * other than 443, target "." or empty) behind the ones it keeps; returns how many it keeps
- * (the first ones): every usable record for RFC 2782, at most one for largest-wins. */
+ * other than 443 unless the policy takes any, port 0, target "." or empty) behind the ones it
+ * keeps; returns how many it keeps (the first ones): every usable record for RFC 2782 and the
+ * weighted draw, at most one for largest-wins. */
 size_t sim__srv_select(struct sim_srv *recs, size_t n, const struct sim_policy *p);
+/* sim__srv_url returns the candidate URL of one SRV record (caller frees):
+ * https://<target>/Autodiscover/Autodiscover.xml, with ":<port>" after the target when the port
+ * is not 443; NULL when it does not fit. */
+char *sim__srv_url(const struct sim_srv *r);
 
 /* --- prompts (§2.3, §2.5) --- */
 
@@ -221,7 +249,7 @@ size_t sim__srv_select(struct sim_srv *recs, size_t n, const struct sim_policy *
  * (0 for X509_V_OK). */
 unsigned sim__cert_failure_of_verify(int x509_error);
 /* sim__cert_reason returns the prompt's reason word: "expired", else "not-yet-valid", else
- * "name", else "untrusted"; NULL when failures == 0. */
+ * "name", else "untrusted", else "weak-signature", else "weak-key"; NULL when failures == 0. */
 const char *sim__cert_reason(unsigned failures);
 /* sim__cert_prompt_text words the Security Alert (caller frees). */
 char *sim__cert_prompt_text(const char *host, unsigned failures);

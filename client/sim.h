@@ -26,6 +26,8 @@ enum sim_step_kind {
   SIM_STEP_SCP,                /* one URL the SCP (LDAP) lookup found (§1.1), POSTed */
   SIM_STEP_O365_DIRECT,        /* Direct Connect: AutoDV2 GET at outlook.office365.com (§4.4) */
   SIM_STEP_O365_FALLBACK,      /* the same, as KB 3211279's last step */
+  SIM_STEP_RESTART_CACHE,      /* the cached answer read while Outlook restarts (KB 3211279
+                                  step 1): unreadable, the whole run fails */
 };
 
 /* What happened at one step; the first field that failed says where the step ended. */
@@ -44,12 +46,15 @@ enum sim_result {
   SIM_R_REJECTED,         /* a redirect target refused by policy (not https, loop, limit) */
 };
 
-/* Which of the Security Alert's three checks failed (bits). */
+/* Which certificate checks failed (bits, the same as scenario/scn.h enum scn_cert_check): the
+ * Security Alert's three, and the weak signature and key a current TLS stack refuses. */
 enum sim_cert_failure {
-  SIM_CERT_UNTRUSTED = 1 << 0, /* "trusted certifying authority" */
-  SIM_CERT_EXPIRED = 1 << 1,   /* "date valid": expired */
-  SIM_CERT_NOT_YET_VALID = 1 << 2,
-  SIM_CERT_NAME = 1 << 3, /* "name valid / matches the site" */
+  SIM_CERT_UNTRUSTED = SCN_CERT_UNTRUSTED, /* "trusted certifying authority" */
+  SIM_CERT_EXPIRED = SCN_CERT_EXPIRED,     /* "date valid": expired */
+  SIM_CERT_NOT_YET_VALID = SCN_CERT_NOT_YET_VALID,
+  SIM_CERT_NAME = SCN_CERT_NAME,                     /* "name valid / matches the site" */
+  SIM_CERT_WEAK_SIGNATURE = SCN_CERT_WEAK_SIGNATURE, /* SHA-1 or MD5 in the chain */
+  SIM_CERT_WEAK_KEY = SCN_CERT_WEAK_KEY,             /* RSA under 2048 bits */
 };
 
 enum sim_prompt_kind { SIM_PROMPT_CERTIFICATE, SIM_PROMPT_REDIRECT, SIM_PROMPT_CREDENTIALS };
@@ -57,8 +62,9 @@ enum sim_prompt_kind { SIM_PROMPT_CERTIFICATE, SIM_PROMPT_REDIRECT, SIM_PROMPT_C
 struct sim_prompt {
   enum sim_prompt_kind kind;
   char *host;             /* certificate: the host connected to; redirect: the target host */
-  char *reason;           /* certificate: "expired", "not-yet-valid", "name", "untrusted" (the first
-                             failing check in that order of the dialog), redirect: the URL offered */
+  char *reason;           /* certificate: "expired", "not-yet-valid", "name", "untrusted",
+                             "weak-signature", "weak-key" (the first failing check in that order),
+                             redirect: the URL offered; credentials: the scheme asked for */
   unsigned cert_failures; /* certificate: every failing check (enum sim_cert_failure bits) */
   char *text;             /* what the dialog says, as Outlook words it */
   bool accepted;
@@ -67,8 +73,9 @@ struct sim_prompt {
 
 struct sim_step {
   enum sim_step_kind kind;
-  char *name; /* "local-xml", "last-known-good", "o365-direct", "scp", "https-root",
-                 "https-autodiscover", "http-redirect", "srv", "redirect", "o365-fallback" */
+  char *name; /* "restart-cache", "local-xml", "last-known-good", "o365-direct", "scp",
+                 "https-root", "https-autodiscover", "http-redirect", "srv", "redirect",
+                 "o365-fallback" */
   char *url;  /* the candidate URL (for srv: the URL built from the answer; may be NULL) */
   char *host; /* host name asked */
   enum sim_result result;
@@ -111,6 +118,9 @@ struct sim_transcript {
   char *server;         /* EXPR/EXCH Server, or NULL */
   double total_ms;      /* lab time of the whole walk */
   enum sim_clock clock; /* what total_ms and elapsed_ms were measured on */
+  char **settings;      /* "NAME=VALUE" of each setting the walk was given (the scenario's and
+                           --set's; not the model's own values), in the settings table's order */
+  size_t n_settings;
 };
 
 struct sim_model;
@@ -121,6 +131,26 @@ const struct sim_model *sim_model_named(const char *name);
 const struct sim_model *sim_model_at(size_t i);
 const char *sim_model_name(const struct sim_model *m);
 const char *sim_model_summary(const struct sim_model *m);
+/* sim_model_product names the Windows Outlook a model stands for ("Outlook 2016 MSI"), NULL
+ * when it stands for none (mso-xdscli). */
+const char *sim_model_product(const struct sim_model *m);
+/* sim_model_office returns the Office major version whose registry a model reads (12 for
+ * Office 12.0, ... 16), 0 when it is no Windows Outlook. */
+unsigned sim_model_office(const struct sim_model *m);
+/* sim_model_defaults returns every setting's value for a model (docs/clients.md): what a walk
+ * starts from before a scenario's or --set's settings. */
+const struct scn_client *sim_model_defaults(const struct sim_model *m);
+/* sim_model_steps writes the model's step names, in order, comma-separated ("scp, https-root,
+ * ..."), into out. */
+void sim_model_steps(const struct sim_model *m, char *out, size_t out_size);
+
+/* sim_model_load reads a user's own model from a YAML file (docs/clients.md, "Your own
+ * model"): name, summary, an optional built-in base, steps in order, policy and settings.
+ * Returns it (free with sim_model_free), or NULL with "file:line:col: message" in err. A name
+ * that is a built-in model's is refused. */
+struct sim_model *sim_model_load(const char *path, char *err, size_t err_size);
+/* sim_model_free releases a model of sim_model_load; NULL and built-in models are fine. */
+void sim_model_free(struct sim_model *m);
 
 /* What a walk is doing, for a progress display (sim_env.progress). Strings are borrowed for
  * the call only. */
@@ -225,11 +255,19 @@ const char *sim_cert_reason(unsigned failures);
 /* What a model shows the user. */
 struct sim_prompt_policy {
   unsigned cert_prompts;      /* enum sim_cert_failure bits that raise the Security Alert */
+  unsigned cert_accepted;     /* bits that are no failure for the model */
   bool http_redirect_consent; /* the HTTP redirect step's 302 asks "Allow this website…" */
   bool srv_consent;           /* each SRV target asks the same */
+  bool silent_sso;            /* Negotiate and NTLM are answered without a prompt */
 };
-/* sim_model_prompt_policy fills *out with the prompt policy of `m`. */
-void sim_model_prompt_policy(const struct sim_model *m, struct sim_prompt_policy *out);
+/* sim_auth_prompt says whether a model shows the credentials prompt for a 401 offering
+ * `schemes` (", "-separated): the prompt's reason ("basic", "negotiate", "ntlm"), or NULL when
+ * it answers silently (Windows logon) or not at all (Bearer only) (§2.4). */
+const char *sim_auth_prompt(const char *schemes, bool silent_sso);
+/* sim_model_prompt_policy fills *out with the prompt policy of `m` under the settings `cfg`
+ * (NULL: the model's own). */
+void sim_model_prompt_policy(const struct sim_model *m, const struct scn_client *cfg,
+                             struct sim_prompt_policy *out);
 /* sim_prompt_text words a dialog as the models do (caller frees): certificate (for `host`,
  * `cert_failures`), redirect (for `email` and the `url` offered) or credentials (`host` asks
  * `email`'s password). */

@@ -24,6 +24,21 @@ static enum sim_go end_redirect(struct sim_walk *w, enum sim_redirect_verdict v,
   return sim__step_end(w, SIM_R_REDIRECT, "%s to %s", what, to);
 }
 
+/* other_host says whether URL `b` names another host than URL `a`. */
+static bool other_host(const char *a, const char *b) {
+  struct sim_url ua, ub;
+  bool pa = sim__url_parse(&ua, a);
+  bool pb = sim__url_parse(&ub, b);
+  bool other = !pa || !pb || !str_eq_nocase(ua.host, ub.host);
+  if (pa) {
+    sim__url_cleanup(&ua);
+  }
+  if (pb) {
+    sim__url_cleanup(&ub);
+  }
+  return other;
+}
+
 /* answer_get ends the HTTP redirect step: only a 302 with an https Location counts (§4.2). */
 static enum sim_go answer_get(struct sim_walk *w, int status) {
   struct sim_attempt *a = &w->att;
@@ -150,6 +165,23 @@ static enum sim_go answer_401(struct sim_walk *w) {
                          "modern auth); not functional",
                          s->auth_schemes != NULL ? s->auth_schemes : "no challenge");
   }
+  /* §2.4: Basic always asks the user; Negotiate and NTLM only when the model does not answer
+   * them with the Windows logon (silent_sso, UNCERTAIN). */
+  bool asks = act == SIM_AUTH_BASIC || !w->pol.silent_sso;
+  if (asks) {
+    bool typed = !w->cfg.answer_no_to_credentials_prompts;
+    char reason[32];
+    buf_fmt(reason, sizeof reason, "%s", scheme);
+    str_lower(reason);
+    sim__add_prompt(w, SIM_PROMPT_CREDENTIALS, a->url.host, reason, 0,
+                    sim__credentials_prompt_text(a->url.host, w->email), typed, a->step);
+    if (!typed) {
+      return sim__step_end(w, SIM_R_NOT_AUTODISCOVER,
+                           "HTTP 401 offering %s: the user cancelled the credentials prompt; not "
+                           "functional, trying the next candidate",
+                           s->auth_schemes);
+    }
+  }
   a->authorization = sim__auth_header(scheme, w->email);
   a->auth_scheme = scheme;
   if (a->authorization == NULL) {
@@ -157,9 +189,9 @@ static enum sim_go answer_401(struct sim_walk *w) {
   }
   char note[200];
   if (act == SIM_AUTH_BASIC) {
-    sim__add_prompt(w, SIM_PROMPT_CREDENTIALS, a->url.host, "basic", 0,
-                    sim__credentials_prompt_text(a->url.host, w->email), true, a->step);
     buf_fmt(note, sizeof note, "after a 401: Basic credentials sent (the user typed them)");
+  } else if (asks) {
+    buf_fmt(note, sizeof note, "after a 401: %s credentials sent (the user typed them)", scheme);
   } else {
     buf_fmt(note, sizeof note,
             "after a 401: %s single sign-on, assumed silent (lab stand-in token)", scheme);
@@ -216,8 +248,10 @@ enum sim_go sim__answer_pox(struct sim_walk *w, const struct sim_answer *ans, in
           to != NULL ? sim__visit_url(&w->visits, &w->pol, to) : SIM_REDIRECT_BAD;
       char what[32];
       buf_fmt(what, sizeof what, "HTTP %d", status);
+      /* §2.5: whether a 3xx to another host asks for consent is UNCERTAIN (a setting). */
+      bool consent = w->pol.post_redirect_consent && to != NULL && other_host(a->url_text, to);
       /* §4.3: re-sent as a POST with the same body (UNCERTAIN for Outlook). */
-      enum sim_go go = end_redirect(w, v, to != NULL ? to : ans->redirect, what, true, false);
+      enum sim_go go = end_redirect(w, v, to != NULL ? to : ans->redirect, what, true, consent);
       free(to);
       return go;
     }
@@ -275,18 +309,20 @@ enum sim_go sim__answer_srv(struct sim_walk *w) {
   s->dns_answer = buf_take(&answer);
   size_t kept = sim__srv_select(a->srv, n, &w->pol);
   for (size_t i = 0; i < kept; i++) {
-    char url[600];
-    if (buf_fmt(url, sizeof url, "https://%s/Autodiscover/Autodiscover.xml", a->srv[i].target)) {
+    char *url = sim__srv_url(&a->srv[i]);
+    if (url != NULL) {
       sim__push_pending(w, false, url, w->pol.srv_consent, a->step);
       if (s->url == NULL) {
         s->url = str_dup(url);
         s->redirect_to = str_dup(url);
       }
     }
+    free(url);
   }
   if (kept == 0) {
-    return sim__step_end(w, SIM_R_NO_CANDIDATE, "%zu SRV record%s, none usable (port 443 only, §5)",
-                         n, n == 1 ? "" : "s");
+    return sim__step_end(w, SIM_R_NO_CANDIDATE, "%zu SRV record%s, none usable (%s, §5)", n,
+                         n == 1 ? "" : "s",
+                         w->pol.srv_port_443_only ? "port 443 only" : "no target or port");
   }
   return sim__step_end(w, SIM_R_REDIRECT, "%zu SRV target%s to try (%zu ignored)", kept,
                        kept == 1 ? "" : "s", n - kept);

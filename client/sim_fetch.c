@@ -390,17 +390,26 @@ static enum sim_go do_handshake(struct sim_walk *w) {
   return tls_failed(w, "handshake failed");
 }
 
-/* do_verify raises the Security Alert when a check the model prompts for failed (§2.3). */
+/* do_verify raises the Security Alert when a check the model prompts for failed (§2.3); a
+ * check the model does not make (certificate_accepted) is noted and let pass. */
 static enum sim_go do_verify(struct sim_walk *w) {
   if (w->inspect != NULL) {
     return sim__inspect_verify(w); /* facts, no prompt: the request goes out whatever they say */
   }
   struct sim_attempt *a = &w->att;
   struct sim_step *s = sim__cur(w);
-  unsigned failures = sim__tls_cert_failures(w);
-  s->cert_failures = failures;
+  unsigned found = sim__tls_cert_failures(w);
+  s->cert_failures = found;
+  unsigned failures = found & ~w->pol.cert_accepted;
   if (failures != 0 && (failures & ~a->accepted_failures) == 0) {
     failures = 0; /* the user already said Yes to this certificate in this step (a 401 retry) */
+  }
+  unsigned passed = found & w->pol.cert_accepted;
+  if (passed != 0 && a->note == NULL) {
+    char note[160];
+    buf_fmt(note, sizeof note, "%s accepted: this client does not check it",
+            sim__cert_reason(passed));
+    sim__set_str(&a->note, note);
   }
   if (failures != 0) {
     const char *reason = sim__cert_reason(failures);
@@ -417,7 +426,10 @@ static enum sim_go do_verify(struct sim_walk *w) {
       if (w->pol.cert_no == SIM_CERT_NO_ENDS_WALK) {
         w->state = SIM_WALK_FINISHING;
       }
-      return sim__step_end(w, SIM_R_TLS_FAILED, "user declined the certificate (%s)", reason);
+      return sim__step_end(w, SIM_R_TLS_FAILED, "user declined the certificate (%s)%s", reason,
+                           w->pol.cert_no == SIM_CERT_NO_ENDS_WALK
+                               ? ": the whole Autodiscover run fails (certificate_no end-walk)"
+                               : "");
     }
     a->accepted_failures |= failures;
   }

@@ -86,7 +86,7 @@ static enum sim_status walk_new(struct sim_walk **out, const struct sim_env *env
   w->env.clock = NULL; /* real time: a real network */
   w->env.scp_urls = NULL;
   w->env.n_scp_urls = 0;
-  w->pol = sim_model_named("mso-xdscli")->policy;
+  sim__policy_of(&w->pol, sim_model_defaults(sim_model_named("mso-xdscli")));
   w->pol.user_agent = "autodisco/0.1 (snapshot; MS-OXDSCLI request)";
   unsigned ms = env->timeout_ms != 0 ? env->timeout_ms : INSPECT_TIMEOUT_MS;
   w->pol.dns_timeout_ms = w->pol.connect_timeout_ms = ms;

@@ -12,7 +12,7 @@ const char *sim_step_kind_name(enum sim_step_kind k) {
 }
 
 bool sim_step_kind_parse(const char *name, enum sim_step_kind *out) {
-  for (int k = SIM_STEP_HTTPS_ROOT; k <= SIM_STEP_O365_FALLBACK; k++) {
+  for (int k = SIM_STEP_HTTPS_ROOT; k <= SIM_STEP_RESTART_CACHE; k++) {
     if (name != NULL && strcmp(name, sim__step_kind_name((enum sim_step_kind) k)) == 0) {
       *out = (enum sim_step_kind) k;
       return true;
@@ -49,10 +49,29 @@ const char *sim_cert_reason(unsigned failures) {
   return sim__cert_reason(failures);
 }
 
-void sim_model_prompt_policy(const struct sim_model *m, struct sim_prompt_policy *out) {
-  out->cert_prompts = m->policy.cert_prompts;
-  out->http_redirect_consent = m->policy.http_redirect_consent;
-  out->srv_consent = m->policy.srv_consent;
+void sim_model_prompt_policy(const struct sim_model *m, const struct scn_client *cfg,
+                             struct sim_prompt_policy *out) {
+  struct scn_client settings;
+  sim__settings(&settings, m, cfg);
+  struct sim_policy p;
+  sim__policy_of(&p, &settings);
+  out->cert_prompts = p.cert_prompts;
+  out->cert_accepted = p.cert_accepted;
+  out->http_redirect_consent = p.http_redirect_consent;
+  out->srv_consent = p.srv_consent;
+  out->silent_sso = p.silent_sso;
+  scn_client_cleanup(&settings);
+}
+
+const char *sim_auth_prompt(const char *schemes, bool silent_sso) {
+  const char *scheme = NULL;
+  switch (sim__auth_decide(schemes, &scheme)) {
+    case SIM_AUTH_BASIC: return "basic";
+    case SIM_AUTH_SSO:
+      return silent_sso ? NULL : strcmp(scheme, "NTLM") == 0 ? "ntlm" : "negotiate";
+    case SIM_AUTH_NONE: return NULL;
+  }
+  return NULL;
 }
 
 char *sim_prompt_text(enum sim_prompt_kind kind, const char *host, const char *email,

@@ -106,19 +106,68 @@ void sim__visits_cleanup(struct sim_visits *v) {
 /* --- SRV --- */
 
 /* A stable insertion sort keeps equal records in answer order, so a transcript is repeatable;
- * RFC 2782's weighted random pick is approximated by "heavier first" for the same reason. */
+ * RFC 2782's weighted random pick is approximated by "heavier first" for the same reason
+ * (srv_choice rfc2782), or made with a seeded draw (srv_choice weighted). */
 static bool before(const struct sim_srv *a, const struct sim_srv *b, enum sim_srv_order order) {
   if (order == SIM_SRV_LARGEST_WINS) {
     return a->priority != b->priority ? a->priority > b->priority : a->weight > b->weight;
   }
+  if (order == SIM_SRV_WEIGHTED) {
+    return a->priority < b->priority; /* weights are drawn below */
+  }
   return a->priority != b->priority ? a->priority < b->priority : a->weight > b->weight;
+}
+
+/* xorshift32 (Marsaglia): enough to make a repeatable draw from a seed. */
+static uint32_t next_random(uint32_t *state) {
+  uint32_t x = *state != 0 ? *state : 1;
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  *state = x;
+  return x;
+}
+
+/* weighted_draw orders recs[0..n) of one priority as RFC 2782's "Usage rules" say: the records
+ * not yet ordered, those of weight 0 first, each with the running sum of the weights; a uniform
+ * number from 0 to the sum picks the first record whose running sum reaches it. */
+static void weighted_draw(struct sim_srv *recs, size_t n, uint32_t *state) {
+  for (size_t done = 0; done + 1 < n; done++) {
+    for (size_t i = done + 1; i < n; i++) { /* weight 0 first, otherwise answer order */
+      struct sim_srv r = recs[i];
+      size_t j = i;
+      while (j > done && r.weight == 0 && recs[j - 1].weight != 0) {
+        recs[j] = recs[j - 1];
+        j--;
+      }
+      recs[j] = r;
+    }
+    uint64_t sum = 0;
+    for (size_t i = done; i < n; i++) {
+      sum += recs[i].weight;
+    }
+    uint64_t pick = next_random(state) % (sum + 1);
+    uint64_t running = 0;
+    size_t chosen = n - 1;
+    for (size_t i = done; i < n; i++) {
+      running += recs[i].weight;
+      if (running >= pick) {
+        chosen = i;
+        break;
+      }
+    }
+    struct sim_srv r = recs[chosen];
+    memmove(&recs[done + 1], &recs[done], (chosen - done) * sizeof *recs);
+    recs[done] = r;
+  }
 }
 
 size_t sim__srv_select(struct sim_srv *recs, size_t n, const struct sim_policy *p) {
   size_t kept = 0;
   for (size_t i = 0; i < n; i++) { /* stable partition: usable records first */
     bool usable = recs[i].target != NULL && recs[i].target[0] != '\0' &&
-                  strcmp(recs[i].target, ".") != 0; /* "." : no service (RFC 2782) */
+                  strcmp(recs[i].target, ".") != 0 && /* "." : no service (RFC 2782) */
+                  recs[i].port != 0;
     if (usable && (!p->srv_port_443_only || recs[i].port == 443)) {
       struct sim_srv r = recs[i];
       memmove(&recs[kept + 1], &recs[kept], (i - kept) * sizeof *recs);
@@ -134,10 +183,36 @@ size_t sim__srv_select(struct sim_srv *recs, size_t n, const struct sim_policy *
     }
     recs[j] = r;
   }
+  if (p->srv_order == SIM_SRV_WEIGHTED) {
+    uint32_t state = p->srv_seed;
+    for (size_t g = 0; g < kept;) {
+      size_t end = g + 1;
+      while (end < kept && recs[end].priority == recs[g].priority) {
+        end++;
+      }
+      weighted_draw(&recs[g], end - g, &state);
+      g = end;
+    }
+  }
   if (p->srv_order == SIM_SRV_LARGEST_WINS && kept > 1) {
     kept = 1; /* exchangelib's _select_srv_host: one record, no fallback (§5) */
   }
   return kept;
+}
+
+char *sim__srv_url(const struct sim_srv *r) {
+  /* §5 / MS-OXDISCO: https://<target>/Autodiscover/Autodiscover.xml; a port other than 443
+   * (srv_ports any) has to be in the URL, or the client would connect to 443 (§9.5). */
+  struct buf b;
+  buf_init(&b, 600);
+  bool ok = r->port == 443 ? buf_appendf(&b, "https://%s/Autodiscover/Autodiscover.xml", r->target)
+                           : buf_appendf(&b, "https://%s:%u/Autodiscover/Autodiscover.xml",
+                                         r->target, (unsigned) r->port);
+  if (!ok) {
+    buf_cleanup(&b);
+    return NULL;
+  }
+  return buf_take(&b);
 }
 
 /* --- prompts --- */
@@ -170,13 +245,20 @@ const char *sim__cert_reason(unsigned failures) {
   if (failures & SIM_CERT_UNTRUSTED) {
     return "untrusted";
   }
+  if (failures & SIM_CERT_WEAK_SIGNATURE) {
+    return "weak-signature";
+  }
+  if (failures & SIM_CERT_WEAK_KEY) {
+    return "weak-key";
+  }
   return NULL;
 }
 
 char *sim__cert_prompt_text(const char *host, unsigned failures) {
   /* The Windows Security Alert: its three checks in its own order, each passed or failed
    * (§2.3; KB 2772058 for the name line). */
-  bool trusted = !(failures & SIM_CERT_UNTRUSTED);
+  /* A weak signature or key fails the chain's trust on a stack that refuses them. */
+  bool trusted = !(failures & (SIM_CERT_UNTRUSTED | SIM_CERT_WEAK_SIGNATURE | SIM_CERT_WEAK_KEY));
   bool dated = !(failures & (SIM_CERT_EXPIRED | SIM_CERT_NOT_YET_VALID));
   bool named = !(failures & SIM_CERT_NAME);
   struct buf b;

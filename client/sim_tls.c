@@ -6,6 +6,7 @@
 #include "client/internal.h"
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <stdlib.h>
@@ -138,7 +139,46 @@ static char *name_cn(X509_NAME *name) {
   return out;
 }
 
-/* check_leaf adds the checks verification may skip once the chain cannot be built. */
+/* weak_signature says whether `cert` is signed with SHA-1 or MD5 (a self-signed root's own
+ * signature does not count: nobody checks it). */
+static bool weak_signature(X509 *cert) {
+  if (X509_check_issued(cert, cert) == X509_V_OK) {
+    return false;
+  }
+  switch (X509_get_signature_nid(cert)) {
+    case NID_sha1WithRSAEncryption:
+    case NID_sha1WithRSA:
+    case NID_ecdsa_with_SHA1:
+    case NID_dsaWithSHA1:
+    case NID_md5WithRSAEncryption:
+    case NID_md5WithRSA: return true;
+    default: return false;
+  }
+}
+
+/* weak_checks finds what a current TLS stack refuses in a chain that may verify: a SHA-1 or
+ * MD5 signature on a certificate sent, an RSA key under 2048 bits on the leaf. */
+static unsigned weak_checks(SSL *ssl, X509 *leaf) {
+  unsigned f = 0;
+  if (weak_signature(leaf)) {
+    f |= SIM_CERT_WEAK_SIGNATURE;
+  }
+  STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
+  for (size_t i = 0; chain != NULL && i < sk_X509_num(chain); i++) {
+    if (weak_signature(sk_X509_value(chain, i))) {
+      f |= SIM_CERT_WEAK_SIGNATURE;
+    }
+  }
+  EVP_PKEY *key = X509_get_pubkey(leaf);
+  if (key != NULL && EVP_PKEY_id(key) == EVP_PKEY_RSA && EVP_PKEY_bits(key) < 2048) {
+    f |= SIM_CERT_WEAK_KEY;
+  }
+  EVP_PKEY_free(key);
+  return f;
+}
+
+/* check_leaf adds the checks verification may skip once the chain cannot be built, and the
+ * weak signature and key BoringSSL accepts. */
 static unsigned check_leaf(struct sim_walk *w) {
   struct sim_step *s = sim__cur(w);
   X509 *leaf = SSL_get_peer_certificate(w->att.ssl);
@@ -152,6 +192,7 @@ static unsigned check_leaf(struct sim_walk *w) {
   if (X509_cmp_current_time(X509_get0_notBefore(leaf)) > 0) {
     f |= SIM_CERT_NOT_YET_VALID;
   }
+  f |= weak_checks(w->att.ssl, leaf);
   const char *host = w->att.url.host;
   if (w->att.literal ? X509_check_ip_asc(leaf, host, 0) != 1
                      : X509_check_host(leaf, host, strlen(host), 0, NULL) != 1) {

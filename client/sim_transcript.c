@@ -31,6 +31,10 @@ void sim_transcript_free(struct sim_transcript *t) {
     free(t->prompts[i].reason);
     free(t->prompts[i].text);
   }
+  for (size_t i = 0; i < t->n_settings; i++) {
+    free(t->settings[i]);
+  }
+  free(t->settings);
   free(t->steps);
   free(t->prompts);
   free(t->client);
@@ -43,8 +47,9 @@ void sim_transcript_free(struct sim_transcript *t) {
 }
 
 /* The Security Alert's checks in the dialog's order. */
-static const unsigned cert_check_order[] = {SIM_CERT_UNTRUSTED, SIM_CERT_EXPIRED,
-                                            SIM_CERT_NOT_YET_VALID, SIM_CERT_NAME};
+static const unsigned cert_check_order[] = {SIM_CERT_UNTRUSTED,      SIM_CERT_EXPIRED,
+                                            SIM_CERT_NOT_YET_VALID,  SIM_CERT_NAME,
+                                            SIM_CERT_WEAK_SIGNATURE, SIM_CERT_WEAK_KEY};
 
 static void cert_failures(struct jnl_event *ev, const char *key, unsigned failures) {
   jnl_arr_begin(ev, key);
@@ -100,6 +105,11 @@ char *sim_transcript_json(const struct sim_transcript *t) {
   jnl_str(&d, "ews_url", t->ews_url);
   jnl_str(&d, "server", t->server);
   jnl_double(&d, "total_ms", t->total_ms);
+  jnl_arr_begin(&d, "settings");
+  for (size_t i = 0; i < t->n_settings; i++) {
+    jnl_str(&d, NULL, t->settings[i]);
+  }
+  jnl_arr_end(&d);
   jnl_arr_begin(&d, "steps");
   for (size_t i = 0; i < t->n_steps; i++) {
     const struct sim_step *s = &t->steps[i];
@@ -234,6 +244,13 @@ void sim_transcript_text(const struct sim_transcript *t, FILE *out, bool color) 
   const char *bold = color ? "\033[1;33m" : "";
   const char *reset = color ? "\033[0m" : "";
   fprintf(out, "client %s, %s\n", t->client ? t->client : "?", t->email ? t->email : "?");
+  if (t->n_settings > 0) {
+    fprintf(out, "settings:");
+    for (size_t i = 0; i < t->n_settings; i++) {
+      fprintf(out, " %s", t->settings[i]);
+    }
+    fprintf(out, "\n");
+  }
   for (size_t i = 0; i < t->n_steps; i++) {
     const struct sim_step *s = &t->steps[i];
     char what[600];

@@ -29,33 +29,6 @@ const char *sim_strerror(enum sim_status st) {
   return "unknown status";
 }
 
-static void cfg_cleanup(struct scn_client *c) {
-  free(c->last_known_good_url);
-  free(c->local_xml);
-  for (size_t i = 0; i < c->n_redirect_servers; i++) {
-    free(c->redirect_servers[i]);
-  }
-  free(c->redirect_servers);
-  memset(c, 0, sizeof *c);
-}
-
-/* cfg_copy copies the settings the walk reads; the model name and mark are not needed. */
-static void cfg_copy(struct scn_client *dst, const struct scn_client *src) {
-  *dst = *src;
-  dst->model = NULL;
-  dst->last_known_good_url = str_dup(src->last_known_good_url);
-  dst->local_xml = str_dup(src->local_xml);
-  dst->redirect_servers = NULL;
-  dst->n_redirect_servers = 0;
-  if (src->n_redirect_servers > 0) {
-    dst->redirect_servers = xcalloc(src->n_redirect_servers, sizeof *dst->redirect_servers);
-    for (size_t i = 0; i < src->n_redirect_servers; i++) {
-      dst->redirect_servers[i] = str_dup(src->redirect_servers[i]);
-    }
-    dst->n_redirect_servers = src->n_redirect_servers;
-  }
-}
-
 /* --- bookkeeping --- */
 
 void sim__handle_gone(struct sim_walk *w) {
@@ -73,7 +46,7 @@ void sim__handle_gone(struct sim_walk *w) {
   sim__visits_cleanup(&w->visits);
   SSL_CTX_free(w->ssl_ctx);
   sim__resolve_cleanup(w);
-  cfg_cleanup(&w->cfg);
+  scn_client_cleanup(&w->cfg);
   free(w->note_next);
   free(w->email);
   free(w->domain);
@@ -336,6 +309,11 @@ static char *model_url(const struct sim_walk *w, enum sim_step_kind k) {
         buf_appendf(&b, "file://%s", w->cfg.local_xml);
       }
       break;
+    case SIM_STEP_RESTART_CACHE:
+      if (w->cfg.restart_cache != NULL) {
+        buf_appendf(&b, "file://%s", w->cfg.restart_cache);
+      }
+      break;
     case SIM_STEP_O365_DIRECT:
     case SIM_STEP_O365_FALLBACK: {
       char *url = sim__o365_url(w->email);
@@ -354,17 +332,15 @@ static char *model_url(const struct sim_walk *w, enum sim_step_kind k) {
   return buf_take(&b);
 }
 
-/* begin_local_xml reads the local XML file (§4.5) and treats it as a POX answer. */
-static void begin_local_xml(struct sim_walk *w) {
-  char *url = model_url(w, SIM_STEP_LOCAL_XML);
-  sim__step_begin(w, SIM_STEP_LOCAL_XML, url, NULL);
+/* read_answer_file reads a file that holds a whole POX answer into the attempt's body; false
+ * after ending the step with `fail` when it cannot. */
+static bool read_answer_file(struct sim_walk *w, const char *path, const char *what,
+                             enum sim_result fail) {
   struct sim_attempt *a = &w->att;
-  a->url_text = url;
-  FILE *f = fopen(w->cfg.local_xml, "rb");
+  FILE *f = fopen(path, "rb");
   if (f == NULL) {
-    sim__step_end(w, SIM_R_NO_CANDIDATE, "the local XML file %s cannot be read: %s",
-                  w->cfg.local_xml, strerror(errno));
-    return;
+    sim__step_end(w, fail, "%s %s cannot be read: %s", what, path, strerror(errno));
+    return false;
   }
   uint8_t chunk[16384];
   size_t n;
@@ -378,18 +354,53 @@ static void begin_local_xml(struct sim_walk *w) {
   bool failed = ferror(f) != 0;
   fclose(f);
   if (failed || too_big) {
-    sim__step_end(w, SIM_R_NOT_AUTODISCOVER, "the local XML file %s %s", w->cfg.local_xml,
+    sim__step_end(w, SIM_R_NOT_AUTODISCOVER, "%s %s %s", what, path,
                   too_big ? "is over 1 MiB" : "could not be read to the end");
+    return false;
+  }
+  return true;
+}
+
+/* begin_local_xml reads the local XML file (§4.5) and treats it as a POX answer. */
+static void begin_local_xml(struct sim_walk *w) {
+  char *url = model_url(w, SIM_STEP_LOCAL_XML);
+  sim__step_begin(w, SIM_STEP_LOCAL_XML, url, NULL);
+  w->att.url_text = url;
+  if (!read_answer_file(w, w->cfg.local_xml, "the local XML file", SIM_R_NO_CANDIDATE)) {
     return;
   }
   struct sim_answer ans;
-  sim__classify(&ans, 200, NULL, buf_slice(&a->body));
+  sim__classify(&ans, 200, NULL, buf_slice(&w->att.body));
   if (ans.kind == SIM_A_OTHER) {
     /* the classifier words it for HTTP ("HTTP 200, but ..."): say it for a file */
     sim__step_end(w, SIM_R_NOT_AUTODISCOVER,
                   "the local XML file is not a usable Autodiscover answer: %s", ans.why);
   } else {
     sim__answer_pox(w, &ans, 200);
+  }
+  sim__answer_cleanup(&ans);
+}
+
+/* begin_restart_cache reads the answer Outlook cached for its restart after an account was
+ * added (KB 3211279 step 1). Settings end the walk with success; anything else — the file
+ * missing, unreadable, not settings — ends the whole Autodiscover run: nothing later is tried. */
+static void begin_restart_cache(struct sim_walk *w) {
+  char *url = model_url(w, SIM_STEP_RESTART_CACHE);
+  sim__step_begin(w, SIM_STEP_RESTART_CACHE, url, NULL);
+  w->att.url_text = url;
+  w->state = SIM_WALK_FINISHING; /* whatever happens, this step is the walk's last */
+  sim__set_str(&w->att.note, "the whole Autodiscover run fails here: KB 3211279 step 1");
+  if (!read_answer_file(w, w->cfg.restart_cache, "the restart cache", SIM_R_NO_CANDIDATE)) {
+    return;
+  }
+  struct sim_answer ans;
+  sim__classify(&ans, 200, NULL, buf_slice(&w->att.body));
+  if (ans.kind == SIM_A_SETTINGS) {
+    sim__set_str(&w->att.note, NULL);
+    sim__answer_pox(w, &ans, 200);
+  } else {
+    sim__step_end(w, SIM_R_NOT_AUTODISCOVER, "the restart cache holds no settings (%s)",
+                  ans.kind == SIM_A_OTHER ? ans.why : "an answer that is not settings");
   }
   sim__answer_cleanup(&ans);
 }
@@ -449,15 +460,19 @@ static void walk_next(struct sim_walk *w) {
     return;
   }
   if (k == SIM_STEP_SCP) {
-    /* §1.1: each URL the lookup found is a candidate, in order; one scp step each. */
-    if (w->env.n_scp_urls == 0) {
+    /* §1.1: each URL the lookup found is a candidate, in order; one scp step each. The client's
+     * scp_urls, when given, stand for the scenario's directory. */
+    bool own = scn_client_given(&w->cfg, scn_setting_named("scp_urls"));
+    char *const *urls = own ? w->cfg.scp_urls : w->env.scp_urls;
+    size_t n_urls = own ? w->cfg.n_scp_urls : w->env.n_scp_urls;
+    if (n_urls == 0) {
       w->next_plan++;
       sim__step_begin(w, k, NULL, NULL);
       sim__step_end(w, SIM_R_NO_CANDIDATE, "the SCP lookup found no Autodiscover URL");
       return;
     }
-    const char *url = w->env.scp_urls[w->scp_next++];
-    if (w->scp_next >= w->env.n_scp_urls) {
+    const char *url = urls[w->scp_next++];
+    if (w->scp_next >= n_urls) {
       w->scp_next = 0;
       w->next_plan++;
     }
@@ -471,6 +486,10 @@ static void walk_next(struct sim_walk *w) {
   }
   if (k == SIM_STEP_LOCAL_XML) {
     begin_local_xml(w);
+    return;
+  }
+  if (k == SIM_STEP_RESTART_CACHE) {
+    begin_restart_cache(w);
     return;
   }
   char *url = model_url(w, k);
@@ -518,7 +537,7 @@ static void walk_free_unstarted(struct sim_walk *w) {
   SSL_CTX_free(w->ssl_ctx);
   sim__visits_cleanup(&w->visits);
   sim_transcript_free(w->t);
-  cfg_cleanup(&w->cfg);
+  scn_client_cleanup(&w->cfg);
   free(w->email);
   free(w->domain);
   free(w);
@@ -554,16 +573,11 @@ enum sim_status sim_walk_start(struct sim_walk **out, const struct sim_env *env,
   struct sim_walk *w = xcalloc(1, sizeof *w);
   w->env = *env;
   w->model = model;
-  w->pol = model->policy;
+  sim__settings(&w->cfg, model, cfg); /* the model's values, the given settings on top */
+  sim__policy_of(&w->pol, &w->cfg);
   if (env->timeout_ms != 0) {
     w->pol.dns_timeout_ms = w->pol.connect_timeout_ms = env->timeout_ms;
     w->pol.tls_timeout_ms = w->pol.http_timeout_ms = env->timeout_ms;
-  }
-  if (cfg != NULL) {
-    cfg_copy(&w->cfg, cfg);
-  }
-  if (w->cfg.srv_largest_wins) {
-    w->pol.srv_order = SIM_SRV_LARGEST_WINS; /* §5: the EAS guidance's wording */
   }
   w->first_address = true;
   w->n_plan = sim__plan(model, &w->cfg, true, w->plan);
@@ -575,6 +589,18 @@ enum sim_status sim_walk_start(struct sim_walk **out, const struct sim_env *env,
   w->t->client = str_dup(model->name);
   w->t->email = str_dup(email);
   w->t->clock = env->clock == NULL ? SIM_CLOCK_REAL : SIM_CLOCK_LAB;
+  for (size_t i = 0; cfg != NULL && scn_setting_at(i) != NULL; i++) {
+    const struct scn_setting *set = scn_setting_at(i);
+    if (scn_client_given(cfg, set)) {
+      char *value = scn_client_format(cfg, set);
+      struct buf b;
+      buf_init(&b, 64 * 1024 + 128);
+      buf_appendf(&b, "%s=%s", set->name, value);
+      free(value);
+      w->t->settings = xrealloc_array(w->t->settings, w->t->n_settings + 1, sizeof *w->t->settings);
+      w->t->settings[w->t->n_settings++] = buf_take(&b);
+    }
+  }
   sim__visit_addr(&w->visits, &w->pol, email, false);
   enum sim_status st = sim__tls_ctx_new(&w->ssl_ctx, env->trust_pem, err, err_size);
   if (st == SIM_OK) {

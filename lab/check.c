@@ -76,7 +76,11 @@ static void run_one(struct lab_check *k, const struct lab_check_options *opt, ui
   struct lab_result *results = NULL;
   size_t n = 0;
   char err[1024];
-  if (lab_run(k->scenarios[index].scn, &opt->run, &results, &n, err, sizeof err) != 0) {
+  struct lab_run_options run = opt->run;
+  if (opt->n_variants > 0) {
+    run.settings = &opt->variants[k->scenarios[index].variant]; /* --sweep */
+  }
+  if (lab_run(k->scenarios[index].scn, &run, &results, &n, err, sizeof err) != 0) {
     struct buf b;
     buf_init(&b, 64 * 1024);
     buf_appendf(&b, "%s: %s\n", k->scenarios[index].path, err);
@@ -279,19 +283,24 @@ static void run_forked(struct lab_check *k, const struct lab_check_options *opt,
 void lab_check_run(struct lab_check *k, const char *const *paths, size_t n,
                    const struct lab_check_options *opt) {
   memset(k, 0, sizeof *k);
-  k->n = n;
-  k->scenarios = xcalloc(n > 0 ? n : 1, sizeof *k->scenarios);
+  size_t n_variants = opt->n_variants > 0 ? opt->n_variants : 1;
+  k->n = n * n_variants;
+  k->scenarios = xcalloc(k->n > 0 ? k->n : 1, sizeof *k->scenarios);
   size_t n_runnable = 0;
-  for (uint32_t i = 0; i < n; i++) {
+  for (uint32_t i = 0; i < k->n; i++) {
     struct lab_check_scenario *o = &k->scenarios[i];
-    o->path = paths[i];
+    o->path = paths[i / n_variants];
+    o->variant = i % n_variants;
+    o->setting = opt->n_variants > 0 ? opt->variant_labels[o->variant] : NULL;
     char err[1024];
     if (scn_load(&o->scn, o->path, err, sizeof err) != SCN_OK) {
       add_error(k, opt, i, err);
       continue;
     }
-    size_t n_models = opt->run.n_clients > 0 ? opt->run.n_clients : o->scn->n_clients;
-    o->n_expected = n_models > 0 ? n_models : 1;
+    const char **names =
+        xcalloc(opt->run.n_clients + o->scn->n_clients + opt->run.n_models + 1, sizeof *names);
+    o->n_expected = lab_run_clients(o->scn, &opt->run, names);
+    free(names);
     n_runnable++;
   }
   unsigned jobs = opt->jobs;
@@ -303,7 +312,7 @@ void lab_check_run(struct lab_check *k, const char *const *paths, size_t n,
   } else {
     run_forked(k, opt, jobs);
   }
-  for (uint32_t i = 0; i < n; i++) {
+  for (uint32_t i = 0; i < k->n; i++) {
     if (!k->scenarios[i].done) {
       char why[4096];
       buf_fmt(why, sizeof why, "%s: no result: the worker process running it stopped",

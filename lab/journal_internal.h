@@ -173,6 +173,7 @@ struct jinfer {
   bool pending_srv; /* an SRV answer's target (not named in the journal) is expected next */
   bool pending_consent;
   size_t pending_from; /* the step whose answer offered the target */
+  bool srv_next;       /* an SRV target failed: the answer's next target may follow (§5) */
 };
 
 /* jinfer__step adds the step unit `u` becomes to in->t, with the prompts it raised. */

@@ -654,13 +654,14 @@ static void read_session(struct lab_journal *j, const struct jrec *recs, size_t 
   s.cfg = client_cfg(opt->scn, opt->client);
   const struct sim_model *m = sim_model_named(opt->client);
   if (m != NULL) {
-    sim_model_prompt_policy(m, &s.policy);
+    sim_model_prompt_policy(m, s.cfg, &s.policy);
   } else {
     s.policy = (struct sim_prompt_policy){
         .cert_prompts =
             SIM_CERT_UNTRUSTED | SIM_CERT_EXPIRED | SIM_CERT_NOT_YET_VALID | SIM_CERT_NAME,
         .http_redirect_consent = true,
         .srv_consent = true,
+        .silent_sso = true,
     };
   }
   bool client_events = false, server_events = false;

@@ -210,6 +210,7 @@ static bool handshake(struct jinfer *in, struct sim_step *s, const struct junit 
     s->cert_subject = str_dup(cert->subject);
     s->cert_issuer = str_dup(cert->issuer);
     failures = jinfer__cert_failures(cert, c->sni != NULL ? c->sni : u->host, c->t_first);
+    failures &= ~in->s->policy.cert_accepted; /* checks the model does not make */
   }
   unsigned prompting = in->s->policy.cert_prompts;
   if (u->refused != NULL && failures != 0 && (failures & prompting) != 0) {
@@ -300,6 +301,12 @@ static void answer(struct jinfer *in, struct sim_step *s, const struct junit *u,
   }
   if (basic_sent) {
     add_prompt(in, SIM_PROMPT_CREDENTIALS, u->host, "basic", 0, true, index);
+  } else if (challenged && s->auth_schemes != NULL && in->s->cfg != NULL &&
+             in->s->cfg->answer_no_to_credentials_prompts &&
+             sim_auth_prompt(s->auth_schemes, in->s->policy.silent_sso) != NULL) {
+    /* nothing answered the challenge: the scenario's user clicks Cancel (§2.4) */
+    add_prompt(in, SIM_PROMPT_CREDENTIALS, u->host,
+               sim_auth_prompt(s->auth_schemes, in->s->policy.silent_sso), 0, false, index);
   }
   double status = 0;
   if (resp == NULL || !jrec__num(resp, JF_STATUS, &status) || !(status >= 100 && status < 1000)) {
@@ -493,11 +500,22 @@ static bool visited(const struct jinfer *in, const char *url) {
 /* follow_up notes what the step offers next: a redirect's target, the SRV target, or (after a
  * redirectAddr) a new domain to start over with. */
 static void follow_up(struct jinfer *in, const struct sim_step *s, size_t index) {
+  bool srv_target = in->pending_srv && s->kind == SIM_STEP_REDIRECT;
+  size_t srv_from = in->pending_from;
   free(in->pending_url);
   in->pending_url = NULL;
   in->pending_host[0] = '\0';
   in->pending_srv = false;
   in->pending_consent = false;
+  in->srv_next = false;
+  if (srv_target && s->result != SIM_R_REDIRECT && s->result != SIM_R_SETTINGS) {
+    /* the target failed: the models go on to the answer's next one (§5), asking again */
+    in->pending_srv = true;
+    in->srv_next = true;
+    in->pending_consent = in->s->policy.srv_consent;
+    in->pending_from = srv_from;
+    return;
+  }
   if (s->result != SIM_R_REDIRECT || in->n_redirects >= MAX_REDIRECTS) {
     return;
   }
@@ -529,7 +547,7 @@ static void follow_up(struct jinfer *in, const struct sim_step *s, size_t index)
 static void consent(struct jinfer *in, struct sim_step *s) {
   struct sim_step *from = &in->t->steps[in->pending_from];
   in->n_redirects++;
-  if (from->kind == SIM_STEP_SRV) { /* the target the client picked */
+  if (from->kind == SIM_STEP_SRV && !in->srv_next) { /* the target the client picked first */
     free(from->url);
     free(from->redirect_to);
     from->redirect_to = str_dup(s->url);
@@ -618,6 +636,9 @@ static bool name_matches(const char *pattern, const char *host) {
 unsigned jinfer__cert_failures(const struct lab_cert_desc *c, const char *host, int64_t t_us) {
   unsigned f = c->trusted ? 0 : SIM_CERT_UNTRUSTED;
   const char *profile = c->profile != NULL ? c->profile : "";
+  /* what a current TLS stack refuses although the chain verifies (docs/certificates.md) */
+  f |= strcmp(profile, "sha1-signature") == 0 ? SIM_CERT_WEAK_SIGNATURE : 0;
+  f |= strcmp(profile, "rsa-1024") == 0 ? SIM_CERT_WEAK_KEY : 0;
   if (c->has_dates) {
     int64_t t = t_us / 1000000;
     f |= t > c->not_after ? SIM_CERT_EXPIRED : 0;

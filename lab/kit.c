@@ -19,55 +19,59 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define KB2212902 "KB 2212902, https://support.microsoft.com/en-us/help/2212902"
-#define KB3211279                                                                                  \
-  "KB 3211279, https://support.microsoft.com/en-us/topic/"                                         \
-  "outlook-2016-implementation-of-autodiscover-0d7b2709-958a-7249-1c87-434d257b9087"
+/* kit__dword: the REG_DWORD rows of the settings table (scenario/scn_settings.c), the values
+ * under HKCU\Software\Microsoft\Office\<version>\Outlook\AutoDiscover the client models
+ * read. Missing and 0 mean the same: the method is used (KB 2212902). */
+const struct scn_setting *kit__dword(size_t i) {
+  for (size_t r = 0; scn_setting_at(r) != NULL; r++) {
+    const struct scn_setting *s = scn_setting_at(r);
+    if (s->kind == SCN_SETTING_REGISTRY && s->type == SCN_SETTING_BOOL && i-- == 0) {
+      return s;
+    }
+  }
+  return NULL;
+}
 
-/* The REG_DWORD values of HKCU\Software\Microsoft\Office\<version>\Outlook\AutoDiscover that
- * the client models read (scenario/scn.h struct scn_client). Missing and 0 mean the same: the
- * method is used (KB 2212902). ExcludeLastKnownGoodUrl came with Outlook 2010 14.0.7140.5001,
- * ExcludeExplicitO365Endpoint with Outlook 2016 16.0.6741.2017 (KB 2212902, KB 3211279). */
-const struct kit_value kit__values[KIT_N_VALUES] = {
-    {"ExcludeScpLookup", offsetof(struct scn_client, exclude_scp_lookup), 12,
-     "no SCP lookup in Active Directory", KB2212902},
-    {"ExcludeHttpsRootDomain", offsetof(struct scn_client, exclude_https_root_domain), 12,
-     "https://<domain>/autodiscover/autodiscover.xml is skipped", KB2212902},
-    {"ExcludeHttpsAutoDiscoverDomain",
-     offsetof(struct scn_client, exclude_https_autodiscover_domain), 12,
-     "https://autodiscover.<domain>/autodiscover/autodiscover.xml is skipped", KB2212902},
-    {"ExcludeHttpRedirect", offsetof(struct scn_client, exclude_http_redirect), 12,
-     "no plain-HTTP redirect probe of http://autodiscover.<domain>/", KB2212902},
-    {"ExcludeSrvRecord", offsetof(struct scn_client, exclude_srv_record), 12,
-     "no _autodiscover._tcp.<domain> SRV lookup", KB2212902},
-    {"ExcludeLastKnownGoodUrl", offsetof(struct scn_client, exclude_last_known_good_url), 14,
-     "the URL cached in the Outlook profile is not used", KB2212902},
-    {"ExcludeExplicitO365Endpoint", offsetof(struct scn_client, exclude_explicit_o365_endpoint), 16,
-     "no Office 365 Direct Connect, first or last", KB3211279},
-    {"PreferLocalXML", offsetof(struct scn_client, prefer_local_xml), 12,
-     "the local XML file (the <domain> value) is read first", KB2212902},
-};
+bool kit__dword_on(const struct kit *k, const struct scn_setting *s) {
+  return *(const bool *) ((const char *) &k->settings + s->offset);
+}
 
-static const char value_names[] =
-    "ExcludeScpLookup, ExcludeHttpsRootDomain, ExcludeHttpsAutoDiscoverDomain, "
-    "ExcludeHttpRedirect, ExcludeSrvRecord, ExcludeLastKnownGoodUrl, ExcludeExplicitO365Endpoint, "
-    "PreferLocalXML, RedirectServers";
+enum kit_origin kit__origin(const struct kit *k, const struct scn_setting *s) {
+  return k->origin[scn_setting_index(s)];
+}
 
-/* The Office version key each Outlook reads (KB 2212902): 2016, 2019, 2021 and Microsoft 365
- * Apps all use 16.0. */
-static const struct kit_office offices[] = {
-    {"outlook-2007", "12.0", 12, "Outlook 2007"},
-    {"outlook-2010", "14.0", 14, "Outlook 2010"},
-    {"outlook-2013", "15.0", 15, "Outlook 2013"},
-    {"outlook-2016-msi", "16.0", 16, "Outlook 2016 MSI"},
-    {"outlook-2016-c2r", "16.0", 16, "Outlook 2016 and later, Click-to-Run"},
-    {"outlook-m365", "16.0", 16, "Microsoft 365 Apps, Click-to-Run"},
-};
+/* value_names writes the names kit_set takes: every DWORD row and RedirectServers. */
+static const char *value_names(void) {
+  static char names[1024];
+  if (names[0] == 0) {
+    struct buf b;
+    buf_init(&b, sizeof names);
+    for (size_t i = 0; kit__dword(i) != NULL; i++) {
+      buf_appendf(&b, "%s, ", kit__dword(i)->name);
+    }
+    buf_append_str(&b, "RedirectServers");
+    buf_fmt(names, sizeof names, "%s", buf_cstr(&b));
+    buf_cleanup(&b);
+  }
+  return names;
+}
 
-static const char model_names[] =
-    "outlook-2007, outlook-2010, outlook-2013, outlook-2016-msi, outlook-2016-c2r, outlook-m365";
-
-enum { N_OFFICES = sizeof offices / sizeof offices[0] };
+/* model_names writes the models the kit is for: the built-in Windows Outlooks. */
+static const char *model_names(void) {
+  static char names[512];
+  if (names[0] == 0) {
+    struct buf b;
+    buf_init(&b, sizeof names);
+    for (size_t i = 0; sim_model_at(i) != NULL; i++) {
+      if (sim_model_office(sim_model_at(i)) != 0) {
+        buf_appendf(&b, "%s%s", b.len > 0 ? ", " : "", sim_model_name(sim_model_at(i)));
+      }
+    }
+    buf_fmt(names, sizeof names, "%s", buf_cstr(&b));
+    buf_cleanup(&b);
+  }
+  return names;
+}
 
 static const char *const file_names[KIT_N_FILES] = {
     [KIT_CER] = "autodisco-lab-ca.cer",
@@ -107,41 +111,35 @@ enum kit_status kit__fail(struct kit *k, enum kit_status st, const char *fmt, ..
   return st;
 }
 
-bool kit__applies(const struct kit *k, size_t i) {
-  return k->office->major >= kit__values[i].since;
+bool kit__applies(const struct kit *k, const struct scn_setting *s) {
+  return sim_model_office(k->model) >= s->office;
 }
 
 const char *kit_value_names(void) {
-  return value_names;
+  return value_names();
 }
 
 const char *kit_model_names(void) {
-  return model_names;
+  return model_names();
 }
 
 bool kit_knows_model(const char *model) {
-  for (size_t i = 0; i < N_OFFICES; i++) {
-    if (model != NULL && strcmp(offices[i].model, model) == 0) {
-      return true;
-    }
-  }
-  return false;
+  const struct sim_model *m = sim_model_named(model);
+  return m != NULL && sim_model_office(m) != 0;
 }
 
 enum kit_status kit_new(struct kit **out, const char *model) {
   struct kit *k = xcalloc(1, sizeof *k);
   *out = k;
   buf_init(&k->sets, 4096);
-  for (size_t i = 0; i < N_OFFICES; i++) {
-    if (model != NULL && strcmp(offices[i].model, model) == 0) {
-      k->office = &offices[i];
-    }
-  }
-  if (k->office == NULL) {
+  if (!kit_knows_model(model)) {
     return kit__fail(k, KIT_EINPUT, "--client %s: the kit is for a Windows Outlook, one of: %s",
-                     model != NULL ? model : "(none)", model_names);
+                     model != NULL ? model : "(none)", model_names());
   }
-  buf_fmt(k->reg_name, sizeof k->reg_name, "autodiscover-%s.reg", k->office->model);
+  k->model = sim_model_named(model);
+  scn_client_copy(&k->settings, sim_model_defaults(k->model));
+  buf_fmt(k->version, sizeof k->version, "%u.0", sim_model_office(k->model));
+  buf_fmt(k->reg_name, sizeof k->reg_name, "autodiscover-%s.reg", sim_model_name(k->model));
   return KIT_OK;
 }
 
@@ -156,7 +154,7 @@ void kit_free(struct kit *k) {
   if (k == NULL) {
     return;
   }
-  free_list(k->redirect_servers, k->n_redirect_servers);
+  scn_client_cleanup(&k->settings);
   free(k->local_xml);
   buf_cleanup(&k->sets);
   free(k->der);
@@ -203,9 +201,9 @@ static enum kit_status set_redirect_servers(struct kit *k, const char *const *ho
       list[n_list++] = str_dup(hosts[i]);
     }
   }
-  free_list(k->redirect_servers, k->n_redirect_servers);
-  k->redirect_servers = list;
-  k->n_redirect_servers = n_list;
+  free_list(k->settings.redirect_servers, k->settings.n_redirect_servers);
+  k->settings.redirect_servers = list;
+  k->settings.n_redirect_servers = n_list;
   return KIT_OK;
 }
 
@@ -217,7 +215,7 @@ enum kit_status kit_use_scenario(struct kit *k, const struct scn *s) {
   k->scn = s;
   const struct scn_client *c = NULL;
   for (size_t i = 0; i < s->n_clients && c == NULL; i++) {
-    if (strcmp(s->clients[i].model, k->office->model) == 0) {
+    if (strcmp(s->clients[i].model, sim_model_name(k->model)) == 0) {
       c = &s->clients[i];
     }
   }
@@ -225,19 +223,28 @@ enum kit_status kit_use_scenario(struct kit *k, const struct scn *s) {
   if (c == NULL) {
     return KIT_OK; /* the model's defaults */
   }
-  for (size_t i = 0; i < KIT_N_VALUES; i++) {
-    bool on = *(const bool *) ((const char *) c + kit__values[i].offset);
-    if (kit__applies(k, i)) {
-      k->values[i] = on;
-      k->origin[i] = on ? KIT_FROM_SCENARIO : KIT_FROM_MODEL;
+  /* The scenario's settings over the model's: a shallow view of c whose `given` leaves out
+   * the registry values the model's Office does not read (the overlay copies what it takes);
+   * RedirectServers is checked on its way in, below. */
+  struct scn_client view = *c;
+  view.given = 0;
+  for (size_t i = 0; scn_setting_at(i) != NULL; i++) {
+    const struct scn_setting *row = scn_setting_at(i);
+    bool registry = row->kind == SCN_SETTING_REGISTRY;
+    if (!scn_client_given(c, row) || (registry && !kit__applies(k, row))) {
+      continue;
+    }
+    k->origin[i] = KIT_FROM_SCENARIO;
+    if (row->offset != offsetof(struct scn_client, redirect_servers)) {
+      view.given |= (uint64_t) 1 << i;
     }
   }
+  scn_client_overlay(&k->settings, &view);
   enum kit_status st = set_redirect_servers(k, (const char *const *) c->redirect_servers,
                                             c->n_redirect_servers, s->path);
   if (st != KIT_OK) {
     return st;
   }
-  k->redirect_origin = c->n_redirect_servers > 0 ? KIT_FROM_SCENARIO : KIT_FROM_MODEL;
   if (c->local_xml != NULL) {
     free(k->local_xml);
     k->local_xml = str_dup(c->local_xml);
@@ -269,7 +276,7 @@ static enum kit_status set_redirect_list(struct kit *k, const char *assignment, 
   free(hosts);
   free(copy);
   if (st == KIT_OK) {
-    k->redirect_origin = KIT_FROM_SET;
+    k->origin[scn_setting_index(scn_setting_named("RedirectServers"))] = KIT_FROM_SET;
   }
   return st;
 }
@@ -285,28 +292,23 @@ enum kit_status kit_set(struct kit *k, const char *assignment) {
   char *name = str_ndup(assignment, (size_t) (eq - assignment));
   const char *value = eq + 1;
   enum kit_status st = KIT_OK;
-  size_t found = KIT_N_VALUES;
-  for (size_t i = 0; i < KIT_N_VALUES; i++) {
-    if (str_eq_nocase(name, kit__values[i].name)) {
-      found = i;
-    }
-  }
-  if (str_eq_nocase(name, "RedirectServers")) {
+  const struct scn_setting *row = scn_setting_named(name);
+  bool dword = row != NULL && row->kind == SCN_SETTING_REGISTRY && row->type == SCN_SETTING_BOOL;
+  if (row != NULL && strcmp(row->name, "RedirectServers") == 0 && str_eq_nocase(name, row->name)) {
     st = set_redirect_list(k, assignment, value);
-  } else if (found == KIT_N_VALUES) {
+  } else if (!dword || !str_eq_nocase(name, row->name)) {
     st = kit__fail(k, KIT_EINPUT, "--set %s: unknown registry value \"%s\"; known: %s", assignment,
-                   name, value_names);
-  } else if (!kit__applies(k, found)) {
+                   name, value_names());
+  } else if (!kit__applies(k, row)) {
     st = kit__fail(k, KIT_EINPUT,
                    "--set %s: %s (Office %s) does not read %s; Office %u.0 and later do",
-                   assignment, k->office->product, k->office->version, kit__values[found].name,
-                   kit__values[found].since);
+                   assignment, sim_model_product(k->model), k->version, row->name, row->office);
   } else if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0) {
     st = kit__fail(k, KIT_EINPUT, "--set %s: %s is a REG_DWORD of 0 (method on) or 1 (off)",
-                   assignment, kit__values[found].name);
+                   assignment, row->name);
   } else {
-    k->values[found] = value[0] == '1';
-    k->origin[found] = KIT_FROM_SET;
+    *(bool *) ((char *) &k->settings + row->offset) = value[0] == '1';
+    k->origin[scn_setting_index(row)] = KIT_FROM_SET;
   }
   free(name);
   if (st == KIT_OK && !buf_appendf(&k->sets, "%s%s", k->sets.len > 0 ? " " : "", assignment)) {

@@ -82,8 +82,8 @@ static const char *domain_or(const struct kit *k, const char *none) {
 static void ps1_header(const struct kit *k, struct buf *b) {
   buf_append_str(b, "# --- Written by `autodisco kit windows` ");
   buf_append_str(b, "-----------------------------------------------------\n");
-  buf_appendf(b, "# Client model %s: %s, Office %s.\n", k->office->model, k->office->product,
-              k->office->version);
+  buf_appendf(b, "# Client model %s: %s, Office %s.\n", sim_model_name(k->model),
+              sim_model_product(k->model), k->version);
   if (k->scn != NULL) {
     buf_append_str(b, "# Scenario ");
     ascii(b, k->scn->name);
@@ -108,32 +108,33 @@ static void install_data(const struct kit *k, struct buf *b) {
               "  Domain          = '%s'\n"
               "  LocalXml        = '%s'\n"
               "}\n",
-              k->office->model, k->office->version, kit_file_name(k, KIT_CER), k->thumbprint,
+              sim_model_name(k->model), k->version, kit_file_name(k, KIT_CER), k->thumbprint,
               k->dns, domain_or(k, ""), k->local_xml != NULL ? k->local_xml_name : "");
   buf_appendf(
       b,
       "# REG_DWORD values under HKCU\\Software\\Microsoft\\Office\\%s\\Outlook\\AutoDiscover:"
       "\n# 1 turns a method off, 0 (or no value) leaves it on (KB 2212902).\n"
       "$DwordValues = [ordered]@{\n",
-      k->office->version);
-  for (size_t i = 0; i < KIT_N_VALUES; i++) {
-    if (kit__applies(k, i)) {
-      buf_appendf(b, "  %-30s = %d\n", kit__values[i].name, k->values[i] ? 1 : 0);
+      k->version);
+  for (size_t i = 0; kit__dword(i) != NULL; i++) {
+    if (kit__applies(k, kit__dword(i))) {
+      buf_appendf(b, "  %-30s = %d\n", kit__dword(i)->name,
+                  kit__dword_on(k, kit__dword(i)) ? 1 : 0);
     }
   }
   buf_append_str(b, "}\n# Hosts Autodiscover may be redirected to without the consent prompt "
                     "(RedirectServers,\n# KB 2480582); every other value under that key is "
                     "removed.\n$RedirectServers = @(");
-  for (size_t i = 0; i < k->n_redirect_servers; i++) {
-    buf_appendf(b, "\n  '%s'", k->redirect_servers[i]);
+  for (size_t i = 0; i < k->settings.n_redirect_servers; i++) {
+    buf_appendf(b, "\n  '%s'", k->settings.redirect_servers[i]);
   }
-  buf_append_str(b, k->n_redirect_servers > 0 ? "\n)\n" : ")\n");
+  buf_append_str(b, k->settings.n_redirect_servers > 0 ? "\n)\n" : ")\n");
 }
 
 static void uninstall_data(const struct kit *k, struct buf *b) {
   ps1_header(k, b);
   buf_append_str(b, "# What to put back comes from the state file install.ps1 wrote.\n");
-  buf_appendf(b, "$Kit = @{\n  Model = '%s'\n}\n", k->office->model);
+  buf_appendf(b, "$Kit = @{\n  Model = '%s'\n}\n", sim_model_name(k->model));
 }
 
 /* render_ps1 expands a template: the line "# @KIT_DATA@" becomes the kit's data block, the line
@@ -162,13 +163,12 @@ static void render_ps1(const struct kit *k, const char *tpl, bool install, struc
 static void reg_text(const struct kit *k, struct buf *b) {
   char key[160];
   buf_fmt(key, sizeof key,
-          "HKEY_CURRENT_USER\\Software\\Microsoft\\Office\\%s\\Outlook\\AutoDiscover",
-          k->office->version);
+          "HKEY_CURRENT_USER\\Software\\Microsoft\\Office\\%s\\Outlook\\AutoDiscover", k->version);
   buf_append_str(b, "Windows Registry Editor Version 5.00\n\n");
   buf_appendf(b,
               "; Written by `autodisco kit windows`: the Autodiscover registry state of the\n"
               "; client model %s (%s, Office %s).\n",
-              k->office->model, k->office->product, k->office->version);
+              sim_model_name(k->model), sim_model_product(k->model), k->version);
   if (k->scn != NULL) {
     buf_append_str(b, "; Scenario: ");
     ascii(b, k->scn->name);
@@ -186,9 +186,10 @@ static void reg_text(const struct kit *k, struct buf *b) {
   buf_append_str(b, "; RedirectServers: " KB2480582 "\n");
   buf_append_str(b, "; The .reg format: " KB310516 "\n");
   buf_appendf(b, "\n[%s]\n", key);
-  for (size_t i = 0; i < KIT_N_VALUES; i++) {
-    if (kit__applies(k, i)) {
-      buf_appendf(b, "\"%s\"=dword:%08x\n", kit__values[i].name, k->values[i] ? 1u : 0u);
+  for (size_t i = 0; kit__dword(i) != NULL; i++) {
+    if (kit__applies(k, kit__dword(i))) {
+      buf_appendf(b, "\"%s\"=dword:%08x\n", kit__dword(i)->name,
+                  kit__dword_on(k, kit__dword(i)) ? 1u : 0u);
     }
   }
   if (k->scn != NULL && k->local_xml != NULL) {
@@ -203,10 +204,10 @@ static void reg_text(const struct kit *k, struct buf *b) {
   }
   /* Deleting the subkey first makes the list exactly the model's. */
   buf_appendf(b, "\n[-%s\\RedirectServers]\n", key);
-  if (k->n_redirect_servers > 0) {
+  if (k->settings.n_redirect_servers > 0) {
     buf_appendf(b, "\n[%s\\RedirectServers]\n", key);
-    for (size_t i = 0; i < k->n_redirect_servers; i++) {
-      buf_appendf(b, "\"%s\"=\"\"\n", k->redirect_servers[i]);
+    for (size_t i = 0; i < k->settings.n_redirect_servers; i++) {
+      buf_appendf(b, "\"%s\"=\"\"\n", k->settings.redirect_servers[i]);
     }
   }
   buf_append_str(b, "\n");
@@ -247,11 +248,11 @@ static void readme_header(const struct kit *k, struct buf *b) {
                     "and the\nlab's journal shows each step it took and each prompt it showed. "
                     "docs/real-outlook.md\nin the autodisco repository is the whole "
                     "walk-through.\n\n");
-  buf_appendf(b, "Client model    %s: %s\n", k->office->model, k->office->product);
+  buf_appendf(b, "Client model    %s: %s\n", sim_model_name(k->model), sim_model_product(k->model));
   buf_appendf(b,
               "Registry key    HKEY_CURRENT_USER\\Software\\Microsoft\\Office\\%s\\Outlook\\"
               "AutoDiscover\n",
-              k->office->version);
+              k->version);
   if (k->scn != NULL) {
     buf_appendf(b, "Scenario        %s (%s)\n", k->scn->name, k->scn->path);
     buf_appendf(b, "E-mail address  %s\n", k->scn->email);
@@ -302,18 +303,19 @@ static void readme_files(const struct kit *k, struct buf *b) {
 static void readme_values(const struct kit *k, struct buf *b) {
   buf_append_str(b, "\nRegistry values (REG_DWORD: 1 turns a method off, 0 or no value leaves it "
                     "on)\n");
-  for (size_t i = 0; i < KIT_N_VALUES; i++) {
-    if (!kit__applies(k, i)) {
-      buf_appendf(b, "  %-30s not written: Office %s does not read it\n", kit__values[i].name,
-                  k->office->version);
+  for (size_t i = 0; kit__dword(i) != NULL; i++) {
+    const struct scn_setting *row = kit__dword(i);
+    if (!kit__applies(k, row)) {
+      buf_appendf(b, "  %-30s not written: Office %s does not read it\n", row->name, k->version);
       continue;
     }
-    buf_appendf(b, "  %-30s %d", kit__values[i].name, k->values[i] ? 1 : 0);
-    if (k->values[i]) {
+    bool on = kit__dword_on(k, row);
+    buf_appendf(b, "  %-30s %d", row->name, on ? 1 : 0);
+    if (on) {
       buf_append_str(b, "  ");
-      subst(b, k, kit__values[i].when_1);
+      subst(b, k, row->meaning);
     }
-    buf_appendf(b, "%s\n", origin_note(k->origin[i]));
+    buf_appendf(b, "%s\n", origin_note(kit__origin(k, row)));
   }
   if (k->scn != NULL && k->local_xml != NULL) {
     buf_appendf(b, "  %-30s %s in the kit folder (scenario)\n", k->scn->domain, k->local_xml_name);
@@ -321,13 +323,13 @@ static void readme_values(const struct kit *k, struct buf *b) {
     buf_appendf(b, "  %-30s removed: no local Autodiscover XML file (REG_SZ)\n", k->scn->domain);
   }
   buf_appendf(b, "  %-30s ", "RedirectServers (subkey)");
-  if (k->n_redirect_servers == 0) {
+  if (k->settings.n_redirect_servers == 0) {
     buf_append_str(b, "empty: every redirect to another host asks the user");
   }
-  for (size_t i = 0; i < k->n_redirect_servers; i++) {
-    buf_appendf(b, "%s%s", i > 0 ? ", " : "", k->redirect_servers[i]);
+  for (size_t i = 0; i < k->settings.n_redirect_servers; i++) {
+    buf_appendf(b, "%s%s", i > 0 ? ", " : "", k->settings.redirect_servers[i]);
   }
-  buf_appendf(b, "%s\n", origin_note(k->redirect_origin));
+  buf_appendf(b, "%s\n", origin_note(kit__origin(k, scn_setting_named("RedirectServers"))));
   buf_append_str(b, "Each value is written even when it is 0, so that one left by earlier tests "
                     "or a\nprofile tool cannot change the walk. Group Policy values (under\n"
                     "HKEY_CURRENT_USER\\Software\\Policies\\...) win over these: install.ps1 warns "
@@ -335,13 +337,7 @@ static void readme_values(const struct kit *k, struct buf *b) {
 }
 
 static void readme_machine(const struct kit *k, struct buf *b) {
-  const struct scn_client none = {0};
-  const struct scn_client *c = &none;
-  for (size_t i = 0; k->scn != NULL && i < k->scn->n_clients; i++) {
-    if (strcmp(k->scn->clients[i].model, k->office->model) == 0) {
-      c = &k->scn->clients[i];
-    }
-  }
+  const struct scn_client *c = &k->settings;
   buf_append_str(b, "\nWhat the model assumes about the machine and the user\n");
   buf_appendf(b, "  domain-joined            %s\n",
               c->domain_joined ? "yes: the SCP lookup in Active Directory runs"
@@ -357,18 +353,26 @@ static void readme_machine(const struct kit *k, struct buf *b) {
               c->answer_no_to_certificate_prompts ? "No" : "Yes");
   buf_appendf(b, "  redirect prompt          the user answers %s\n",
               c->answer_no_to_redirect_prompts ? "No" : "Yes");
+  buf_appendf(b, "  credentials prompt       the user %s\n",
+              c->answer_no_to_credentials_prompts ? "clicks Cancel" : "types the password");
+  if (c->restart_cache != NULL) {
+    buf_append_str(b,
+                   "  restart case             Outlook reads its cached answer while it restarts "
+                   "after\n                           adding the account (KB 3211279 step 1)\n");
+  }
   if (k->scn != NULL && !k->scenario_lists_model) {
     buf_appendf(b, "  (the scenario has no clients: entry for %s: the model's defaults)\n",
-                k->office->model);
+                sim_model_name(k->model));
   }
 }
 
 static void readme_expect(const struct kit *k, struct buf *b) {
-  const struct scn_expect *e = k->scn != NULL ? lab_expect_for(k->scn, k->office->model) : NULL;
+  const struct scn_expect *e =
+      k->scn != NULL ? lab_expect_for(k->scn, sim_model_name(k->model)) : NULL;
   if (e == NULL) {
     return;
   }
-  buf_appendf(b, "\nWhat the scenario expects of %s\n", k->office->model);
+  buf_appendf(b, "\nWhat the scenario expects of %s\n", sim_model_name(k->model));
   if (e->has_prompts) {
     buf_append_str(b, "  prompts    ");
     if (e->n_prompts == 0) {
@@ -395,13 +399,6 @@ static void readme_expect(const struct kit *k, struct buf *b) {
   if (k->sets.len > 0) {
     buf_append_str(b, "  (written for the scenario's own settings; --set changed some above)\n");
   }
-}
-
-/* The client model `check --journal` holds a kit's Outlook to: the kit's own name when it is a
- * model, else (outlook-m365, a kit name only) the model of Click-to-Run Outlook, Microsoft 365
- * Apps included (client/sim_model.c). */
-static const char *check_model(const struct kit *k) {
-  return sim_model_named(k->office->model) != NULL ? k->office->model : "outlook-2016-c2r";
 }
 
 /* readme_steps: the serve command is the one docs/commands.md describes for a VM — the hosts
@@ -464,13 +461,7 @@ static void readme_steps(const struct kit *k, struct buf *b) {
                     "      autodisco report lab.jsonl --format html > lab.html\n");
   buf_append_str(b, "      autodisco check ");
   shell_word(b, scenario);
-  buf_appendf(b, " \\\n           --journal lab.jsonl --client %s\n", check_model(k));
-  if (strcmp(check_model(k), k->office->model) != 0) {
-    buf_appendf(b,
-                "    (%s is a kit name only; %s is the client model of Click-to-Run\n"
-                "    Outlook, Microsoft 365 Apps included.)\n",
-                k->office->model, check_model(k));
-  }
+  buf_appendf(b, " \\\n           --journal lab.jsonl --client %s\n", sim_model_name(k->model));
   buf_append_str(b, "    lab.har opens in a browser's developer tools (Network, import HAR).\n"
                     " 6. Close Outlook and undo everything, as in step 3:\n"
                     "      powershell.exe -ExecutionPolicy Bypass -File .\\uninstall.ps1\n");

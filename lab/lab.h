@@ -25,8 +25,9 @@ const struct scn_expect *lab_expect_for(const struct scn *s, const char *client)
 
 /* One client walk of a lab run. */
 struct lab_result {
-  const struct scn_client *client;  /* the scenario's, or default_client */
-  struct scn_client default_client; /* settings of a client the scenario does not configure */
+  const struct scn_client *client; /* &settings */
+  struct scn_client settings;      /* what the walk was given: the scenario's settings for the
+                                      model with the run's (--set) on top (owned) */
   struct sim_transcript *transcript;
   const struct scn_expect *expect; /* NULL: nothing expected */
   size_t n_failures;
@@ -36,8 +37,14 @@ struct lab_result {
 struct lab_run_options {
   struct ca *ca;
   struct jnl *jnl;            /* server and client events; may be NULL */
-  const char *const *clients; /* models to walk; n_clients == 0 → the scenario's */
+  const char *const *clients; /* models to walk; n_clients == 0 → the scenario's, then each of
+                                 `models` the scenario does not list */
   size_t n_clients;
+  const struct scn_client *settings;     /* --set: given to every walk, over the scenario's;
+                                            may be NULL */
+  const struct sim_model *const *models; /* users' own models (--client-file), known besides
+                                            the built-in ones */
+  size_t n_models;
   const char *email;   /* NULL → the scenario's */
   unsigned timeout_ms; /* per network operation; 0 → the models' own */
   double clock_scale;  /* 0: 1000 (default); 1: real time */
@@ -47,6 +54,18 @@ struct lab_run_options {
  * expectations. Returns 0 with *out_results (n_results) filled, or -1 with a sentence in err. */
 int lab_run(const struct scn *s, const struct lab_run_options *opt, struct lab_result **out_results,
             size_t *out_n, char *err, size_t err_size);
+/* lab_run_clients writes the names of the models a run of `s` walks, in order, into `out` (room
+ * for opt->n_clients + s->n_clients + opt->n_models + 1 names, borrowed) and returns how many:
+ * opt->clients, else the scenario's clients and then each of opt->models it does not list, else
+ * outlook-2016-msi. */
+size_t lab_run_clients(const struct scn *s, const struct lab_run_options *opt, const char **out);
+/* lab_model_named finds a model by name among `models` (users' own), then the built-in ones;
+ * NULL when there is none. */
+const struct sim_model *lab_model_named(const struct sim_model *const *models, size_t n_models,
+                                        const char *name);
+/* lab_models_known writes every model name a run knows, comma-separated, into `out`. */
+void lab_models_known(const struct sim_model *const *models, size_t n_models, char *out,
+                      size_t out_size);
 void lab_results_free(struct lab_result *r, size_t n);
 
 /* What `run` prints (lab/report_run.c). lab_results_failing counts the clients whose
@@ -104,11 +123,13 @@ size_t lab_check_row_decode(struct slice in, struct lab_check_row *out);
 
 /* `check`: many scenario files, each run with its clients (lab/check.c). */
 
-/* What came back for one scenario file. */
+/* What came back for one scenario file (with a sweep: for one scenario file and one value). */
 struct lab_check_scenario {
-  const char *path;  /* borrowed from the caller's list */
-  struct scn *scn;   /* NULL when it did not load */
-  size_t n_expected; /* rows it will give when it runs: one per client */
+  const char *path;    /* borrowed from the caller's list */
+  const char *setting; /* --sweep: "NAME=VALUE" of this run (borrowed), else NULL */
+  size_t variant;      /* --sweep: the index of that value */
+  struct scn *scn;     /* NULL when it did not load */
+  size_t n_expected;   /* rows it will give when it runs: one per client */
   struct lab_check_row *rows;
   size_t n_rows;
   bool done; /* every row is in (or its one LAB_ERROR row) */
@@ -121,7 +142,11 @@ typedef void (*lab_check_progress_cb)(void *arg, size_t n_done, size_t n, const 
 typedef void (*lab_check_note_cb)(void *arg, const char *sentence);
 
 struct lab_check_options {
-  struct lab_run_options run;     /* ca, clients, timeout_ms, clock_scale for every scenario */
+  struct lab_run_options run;        /* ca, clients, settings, models, timeout_ms, clock_scale */
+  const struct scn_client *variants; /* --sweep: each scenario runs once with each of these as
+                                        run.settings (n_variants of them; 0: no sweep) */
+  const char *const *variant_labels; /* "NAME=VALUE" for each, shown with its rows */
+  size_t n_variants;
   unsigned jobs;                  /* worker processes; 0 or 1: in this process */
   lab_check_progress_cb progress; /* may be NULL; called in this process only */
   lab_check_note_cb note;         /* may be NULL */
@@ -138,11 +163,12 @@ struct lab_check {
 };
 
 /* lab_check_run loads each of the n `paths` (borrowed: they must outlive `k`) and runs the
- * scenarios that load, in opt->jobs forked worker processes (no more than there are scenarios),
- * each taking the next scenario when it is done with one and sending its rows back over a pipe.
- * `k` gets every scenario's rows in the order of `paths`, whichever worker finished first; a
- * scenario that does not load or run, or whose worker stopped, gets one LAB_ERROR row saying
- * why. Release `k` with lab_check_cleanup. */
+ * scenarios that load (with a sweep, each once per variant: k->n is n * n_variants, the entries
+ * of one path together in the order of the variants), in opt->jobs forked worker processes (no more
+ * than there are scenarios), each taking the next scenario when it is done with one and sending its
+ * rows back over a pipe. `k` gets every scenario's rows in the order of `paths`, whichever worker
+ * finished first; a scenario that does not load or run, or whose worker stopped, gets one LAB_ERROR
+ * row saying why. Release `k` with lab_check_cleanup. */
 void lab_check_run(struct lab_check *k, const char *const *paths, size_t n,
                    const struct lab_check_options *opt);
 void lab_check_cleanup(struct lab_check *k);

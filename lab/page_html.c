@@ -243,10 +243,11 @@ static void cert_label(char *out, size_t out_size, const struct sim_step *s) {
   struct buf b;
   buf_init(&b, 1024);
   buf_appendf(&b, "certificate %s", s->cert_subject);
-  static const unsigned order[] = {SIM_CERT_UNTRUSTED, SIM_CERT_EXPIRED, SIM_CERT_NOT_YET_VALID,
-                                   SIM_CERT_NAME};
+  static const unsigned order[] = {SIM_CERT_UNTRUSTED,      SIM_CERT_EXPIRED,
+                                   SIM_CERT_NOT_YET_VALID,  SIM_CERT_NAME,
+                                   SIM_CERT_WEAK_SIGNATURE, SIM_CERT_WEAK_KEY};
   const char *sep = ": ";
-  for (size_t i = 0; i < 4; i++) {
+  for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
     if (s->cert_failures & order[i]) {
       buf_appendf(&b, "%s%s", sep, sim_cert_failure_name(order[i]));
       sep = ", ";

@@ -6,6 +6,7 @@
 
 #include "common/addr.h"
 #include "common/buf.h"
+#include "lab/lab.h"
 #include "lab/report.h"
 
 #include <arpa/inet.h>
@@ -231,8 +232,8 @@ static void start_next(struct probe_run *r) {
   struct sim_walk *walk = NULL;
   char why[512] = "";
   const struct sim_model *m = r->models[r->next];
-  if (sim_walk_start(&walk, &r->env, m, NULL, r->result->email, on_walk_done, r, why, sizeof why) !=
-      SIM_OK) {
+  if (sim_walk_start(&walk, &r->env, m, r->opt->settings, r->result->email, on_walk_done, r, why,
+                     sizeof why) != SIM_OK) {
     buf_fmt(r->err, r->err_size, "%s", why);
     r->status = -1;
     stop_ticking(r);
@@ -243,7 +244,10 @@ static void start_next(struct probe_run *r) {
 static int resolve_models(struct probe_run *r) {
   const struct lab_probe_options *opt = r->opt;
   size_t n = opt->n_clients;
-  if (n == 0) {
+  bool own = n == 0 && opt->n_models > 0; /* --client-file alone: the user's models */
+  if (own) {
+    n = opt->n_models;
+  } else if (n == 0) {
     while (lab_probe_default_client(n) != NULL) {
       n++;
     }
@@ -251,17 +255,14 @@ static int resolve_models(struct probe_run *r) {
   r->models = xcalloc(n, sizeof *r->models);
   r->n_models = n;
   for (size_t i = 0; i < n; i++) {
-    const char *name = opt->n_clients > 0 ? opt->clients[i] : lab_probe_default_client(i);
-    r->models[i] = sim_model_named(name);
+    const char *name = opt->n_clients > 0 ? opt->clients[i]
+                       : own              ? sim_model_name(opt->models[i])
+                                          : lab_probe_default_client(i);
+    r->models[i] = lab_model_named(opt->models, opt->n_models, name);
     if (r->models[i] == NULL) {
-      struct buf known;
-      buf_init(&known, 4096);
-      for (size_t k = 0; sim_model_at(k) != NULL; k++) {
-        buf_appendf(&known, "%s%s", k > 0 ? ", " : "", sim_model_name(sim_model_at(k)));
-      }
-      buf_fmt(r->err, r->err_size, "unknown client model \"%s\" (known: %s)", name,
-              buf_cstr(&known));
-      buf_cleanup(&known);
+      char known[4096];
+      lab_models_known(opt->models, opt->n_models, known, sizeof known);
+      buf_fmt(r->err, r->err_size, "unknown client model \"%s\" (known: %s)", name, known);
       return -1;
     }
   }

@@ -27,8 +27,12 @@ typedef void (*lab_probe_progress_cb)(void *arg, const struct lab_probe_progress
 struct lab_probe_options {
   const char *target;         /* an e-mail address, or a domain (walked as
                                  LAB_PROBE_LOCAL_PART@domain) */
-  const char *const *clients; /* models to walk; n_clients == 0 → lab_probe_default_client */
+  const char *const *clients; /* models to walk; n_clients == 0 → lab_probe_default_client,
+                                 or the models below when there are any */
   size_t n_clients;
+  const struct scn_client *settings;     /* --set: given to every walk; may be NULL */
+  const struct sim_model *const *models; /* users' own models (--client-file) */
+  size_t n_models;
   const char *dns;       /* "ADDR:PORT", "[V6]:PORT" or "ADDR" (port 53); NULL: the system's
                             resolver (/etc/resolv.conf) */
   const char *trust_pem; /* a PEM bundle; NULL: the system trust store (sim_trust_system_path) */

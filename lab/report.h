@@ -220,8 +220,9 @@ struct lab_check;
 /* lab_check_page_name is the file name `check --html` gives the page of k's scenario `index` and
  * a client: the scenario's path below the folder all of k's paths share, without ".yaml", then
  * the client, each with characters other than letters, digits, '.', '-' and '_' made '_'
- * (check scenarios/: "scenarios/dns/x.yaml", "mso-xdscli" → "dns_x.mso-xdscli.html"); false
- * when it does not fit. */
+ * (check scenarios/: "scenarios/dns/x.yaml", "mso-xdscli" → "dns_x.mso-xdscli.html"), and
+ * under --sweep the run's setting too ("dns_x.mso-xdscli.ExcludeSrvRecord_1.html"); false when
+ * it does not fit. */
 bool lab_check_page_name(char *out, size_t out_size, const struct lab_check *k, size_t index,
                          const char *client);
 /* lab_html_text writes `s` with HTML's special characters escaped. */

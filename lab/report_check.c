@@ -42,6 +42,17 @@ void lab_check_table(const struct lab_check *k, FILE *out, bool color) {
   for (int i = 0; i < N_COLS; i++) {
     w[i] = width(head[i]);
   }
+  /* --sweep: a SETTING column after SCENARIO, one row per value */
+  size_t sweep_w = 0;
+  for (size_t i = 0; i < k->n; i++) {
+    if (k->scenarios[i].setting != NULL) {
+      size_t vw = width(k->scenarios[i].setting);
+      sweep_w = vw > sweep_w ? vw : sweep_w;
+    }
+  }
+  if (sweep_w > 0 && sweep_w < width("SETTING")) {
+    sweep_w = width("SETTING");
+  }
   for (size_t i = 0; i < k->n; i++) {
     size_t sw = width(k->scenarios[i].path);
     w[0] = sw > w[0] ? sw : w[0];
@@ -56,6 +67,9 @@ void lab_check_table(const struct lab_check *k, FILE *out, bool color) {
   w[2] = width("NO-EXPECT");
   for (int i = 0; i < N_COLS; i++) {
     cell(out, head[i], w[i], i == N_COLS - 1);
+    if (i == 0 && sweep_w > 0) {
+      cell(out, "SETTING", sweep_w, false);
+    }
   }
   fputc('\n', out);
   for (size_t i = 0; i < k->n; i++) {
@@ -66,6 +80,9 @@ void lab_check_table(const struct lab_check *k, FILE *out, bool color) {
         lab_format_ms(ms, sizeof ms, row->lab_ms);
       }
       cell(out, k->scenarios[i].path, w[0], false);
+      if (sweep_w > 0) {
+        cell(out, k->scenarios[i].setting != NULL ? k->scenarios[i].setting : "-", sweep_w, false);
+      }
       cell(out, row->client != NULL ? row->client : "-", w[1], false);
       if (color) {
         fputs(verdict_color(row->verdict), out);
@@ -97,11 +114,25 @@ void lab_check_table(const struct lab_check *k, FILE *out, bool color) {
     }
   }
   struct lab_check_totals t = lab_check_count(k);
+  size_t n_files = k->n;
+  size_t n_values = 0;
+  for (size_t i = 0; i < k->n; i++) {
+    n_values = k->scenarios[i].setting != NULL && k->scenarios[i].variant + 1 > n_values
+                   ? k->scenarios[i].variant + 1
+                   : n_values;
+  }
+  if (n_values > 0) {
+    n_files = k->n / n_values;
+  }
   fprintf(out,
           "\n%zu passed, %zu failed, %zu without expectations, %zu could not run (%zu "
-          "scenario%s)\n",
-          t.by[LAB_PASS], t.by[LAB_FAIL], t.by[LAB_NO_EXPECT], t.by[LAB_ERROR], k->n,
-          k->n == 1 ? "" : "s");
+          "scenario%s",
+          t.by[LAB_PASS], t.by[LAB_FAIL], t.by[LAB_NO_EXPECT], t.by[LAB_ERROR], n_files,
+          n_files == 1 ? "" : "s");
+  if (n_values > 0) {
+    fprintf(out, " x %zu values", n_values);
+  }
+  fputs(")\n", out);
 }
 
 static void json_lines(struct jnl_event *doc, const char *key, const char *text) {
@@ -125,6 +156,7 @@ void lab_check_json(const struct lab_check *k, FILE *out, int exit_status) {
     jnl_obj_begin(&doc, NULL);
     jnl_str(&doc, "path", k->scenarios[i].path);
     jnl_str(&doc, "name", o->scn != NULL ? o->scn->name : NULL);
+    jnl_str(&doc, "setting", o->setting);
     jnl_arr_begin(&doc, "results");
     for (size_t r = 0; r < o->n_rows; r++) {
       const struct lab_check_row *row = &o->rows[r];
@@ -242,7 +274,11 @@ static xmlDocPtr junit_doc(const struct lab_check *k, const char *name) {
     for (size_t r = 0; r < o->n_rows; r++) {
       const struct lab_check_row *row = &o->rows[r];
       xmlNodePtr tc = xmlNewChild(suite, NULL, (const xmlChar *) "testcase", NULL);
-      xml_prop(tc, "name", row->client != NULL ? row->client : "(scenario)");
+      char case_name[512];
+      buf_fmt(case_name, sizeof case_name, "%s%s%s%s",
+              row->client != NULL ? row->client : "(scenario)", o->setting != NULL ? " [" : "",
+              o->setting != NULL ? o->setting : "", o->setting != NULL ? "]" : "");
+      xml_prop(tc, "name", case_name);
       xml_prop(tc, "classname", k->scenarios[i].path);
       xml_prop_seconds(tc, row->lab_ms);
       char *msg = first_line(row->failures);

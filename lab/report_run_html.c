@@ -87,11 +87,16 @@ bool lab_check_page_name(char *out, size_t out_size, const struct lab_check *k, 
     len -= 5;
   }
   char *stem = str_ndup(p, len);
-  char a[1024], b[256];
+  char a[1024], b[256], c[300] = "";
   file_part(a, sizeof a, stem);
   file_part(b, sizeof b, client);
   free(stem);
-  return buf_fmt(out, out_size, "%s.%s.html", a, b);
+  const char *setting = k->scenarios[index].setting; /* --sweep: one page per value */
+  if (setting != NULL) {
+    c[0] = '.';
+    file_part(c + 1, sizeof c - 1, setting);
+  }
+  return buf_fmt(out, out_size, "%s.%s%s.html", a, b, c);
 }
 
 bool lab_run_html_file(const char *path, const struct scn *s, const struct lab_result *r, char *err,

@@ -40,7 +40,8 @@ static void on_walk_done(void *arg, struct sim_transcript *t) {
 static void start_next(struct run *r) {
   while (r->next < r->n_results) {
     struct lab_result *res = &r->results[r->next];
-    const struct sim_model *model = sim_model_named(res->client->model);
+    const struct sim_model *model =
+        lab_model_named(r->opt->models, r->opt->n_models, res->client->model);
     const char *email = r->opt->email != NULL ? r->opt->email : r->scn->email;
     struct sim_walk *walk = NULL;
     char why[512] = "";
@@ -67,45 +68,90 @@ static const struct scn_client *find_client(const struct scn *s, const char *mod
   return NULL;
 }
 
-/* unknown_model writes which models exist. */
-static int unknown_model(struct run *r, const char *name) {
+const struct sim_model *lab_model_named(const struct sim_model *const *models, size_t n_models,
+                                        const char *name) {
+  for (size_t i = 0; name != NULL && i < n_models; i++) {
+    if (strcmp(sim_model_name(models[i]), name) == 0) {
+      return models[i];
+    }
+  }
+  return sim_model_named(name);
+}
+
+void lab_models_known(const struct sim_model *const *models, size_t n_models, char *out,
+                      size_t out_size) {
   struct buf known;
   buf_init(&known, 4096);
   for (size_t i = 0; sim_model_at(i) != NULL; i++) {
     buf_appendf(&known, "%s%s", i > 0 ? ", " : "", sim_model_name(sim_model_at(i)));
   }
-  snprintf(r->err, r->err_size, "unknown client model \"%s\" (known: %s)", name, buf_cstr(&known));
+  for (size_t i = 0; i < n_models; i++) {
+    buf_appendf(&known, ", %s", sim_model_name(models[i]));
+  }
+  buf_fmt(out, out_size, "%s", buf_cstr(&known));
   buf_cleanup(&known);
+}
+
+/* unknown_model writes which models exist. */
+static int unknown_model(struct run *r, const char *name) {
+  char known[4096];
+  lab_models_known(r->opt->models, r->opt->n_models, known, sizeof known);
+  snprintf(r->err, r->err_size, "unknown client model \"%s\" (known: %s)", name, known);
   return -1;
+}
+
+size_t lab_run_clients(const struct scn *s, const struct lab_run_options *opt, const char **out) {
+  size_t n = 0;
+  if (opt->n_clients > 0) {
+    for (size_t i = 0; i < opt->n_clients; i++) {
+      out[n++] = opt->clients[i];
+    }
+    return n;
+  }
+  for (size_t i = 0; i < s->n_clients; i++) {
+    out[n++] = s->clients[i].model;
+  }
+  for (size_t i = 0; i < opt->n_models; i++) {
+    if (find_client(s, sim_model_name(opt->models[i])) == NULL) {
+      out[n++] = sim_model_name(opt->models[i]); /* a user's model is walked everywhere */
+    }
+  }
+  if (n == 0) {
+    out[n++] = "outlook-2016-msi";
+  }
+  return n;
 }
 
 int lab_run(const struct scn *s, const struct lab_run_options *opt, struct lab_result **out_results,
             size_t *out_n, char *err, size_t err_size) {
-  static const char *const fallback[] = {"outlook-2016-msi"};
   struct run r = {.scn = s, .opt = opt, .err = err, .err_size = err_size};
-  size_t n = opt->n_clients > 0 ? opt->n_clients : s->n_clients;
-  if (n == 0) {
-    n = 1;
-  }
+  const char **names = xcalloc(opt->n_clients + s->n_clients + opt->n_models + 1, sizeof *names);
+  size_t n = lab_run_clients(s, opt, names);
   r.results = xcalloc(n, sizeof *r.results);
   r.n_results = n;
   for (size_t i = 0; i < n; i++) {
-    const char *model = opt->n_clients > 0 ? opt->clients[i]
-                        : s->n_clients > 0 ? s->clients[i].model
-                                           : fallback[0];
-    const struct scn_client *c = find_client(s, model);
-    if (c == NULL) {
-      r.results[i].default_client.model = (char *) model; /* borrowed from opt or a literal */
-      c = &r.results[i].default_client;
+    struct lab_result *res = &r.results[i];
+    const struct scn_client *c = find_client(s, names[i]);
+    if (c != NULL) {
+      scn_client_copy(&res->settings, c);
+    } else {
+      res->settings.model = str_dup(names[i]);
     }
-    r.results[i].client = c;
-    buf_init(&r.results[i].failures, 64 * 1024);
-    if (sim_model_named(model) == NULL) {
-      unknown_model(&r, model);
+    if (opt->settings != NULL) {
+      scn_client_overlay(&res->settings, opt->settings);
+    }
+    res->client = &res->settings;
+    buf_init(&res->failures, 64 * 1024);
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (lab_model_named(opt->models, opt->n_models, names[i]) == NULL) {
+      unknown_model(&r, names[i]);
+      free(names);
       lab_results_free(r.results, n);
       return -1;
     }
   }
+  free(names);
 
   uv_loop_t loop;
   uv_loop_init(&loop);
@@ -153,6 +199,7 @@ void lab_results_free(struct lab_result *r, size_t n) {
   for (size_t i = 0; i < n; i++) {
     sim_transcript_free(r[i].transcript);
     buf_cleanup(&r[i].failures);
+    scn_client_cleanup(&r[i].settings);
   }
   free(r);
 }

@@ -237,6 +237,18 @@ bool scn__addr_port(struct scn__ld *ld, const struct scn__node *n, const char *w
 /* scn__addr_text writes "ADDR:PORT", or "[ADDR]:PORT" for IPv6, into a new string. */
 char *scn__addr_text(const char *ip, uint16_t port);
 
+/* scn__load_setting reads the value `v` of setting `s` (at `path`, for messages) into `c` and
+ * marks it given; a list replaces what `c` had. */
+bool scn__load_setting(struct scn__ld *ld, const struct scn__node *v, const char *path,
+                       const struct scn_setting *s, struct scn_client *c);
+/* scn__load_settings reads every key of the mapping `map` as a setting into `c`, except the
+ * keys of `other_keys` (NULL-terminated, or NULL). A setting must be of one of `kinds` (bits
+ * 1 << enum scn_setting_kind; `kinds_text` says where another goes, for messages), given once
+ * (its name and its alias count as one). */
+bool scn__load_settings(struct scn__ld *ld, const struct scn__node *map, const char *path,
+                        const char *const *other_keys, unsigned kinds, const char *kinds_text,
+                        struct scn_client *c);
+
 /* The sections of a scenario, each read into ld->s (the value under its top-level key). */
 bool scn__load_hosts(struct scn__ld *ld, const struct scn__node *n);   /* scn_hosts.c */
 bool scn__load_dns(struct scn__ld *ld, const struct scn__node *n);     /* scn_dns.c */

@@ -265,29 +265,189 @@ struct scn_host {
   struct scn_mark mark;
 };
 
-/* A client to walk and its settings (the Outlook registry values of the model). */
+/* The certificate checks a client model makes of a presented chain (bits; the settings
+ * certificate_prompts and certificate_accepted, docs/clients.md). The first four are the
+ * Security Alert's checks (docs/protocol.md §2.3); the weak ones are what current TLS stacks
+ * refuse although the chain verifies. */
+enum scn_cert_check {
+  SCN_CERT_UNTRUSTED = 1 << 0,      /* "issued by a trusted certifying authority" fails */
+  SCN_CERT_EXPIRED = 1 << 1,        /* "date valid": expired */
+  SCN_CERT_NOT_YET_VALID = 1 << 2,  /* "date valid": not yet valid */
+  SCN_CERT_NAME = 1 << 3,           /* "name valid and matching the site" fails */
+  SCN_CERT_WEAK_SIGNATURE = 1 << 4, /* a certificate of the chain signed with SHA-1 or MD5 */
+  SCN_CERT_WEAK_KEY = 1 << 5,       /* the leaf's key is RSA under 2048 bits */
+};
+enum { SCN_CERT_ALL = (1 << 6) - 1 };
+
+/* How several SRV records are ordered (docs/protocol.md §5). */
+enum scn_srv_choice {
+  SCN_SRV_RFC2782 = 0, /* lowest priority first; within a priority, heavier weight first */
+  SCN_SRV_WEIGHTED,    /* RFC 2782's weighted random pick, seeded by srv_seed (repeatable) */
+  SCN_SRV_LARGEST,     /* the one record of largest priority, then weight (exchangelib) */
+};
+
+/* Which SRV records are used (§5). */
+enum scn_srv_ports {
+  SCN_SRV_PORT_443 = 0, /* only records whose port is 443 */
+  SCN_SRV_PORT_ANY,     /* any port; the URL names it when it is not 443 */
+};
+
+/* What "No" on the certificate Security Alert does (§2.2, §9.4). */
+enum scn_cert_no {
+  SCN_CERT_NO_NEXT_STEP = 0, /* the step fails and the walk goes on */
+  SCN_CERT_NO_END_WALK,      /* the whole Autodiscover run fails */
+};
+
+/* A client to walk and its settings: the Outlook registry values (docs/protocol.md §1.4), facts
+ * about the machine, what the user answers, and the model's policy where the sources leave it
+ * open. Every setting is a row of the settings table (scn_setting_at); `given` says which ones
+ * this entry sets: a walk starts from its model's values and takes only the given ones. */
 struct scn_client {
   char *model; /* e.g. "outlook-2016-msi" */
+  /* registry values: HKCU\Software\Microsoft\Office\<version>\Outlook\AutoDiscover */
+  bool exclude_scp_lookup;
   bool exclude_https_root_domain;
   bool exclude_https_autodiscover_domain;
   bool exclude_http_redirect;
   bool exclude_srv_record;
-  bool answer_no_to_certificate_prompts; /* the user clicks No instead of Yes */
-  bool exclude_scp_lookup;
   bool exclude_last_known_good_url;
   bool exclude_explicit_o365_endpoint;
   bool prefer_local_xml;
-  bool answer_no_to_redirect_prompts;
-  bool domain_joined;              /* SCP is looked up (the scenario's directory.scp answers) */
-  bool mailbox_in_exchange_online; /* Direct Connect's AutoDV2 finds the mailbox */
-  char *last_known_good_url;       /* the URL cached in the profile, or NULL */
-  char *local_xml;                 /* path of the local XML file (the <domain> REG_SZ), or NULL;
-                                      resolved against the scenario file's folder */
+  char *local_xml;         /* path of the local XML file (the <domain> REG_SZ), or NULL;
+                              resolved against the scenario file's folder */
   char **redirect_servers; /* RedirectServers: hosts redirected to without a consent prompt */
   size_t n_redirect_servers;
-  bool srv_largest_wins; /* pick the numerically largest SRV priority (EAS guidance wording) */
+  /* the machine and the Outlook profile */
+  bool domain_joined; /* SCP is looked up */
+  char **scp_urls;    /* what the SCP lookup finds; not given: directory.scp */
+  size_t n_scp_urls;
+  bool mailbox_in_exchange_online; /* the Office 365 heuristics fire: Direct Connect is tried */
+  char *last_known_good_url;       /* the URL cached in the profile, or NULL */
+  char *restart_cache;             /* Outlook restarts after adding an account and reads its
+                                      cached answer from this file (KB 3211279 step 1), or NULL */
+  /* what the user answers */
+  bool answer_no_to_certificate_prompts;
+  bool answer_no_to_redirect_prompts;
+  bool answer_no_to_credentials_prompts;
+  /* policy */
+  unsigned certificate_prompts;  /* enum scn_cert_check bits that raise the Security Alert */
+  unsigned certificate_accepted; /* bits that are not held against the certificate at all */
+  enum scn_cert_no certificate_no;
+  bool http_redirect_consent; /* the HTTP redirect probe's 302 asks "Allow this website…" */
+  bool srv_consent;           /* each SRV target asks the same */
+  bool post_redirect_consent; /* a 3xx to the POST that leads to another host asks the same */
+  bool silent_sso;            /* Negotiate and NTLM are answered with the Windows logon, no
+                                 prompt (else the credentials prompt) */
+  enum scn_srv_choice srv_choice;
+  uint32_t srv_seed; /* SCN_SRV_WEIGHTED: the draw's seed */
+  enum scn_srv_ports srv_ports;
+  bool scp_parallel_root;    /* Outlook 2013: the root attempt goes with the SCP lookup */
+  bool follow_post_3xx;      /* 301/302/307/308 to the POST is re-sent to its Location */
+  bool https_only_redirects; /* a redirect to http:// is refused */
+  uint32_t max_redirects;    /* redirects of every kind together */
+  uint32_t dns_timeout_ms;   /* per network operation, lab time */
+  uint32_t connect_timeout_ms;
+  uint32_t tls_timeout_ms;
+  uint32_t http_timeout_ms;
+  char *user_agent; /* User-Agent of the POX request */
+  bool mapi_http;   /* X-MapiHttpCapability and X-AnchorMailbox go with the POX request */
+  uint64_t given;   /* bit i: setting scn_setting_at(i) is given by this entry */
   struct scn_mark mark;
 };
+
+/* What a setting describes. */
+enum scn_setting_kind {
+  SCN_SETTING_REGISTRY, /* a value Outlook reads from the registry (docs/protocol.md §1.4) */
+  SCN_SETTING_MACHINE,  /* a fact about the machine or the Outlook profile */
+  SCN_SETTING_USER,     /* what the user answers to a prompt */
+  SCN_SETTING_POLICY,   /* how the model behaves: each model has its own default */
+};
+
+/* How a setting's value is written. */
+enum scn_setting_type {
+  SCN_SETTING_BOOL,     /* 0 or 1 (a registry DWORD), or true, false, yes, no */
+  SCN_SETTING_ANSWER,   /* yes or no (stored as answer_no_to_*: true for no) */
+  SCN_SETTING_U32,      /* a number from min to max */
+  SCN_SETTING_DURATION, /* 500ms, 5s, 2m: from min to max milliseconds */
+  SCN_SETTING_TEXT,     /* one line */
+  SCN_SETTING_URL,      /* an http:// or https:// URL */
+  SCN_SETTING_PATH,     /* a file, resolved against the folder of the file that names it */
+  SCN_SETTING_HOSTS,    /* a list of DNS names */
+  SCN_SETTING_URLS,     /* a list of https:// URLs */
+  SCN_SETTING_CHOICE,   /* one of `words`, stored as the enum of that index */
+  SCN_SETTING_CHECKS,   /* a list of certificate checks (enum scn_cert_check words) */
+};
+
+/* One row of the settings table: a name, its type and where it lives (docs/clients.md). */
+struct scn_setting {
+  const char *name;  /* exactly as the registry spells it (ExcludeHttpsRootDomain), or the lab's
+                        snake_case name for what is not a registry value */
+  const char *alias; /* the scenario key it had before (exclude_https_root_domain), or NULL */
+  enum scn_setting_kind kind;
+  enum scn_setting_type type;
+  size_t offset;            /* of the value in struct scn_client */
+  size_t offset_n;          /* lists: of the count */
+  const char *const *words; /* SCN_SETTING_CHOICE: the values, in enum order */
+  uint32_t min, max;        /* SCN_SETTING_U32, SCN_SETTING_DURATION */
+  unsigned office;          /* registry: the first Office major version that reads it */
+  const char *registry;     /* registry: where ("<version>" and "<domain>" stand for those) */
+  const char *meaning;      /* what it does (a registry DWORD: when 1), one line */
+  const char *source;       /* where the rule, or the default, comes from */
+};
+
+/* scn_setting_at returns the i-th row of the settings table, NULL past the last. */
+const struct scn_setting *scn_setting_at(size_t i);
+/* scn_setting_named returns the row named `name` or with that alias (any case, as the registry
+ * compares names), or NULL. */
+const struct scn_setting *scn_setting_named(const char *name);
+/* scn_setting_index returns the row's index (its bit in struct scn_client.given). */
+size_t scn_setting_index(const struct scn_setting *s);
+/* scn_settings_names writes every setting's name, comma-separated, into out (for messages). */
+void scn_settings_names(char *out, size_t out_size);
+/* scn_client_given says whether `c` gives setting `s`. */
+bool scn_client_given(const struct scn_client *c, const struct scn_setting *s);
+
+/* scn_client_set applies one "NAME=VALUE" (a --set argument) to `c`, marking it given: NAME as
+ * scn_setting_named finds it, VALUE as the setting's type is written on a command line (a list
+ * is comma-separated, empty for none; a path is taken as it is). Returns SCN_OK, or
+ * SCN_ESCHEMA with one sentence in err: an unknown name (the known ones listed), or a value
+ * that does not fit. */
+enum scn_status scn_client_set(struct scn_client *c, const char *assignment, char *err,
+                               size_t err_size);
+/* scn_client_format returns the value of setting `s` in `c` as scn_client_set reads it (caller
+ * frees): "1", "no", "443", "5s", "a.example,b.example". */
+char *scn_client_format(const struct scn_client *c, const struct scn_setting *s);
+/* scn_client_copy makes `dst` a deep copy of `src` (model name included). */
+void scn_client_copy(struct scn_client *dst, const struct scn_client *src);
+/* scn_client_overlay copies into `dst` every setting `src` gives (deep), marking it given. */
+void scn_client_overlay(struct scn_client *dst, const struct scn_client *src);
+/* scn_client_cleanup frees what `c` owns and zeroes it. */
+void scn_client_cleanup(struct scn_client *c);
+
+/* A user's own client model as its file says it (--client-file; docs/clients.md, "Your own
+ * model"). The client module turns it into a model it walks (sim_model_load). */
+struct scn_model {
+  char *path; /* the file (the marks borrow it) */
+  char *name;
+  struct scn_mark name_mark;
+  char *summary;             /* or NULL */
+  char *base;                /* a built-in model to start from, or NULL */
+  struct scn_mark base_mark; /* where base is named */
+  bool has_office;
+  unsigned office; /* the Office major version whose registry it reads; 0 for none */
+  char **steps;    /* step names in order (has_steps: given; else the base's) */
+  size_t n_steps;
+  bool has_steps;
+  struct scn_client settings; /* its policy and settings (`given` says which); model = name */
+};
+
+/* scn_model_load reads a client model file. On failure *out is NULL and err holds
+ * "file:line:col: message": SCN_EIO (the file cannot be read), SCN_ESYNTAX (not YAML) or
+ * SCN_ESCHEMA (an unknown key, a step that is none, a setting in the wrong section, a value
+ * that does not fit). Names of built-in models are the client module's to check. */
+enum scn_status scn_model_load(struct scn_model **out, const char *path, char *err,
+                               size_t err_size);
+void scn_model_free(struct scn_model *m);
 
 struct scn_prompt_expect {
   char *kind;   /* "certificate", "redirect", "credentials" */

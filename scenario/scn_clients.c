@@ -29,80 +29,9 @@ static bool model_name(struct scn__ld *ld, const struct scn__node *n, const char
   return true;
 }
 
-/* prompt_answer reads a yes/no prompt answer; *no is set for no. */
-static bool prompt_answer(struct scn__ld *ld, const struct scn__node *n, const char *path,
-                          const char *key, bool *no) {
-  const struct scn__node *a = NULL;
-  if (!scn__opt_scalar(ld, n, path, key, &a)) {
-    return false;
-  }
-  if (a != NULL) {
-    if (str_eq_nocase(a->text, "no")) {
-      *no = true;
-    } else if (!str_eq_nocase(a->text, "yes")) {
-      return scn__fail(ld, a, "%s must be yes or no, found \"%s\"", key, a->text);
-    }
-  }
-  return true;
-}
-
-/* local_xml reads the path of the local XML file, resolved against the scenario's folder. */
-static bool local_xml(struct scn__ld *ld, const struct scn__node *n, const char *path,
-                      struct scn_client *c) {
-  const struct scn__node *lx = NULL;
-  if (!scn__opt_scalar(ld, n, path, "local_xml", &lx)) {
-    return false;
-  }
-  if (lx == NULL) {
-    return true;
-  }
-  if (lx->len == 0 || scn__has_control(lx->text)) {
-    return scn__fail(ld, lx, "local_xml must be the path of an XML file");
-  }
-  c->local_xml = scn__resolve_path(lx->file, lx->text);
-  if (c->local_xml == NULL) {
-    return scn__fail(ld, lx, "local_xml: the path is too long");
-  }
-  return true;
-}
-
-static bool srv_choice(struct scn__ld *ld, const struct scn__node *n, const char *path,
-                       struct scn_client *c) {
-  const struct scn__node *sc = NULL;
-  if (!scn__opt_scalar(ld, n, path, "srv_choice", &sc)) {
-    return false;
-  }
-  if (sc == NULL) {
-    return true;
-  }
-  if (strcmp(sc->text, "largest") == 0) {
-    c->srv_largest_wins = true;
-  } else if (strcmp(sc->text, "rfc2782") != 0) {
-    return scn__fail(ld, sc, "srv_choice must be rfc2782 or largest, found \"%s\"", sc->text);
-  }
-  return true;
-}
-
 static bool load_client(struct scn__ld *ld, const struct scn__node *n, const char *path,
                         struct scn_client *c) {
-  static const char *const keys[] = {"model",
-                                     "exclude_https_root_domain",
-                                     "exclude_https_autodiscover_domain",
-                                     "exclude_http_redirect",
-                                     "exclude_srv_record",
-                                     "certificate_prompt_answer",
-                                     "exclude_scp_lookup",
-                                     "exclude_last_known_good_url",
-                                     "exclude_explicit_o365_endpoint",
-                                     "prefer_local_xml",
-                                     "redirect_prompt_answer",
-                                     "domain_joined",
-                                     "mailbox_in_exchange_online",
-                                     "last_known_good_url",
-                                     "local_xml",
-                                     "redirect_servers",
-                                     "srv_choice",
-                                     NULL};
+  static const char *const model_key[] = {"model", NULL};
   c->mark = scn__mark(n);
   if (n->kind == SCN__SCALAR) {
     return model_name(ld, n, path, &c->model);
@@ -114,29 +43,11 @@ static bool load_client(struct scn__ld *ld, const struct scn__node *n, const cha
   }
   char p[SCN__PATH_LEN];
   const struct scn__node *m = NULL;
-  return scn__check_keys(ld, n, path, keys) && scn__req_child(ld, n, path, "model", p, &m) &&
+  unsigned every_kind = (1u << SCN_SETTING_REGISTRY) | (1u << SCN_SETTING_MACHINE) |
+                        (1u << SCN_SETTING_USER) | (1u << SCN_SETTING_POLICY);
+  return scn__check_keys(ld, n, path, NULL) && scn__req_child(ld, n, path, "model", p, &m) &&
          model_name(ld, m, p, &c->model) &&
-         scn__opt_bool(ld, n, path, "exclude_https_root_domain", &c->exclude_https_root_domain) &&
-         scn__opt_bool(ld, n, path, "exclude_https_autodiscover_domain",
-                       &c->exclude_https_autodiscover_domain) &&
-         scn__opt_bool(ld, n, path, "exclude_http_redirect", &c->exclude_http_redirect) &&
-         scn__opt_bool(ld, n, path, "exclude_srv_record", &c->exclude_srv_record) &&
-         scn__opt_bool(ld, n, path, "exclude_scp_lookup", &c->exclude_scp_lookup) &&
-         scn__opt_bool(ld, n, path, "exclude_last_known_good_url",
-                       &c->exclude_last_known_good_url) &&
-         scn__opt_bool(ld, n, path, "exclude_explicit_o365_endpoint",
-                       &c->exclude_explicit_o365_endpoint) &&
-         scn__opt_bool(ld, n, path, "prefer_local_xml", &c->prefer_local_xml) &&
-         scn__opt_bool(ld, n, path, "domain_joined", &c->domain_joined) &&
-         scn__opt_bool(ld, n, path, "mailbox_in_exchange_online", &c->mailbox_in_exchange_online) &&
-         prompt_answer(ld, n, path, "certificate_prompt_answer",
-                       &c->answer_no_to_certificate_prompts) &&
-         prompt_answer(ld, n, path, "redirect_prompt_answer", &c->answer_no_to_redirect_prompts) &&
-         scn__opt_url(ld, n, path, "last_known_good_url", &c->last_known_good_url) &&
-         local_xml(ld, n, path, c) &&
-         scn__opt_dns_names(ld, n, path, "redirect_servers", SCN__NO_WILDCARD, &c->redirect_servers,
-                            &c->n_redirect_servers) &&
-         srv_choice(ld, n, path, c);
+         scn__load_settings(ld, n, path, model_key, every_kind, "", c);
 }
 
 bool scn__load_clients(struct scn__ld *ld, const struct scn__node *n) {
@@ -164,19 +75,13 @@ bool scn__load_clients(struct scn__ld *ld, const struct scn__node *n) {
 /* ---- expectations ---- */
 
 static const char *const prompt_kinds[] = {"certificate", "redirect", "credentials", NULL};
-static const char *const cert_reasons[] = {"expired", "not-yet-valid", "name", "untrusted", NULL};
+static const char *const cert_reasons[] = {"expired",        "not-yet-valid", "name", "untrusted",
+                                           "weak-signature", "weak-key",      NULL};
 static const char *const outcomes[] = {"settings", "failure", NULL};
-static const char *const step_names[] = {"local-xml",
-                                         "last-known-good",
-                                         "o365-direct",
-                                         "scp",
-                                         "https-root",
-                                         "https-autodiscover",
-                                         "http-redirect",
-                                         "srv",
-                                         "redirect",
-                                         "o365-fallback",
-                                         NULL};
+static const char *const step_names[] = {"restart-cache",      "local-xml",     "last-known-good",
+                                         "o365-direct",        "scp",           "https-root",
+                                         "https-autodiscover", "http-redirect", "srv",
+                                         "redirect",           "o365-fallback", NULL};
 
 static bool load_prompt(struct scn__ld *ld, const struct scn__node *n, const char *path,
                         struct scn_prompt_expect *pe) {
@@ -206,7 +111,7 @@ static bool load_prompt(struct scn__ld *ld, const struct scn__node *n, const cha
   if (kind == 0 && scn__pick(reason->text, cert_reasons, false) < 0) {
     return scn__fail(ld, reason,
                      "reason \"%s\" is not a certificate prompt reason (expired, not-yet-valid, "
-                     "name, untrusted)",
+                     "name, untrusted, weak-signature, weak-key)",
                      reason->text);
   }
   if (reason->len == 0 || scn__has_control(reason->text)) {

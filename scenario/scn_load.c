@@ -273,11 +273,7 @@ void scn_free(struct scn *s) {
   }
   free(s->hosts);
   for (size_t i = 0; i < s->n_clients; i++) {
-    struct scn_client *c = &s->clients[i];
-    free(c->model);
-    free(c->last_known_good_url);
-    free(c->local_xml);
-    free_strs(c->redirect_servers, c->n_redirect_servers);
+    scn_client_cleanup(&s->clients[i]);
   }
   free(s->clients);
   for (size_t i = 0; i < s->n_expects; i++) {

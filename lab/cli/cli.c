@@ -6,6 +6,8 @@
 #include "common/buf.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
 
 void cli_error(const char *fmt, ...) {
   va_list ap;
@@ -43,4 +45,45 @@ struct ca *cli_open_ca(const struct cli *c) {
     return NULL;
   }
   return ca;
+}
+
+bool cli_set(struct cli_walk *w, const char *assignment) {
+  char err[4096];
+  if (scn_client_set(&w->settings, assignment, err, sizeof err) != SCN_OK) {
+    cli_error("--set %s", err);
+    return false;
+  }
+  return true;
+}
+
+bool cli_client_file(struct cli_walk *w, const char *path) {
+  char err[2048];
+  struct sim_model *m = sim_model_load(path, err, sizeof err);
+  if (m == NULL) {
+    cli_error("%s", err);
+    return false;
+  }
+  for (size_t i = 0; i < w->n_models; i++) {
+    if (strcmp(sim_model_name(w->models[i]), sim_model_name(m)) == 0) {
+      cli_error("--client-file %s: a model named %s was loaded already", path, sim_model_name(m));
+      sim_model_free(m);
+      return false;
+    }
+  }
+  w->models = xrealloc_array(w->models, w->n_models + 1, sizeof *w->models);
+  w->models[w->n_models++] = m;
+  return true;
+}
+
+const struct scn_client *cli_walk_settings(const struct cli_walk *w) {
+  return w->settings.given != 0 ? &w->settings : NULL;
+}
+
+void cli_walk_cleanup(struct cli_walk *w) {
+  scn_client_cleanup(&w->settings);
+  for (size_t i = 0; i < w->n_models; i++) {
+    sim_model_free(w->models[i]);
+  }
+  free(w->models);
+  memset(w, 0, sizeof *w);
 }

@@ -5,6 +5,8 @@
 #define AD_LAB_CLI_CLI_H
 
 #include "certs/ca.h"
+#include "client/sim.h"
+#include "scenario/scn.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,6 +28,22 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_note(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* cli_open_ca opens (creating on first use) the CA for run and serve; NULL after an error. */
 struct ca *cli_open_ca(const struct cli *c);
+
+/* What every command that walks client models takes besides its own options (cli.c):
+ * --set NAME=VALUE (repeatable: a setting given to every walk, docs/clients.md) and
+ * --client-file FILE (repeatable: a user's own model). */
+struct cli_walk {
+  struct scn_client settings; /* the --set settings (`given` says which) */
+  struct sim_model **models;  /* from --client-file (owned) */
+  size_t n_models;
+};
+/* cli_set applies one --set; false after cli_error (an unknown name lists the known ones). */
+bool cli_set(struct cli_walk *w, const char *assignment);
+/* cli_client_file loads one --client-file; false after cli_error ("file:line:col: ..."). */
+bool cli_client_file(struct cli_walk *w, const char *path);
+/* cli_walk_settings returns the --set settings, or NULL when none was given. */
+const struct scn_client *cli_walk_settings(const struct cli_walk *w);
+void cli_walk_cleanup(struct cli_walk *w);
 
 /* The commands, one file each; each parses its own arguments and returns an exit code. */
 int cmd_run(struct cli *c, int argc, char **argv);

@@ -12,7 +12,8 @@
 
 static const char check_usage[] =
     "usage: autodisco check [DIR|FILE]... [--client NAME]... [--jobs N] [--junit FILE] [--json]\n"
-    "                       [--html DIR] [--real-time] [--timeout MS]\n"
+    "                       [--html DIR] [--real-time] [--timeout MS] [--set NAME=VALUE]...\n"
+    "                       [--sweep NAME=V1,V2,...] [--client-file FILE]...\n"
     "       autodisco check SCENARIO --journal JOURNAL --client NAME [--json]\n"
     "\n"
     "Runs every scenario (a folder: its *.yaml files, recursively, sorted; files named _*.yaml\n"
@@ -34,6 +35,14 @@ static const char check_usage[] =
     "                  linking them with their verdicts\n"
     "  --real-time     run timeouts and delays at their real length (default: 1000x faster)\n"
     "  --timeout MS    per network operation, instead of each model's own\n"
+    "  --set NAME=VALUE  give every walk this setting, over the scenario's: a registry value as\n"
+    "                  the registry names it (ExcludeHttpsRootDomain=1), a fact about the\n"
+    "                  machine (domain_joined=1) or a policy choice (docs/clients.md); repeatable\n"
+    "  --sweep NAME=V1,V2,...  run every scenario once per value of the setting NAME (one row\n"
+    "                  per value, a SETTING column); values with a '|' between them when one\n"
+    "                  holds a comma (a list: RedirectServers=|a.example,b.example)\n"
+    "  --client-file FILE  a model of your own (docs/clients.md), walked in every scenario\n"
+    "                  unless --client names the models; repeatable\n"
     "  --quiet         (before the command) no progress line on stderr\n"
     "  --journal FILE  hold a real client's journal (serve --journal) to the scenario's\n"
     "                  expectations for --client NAME instead of running the model\n";
@@ -53,6 +62,62 @@ static unsigned default_jobs(void) {
   return n > 0 && n < 256 ? (unsigned) n : 1;
 }
 
+/* A --sweep: the settings of each run (the --set ones with one value of the swept setting) and
+ * their labels. */
+struct sweep {
+  struct scn_client *variants;
+  char **labels; /* "NAME=VALUE" */
+  size_t n;
+};
+
+static void sweep_cleanup(struct sweep *sw) {
+  for (size_t i = 0; i < sw->n; i++) {
+    scn_client_cleanup(&sw->variants[i]);
+    free(sw->labels[i]);
+  }
+  free(sw->variants);
+  free(sw->labels);
+  memset(sw, 0, sizeof *sw);
+}
+
+/* sweep_init reads --sweep NAME=V1,V2,... (values split at '|' when there is one, else at ','):
+ * one variant per value, each the --set settings plus NAME=value; false after cli_error. */
+static bool sweep_init(struct sweep *sw, const struct cli_walk *walk, const char *arg) {
+  const char *eq = strchr(arg, '=');
+  if (eq == NULL || eq == arg) {
+    cli_error("--sweep %s: expected NAME=VALUE,VALUE,... (e.g. ExcludeHttpsRootDomain=0,1)", arg);
+    return false;
+  }
+  size_t name_len = (size_t) (eq - arg);
+  char sep = strchr(eq + 1, '|') != NULL ? '|' : ',';
+  char *values = str_dup(eq + 1);
+  bool ok = true;
+  for (char *p = values, *next = NULL; ok && p != NULL; p = next) {
+    char *end = strchr(p, sep);
+    next = end != NULL ? end + 1 : NULL;
+    if (end != NULL) {
+      *end = 0;
+    }
+    struct buf label;
+    buf_init(&label, 64 * 1024);
+    buf_append(&label, (struct slice){(const uint8_t *) arg, name_len});
+    buf_appendf(&label, "=%s", p);
+    sw->variants = xrealloc_array(sw->variants, sw->n + 1, sizeof *sw->variants);
+    sw->labels = xrealloc_array(sw->labels, sw->n + 1, sizeof *sw->labels);
+    struct scn_client *v = &sw->variants[sw->n];
+    memset(v, 0, sizeof *v);
+    scn_client_overlay(v, &walk->settings);
+    sw->labels[sw->n++] = buf_take(&label);
+    char err[4096];
+    if (scn_client_set(v, sw->labels[sw->n - 1], err, sizeof err) != SCN_OK) {
+      cli_error("--sweep %s", err);
+      ok = false;
+    }
+  }
+  free(values);
+  return ok;
+}
+
 int cmd_check(struct cli *c, int argc, char **argv) {
   static const struct option opts[] = {
       {"client", required_argument, NULL, 'c'},
@@ -64,9 +129,15 @@ int cmd_check(struct cli *c, int argc, char **argv) {
       {"quiet", no_argument, NULL, 'q'},
       {"journal", required_argument, NULL, 'L'},
       {"html", required_argument, NULL, 'H'},
+      {"set", required_argument, NULL, 'S'},
+      {"client-file", required_argument, NULL, 'F'},
+      {"sweep", required_argument, NULL, 'W'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
+  struct cli_walk walk = {0};
+  struct sweep sw = {0};
+  const char *sweep = NULL;
   struct cli_files files = {0};
   struct lab_check_options o = {.note = on_note};
   struct lab_check k = {0};
@@ -81,8 +152,25 @@ int cmd_check(struct cli *c, int argc, char **argv) {
   int rc = EXIT_BAD_INPUT;
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "c:j:u:Jrt:qh", opts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, "c:j:u:Jrt:qS:F:W:h", opts, NULL)) != -1) {
     switch (opt) {
+      case 'S':
+        if (!cli_set(&walk, optarg)) {
+          goto out;
+        }
+        break;
+      case 'F':
+        if (!cli_client_file(&walk, optarg)) {
+          goto out;
+        }
+        break;
+      case 'W':
+        if (sweep != NULL) {
+          cli_error("--sweep %s: one --sweep at a time (%s was given first)", optarg, sweep);
+          goto out;
+        }
+        sweep = optarg;
+        break;
       case 'c': clients[n_clients++] = optarg; break;
       case 'u': junit = optarg; break;
       case 'J': json = true; break;
@@ -118,6 +206,14 @@ int cmd_check(struct cli *c, int argc, char **argv) {
   if (journal != NULL && html != NULL) {
     cli_error("--html goes with scenarios run here, not with --journal (report --format html "
               "draws a journal)");
+    goto out;
+  }
+  if (journal != NULL && (sweep != NULL || walk.settings.given != 0 || walk.n_models > 0)) {
+    cli_error("--journal holds a real client's walk to the scenario's expectations: --set, "
+              "--sweep and --client-file change model walks, which it does not make");
+    goto out;
+  }
+  if (sweep != NULL && !sweep_init(&sw, &walk, sweep)) {
     goto out;
   }
   if (journal != NULL) {
@@ -156,6 +252,12 @@ int cmd_check(struct cli *c, int argc, char **argv) {
   o.run.ca = ca;
   o.run.clients = clients;
   o.run.n_clients = n_clients;
+  o.run.settings = cli_walk_settings(&walk);
+  o.run.models = (const struct sim_model *const *) walk.models;
+  o.run.n_models = walk.n_models;
+  o.variants = sw.variants;
+  o.variant_labels = (const char *const *) sw.labels;
+  o.n_variants = sw.n;
   o.jobs = jobs;
   bool progress = !c->quiet && isatty(STDERR_FILENO);
   o.progress = progress ? on_progress : NULL;
@@ -183,6 +285,8 @@ out:
   lab_check_cleanup(&k);
   cli_files_cleanup(&files);
   ca_free(ca);
+  sweep_cleanup(&sw);
+  cli_walk_cleanup(&walk);
   free(clients);
   return rc;
 }

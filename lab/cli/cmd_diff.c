@@ -12,7 +12,7 @@
 
 static const char diff_usage[] =
     "usage: autodisco diff BEFORE AFTER [--client NAME]... [--format text|json] [--real-time]\n"
-    "                      [--timeout MS]\n"
+    "                      [--timeout MS] [--set NAME=VALUE]... [--client-file FILE]...\n"
     "\n"
     "BEFORE and AFTER are each a scenario or a journal (serve --journal, run --journal: a file\n"
     "whose first character is '{'). Scenarios run with the same clients (default: BEFORE's,\n"
@@ -27,7 +27,11 @@ static const char diff_usage[] =
     "  --client NAME   compare this model (repeatable)\n"
     "  --format F      text (default: one sentence per client) or json (the same facts)\n"
     "  --real-time     run timeouts and delays at their real length (default: 1000x faster)\n"
-    "  --timeout MS    per network operation, instead of each model's own\n";
+    "  --timeout MS    per network operation, instead of each model's own\n"
+    "  --set NAME=VALUE  give every walk of a scenario this setting (docs/clients.md);\n"
+    "                  repeatable\n"
+    "  --client-file FILE  a model of your own (docs/clients.md), compared besides the\n"
+    "                  scenarios' clients unless --client names the models; repeatable\n";
 
 static bool listed(const char *const *v, size_t n, const char *name) {
   for (size_t i = 0; i < n; i++) {
@@ -66,8 +70,10 @@ int cmd_diff(struct cli *c, int argc, char **argv) {
   static const struct option opts[] = {
       {"client", required_argument, NULL, 'c'}, {"format", required_argument, NULL, 'f'},
       {"real-time", no_argument, NULL, 'r'},    {"timeout", required_argument, NULL, 't'},
+      {"set", required_argument, NULL, 'S'},    {"client-file", required_argument, NULL, 'F'},
       {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
   };
+  struct cli_walk walk = {0};
   /* room for --client names and both scenarios' clients */
   const char **clients = xcalloc((size_t) argc + 1, sizeof *clients);
   size_t n_clients = 0;
@@ -78,8 +84,18 @@ int cmd_diff(struct cli *c, int argc, char **argv) {
   int rc = EXIT_BAD_INPUT;
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "c:f:rt:h", opts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, "c:f:rt:S:F:h", opts, NULL)) != -1) {
     switch (opt) {
+      case 'S':
+        if (!cli_set(&walk, optarg)) {
+          goto out;
+        }
+        break;
+      case 'F':
+        if (!cli_client_file(&walk, optarg)) {
+          goto out;
+        }
+        break;
       case 'c': clients[n_clients++] = optarg; break;
       case 'f': format = optarg; break;
       case 'r': ro.clock_scale = 1; break;
@@ -108,7 +124,8 @@ int cmd_diff(struct cli *c, int argc, char **argv) {
     goto out;
   }
   for (size_t i = 0; i < n_clients; i++) {
-    if (sim_model_named(clients[i]) == NULL) {
+    if (lab_model_named((const struct sim_model *const *) walk.models, walk.n_models, clients[i]) ==
+        NULL) {
       cli_error("--client %s: not a client model (see autodisco run --help)", clients[i]);
       goto out;
     }
@@ -126,12 +143,17 @@ int cmd_diff(struct cli *c, int argc, char **argv) {
     for (int k = 0; k < 2; k++) {
       const struct scn *s = sides[k].scn;
       size_t room = (size_t) argc + 1 + (sides[0].scn ? sides[0].scn->n_clients : 0) +
-                    (sides[1].scn ? sides[1].scn->n_clients : 0);
+                    (sides[1].scn ? sides[1].scn->n_clients : 0) + walk.n_models;
       clients = xrealloc_array(clients, room, sizeof *clients);
       for (size_t i = 0; s != NULL && i < s->n_clients; i++) {
         if (!listed(clients, n_clients, s->clients[i].model)) {
           clients[n_clients++] = s->clients[i].model;
         }
+      }
+    }
+    for (size_t i = 0; i < walk.n_models; i++) { /* a user's model is compared too */
+      if (!listed(clients, n_clients, sim_model_name(walk.models[i]))) {
+        clients[n_clients++] = sim_model_name(walk.models[i]);
       }
     }
   }
@@ -156,6 +178,9 @@ int cmd_diff(struct cli *c, int argc, char **argv) {
     ro.ca = ca;
     ro.clients = clients;
     ro.n_clients = n_clients;
+    ro.settings = cli_walk_settings(&walk);
+    ro.models = (const struct sim_model *const *) walk.models;
+    ro.n_models = walk.n_models;
     if (lab_run(sd->scn, &ro, &sd->results, &sd->n_results, err, sizeof err) != 0) {
       cli_error("%s: %s", sd->path, err);
       goto out;
@@ -180,6 +205,7 @@ out:
   side_cleanup(&sides[0]);
   side_cleanup(&sides[1]);
   ca_free(ca);
+  cli_walk_cleanup(&walk);
   free(clients);
   return rc;
 }

@@ -16,6 +16,7 @@ static const char probe_usage[] =
     "usage: autodisco probe EMAIL|DOMAIN [--dns ADDR:PORT] [--client NAME]...\n"
     "                       [--trust FILE|system] [--format text|json|html]\n"
     "                       [--user NAME --password-file FILE] [--timeout MS] [--journal FILE]\n"
+    "                       [--set NAME=VALUE]... [--client-file FILE]...\n"
     "\n"
     "Walks client models against a real domain: its DNS (the system's resolver unless --dns),\n"
     "the real network, certificates checked against the system trust store. Prints the same\n"
@@ -32,6 +33,11 @@ static const char probe_usage[] =
     "  --password-file F   F's first line (F must not be readable by others)\n"
     "  --timeout MS        per network operation instead of each model's own (real ms)\n"
     "  --journal FILE      append the client events as JSON lines (docs/journal.md)\n"
+    "  --set NAME=VALUE    give every walk this setting: a registry value as the registry\n"
+    "                      names it (ExcludeHttpsRootDomain=1), a fact about the machine\n"
+    "                      (domain_joined=1) or a policy choice (docs/clients.md); repeatable\n"
+    "  --client-file FILE  a model of your own (docs/clients.md); walked instead of the\n"
+    "                      defaults when no --client is given; repeatable\n"
     "\n"
     "On a terminal a progress line shows the step being waited for (not with --quiet).\n";
 
@@ -180,6 +186,7 @@ struct probe_args {
   const char *password_file;
   const char *journal;
   unsigned timeout_ms;
+  struct cli_walk walk; /* --set, --client-file */
 };
 
 /* parse_args reads the options; returns -1 to go on, else the exit status. */
@@ -193,14 +200,26 @@ static int parse_args(struct cli *c, int argc, char **argv, struct probe_args *a
       {"password-file", required_argument, NULL, 'P'},
       {"timeout", required_argument, NULL, 't'},
       {"journal", required_argument, NULL, 'j'},
+      {"set", required_argument, NULL, 'S'},
+      {"client-file", required_argument, NULL, 'F'},
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "d:c:T:f:u:P:t:j:qh", opts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, "d:c:T:f:u:P:t:j:S:F:qh", opts, NULL)) != -1) {
     switch (opt) {
+      case 'S':
+        if (!cli_set(&a->walk, optarg)) {
+          return EXIT_BAD_INPUT;
+        }
+        break;
+      case 'F':
+        if (!cli_client_file(&a->walk, optarg)) {
+          return EXIT_BAD_INPUT;
+        }
+        break;
       case 'd': a->dns = optarg; break;
       case 'c': a->clients[a->n_clients++] = optarg; break;
       case 'T': a->trust = optarg; break;
@@ -258,6 +277,7 @@ int cmd_probe(struct cli *c, int argc, char **argv) {
   a.clients = xcalloc((size_t) argc, sizeof *a.clients);
   int rc = parse_args(c, argc, argv, &a);
   if (rc >= 0) {
+    cli_walk_cleanup(&a.walk);
     free(a.clients);
     return rc;
   }
@@ -286,6 +306,9 @@ int cmd_probe(struct cli *c, int argc, char **argv) {
       .username = a.user,
       .password = a.user != NULL ? password : NULL,
       .timeout_ms = a.timeout_ms,
+      .settings = cli_walk_settings(&a.walk),
+      .models = (const struct sim_model *const *) a.walk.models,
+      .n_models = a.walk.n_models,
       .jnl = j,
       .progress = progress ? on_progress : NULL,
       .progress_tick_ms = 100,
@@ -315,6 +338,7 @@ out:
   OPENSSL_cleanse(password, sizeof password);
   lab_probe_free(p);
   jnl_close(j);
+  cli_walk_cleanup(&a.walk);
   free(a.clients);
   return rc;
 }

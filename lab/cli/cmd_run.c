@@ -14,6 +14,7 @@ static const char run_usage[] =
     "usage: autodisco run SCENARIO [--client NAME]... [--email ADDR]\n"
     "                     [--format text|json|html|junit]\n"
     "                     [--out FILE|DIR] [--journal FILE] [--timeout MS] [--real-time]\n"
+    "                     [--set NAME=VALUE]... [--client-file FILE]...\n"
     "\n"
     "Starts the scenario's DNS and hosts on loopback addresses, walks each client model through\n"
     "them over real sockets, prints one line per step (prompts stand out) and the verdict.\n"
@@ -29,7 +30,12 @@ static const char run_usage[] =
     "  --journal FILE  append every server and client event as JSON lines (docs/journal.md)\n"
     "  --timeout MS    per network operation, in lab milliseconds, instead of each model's own\n"
     "  --real-time     run timeouts and delays at their real length (default: the lab clock,\n"
-    "                  1000x faster; the transcript says how long a user would wait either way)\n";
+    "                  1000x faster; the transcript says how long a user would wait either way)\n"
+    "  --set NAME=VALUE  give every walk this setting, over the scenario's: a registry value as\n"
+    "                  the registry names it (ExcludeHttpsRootDomain=1), a fact about the\n"
+    "                  machine (domain_joined=1) or a policy choice (docs/clients.md); repeatable\n"
+    "  --client-file FILE  a model of your own (docs/clients.md), walked besides the\n"
+    "                  scenario's clients unless --client names the models; repeatable\n";
 
 static bool is_dir(const char *path) {
   struct stat st;
@@ -45,9 +51,12 @@ int cmd_run(struct cli *c, int argc, char **argv) {
       {"journal", required_argument, NULL, 'j'},
       {"timeout", required_argument, NULL, 't'},
       {"real-time", no_argument, NULL, 'r'},
+      {"set", required_argument, NULL, 'S'},
+      {"client-file", required_argument, NULL, 'F'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
+  struct cli_walk walk = {0};
   const char **clients = xcalloc((size_t) argc, sizeof *clients);
   size_t n_clients = 0;
   struct lab_run_options ro = {0};
@@ -57,8 +66,16 @@ int cmd_run(struct cli *c, int argc, char **argv) {
   int rc = EXIT_BAD_INPUT;
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "c:e:f:o:j:t:rh", opts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, "c:e:f:o:j:t:rS:F:h", opts, NULL)) != -1) {
     switch (opt) {
+      case 'S':
+      case 'F':
+        if (!(opt == 'S' ? cli_set(&walk, optarg) : cli_client_file(&walk, optarg))) {
+          cli_walk_cleanup(&walk);
+          free(clients);
+          return EXIT_BAD_INPUT;
+        }
+        break;
       case 'c': clients[n_clients++] = optarg; break;
       case 'e': ro.email = optarg; break;
       case 'f': format = optarg; break;
@@ -69,6 +86,7 @@ int cmd_run(struct cli *c, int argc, char **argv) {
         uint32_t ms = 0;
         if (!parse_u32(optarg, 1, 3600000, &ms)) {
           cli_error("--timeout %s: expected milliseconds (1..3600000)", optarg);
+          cli_walk_cleanup(&walk);
           free(clients);
           return EXIT_BAD_INPUT;
         }
@@ -77,22 +95,26 @@ int cmd_run(struct cli *c, int argc, char **argv) {
       }
       case 'h':
         fputs(run_usage, stdout);
+        cli_walk_cleanup(&walk);
         free(clients);
         return EXIT_HOLDS;
       default:
         fputs(run_usage, stderr);
+        cli_walk_cleanup(&walk);
         free(clients);
         return EXIT_BAD_INPUT;
     }
   }
   if (optind + 1 != argc) {
     cli_error("run takes one SCENARIO\n%s", run_usage);
+    cli_walk_cleanup(&walk);
     free(clients);
     return EXIT_BAD_INPUT;
   }
   if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0 && strcmp(format, "html") != 0 &&
       strcmp(format, "junit") != 0) {
     cli_error("--format %s: expected text, json, html or junit", format);
+    cli_walk_cleanup(&walk);
     free(clients);
     return EXIT_BAD_INPUT;
   }
@@ -119,6 +141,9 @@ int cmd_run(struct cli *c, int argc, char **argv) {
   ro.jnl = j;
   ro.clients = clients;
   ro.n_clients = n_clients;
+  ro.settings = cli_walk_settings(&walk);
+  ro.models = (const struct sim_model *const *) walk.models;
+  ro.n_models = walk.n_models;
   if (lab_run(s, &ro, &results, &n, err, sizeof err) != 0) {
     cli_error("%s", err);
     goto out;
@@ -161,6 +186,7 @@ out:
   jnl_close(j);
   ca_free(ca);
   scn_free(s);
+  cli_walk_cleanup(&walk);
   free(clients);
   return rc;
 }

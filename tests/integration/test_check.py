@@ -199,6 +199,21 @@ class CheckTest(CliTestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("--html", r.stderr)
 
+    def test_html_under_a_sweep_keeps_a_page_per_value(self):
+        d = self.folder({"a.yaml": self.founding_text("expired-root-cert.yaml")})
+        out = os.path.join(self.tmp, "sweep-html")
+        r = self.ad("check", d, "--sweep", "ExcludeHttpsRootDomain=0,1", "--html", out)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)  # =1: the prompt is gone
+        self.assertEqual(sorted(os.listdir(out)),
+                         ["a.mso-xdscli.ExcludeHttpsRootDomain_0.html",
+                          "a.mso-xdscli.ExcludeHttpsRootDomain_1.html",
+                          "a.outlook-2016-msi.ExcludeHttpsRootDomain_0.html",
+                          "a.outlook-2016-msi.ExcludeHttpsRootDomain_1.html", "index.html"])
+        with open(os.path.join(out, "a.outlook-2016-msi.ExcludeHttpsRootDomain_0.html")) as f:
+            self.assertIn('data-step="https-root"', f.read())
+        with open(os.path.join(out, "a.outlook-2016-msi.ExcludeHttpsRootDomain_1.html")) as f:
+            self.assertNotIn('class="prompt"', f.read())
+
     def test_json(self):
         r = self.ad("check", FOUNDING_DIR, "--json")
         self.assertEqual(r.returncode, 0, r.stderr)

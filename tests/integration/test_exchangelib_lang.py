@@ -2,7 +2,7 @@
 request, listeners on port 8443, a UTF-16 body — beside the mso-xdscli model on the same
 scenario, where exchangelib documents the same rule (its source's comments follow the EAS
 guidance MS-OXDISCO also follows). Where the two part, the test pins exchangelib's behaviour
-and docs/clients-exchangelib.md says why:
+and docs/clients.md, "exchangelib compared" says why:
 
 - per request: both POST twice and get the redirectAddr, then the settings (answers 1, 2); the
   model starts the candidate list again for the new address, exchangelib goes back to the

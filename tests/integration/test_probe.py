@@ -113,6 +113,36 @@ class ProbeTest(CliTestCase):
         for path in CATALOGUE:
             self.agrees_with_run(path)
 
+    def test_settings_and_own_models(self):
+        """--set gives every walk a setting and --client-file walks a model of one's own,
+        against the real network as against the lab."""
+        own = os.path.join(self.tmp, "no-root.yaml")
+        with open(own, "w") as f:
+            f.write("name: no-root\nbase: outlook-2016-msi\nsettings:\n"
+                    "  ExcludeHttpsRootDomain: 1\n")
+        lab = RealWorld("scenarios/founding/expired-root-cert.yaml", self.ca)
+        try:
+            r, doc = self.probe_json(lab, "user@contoso.com", "--trust", lab.ca_pem,
+                                     "--set", "ExcludeHttpsRootDomain=1")
+            self.assertEqual(r.returncode, 0, r.stderr)  # no prompt: the root is not tried
+            for c in doc["clients"]:
+                self.assertEqual(c["transcript"]["settings"], ["ExcludeHttpsRootDomain=1"])
+                self.assertTrue(c["clean"])
+            # the own model alone, when no --client is named
+            r, doc = self.probe_json(lab, "user@contoso.com", "--trust", lab.ca_pem,
+                                     "--client-file", own)
+            self.assertEqual([c["client"] for c in doc["clients"]], ["no-root"])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            # beside a built-in one
+            r, doc = self.probe_json(lab, "user@contoso.com", "--trust", lab.ca_pem,
+                                     "--client-file", own, "--client", "outlook-2016-msi",
+                                     "--client", "no-root")
+            self.assertEqual(r.returncode, 1)  # outlook-2016-msi shows the prompt
+            self.assertEqual([c["clean"] for c in doc["clients"]], [False, True])
+        finally:
+            lab.stop()
+            lab.close()
+
     def test_exit_status_and_text(self):
         lab = RealWorld("scenarios/founding/fix-renew-root-cert.yaml", self.ca)
         try:

@@ -39,6 +39,11 @@ class ProbeArgsTest(CliTestCase):
         self.refused("contoso.com", "--dns", "127.0.0.1:9", "--trust",
                      os.path.join(self.tmp, "missing.pem"), says="cannot read the trust store")
         self.refused("contoso.com", "--user", "bob", says="--user and --password-file go together")
+        self.refused("contoso.com", "--set", "ExcludeTheMoon=1",
+                     says='unknown setting "ExcludeTheMoon" (known: ExcludeScpLookup')
+        self.refused("contoso.com", "--set", "ExcludeSrvRecord=maybe", says="expected 0 or 1")
+        self.refused("contoso.com", "--client-file", os.path.join(self.tmp, "none.yaml"),
+                     says="none.yaml: No such file or directory")
 
     def test_password_file_must_be_private(self):
         pw = os.path.join(self.tmp, "pw")

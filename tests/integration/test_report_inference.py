@@ -12,14 +12,17 @@ import unittest
 from labharness import AD_BIN, SOURCE, run, main
 
 CLIENT_EVENTS = ("step.start", "step.end", "step.auth", "prompt", "result")
-# What no server sees: the local XML file is read from the client's own disk.
+# What no server sees: the local XML file and the restart cache are read from the client's own
+# disk.
 # The overlay template forwards to a placeholder upstream where nothing answers: every lookup is
 # SERVFAIL, and two SERVFAILs in a row for one name (https-autodiscover, then http-redirect) read
 # as one step whose resolver asked twice, as a real stub resolver does after a failure.
 # A status route whose bytes are a POX answer (the UTF-16 settings): the journal holds no
 # response body, so the lab's events say "HTTP 200 from a status route", not "settings".
+# The restart cache is read from the client's own disk: no server sees it.
 INVISIBLE = {"client-settings/prefer-local-xml.yaml", "overlay/remove-root-record.yaml",
-             "language/utf16-answer.yaml"}
+             "language/utf16-answer.yaml", "client-settings/restart-cache-hit.yaml",
+             "client-settings/restart-cache-unreadable.yaml"}
 
 
 def scenarios():

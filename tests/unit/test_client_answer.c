@@ -23,6 +23,51 @@ static void test_redirect_to_http_is_refused(void **state) {
   sim_transcript_free(t);
 }
 
+/* walk_post_3xx takes the root step alone; its POST is answered 302 to another host
+ * (other.test, which the fake DNS server sends to the same host). */
+static struct sim_transcript *walk_post_3xx(const char *settings) {
+  struct server s;
+  server_start(&s, "https://other.test/redirected/autodiscover.xml");
+  struct sim_model m = root_only();
+  struct scn_client cfg = settings_of("%s", settings);
+  struct sim_transcript *t = walk_run(
+      &(struct walk){.model = &m, .cfg = &cfg, .servers = {&s}, .trust = s.pem, .fake_dns = true});
+  server_stop(&s);
+  scn_client_cleanup(&cfg);
+  return t;
+}
+
+static size_t redirect_prompts(const struct sim_transcript *t) {
+  size_t n = 0;
+  for (size_t i = 0; i < t->n_prompts; i++) {
+    n += t->prompts[i].kind == SIM_PROMPT_REDIRECT;
+  }
+  return n;
+}
+
+static void test_post_3xx_consent_is_a_setting(void **state) {
+  /* §2.5: whether a 302 to the POST that changes host asks is UNCERTAIN; the lab: no */
+  struct sim_transcript *t = walk_post_3xx("");
+  assert_true(t->success);
+  assert_string_equal(t->final_url, "https://other.test/redirected/autodiscover.xml");
+  assert_int_equal(redirect_prompts(t), 0);
+  sim_transcript_free(t);
+  t = walk_post_3xx("post_redirect_consent=1");
+  assert_true(t->success);
+  assert_int_equal(redirect_prompts(t), 1);
+  assert_string_equal(t->prompts[1].host, "other.test");
+  assert_string_equal(t->prompts[1].reason, "https://other.test/redirected/autodiscover.xml");
+  assert_int_equal(t->n_settings, 1);
+  assert_string_equal(t->settings[0], "post_redirect_consent=1");
+  sim_transcript_free(t);
+  /* and the allow-list suppresses it, as for the HTTP probe's 302 */
+  t = walk_post_3xx("post_redirect_consent=1 RedirectServers=other.test");
+  assert_true(t->success);
+  assert_int_equal(redirect_prompts(t), 0);
+  assert_non_null(strstr(t->steps[1].detail, "RedirectServers"));
+  sim_transcript_free(t);
+}
+
 static void test_redirect_loop(void **state) {
   struct server s;
   server_start(&s, "/ru");
@@ -56,17 +101,24 @@ static void test_xml_error_goes_on(void **state) {
 
 /* --- 401 --- */
 
-/* walk_auth asks https://127.0.0.1<path> as the cached URL, keeping the journal. */
-static struct sim_transcript *walk_auth(const char *path, struct server *s, char **journal) {
+/* walk_auth asks https://127.0.0.1<path> as the cached URL, keeping the journal; `extra` are
+ * more settings ("NAME=VALUE ..."). */
+static struct sim_transcript *walk_auth_with(const char *path, struct server *s, char **journal,
+                                             const char *extra) {
   server_start(s, "/unused");
   char url[200];
   buf_fmt(url, sizeof url, "https://127.0.0.1%s", path);
-  struct scn_client cfg = {.last_known_good_url = url};
+  struct scn_client cfg = settings_of("last_known_good_url=%s %s", url, extra);
   struct sim_model m = one_step("outlook-2010", SIM_STEP_LAST_KNOWN_GOOD);
   struct sim_transcript *t = walk_run(&(struct walk){
       .model = &m, .cfg = &cfg, .servers = {s}, .trust = s->pem, .out_journal = journal});
   server_stop(s);
+  scn_client_cleanup(&cfg);
   return t;
+}
+
+static struct sim_transcript *walk_auth(const char *path, struct server *s, char **journal) {
+  return walk_auth_with(path, s, journal, "");
 }
 
 /* no_secret checks that neither the transcript nor the journal holds the Basic credentials. */
@@ -123,6 +175,43 @@ static void test_401_sso_is_silent(void **state) {
   sim_transcript_free(t);
 }
 
+static void test_401_credentials_cancelled(void **state) {
+  struct server s;
+  char *journal = NULL;
+  struct sim_transcript *t =
+      walk_auth_with("/auth/basic", &s, &journal, "credentials_prompt_answer=no");
+  assert_false(t->success);
+  assert_int_equal(t->steps[0].result, SIM_R_NOT_AUTODISCOVER);
+  assert_non_null(strstr(t->steps[0].detail, "cancelled the credentials prompt"));
+  assert_int_equal(t->n_prompts, 2);
+  assert_int_equal(t->prompts[1].kind, SIM_PROMPT_CREDENTIALS);
+  assert_false(t->prompts[1].accepted);
+  assert_null(strstr(s.requests, "Authorization:")); /* Cancel: nothing was sent */
+  assert_null(strstr(journal, "\"ev\":\"step.auth\""));
+  free(journal);
+  sim_transcript_free(t);
+}
+
+static void test_401_sso_prompts_when_not_silent(void **state) {
+  /* silent_sso 0: Negotiate/NTLM ask the user too (§2.4, UNCERTAIN) */
+  struct server s;
+  char *journal = NULL;
+  struct sim_transcript *t = walk_auth_with("/auth/sso", &s, &journal, "silent_sso=0");
+  assert_true(t->success);
+  assert_int_equal(t->n_prompts, 2);
+  assert_int_equal(t->prompts[1].kind, SIM_PROMPT_CREDENTIALS);
+  assert_string_equal(t->prompts[1].reason, "negotiate");
+  assert_true(t->prompts[1].accepted);
+  assert_non_null(strstr(t->steps[0].detail, "Negotiate credentials sent"));
+  free(journal);
+  sim_transcript_free(t);
+  t = walk_auth_with("/auth/sso", &s, &journal, "silent_sso=0 credentials_prompt_answer=no");
+  assert_false(t->success);
+  assert_null(strstr(s.requests, "Authorization:"));
+  free(journal);
+  sim_transcript_free(t);
+}
+
 static void test_401_bearer_and_repeated(void **state) {
   struct server s;
   char *journal = NULL;
@@ -151,16 +240,19 @@ static void test_401_bearer_and_repeated(void **state) {
  * none), keeping the journal; `s` serves HTTPS, `plain` (may be NULL) plain HTTP. */
 static struct sim_transcript *walk_real(const char *url, struct server *s, struct server *plain,
                                         const char *user, char **journal) {
-  struct scn_client cfg = {.last_known_good_url = (char *) url};
+  struct scn_client cfg = settings_of("last_known_good_url=%s", url);
   struct sim_model m = one_step("outlook-2010", SIM_STEP_LAST_KNOWN_GOOD);
-  return walk_run(&(struct walk){.model = &m,
-                                 .cfg = &cfg,
-                                 .servers = {s, plain},
-                                 .trust = s->pem,
-                                 .out_journal = journal,
-                                 .real_credentials = true,
-                                 .username = user,
-                                 .password = user != NULL ? "s3cret pw" : NULL});
+  struct sim_transcript *t =
+      walk_run(&(struct walk){.model = &m,
+                              .cfg = &cfg,
+                              .servers = {s, plain},
+                              .trust = s->pem,
+                              .out_journal = journal,
+                              .real_credentials = true,
+                              .username = user,
+                              .password = user != NULL ? "s3cret pw" : NULL});
+  scn_client_cleanup(&cfg);
+  return t;
 }
 
 /* no_given_secret checks that neither the transcript nor the journal holds the password. */
@@ -283,9 +375,10 @@ static struct sim_transcript *walk_o365(const char *json, int status, struct scn
 }
 
 static void test_o365_direct_connect(void **state) {
-  struct scn_client cfg = {.mailbox_in_exchange_online = true};
+  struct scn_client cfg = settings_of("mailbox_in_exchange_online=1");
   struct server s;
   struct sim_transcript *t = walk_o365(NULL, 0, &cfg, &s);
+  scn_client_cleanup(&cfg);
   assert_true(t->success);
   assert_int_equal(t->n_steps, 3);
   assert_string_equal(t->steps[1].name, "o365-direct");
@@ -305,7 +398,7 @@ static void test_o365_direct_connect(void **state) {
 }
 
 static void test_o365_not_found_or_bad_goes_on(void **state) {
-  struct scn_client cfg = {.mailbox_in_exchange_online = true};
+  struct scn_client cfg = settings_of("mailbox_in_exchange_online=1");
   struct server s;
   struct sim_transcript *t = walk_o365("{\"ErrorCode\":\"MailboxNotFound\"}", 404, &cfg, &s);
   assert_false(t->success);
@@ -317,8 +410,10 @@ static void test_o365_not_found_or_bad_goes_on(void **state) {
   assert_int_equal(t->steps[1].result, SIM_R_NOT_AUTODISCOVER);
   assert_non_null(strstr(t->steps[1].detail, "not an AutoDV2 answer"));
   sim_transcript_free(t);
-  cfg.exclude_explicit_o365_endpoint = true;
+  scn_client_cleanup(&cfg);
+  cfg = settings_of("mailbox_in_exchange_online=1 ExcludeExplicitO365Endpoint=1");
   t = walk_o365(NULL, 0, &cfg, &s);
+  scn_client_cleanup(&cfg);
   assert_int_equal(t->steps[1].result, SIM_R_SKIPPED);
   assert_non_null(strstr(t->steps[1].detail, "ExcludeExplicitO365Endpoint"));
   assert_int_equal(s.n_conns, 0);
@@ -329,6 +424,9 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_redirect_to_http_is_refused),
       cmocka_unit_test(test_redirect_loop),
+      cmocka_unit_test(test_post_3xx_consent_is_a_setting),
+      cmocka_unit_test(test_401_credentials_cancelled),
+      cmocka_unit_test(test_401_sso_prompts_when_not_silent),
       cmocka_unit_test(test_xml_error_goes_on),
       cmocka_unit_test(test_401_basic_prompts_then_succeeds),
       cmocka_unit_test(test_401_sso_is_silent),

@@ -25,9 +25,12 @@ static void test_user_says_no(void **state) {
   struct server s;
   server_start(&s, "/redirected/autodiscover.xml");
   struct sim_model m = classic();
-  struct scn_client cfg = {.answer_no_to_certificate_prompts = true};
+  struct scn_client cfg = {0};
+  char err[256];
+  assert_int_equal(scn_client_set(&cfg, "certificate_prompt_answer=no", err, sizeof err), SCN_OK);
   struct sim_transcript *t = /* nothing trusted */
       walk_run(&(struct walk){.model = &m, .cfg = &cfg, .servers = {&s}});
+  scn_client_cleanup(&cfg);
   server_stop(&s);
   assert_false(t->success);
   assert_int_equal(t->n_steps, 4);
@@ -44,12 +47,45 @@ static void test_user_says_no(void **state) {
   sim_transcript_free(t);
 }
 
+static void test_user_says_no_and_the_run_ends(void **state) {
+  /* certificate_no end-walk: No fails the whole run (§2.2, §9.4, UNCERTAIN) */
+  struct server s;
+  server_start(&s, "/redirected/autodiscover.xml");
+  struct sim_model m = classic();
+  struct scn_client cfg = settings_of("certificate_prompt_answer=no certificate_no=end-walk");
+  struct sim_transcript *t = walk_run(&(struct walk){.model = &m, .cfg = &cfg, .servers = {&s}});
+  server_stop(&s);
+  scn_client_cleanup(&cfg);
+  assert_false(t->success);
+  assert_int_equal(t->n_steps, 1); /* nothing after No */
+  assert_int_equal(t->steps[0].result, SIM_R_TLS_FAILED);
+  assert_non_null(strstr(t->steps[0].detail, "the whole Autodiscover run fails"));
+  sim_transcript_free(t);
+}
+
+static void test_certificate_checks_not_made(void **state) {
+  /* certificate_accepted: a failure the client does not hold against the certificate is noted
+   * and the step goes on, without a prompt */
+  struct server s;
+  server_start(&s, "/redirected/autodiscover.xml");
+  struct sim_model m = root_only();
+  struct scn_client cfg = settings_of("certificate_accepted=untrusted,name");
+  struct sim_transcript *t = walk_run(&(struct walk){.model = &m, .cfg = &cfg, .servers = {&s}});
+  server_stop(&s);
+  scn_client_cleanup(&cfg);
+  assert_int_equal(t->n_prompts, 0);
+  assert_int_equal(t->steps[0].cert_failures, SIM_CERT_UNTRUSTED | SIM_CERT_NAME);
+  assert_int_equal(t->steps[0].http_status, 302); /* the request went out */
+  assert_non_null(strstr(t->steps[0].detail, "name accepted: this client does not check it"));
+  sim_transcript_free(t);
+}
+
 static void test_plain_http_when_allowed(void **state) {
   struct server s, plain;
   server_start(&s, "http://127.0.0.1/plain/autodiscover.xml");
   plain_start(&plain, false, NULL);
   struct sim_model m = root_only();
-  m.policy.https_only_redirects = false;
+  m.defaults.https_only_redirects = false;
   struct sim_transcript *t =
       walk_run(&(struct walk){.model = &m, .servers = {&s, &plain}, .trust = s.pem});
   server_stop(&s);
@@ -143,7 +179,8 @@ static void test_lab_clock_http_timeout(void **state) {
   struct server s;
   silent_listener(&s);
   struct sim_model m = one_step("outlook-2010", SIM_STEP_LAST_KNOWN_GOOD);
-  struct scn_client cfg = {.last_known_good_url = "http://127.0.0.1/autodiscover/autodiscover.xml"};
+  struct scn_client cfg =
+      settings_of("last_known_good_url=http://127.0.0.1/autodiscover/autodiscover.xml");
   double real_ms = 0;
   struct sim_transcript *t = walk_run(&(struct walk){.model = &m,
                                                      .cfg = &cfg,
@@ -151,6 +188,7 @@ static void test_lab_clock_http_timeout(void **state) {
                                                      .lab_clock = true,
                                                      .out_real_ms = &real_ms});
   server_stop(&s);
+  scn_client_cleanup(&cfg);
   assert_int_equal(t->n_steps, 1);
   assert_string_equal(t->steps[0].name, "last-known-good");
   assert_int_equal(t->steps[0].result, SIM_R_HTTP_FAILED);
@@ -280,6 +318,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_state_names),
       cmocka_unit_test(test_user_says_no),
+      cmocka_unit_test(test_user_says_no_and_the_run_ends),
+      cmocka_unit_test(test_certificate_checks_not_made),
       cmocka_unit_test(test_plain_http_when_allowed),
       cmocka_unit_test(test_huge_head),
       cmocka_unit_test(test_answer_buffered_with_handshake),

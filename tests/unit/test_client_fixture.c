@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <openssl/pem.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -533,4 +534,21 @@ struct sim_model one_step(const char *base, enum sim_step_kind k) {
 
 struct sim_model root_only(void) {
   return one_step("outlook-2016-msi", SIM_STEP_HTTPS_ROOT);
+}
+
+struct scn_client settings_of(const char *assignments, ...) {
+  char text[4096];
+  va_list ap;
+  va_start(ap, assignments);
+  vsnprintf(text, sizeof text, assignments, ap);
+  va_end(ap);
+  struct scn_client c = {0};
+  for (char *save = NULL, *tok = strtok_r(text, " ", &save); tok != NULL;
+       tok = strtok_r(NULL, " ", &save)) {
+    char err[4096];
+    if (scn_client_set(&c, tok, err, sizeof err) != SCN_OK) {
+      fail_msg("%s", err);
+    }
+  }
+  return c;
 }

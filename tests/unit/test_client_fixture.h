@@ -125,6 +125,11 @@ struct walk {
  * sim_walk_start and that every handle was closed, and returns the transcript (caller frees). */
 struct sim_transcript *walk_run(const struct walk *w);
 
+/* settings_of makes a client that gives each "NAME=VALUE" of `assignments` (space-separated,
+ * printf-formatted), as a scenario's clients: entry or --set would; the caller cleans it up
+ * (scn_client_cleanup). A setting that does not take fails the test. */
+struct scn_client settings_of(const char *assignments, ...) __attribute__((format(printf, 1, 2)));
+
 /* classic is outlook-2016-msi's network steps alone: root, autodiscover., HTTP, SRV. */
 struct sim_model classic(void);
 /* one_step is the model `base` that takes only step `k`. */

@@ -11,7 +11,7 @@
 static void test_dns_timeout_every_step(void **state) {
   uint16_t port;
   int silent = udp_port(&port);
-  struct scn_client cfg = {.exclude_https_root_domain = true};
+  struct scn_client cfg = settings_of("ExcludeHttpsRootDomain=1");
   char *journal = NULL;
   double ms = 0;
   struct sim_transcript *t = walk_run(&(struct walk){.model = sim_model_named("mso-xdscli"),
@@ -21,6 +21,7 @@ static void test_dns_timeout_every_step(void **state) {
                                                      .timeout_ms = 200,
                                                      .out_journal = &journal,
                                                      .out_real_ms = &ms});
+  scn_client_cleanup(&cfg);
   close(silent);
   assert_false(t->success);
   assert_string_equal(t->client, "mso-xdscli");
@@ -109,9 +110,14 @@ static struct sim_transcript *walk_srv(bool largest) {
   struct server s;
   server_start(&s, "/unused");
   struct sim_model m = one_step("outlook-2016-msi", SIM_STEP_SRV);
-  struct scn_client cfg = {.srv_largest_wins = largest};
+  struct scn_client cfg = {0};
+  char err[256];
+  if (largest) {
+    assert_int_equal(scn_client_set(&cfg, "srv_choice=largest", err, sizeof err), SCN_OK);
+  }
   struct sim_transcript *t = walk_run(&(struct walk){
       .model = &m, .cfg = &cfg, .servers = {&s, NULL}, .trust = s.pem, .fake_dns = true});
+  scn_client_cleanup(&cfg);
   server_stop(&s);
   return t;
 }

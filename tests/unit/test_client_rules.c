@@ -7,13 +7,39 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* plan_names writes the plan as "name name! ..." — a '!' marks a step not taken. */
-static const char *plan_names(char *out, size_t out_size, const char *model,
-                              const struct scn_client *cfg) {
+/* given makes a client that gives each "NAME=VALUE" of the space-separated `settings`. */
+static struct scn_client given(const char *settings) {
+  struct scn_client c = {0};
+  char *copy = str_dup(settings);
+  for (char *tok = strtok(copy, " "); tok != NULL; tok = strtok(NULL, " ")) {
+    char err[2048];
+    if (scn_client_set(&c, tok, err, sizeof err) != SCN_OK) {
+      fail_msg("%s", err);
+    }
+  }
+  free(copy);
+  return c;
+}
+
+/* plan_of lays out the plan of `model` for the walk's settings: the model's values with the
+ * given `settings` on top, as sim_walk_start makes them. */
+static size_t plan_of(const char *model, const char *settings, bool first,
+                      struct sim_plan_step *plan) {
   const struct sim_model *m = sim_model_named(model);
   assert_non_null(m);
+  struct scn_client cfg = given(settings);
+  struct scn_client eff;
+  sim__settings(&eff, m, &cfg);
+  size_t n = sim__plan(m, &eff, first, plan);
+  scn_client_cleanup(&eff);
+  scn_client_cleanup(&cfg);
+  return n;
+}
+
+/* plan_names writes the plan as "name name! ..." — a '!' marks a step not taken. */
+static const char *plan_names(char *out, size_t out_size, const char *model, const char *settings) {
   struct sim_plan_step plan[SIM_MODEL_MAX_STEPS];
-  size_t n = sim__plan(m, cfg, true, plan);
+  size_t n = plan_of(model, settings, true, plan);
   struct buf b;
   buf_init(&b, 4096);
   for (size_t i = 0; i < n; i++) {
@@ -26,93 +52,99 @@ static const char *plan_names(char *out, size_t out_size, const char *model,
 }
 
 /* A client for which every step applies: nothing excluded, everything configured. */
-static struct scn_client everything(void) {
-  return (struct scn_client){.domain_joined = true,
-                             .mailbox_in_exchange_online = true,
-                             .last_known_good_url = "https://cached.example/autodiscover.xml",
-                             .local_xml = "/tmp/contoso.xml"};
-}
+#define EVERYTHING                                                                                 \
+  "domain_joined=1 mailbox_in_exchange_online=1 "                                                  \
+  "last_known_good_url=https://cached.example/autodiscover.xml local_xml=/tmp/contoso.xml "        \
+  "restart_cache=/tmp/restart.xml"
 
 static void test_models_step_order(void **state) {
   char b[512];
-  struct scn_client all = everything();
   /* MS-OXDISCO order (§1.1): SCP, root, autodiscover., SRV before the HTTP probe */
-  assert_string_equal(plan_names(b, sizeof b, "mso-xdscli", &all),
+  assert_string_equal(plan_names(b, sizeof b, "mso-xdscli", EVERYTHING),
                       "scp https-root https-autodiscover srv http-redirect");
   /* §1.2 */
-  assert_string_equal(plan_names(b, sizeof b, "outlook-2007", &all),
+  assert_string_equal(plan_names(b, sizeof b, "outlook-2007", EVERYTHING),
                       "scp https-root https-autodiscover http-redirect srv local-xml");
   assert_string_equal(
-      plan_names(b, sizeof b, "outlook-2010", &all),
+      plan_names(b, sizeof b, "outlook-2010", EVERYTHING),
       "last-known-good scp https-root https-autodiscover http-redirect srv local-xml");
   /* Outlook 2013 starts SCP and the DNS steps together: the root attempt comes first */
   assert_string_equal(
-      plan_names(b, sizeof b, "outlook-2013", &all),
+      plan_names(b, sizeof b, "outlook-2013", EVERYTHING),
       "last-known-good https-root scp https-autodiscover http-redirect srv local-xml");
-  struct scn_client alone = everything();
-  alone.domain_joined = false; /* no SCP lookup: 2010's order */
+  /* no SCP lookup: 2010's order */
   assert_string_equal(
-      plan_names(b, sizeof b, "outlook-2013", &alone),
+      plan_names(b, sizeof b, "outlook-2013", EVERYTHING " domain_joined=0"),
       "last-known-good scp! https-root https-autodiscover http-redirect srv local-xml");
-  alone = everything();
-  alone.exclude_https_root_domain = true;
   assert_string_equal(
-      plan_names(b, sizeof b, "outlook-2013", &alone),
+      plan_names(b, sizeof b, "outlook-2013", EVERYTHING " ExcludeHttpsRootDomain=1"),
       "last-known-good scp https-root! https-autodiscover http-redirect srv local-xml");
+  /* the setting makes any model start the root attempt with SCP, or stops 2013 doing it */
   assert_string_equal(
-      plan_names(b, sizeof b, "outlook-2016-msi", &all),
+      plan_names(b, sizeof b, "outlook-2013", EVERYTHING " scp_parallel_root=0"),
+      "last-known-good scp https-root https-autodiscover http-redirect srv local-xml");
+  assert_string_equal(
+      plan_names(b, sizeof b, "outlook-2016-msi", EVERYTHING),
       "last-known-good scp https-root https-autodiscover local-xml http-redirect srv");
-  assert_string_equal(plan_names(b, sizeof b, "outlook-2016-c2r", &all),
+  assert_string_equal(plan_names(b, sizeof b, "outlook-2016-c2r", EVERYTHING),
                       "last-known-good o365-direct scp https-root https-autodiscover local-xml "
                       "http-redirect srv o365-fallback");
+  /* KB 3211279 steps 1-11 */
+  assert_string_equal(plan_names(b, sizeof b, "outlook-m365", EVERYTHING),
+                      "restart-cache last-known-good o365-direct scp https-root "
+                      "https-autodiscover local-xml http-redirect srv o365-fallback");
   const struct sim_model *m = sim_model_named("mso-xdscli");
   assert_string_equal(sim_model_name(m), "mso-xdscli");
   assert_non_null(sim_model_summary(m));
   assert_null(sim_model_named("outlook-1997"));
   assert_null(sim_model_named(NULL));
+  char steps[256];
+  sim_model_steps(sim_model_named("outlook-2007"), steps, sizeof steps);
+  assert_string_equal(steps, "scp, https-root, https-autodiscover, http-redirect, srv, local-xml");
 }
 
 static void test_prefer_local_xml_moves_it_first(void **state) {
   char b[512];
-  struct scn_client all = everything();
-  all.prefer_local_xml = true;
-  assert_string_equal(plan_names(b, sizeof b, "outlook-2007", &all),
+  assert_string_equal(plan_names(b, sizeof b, "outlook-2007", EVERYTHING " PreferLocalXML=1"),
                       "local-xml scp https-root https-autodiscover http-redirect srv");
   assert_string_equal(
-      plan_names(b, sizeof b, "outlook-2010", &all),
+      plan_names(b, sizeof b, "outlook-2010", EVERYTHING " PreferLocalXML=1"),
       "local-xml last-known-good scp https-root https-autodiscover http-redirect srv");
-  assert_string_equal(plan_names(b, sizeof b, "outlook-2016-c2r", &all),
+  assert_string_equal(plan_names(b, sizeof b, "outlook-2016-c2r", EVERYTHING " PreferLocalXML=1"),
                       "local-xml last-known-good o365-direct scp https-root https-autodiscover "
                       "http-redirect srv o365-fallback");
+  /* KB 3211279: the restart case stays first, the preferred local XML is step 2 */
+  assert_string_equal(plan_names(b, sizeof b, "outlook-m365", EVERYTHING " PreferLocalXML=1"),
+                      "restart-cache local-xml last-known-good o365-direct scp https-root "
+                      "https-autodiscover http-redirect srv o365-fallback");
   /* the plain protocol has no local XML: the setting changes nothing */
-  assert_string_equal(plan_names(b, sizeof b, "mso-xdscli", &all),
+  assert_string_equal(plan_names(b, sizeof b, "mso-xdscli", EVERYTHING " PreferLocalXML=1"),
                       "scp https-root https-autodiscover srv http-redirect");
 }
 
 static void test_exclusions_and_not_applicable(void **state) {
   char b[512];
-  struct scn_client none = {0};
   /* nothing configured: the cached URL, SCP, local XML and Office 365 steps do not apply */
-  assert_string_equal(plan_names(b, sizeof b, "outlook-2016-c2r", &none),
+  assert_string_equal(plan_names(b, sizeof b, "outlook-2016-c2r", ""),
                       "last-known-good! o365-direct! scp! https-root https-autodiscover local-xml! "
                       "http-redirect srv o365-fallback!");
-  assert_string_equal(plan_names(b, sizeof b, "outlook-2016-msi", NULL),
-                      "last-known-good! scp! https-root https-autodiscover local-xml! "
-                      "http-redirect srv");
-  struct scn_client all = everything();
-  all.exclude_scp_lookup = true;
-  all.exclude_last_known_good_url = true;
-  all.exclude_explicit_o365_endpoint = true;
-  all.exclude_https_root_domain = true;
-  all.exclude_https_autodiscover_domain = true;
-  all.exclude_http_redirect = true;
-  all.exclude_srv_record = true;
-  assert_string_equal(plan_names(b, sizeof b, "outlook-2016-c2r", &all),
+  assert_string_equal(plan_names(b, sizeof b, "outlook-m365", ""),
+                      "restart-cache! last-known-good! o365-direct! scp! https-root "
+                      "https-autodiscover local-xml! http-redirect srv o365-fallback!");
+  struct sim_plan_step plan[SIM_MODEL_MAX_STEPS];
+  size_t n = sim__plan(sim_model_named("outlook-2016-msi"), NULL, true, plan); /* its own */
+  assert_int_equal(n, 7);
+  assert_non_null(plan[0].skip);
+  assert_null(plan[2].skip);
+  const char *all = EVERYTHING " ExcludeScpLookup=1 ExcludeLastKnownGoodUrl=1 "
+                               "ExcludeExplicitO365Endpoint=1 ExcludeHttpsRootDomain=1 "
+                               "ExcludeHttpsAutoDiscoverDomain=1 ExcludeHttpRedirect=1 "
+                               "ExcludeSrvRecord=1";
+  assert_string_equal(plan_names(b, sizeof b, "outlook-2016-c2r", all),
                       "last-known-good! o365-direct! scp! https-root! https-autodiscover! "
                       "local-xml http-redirect! srv! o365-fallback!");
   /* the sentences name the registry value */
-  struct sim_plan_step plan[SIM_MODEL_MAX_STEPS];
-  size_t n = sim__plan(sim_model_named("outlook-2016-c2r"), &all, true, plan);
+  n = plan_of("outlook-2016-c2r", all, true, plan);
   const char *want[] = {"ExcludeLastKnownGoodUrl",
                         "ExcludeExplicitO365Endpoint",
                         "ExcludeScpLookup",
@@ -131,16 +163,15 @@ static void test_exclusions_and_not_applicable(void **state) {
     }
   }
   /* an exclusion wins over "not applicable"; the rest say why */
-  struct scn_client c = {.exclude_scp_lookup = true};
-  sim__plan(sim_model_named("outlook-2016-msi"), &c, true, plan);
+  plan_of("outlook-2016-msi", "exclude_scp_lookup=1", true, plan); /* the older name too */
   assert_non_null(strstr(plan[1].skip, "ExcludeScpLookup"));
   assert_non_null(strstr(plan[0].skip, "no URL is cached"));
-  c.exclude_scp_lookup = false;
-  sim__plan(sim_model_named("outlook-2016-msi"), &c, true, plan);
+  plan_of("outlook-2016-msi", "", true, plan);
   assert_non_null(strstr(plan[1].skip, "not domain-joined"));
+  plan_of("outlook-m365", "", true, plan);
+  assert_non_null(strstr(plan[0].skip, "KB 3211279 step 1"));
   /* after a redirectAddr the profile's own steps are not taken again */
-  all = everything();
-  n = sim__plan(sim_model_named("outlook-2016-msi"), &all, false, plan);
+  n = plan_of("outlook-2016-msi", EVERYTHING, false, plan);
   assert_int_equal(n, 7);
   assert_non_null(plan[0].skip); /* last-known-good */
   assert_non_null(plan[1].skip); /* scp */
@@ -152,12 +183,20 @@ static void test_scenario_table_and_defaults(void **state) {
   size_t n = 0;
   for (const struct sim_model *m; (m = sim_model_at(n)) != NULL; n++) {
     assert_ptr_equal(sim_model_named(sim_model_name(m)), m);
-    const struct sim_policy *p = &m->policy;
-    assert_int_equal(p->cert_prompts, SIM_CERT_UNTRUSTED | SIM_CERT_EXPIRED |
-                                          SIM_CERT_NOT_YET_VALID | SIM_CERT_NAME);
+    struct sim_policy policy;
+    sim__policy_of(&policy, sim_model_defaults(m));
+    const struct sim_policy *p = &policy;
+    assert_int_equal(p->cert_prompts, SCN_CERT_ALL);
+    /* Windows accepts the weak signature and key (docs/clients.md); the plain protocol, with a
+     * current TLS stack, does not */
+    bool windows = sim_model_office(m) != 0;
+    assert_int_equal(p->cert_accepted, windows ? SIM_CERT_WEAK_SIGNATURE | SIM_CERT_WEAK_KEY : 0u);
+    assert_int_equal(windows, sim_model_product(m) != NULL);
     assert_int_equal(p->cert_no, SIM_CERT_NO_FAILS_STEP);
     assert_true(p->http_redirect_consent);
     assert_true(p->srv_consent);
+    assert_false(p->post_redirect_consent);
+    assert_true(p->silent_sso);
     assert_int_equal(p->max_redirects, 10);
     assert_true(p->https_only_redirects);
     assert_int_equal(p->srv_order, SIM_SRV_RFC2782);
@@ -167,8 +206,12 @@ static void test_scenario_table_and_defaults(void **state) {
     assert_int_equal(p->tls_timeout_ms, 30000);
     assert_int_equal(p->http_timeout_ms, 30000);
     assert_non_null(p->user_agent);
+    assert_int_equal(p->scp_parallel_root, strcmp(sim_model_name(m), "outlook-2013") == 0);
   }
-  assert_int_equal(n, 6);
+  assert_int_equal(n, 7);
+  assert_int_equal(sim_model_office(sim_model_named("outlook-2010")), 14);
+  assert_int_equal(sim_model_office(sim_model_named("outlook-m365")), 16);
+  assert_int_equal(sim_model_office(sim_model_named("mso-xdscli")), 0);
 }
 
 static void test_redirect_servers(void **state) {
@@ -234,7 +277,9 @@ static void test_names(void **state) {
 }
 
 static struct sim_policy policy(void) {
-  return sim_model_named("mso-xdscli")->policy;
+  struct sim_policy p;
+  sim__policy_of(&p, sim_model_defaults(sim_model_named("mso-xdscli")));
+  return p;
 }
 
 static void test_redirects_https_only(void **state) {
@@ -339,6 +384,75 @@ static void test_srv_port_filter(void **state) {
   assert_string_equal(r[0].target, "b.example");
 }
 
+/* first_counts runs the weighted draw with seeds 1..n over the three records of weights 10, 60
+ * and 30 and counts which one comes first. */
+static void first_counts(size_t n, size_t counts[3]) {
+  struct sim_policy p = policy();
+  p.srv_order = SIM_SRV_WEIGHTED;
+  for (uint32_t seed = 1; seed <= n; seed++) {
+    struct sim_srv r[4];
+    srv_set(&r[0], "a.example", 0, 10, 443);
+    srv_set(&r[1], "b.example", 0, 60, 443);
+    srv_set(&r[2], "c.example", 0, 30, 443);
+    srv_set(&r[3], "later.example", 5, 1000, 443); /* a worse priority, whatever its weight */
+    p.srv_seed = seed;
+    assert_int_equal(sim__srv_select(r, 4, &p), 4);
+    assert_string_equal(r[3].target, "later.example");
+    counts[r[0].target[0] - 'a']++;
+  }
+}
+
+static void test_srv_weighted_draw(void **state) {
+  /* RFC 2782: within a priority, each record comes first in proportion to its weight */
+  size_t counts[3] = {0};
+  first_counts(6000, counts);
+  assert_in_range(counts[0], 600 - 150, 600 + 150);
+  assert_in_range(counts[1], 3600 - 250, 3600 + 250);
+  assert_in_range(counts[2], 1800 - 200, 1800 + 200);
+  /* the same seed, the same order: a transcript repeats */
+  struct sim_policy p = policy();
+  p.srv_order = SIM_SRV_WEIGHTED;
+  p.srv_seed = 42;
+  char first[2][32];
+  for (int k = 0; k < 2; k++) {
+    struct sim_srv r[3];
+    srv_set(&r[0], "a.example", 0, 10, 443);
+    srv_set(&r[1], "b.example", 0, 60, 443);
+    srv_set(&r[2], "c.example", 0, 30, 443);
+    sim__srv_select(r, 3, &p);
+    buf_fmt(first[k], sizeof first[k], "%s %s %s", r[0].target, r[1].target, r[2].target);
+  }
+  assert_string_equal(first[0], first[1]);
+  /* weight 0 goes first in the list the draw runs over: it is picked only by a draw of 0 */
+  size_t zero_first = 0;
+  for (uint32_t seed = 1; seed <= 1000; seed++) {
+    struct sim_srv r[2];
+    srv_set(&r[0], "heavy.example", 0, 100, 443);
+    srv_set(&r[1], "zero.example", 0, 0, 443);
+    p.srv_seed = seed;
+    sim__srv_select(r, 2, &p);
+    zero_first += strcmp(r[0].target, "zero.example") == 0;
+  }
+  assert_in_range(zero_first, 1, 40); /* about 1 in 101 */
+}
+
+static void test_srv_url_names_the_port(void **state) {
+  struct sim_srv r;
+  srv_set(&r, "mail.hoster.net", 0, 0, 443);
+  char *url = sim__srv_url(&r);
+  assert_string_equal(url, "https://mail.hoster.net/Autodiscover/Autodiscover.xml");
+  free(url);
+  r.port = 8443; /* srv_ports any (§5, §9.5): the URL keeps the port */
+  url = sim__srv_url(&r);
+  assert_string_equal(url, "https://mail.hoster.net:8443/Autodiscover/Autodiscover.xml");
+  free(url);
+  struct sim_srv zero[1];
+  srv_set(&zero[0], "mail.hoster.net", 0, 0, 0);
+  struct sim_policy p = policy();
+  p.srv_port_443_only = false;
+  assert_int_equal(sim__srv_select(zero, 1, &p), 0); /* port 0: nowhere to connect */
+}
+
 static void test_cert_failure_mapping(void **state) {
   assert_int_equal(sim__cert_failure_of_verify(X509_V_OK), 0);
   assert_int_equal(sim__cert_failure_of_verify(X509_V_ERR_CERT_HAS_EXPIRED), SIM_CERT_EXPIRED);
@@ -365,6 +479,12 @@ static void test_cert_reason_order(void **state) {
   assert_string_equal(sim__cert_reason(SIM_CERT_NAME | SIM_CERT_NOT_YET_VALID), "not-yet-valid");
   assert_string_equal(sim__cert_reason(SIM_CERT_UNTRUSTED | SIM_CERT_NAME | SIM_CERT_EXPIRED),
                       "expired");
+  assert_string_equal(sim__cert_reason(SIM_CERT_WEAK_SIGNATURE | SIM_CERT_WEAK_KEY),
+                      "weak-signature");
+  assert_string_equal(sim__cert_reason(SIM_CERT_WEAK_KEY), "weak-key");
+  assert_string_equal(sim__cert_reason(SIM_CERT_WEAK_KEY | SIM_CERT_UNTRUSTED), "untrusted");
+  assert_string_equal(sim_cert_failure_name(SIM_CERT_WEAK_SIGNATURE), "weak-signature");
+  assert_string_equal(sim_cert_failure_name(SIM_CERT_WEAK_KEY), "weak-key");
 }
 
 static void test_cert_prompt_text(void **state) {
@@ -380,6 +500,12 @@ static void test_cert_prompt_text(void **state) {
                             "the name of the site."));
   assert_non_null(strstr(t, "✗ The security certificate was issued by a company"));
   assert_non_null(strstr(t, "✓ The security certificate date is valid."));
+  free(t);
+  /* a weak signature or key fails the chain's trust: the dialog's first line */
+  t = sim__cert_prompt_text("contoso.com", SIM_CERT_WEAK_SIGNATURE);
+  assert_non_null(strstr(t, "✗ The security certificate was issued by a company"));
+  assert_non_null(strstr(t, "✓ The security certificate date is valid."));
+  assert_non_null(strstr(t, "✓ The security certificate has a valid name"));
   free(t);
 }
 
@@ -409,6 +535,8 @@ int main(void) {
       cmocka_unit_test(test_srv_rfc2782),
       cmocka_unit_test(test_srv_largest_wins),
       cmocka_unit_test(test_srv_port_filter),
+      cmocka_unit_test(test_srv_weighted_draw),
+      cmocka_unit_test(test_srv_url_names_the_port),
       cmocka_unit_test(test_cert_failure_mapping),
       cmocka_unit_test(test_cert_reason_order),
       cmocka_unit_test(test_cert_prompt_text),

@@ -56,6 +56,9 @@ static struct sim_transcript *story(void) {
   t->ews_url = str_dup("https://mail.contoso.com/EWS/Exchange.asmx");
   t->server = str_dup("mail.contoso.com");
   t->total_ms = 20.5;
+  t->n_settings = 1;
+  t->settings = xcalloc(1, sizeof *t->settings);
+  t->settings[0] = str_dup("ExcludeScpLookup=1");
   return t;
 }
 
@@ -67,7 +70,7 @@ static void test_json_is_the_documented_shape(void **state) {
       "\"final_url\":\"https://autodiscover.contoso.com/autodiscover/autodiscover.xml\","
       "\"settings_email\":\"alice@contoso.com\","
       "\"ews_url\":\"https://mail.contoso.com/EWS/Exchange.asmx\",\"server\":\"mail.contoso.com\","
-      "\"total_ms\":20.5,\"steps\":["
+      "\"total_ms\":20.5,\"settings\":[\"ExcludeScpLookup=1\"],\"steps\":["
       "{\"index\":0,\"step\":\"https-root\","
       "\"url\":\"https://contoso.com/autodiscover/autodiscover.xml\",\"host\":\"contoso.com\","
       "\"result\":\"not-autodiscover\",\"dns_answer\":\"127.77.0.2\",\"dns_error\":null,"
@@ -98,10 +101,10 @@ static void test_json_of_an_empty_failure(void **state) {
   t->client = str_dup("mso-xdscli");
   t->email = str_dup("a@b.example");
   char *json = sim_transcript_json(t);
-  assert_string_equal(json,
-                      "{\"client\":\"mso-xdscli\",\"email\":\"a@b.example\",\"success\":false,"
-                      "\"final_url\":null,\"settings_email\":null,\"ews_url\":null,"
-                      "\"server\":null,\"total_ms\":0,\"steps\":[],\"prompts\":[]}");
+  assert_string_equal(
+      json, "{\"client\":\"mso-xdscli\",\"email\":\"a@b.example\",\"success\":false,"
+            "\"final_url\":null,\"settings_email\":null,\"ews_url\":null,"
+            "\"server\":null,\"total_ms\":0,\"settings\":[],\"steps\":[],\"prompts\":[]}");
   free(json);
   sim_transcript_free(t);
   sim_transcript_free(NULL);
@@ -121,6 +124,7 @@ static void test_text_lines(void **state) {
   char *text = text_of(t, false);
   assert_string_equal(
       text, "client outlook-2016-msi, alice@contoso.com\n"
+            "settings: ExcludeScpLookup=1\n"
             "  1 https-root          https://contoso.com/autodiscover/autodiscover.xml  → 404 "
             "not Autodiscover (after certificate prompt)\n"
             "      contoso.com → 127.77.0.2 · certificate contoso.com from autodisco lab CA: "

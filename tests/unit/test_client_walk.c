@@ -170,9 +170,10 @@ static void test_prompt_redirect_settings(void **state) {
 static void test_local_xml_preferred(void **state) {
   char path[4096];
   test_data_path(path, sizeof path, "client/local-settings.xml");
-  struct scn_client cfg = {.prefer_local_xml = true, .local_xml = path};
+  struct scn_client cfg = settings_of("PreferLocalXML=1 local_xml=%s", path);
   struct sim_transcript *t =
       walk_run(&(struct walk){.model = sim_model_named("outlook-2016-msi"), .cfg = &cfg});
+  scn_client_cleanup(&cfg);
   assert_true(t->success);
   assert_int_equal(t->n_steps, 1); /* no network at all (L-37) */
   assert_string_equal(t->steps[0].name, "local-xml");
@@ -189,7 +190,7 @@ static void test_local_xml_preferred(void **state) {
 static void test_local_xml_late_bad_and_missing(void **state) {
   char path[4096];
   test_data_path(path, sizeof path, "client/local-not-autodiscover.xml");
-  struct scn_client cfg = {.local_xml = path};
+  struct scn_client cfg = settings_of("local_xml=%s", path);
   struct walk walk = {.model = sim_model_named("outlook-2007"), .cfg = &cfg};
   struct sim_transcript *t = walk_run(&walk);
   assert_false(t->success);
@@ -198,9 +199,10 @@ static void test_local_xml_late_bad_and_missing(void **state) {
   assert_int_equal(t->steps[5].result, SIM_R_NOT_AUTODISCOVER);
   assert_non_null(strstr(t->steps[5].detail, "local XML"));
   sim_transcript_free(t);
-  cfg.local_xml = "/nonexistent/contoso.xml";
-  cfg.prefer_local_xml = true;
+  scn_client_cleanup(&cfg);
+  cfg = settings_of("local_xml=/nonexistent/contoso.xml PreferLocalXML=1");
   t = walk_run(&walk);
+  scn_client_cleanup(&cfg);
   assert_string_equal(t->steps[0].name, "local-xml");
   assert_int_equal(t->steps[0].result, SIM_R_NO_CANDIDATE);
   assert_non_null(strstr(t->steps[0].detail, "cannot be read"));
@@ -208,11 +210,41 @@ static void test_local_xml_late_bad_and_missing(void **state) {
   sim_transcript_free(t);
 }
 
+static void test_restart_cache_unreadable_ends_the_run(void **state) {
+  /* KB 3211279 step 1: in the restart case a failed read fails the whole run */
+  struct server s;
+  server_start(&s, "/redirected/autodiscover.xml");
+  struct scn_client cfg = settings_of("restart_cache=/nonexistent/autod.xml");
+  struct sim_transcript *t = walk_run(&(struct walk){
+      .model = sim_model_named("outlook-m365"), .cfg = &cfg, .servers = {&s}, .trust = s.pem});
+  scn_client_cleanup(&cfg);
+  assert_false(t->success);
+  assert_int_equal(t->n_steps, 1);
+  assert_string_equal(t->steps[0].name, "restart-cache");
+  assert_string_equal(t->steps[0].url, "file:///nonexistent/autod.xml");
+  assert_non_null(strstr(t->steps[0].detail, "cannot be read"));
+  assert_non_null(strstr(t->steps[0].detail, "KB 3211279 step 1"));
+  assert_int_equal(s.n_conns, 0); /* nothing later was tried */
+  sim_transcript_free(t);
+  /* a file that holds no settings ends it the same way */
+  char path[4096];
+  test_data_path(path, sizeof path, "client/local-not-autodiscover.xml");
+  cfg = settings_of("restart_cache=%s", path);
+  t = walk_run(&(struct walk){
+      .model = sim_model_named("outlook-m365"), .cfg = &cfg, .servers = {&s}, .trust = s.pem});
+  server_stop(&s);
+  scn_client_cleanup(&cfg);
+  assert_false(t->success);
+  assert_int_equal(t->n_steps, 1);
+  assert_int_equal(t->steps[0].result, SIM_R_NOT_AUTODISCOVER);
+  sim_transcript_free(t);
+}
+
 static void test_scp_candidates_in_order(void **state) {
   struct server s;
   server_start(&s, "/unused");
   char *scp[] = {"https://127.0.0.1/err", "https://127.0.0.1/redirected/autodiscover.xml"};
-  struct scn_client cfg = {.domain_joined = true};
+  struct scn_client cfg = settings_of("domain_joined=1");
   struct walk walk = {.model = sim_model_named("outlook-2016-msi"),
                       .cfg = &cfg,
                       .servers = {&s},
@@ -231,17 +263,35 @@ static void test_scp_candidates_in_order(void **state) {
   assert_string_equal(t->final_url, "https://127.0.0.1/redirected/autodiscover.xml");
   sim_transcript_free(t);
   /* not domain-joined: the lookup is skipped whatever the directory holds */
-  cfg.domain_joined = false;
+  scn_client_cleanup(&cfg);
+  cfg = settings_of("domain_joined=0");
   t = walk_run(&walk);
   assert_string_equal(t->steps[1].name, "scp");
   assert_int_equal(t->steps[1].result, SIM_R_SKIPPED);
   assert_string_equal(t->steps[2].name, "https-root");
   sim_transcript_free(t);
   /* domain-joined, nothing found */
-  cfg.domain_joined = true;
-  cfg.exclude_https_root_domain = true;
+  scn_client_cleanup(&cfg);
+  cfg = settings_of("domain_joined=1 ExcludeHttpsRootDomain=1");
   walk.n_scp_urls = 0;
   t = walk_run(&walk);
+  assert_string_equal(t->steps[1].name, "scp");
+  assert_int_equal(t->steps[1].result, SIM_R_NO_CANDIDATE);
+  sim_transcript_free(t);
+  /* the client's own SCP answer stands for the directory's */
+  scn_client_cleanup(&cfg);
+  cfg = settings_of("domain_joined=1 scp_urls=https://127.0.0.1/redirected/autodiscover.xml");
+  walk.n_scp_urls = 2;
+  t = walk_run(&walk);
+  scn_client_cleanup(&cfg);
+  assert_true(t->success);
+  assert_int_equal(t->n_steps, 2);
+  assert_string_equal(t->steps[1].url, "https://127.0.0.1/redirected/autodiscover.xml");
+  sim_transcript_free(t);
+  cfg = settings_of("domain_joined=1 ExcludeHttpsRootDomain=1");
+  walk.n_scp_urls = 0;
+  t = walk_run(&walk);
+  scn_client_cleanup(&cfg);
   server_stop(&s);
   assert_string_equal(t->steps[1].name, "scp");
   assert_int_equal(t->steps[1].result, SIM_R_NO_CANDIDATE);
@@ -251,9 +301,11 @@ static void test_scp_candidates_in_order(void **state) {
 static void test_last_known_good_hit(void **state) {
   struct server s;
   server_start(&s, "/unused");
-  struct scn_client cfg = {.last_known_good_url = "https://127.0.0.1/redirected/autodiscover.xml"};
+  struct scn_client cfg =
+      settings_of("last_known_good_url=https://127.0.0.1/redirected/autodiscover.xml");
   struct sim_transcript *t = walk_run(&(struct walk){
       .model = sim_model_named("outlook-2010"), .cfg = &cfg, .servers = {&s}, .trust = s.pem});
+  scn_client_cleanup(&cfg);
   server_stop(&s);
   assert_true(t->success);
   assert_int_equal(t->n_steps, 1); /* L-35: the root is never tried */
@@ -301,10 +353,10 @@ static void test_http_redirect_consent(void **state) {
 }
 
 static void test_redirect_servers_suppress_consent(void **state) {
-  char *list[] = {"127.0.0.1"};
-  struct scn_client cfg = {.redirect_servers = list, .n_redirect_servers = 1};
+  struct scn_client cfg = settings_of("RedirectServers=127.0.0.1");
   struct server plain;
   struct sim_transcript *t = walk_http_redirect(&cfg, &plain);
+  scn_client_cleanup(&cfg);
   assert_true(t->success);
   assert_int_equal(t->n_prompts, 1);
   assert_int_equal(t->prompts[0].kind, SIM_PROMPT_CERTIFICATE); /* no consent prompt */
@@ -313,9 +365,10 @@ static void test_redirect_servers_suppress_consent(void **state) {
 }
 
 static void test_redirect_declined(void **state) {
-  struct scn_client cfg = {.answer_no_to_redirect_prompts = true};
+  struct scn_client cfg = settings_of("redirect_prompt_answer=no");
   struct server plain;
   struct sim_transcript *t = walk_http_redirect(&cfg, &plain);
+  scn_client_cleanup(&cfg);
   assert_false(t->success);
   assert_int_equal(t->n_prompts, 1);
   assert_int_equal(t->prompts[0].kind, SIM_PROMPT_REDIRECT);
@@ -338,6 +391,7 @@ int main(void) {
       cmocka_unit_test(test_prompt_redirect_settings),
       cmocka_unit_test(test_local_xml_preferred),
       cmocka_unit_test(test_local_xml_late_bad_and_missing),
+      cmocka_unit_test(test_restart_cache_unreadable_ends_the_run),
       cmocka_unit_test(test_scp_candidates_in_order),
       cmocka_unit_test(test_last_known_good_hit),
       cmocka_unit_test(test_http_redirect_consent),

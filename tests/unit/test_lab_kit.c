@@ -102,6 +102,19 @@ static void test_value_names_match_the_table(void **state) {
   assert_int_equal(n, 9);
   kit_free(k);
   free(names);
+  /* they are the settings table's registry rows, the client models' own names */
+  for (size_t i = 0; scn_setting_at(i) != NULL; i++) {
+    const struct scn_setting *row = scn_setting_at(i);
+    bool written = row->kind == SCN_SETTING_REGISTRY &&
+                   (row->type == SCN_SETTING_BOOL || row->type == SCN_SETTING_HOSTS);
+    assert_int_equal(strstr(kit_value_names(), row->name) != NULL, written);
+  }
+  /* what is not a registry value is no business of the kit's --set, old names neither */
+  assert_int_equal(kit_new(&k, "outlook-m365"), KIT_OK);
+  assert_int_equal(kit_set(k, "domain_joined=1"), KIT_EINPUT);
+  assert_non_null(strstr(kit_detail(k), "unknown registry value \"domain_joined\""));
+  assert_int_equal(kit_set(k, "exclude_https_root_domain=1"), KIT_EINPUT);
+  kit_free(k);
 }
 
 static void test_dns(void **state) {
@@ -189,7 +202,7 @@ static void test_scenario_settings(void **state) {
 
 /* README.txt's serve command is one serve accepts (docs/commands.md): the hosts on an IPv4
  * --listen address (serve refuses IPv6 there), the DNS on the kit's address, --user; and its
- * check command names a client model, which outlook-m365 is not. */
+ * check command names the kit's client model (outlook-m365 included). */
 static void test_readme_commands(void **state) {
   struct rendered *r = *state;
   struct kit *k = NULL;
@@ -209,7 +222,7 @@ static void test_readme_commands(void **state) {
   readme = render(k, KIT_README, &len);
   assert_false(contains(readme, len, "--listen fd00"));
   assert_true(contains(readme, len, "--listen LAB-IPV4 --dns [fd00::10]:53 --user $USER"));
-  assert_true(contains(readme, len, "--journal lab.jsonl --client outlook-2016-c2r\r\n"));
+  assert_true(contains(readme, len, "--journal lab.jsonl --client outlook-m365\r\n"));
   free(readme);
   kit_free(k);
 }

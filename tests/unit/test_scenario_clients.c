@@ -77,10 +77,10 @@ static void check_v2_clients(const struct scn *s) {
   assert_int_equal(c->n_redirect_servers, 2);
   assert_string_equal(c->redirect_servers[0], "autodiscover.hoster.net");
   assert_string_equal(c->redirect_servers[1], "mail.hoster.net");
-  assert_true(c->srv_largest_wins);
+  assert_int_equal(c->srv_choice, SCN_SRV_LARGEST);
   c = client(s, "outlook-2016-msi");
   assert_non_null(c);
-  assert_false(c->srv_largest_wins);
+  assert_int_equal(c->srv_choice, SCN_SRV_RFC2782);
   assert_false(c->answer_no_to_redirect_prompts);
   assert_false(c->domain_joined);
   assert_null(c->last_known_good_url);
