@@ -7,6 +7,7 @@
 
 #include "client/sim.h"
 #include "client/sim_inspect.h"
+#include "common/ares_loop.h"
 #include "common/buf.h"
 
 #include <ares.h>
@@ -335,7 +336,6 @@ struct sim_pending {
 };
 
 struct sim_conn; /* a TCP connection (sim_fetch.c) */
-struct sim_poll; /* a socket c-ares asked us to watch (sim_resolve.c) */
 
 /* an inspection's own state (sim_inspect.c) */
 struct sim_inspect;
@@ -419,12 +419,9 @@ struct sim_walk {
   enum sim_walk_state state;
   int n_open; /* handles waiting for their close callback */
   double start_lab;
-  bool advancing; /* sim__advance is running (a library may call back from inside it) */
-  ares_channel ares;
-  bool ares_lib;
-  uv_timer_t ares_timer;
-  struct sim_poll *polls;
-  uv_timer_t timer; /* the next tick, and the timeout of the current network operation */
+  bool advancing;             /* sim__advance is running (a library may call back from inside it) */
+  struct ares_loop *resolver; /* the DNS questions' channel (sim_resolve.c); NULL once closed */
+  uv_timer_t timer;           /* the next tick, and the timeout of the current network operation */
   SSL_CTX *ssl_ctx;
   struct sim_attempt att;
   struct sim_inspect *inspect; /* set: this "walk" is one inspection (sim_inspect.c), which
@@ -484,14 +481,13 @@ void sim__http_feed(struct sim_walk *w, const char *data, size_t len);
 
 /* sim_resolve.c: c-ares on the libuv loop */
 
-/* sim__resolve_init makes the c-ares channel asking env->dns (or the system's servers) and the
- * timer it runs on; on failure, err says why and sim__resolve_cleanup releases the rest. */
+/* sim__resolve_init makes the c-ares channel (common/ares_loop) asking env->dns, or the system's
+ * servers; it opens handles, so it comes last when a walk starts. On failure err says why and
+ * nothing is left open. */
 enum sim_status sim__resolve_init(struct sim_walk *w, char *err, size_t err_size);
 /* sim__resolve_close destroys the channel (its queries end with ARES_EDESTRUCTION) and closes
  * the handles; each close is counted by sim__handle_gone. */
 void sim__resolve_close(struct sim_walk *w);
-/* sim__resolve_cleanup releases what sim__resolve_init made and the handles do not hold. */
-void sim__resolve_cleanup(struct sim_walk *w);
 /* sim__resolve_a asks for `host`'s addresses, A and AAAA at once as Windows' resolver does
  * (getaddrinfo with AF_UNSPEC); once both have answered, att holds dns_done, dns_status (the A
  * answer's, unless only the AAAA one has an address), a_addr or aaaa_addr (use_aaaa: no IPv4

@@ -109,7 +109,6 @@ static enum sim_status walk_new(struct sim_walk **out, const struct sim_env *env
     st = sim__resolve_init(w, err, err_size); /* last: it opens a handle */
   }
   if (st != SIM_OK) {
-    sim__resolve_cleanup(w);
     SSL_CTX_free(w->ssl_ctx);
     sim_transcript_free(w->t);
     free(w);

@@ -45,7 +45,6 @@ void sim__handle_gone(struct sim_walk *w) {
   free(w->pending);
   sim__visits_cleanup(&w->visits);
   SSL_CTX_free(w->ssl_ctx);
-  sim__resolve_cleanup(w);
   scn_client_cleanup(&w->cfg);
   free(w->note_next);
   free(w->email);
@@ -533,7 +532,6 @@ static void close_all(struct sim_walk *w) {
 /* --- start --- */
 
 static void walk_free_unstarted(struct sim_walk *w) {
-  sim__resolve_cleanup(w);
   SSL_CTX_free(w->ssl_ctx);
   sim__visits_cleanup(&w->visits);
   sim_transcript_free(w->t);
