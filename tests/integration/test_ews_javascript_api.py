@@ -10,120 +10,28 @@ with the lab's DNS server and trusts the lab CA only; TLS verification stays on.
 
 Without node, npm or the registry the test skips (exit 77) on a developer's machine, and fails
 when CI is set in the environment."""
-import hashlib
 import json
 import os
 import re
-import shutil
-import subprocess
-import sys
-import tempfile
-import time
 import unittest
 
-from labharness import AD_BIN, SKIP, SOURCE, Lab, scenario, main
+from labharness import SOURCE, Lab, scenario, main
+from npmclient import NpmClient
 
 EWS = "https://mail.contoso.com/EWS/Exchange.asmx"
-CLIENT_SRC = os.path.join(SOURCE, "tests", "integration", "ews-js")
-CLIENT_FILES = ("package.json", "package-lock.json", "get-user-settings.js")
 SCRIPT = "get-user-settings.js"
-NPM_TIMEOUT = 240  # seconds for `npm ci`; ctest gives the whole file 300
-NODE_TIMEOUT = 60
-# npm's words for "the registry could not be reached": only these make a developer run skip.
-OFFLINE = ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENETUNREACH",
-           "EHOSTUNREACH", "network request", "request to https://registry")
-
-
-def in_ci():
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-class Unavailable(Exception):
-    """node, npm or the registry is missing: a skip for a developer, a failure in CI."""
-
-
-def tool(name):
-    for path in (f"/usr/bin/{name}", shutil.which(name)):
-        if path and os.access(path, os.X_OK):
-            return path
-    raise Unavailable(f"no {name} on this machine (Debian: apt-get install nodejs npm)")
-
-
-def cache_dir():
-    """Where node_modules lives between runs: next to the autodisco binary (the build dir)."""
-    if os.path.isabs(AD_BIN) and os.path.isfile(AD_BIN):
-        return os.path.join(os.path.dirname(os.path.realpath(AD_BIN)), "ews-js-client"), False
-    return tempfile.mkdtemp(prefix="autodisco-ews-js-"), True
-
-
-def stamp(node):
-    version = subprocess.run([node, "--version"], capture_output=True, text=True,
-                             timeout=NODE_TIMEOUT).stdout.strip()
-    h = hashlib.sha256(version.encode())
-    for name in ("package.json", "package-lock.json"):
-        with open(os.path.join(CLIENT_SRC, name), "rb") as f:
-            h.update(f.read())
-    return h.hexdigest()
-
-
-def install(node, npm, where):
-    """`npm ci` of the pinned client into `where` unless an identical install is there."""
-    want = stamp(node)
-    stamp_file = os.path.join(where, ".autodisco-stamp")
-    if os.path.isdir(os.path.join(where, "node_modules")) and os.path.exists(stamp_file):
-        with open(stamp_file) as f:
-            if f.read().strip() == want:
-                shutil.copyfile(os.path.join(CLIENT_SRC, SCRIPT), os.path.join(where, SCRIPT))
-                return 0.0
-    staging = f"{where}.tmp-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    os.makedirs(staging)
-    for name in CLIENT_FILES:
-        shutil.copyfile(os.path.join(CLIENT_SRC, name), os.path.join(staging, name))
-    cmd = [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--fetch-retries=1",
-           "--fetch-timeout=60000", "--loglevel=error"]
-    started = time.monotonic()
-    try:
-        p = subprocess.run(cmd, cwd=staging, capture_output=True, text=True, timeout=NPM_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise Unavailable(f"`npm ci` took more than {NPM_TIMEOUT}s (registry unreachable?)")
-    took = time.monotonic() - started
-    if p.returncode != 0:
-        shutil.rmtree(staging, ignore_errors=True)
-        out = (p.stdout + p.stderr)[-3000:]
-        if any(word in out for word in OFFLINE):
-            raise Unavailable(f"`npm ci` could not reach the registry:\n{out}")
-        raise AssertionError(f"`npm ci` failed (exit {p.returncode}):\n{out}")
-    with open(os.path.join(staging, ".autodisco-stamp"), "w") as f:
-        f.write(want + "\n")
-    shutil.rmtree(where, ignore_errors=True)
-    os.rename(staging, where)
-    return took
+CLIENT = NpmClient(os.path.join(SOURCE, "tests", "integration", "ews-js"), "ews-js-client",
+                   (SCRIPT,))
 
 
 class EwsJavascriptApiTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.client_dir, cls.client_is_temp = cache_dir()
-        try:
-            cls.node = tool("node")
-            npm = tool("npm")
-            took = install(cls.node, npm, cls.client_dir)
-        except Unavailable as e:
-            if cls.client_is_temp:
-                shutil.rmtree(cls.client_dir, ignore_errors=True)
-            if in_ci():
-                raise AssertionError(f"ews-javascript-api is required in CI: {e}")
-            print(f"SKIPPED: ews-javascript-api not available: {e}", file=sys.stderr)
-            sys.exit(SKIP)
-        if took:
-            print(f"npm ci of ews-javascript-api: {took:.1f}s", file=sys.stderr)
+        CLIENT.install_or_skip()
 
     @classmethod
     def tearDownClass(cls):
-        if cls.client_is_temp:
-            shutil.rmtree(cls.client_dir, ignore_errors=True)
+        CLIENT.cleanup()
 
     def start_lab(self):
         lab = Lab(scenario("tests/data/integration/routes.yaml"))
@@ -140,8 +48,7 @@ class EwsJavascriptApiTest(unittest.TestCase):
         env = {k: v for k, v in os.environ.items()
                if k not in ("NODE_EXTRA_CA_CERTS", "NODE_TLS_REJECT_UNAUTHORIZED", "NODE_OPTIONS",
                             "NODE_PATH", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")}
-        p = subprocess.run([self.node, os.path.join(self.client_dir, SCRIPT), json.dumps(args)],
-                           capture_output=True, text=True, timeout=NODE_TIMEOUT, env=env)
+        p = CLIENT.run(SCRIPT, json.dumps(args), env=env)
         lines = p.stdout.strip().splitlines()
         self.assertTrue(lines, f"no output from node (exit {p.returncode}): {p.stderr}")
         log = re.sub(r"\x1b\[[0-9;]*m", "", p.stderr)  # the library colours its debug log
