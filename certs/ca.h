@@ -141,4 +141,10 @@ X509 *ca_chain_withheld(const struct ca_chain *chain);
 time_t ca_chain_not_before(const struct ca_chain *chain);
 time_t ca_chain_not_after(const struct ca_chain *chain);
 
+/* ca_trust_system_path returns the machine's trust store, the PEM bundle its clients verify real
+ * servers against: $SSL_CERT_FILE when set, else the first of the distributions' usual bundles
+ * that exists (/etc/ssl/certs/ca-certificates.crt on Debian and Ubuntu, ...); NULL when there is
+ * none. */
+const char *ca_trust_system_path(void);
+
 #endif

@@ -168,11 +168,6 @@ struct sim_progress {
 };
 typedef void (*sim_progress_cb)(void *arg, const struct sim_progress *p);
 
-/* sim_trust_system_path returns the system's trust store, a PEM bundle: $SSL_CERT_FILE when
- * set, else the first of the distributions' usual bundles that exists
- * (/etc/ssl/certs/ca-certificates.crt on Debian and Ubuntu, ...); NULL when there is none. */
-const char *sim_trust_system_path(void);
-
 /* The machine the modelled client runs on. */
 struct sim_env {
   uv_loop_t *loop;

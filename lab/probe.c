@@ -4,6 +4,7 @@
  * after another on a loop of their own, as in `run`, so the journal reads in order. */
 #include "lab/probe.h"
 
+#include "certs/ca.h"
 #include "common/addr.h"
 #include "common/buf.h"
 #include "lab/lab.h"
@@ -304,7 +305,7 @@ static int setup(struct probe_run *r, struct lab_probe *p) {
     addr_format((struct sockaddr *) &r->env.dns, dns_text, sizeof dns_text);
     p->dns = str_dup(dns_text);
   }
-  const char *trust = opt->trust_pem != NULL ? opt->trust_pem : sim_trust_system_path();
+  const char *trust = opt->trust_pem != NULL ? opt->trust_pem : ca_trust_system_path();
   if (trust == NULL) {
     buf_fmt(r->err, r->err_size,
             "no system trust store found (SSL_CERT_FILE is unset and none of the usual bundles "

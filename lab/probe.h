@@ -35,7 +35,7 @@ struct lab_probe_options {
   size_t n_models;
   const char *dns;       /* "ADDR:PORT", "[V6]:PORT" or "ADDR" (port 53); NULL: the system's
                             resolver (/etc/resolv.conf) */
-  const char *trust_pem; /* a PEM bundle; NULL: the system trust store (sim_trust_system_path) */
+  const char *trust_pem; /* a PEM bundle; NULL: the system trust store (ca_trust_system_path) */
   const char *username;  /* answers a Basic challenge over HTTPS with this and password; NULL:
                             no credentials are ever sent */
   const char *password;

@@ -2,6 +2,7 @@
  * Autodiscover today, written as a scenario that reproduces it (lab/snapshot.h does the work;
  * this is arguments, progress and the file). The file is loaded back before the command says
  * it is done: a snapshot that would not load is a bug, not a file. */
+#include "certs/ca.h"
 #include "common/addr.h"
 #include "lab/cli/cli.h"
 #include "lab/snapshot.h"
@@ -131,7 +132,7 @@ int cmd_snapshot(struct cli *c, int argc, char **argv) {
     return EXIT_BAD_INPUT;
   }
   if (strcmp(trust, "system") == 0) {
-    so.trust_pem = sim_trust_system_path();
+    so.trust_pem = ca_trust_system_path();
     if (so.trust_pem == NULL) {
       cli_error("--trust system: no system trust store found (/etc/ssl/certs/ca-certificates.crt, "
                 "...); give --trust FILE");

@@ -7,6 +7,7 @@
  * Events: upstream.request, then upstream.response or upstream.error (docs/journal.md). */
 #include "proxy/http/http.h"
 
+#include "certs/ca.h"
 #include "proxy/http/internal.h"
 
 #include <arpa/inet.h>
@@ -18,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SYSTEM_TRUST "/etc/ssl/certs/ca-certificates.crt" /* Debian's ca-certificates bundle */
 #define MAX_REQUEST (HTTP_MAX_BODY + HTTP_MAX_HEADER_BYTES + HTTP_MAX_URL + 4096)
 #define READ_CHUNK 65536
 
@@ -355,9 +355,16 @@ static enum step do_connect(struct http_upstream *u) {
 
 enum http_status http__upstream_tls_new(SSL_CTX **out, const struct scn_upstream *up, char *err,
                                         size_t err_size) {
-  const char *trust = up->trust != NULL ? up->trust : SYSTEM_TRUST;
-  SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+  const char *trust = up->trust != NULL ? up->trust : ca_trust_system_path();
   *out = NULL;
+  if (trust == NULL) {
+    buf_fmt(err, err_size,
+            "upstream %s: TLS: no system trust store on this machine (set SSL_CERT_FILE, or "
+            "name the roots with upstream_trust)",
+            up->url);
+    return HTTP_ETRUST;
+  }
+  SSL_CTX *ctx = SSL_CTX_new(TLS_method());
   if (ctx == NULL || !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)) {
     ERR_clear_error();
     SSL_CTX_free(ctx);

@@ -79,16 +79,6 @@ static void test_progress_follows_the_attempt(void **state) {
   sim_transcript_free(t);
 }
 
-static void test_system_trust_store(void **state) {
-  setenv("SSL_CERT_FILE", "/nowhere/bundle.pem", 1);
-  assert_string_equal(sim_trust_system_path(), "/nowhere/bundle.pem");
-  unsetenv("SSL_CERT_FILE");
-  const char *path = sim_trust_system_path();
-  if (path != NULL) {
-    assert_int_equal(access(path, R_OK), 0);
-  }
-}
-
 static void test_unreadable_trust_store_says_why(void **state) {
   uv_loop_t loop;
   uv_loop_init(&loop);
@@ -386,7 +376,6 @@ int main(void) {
       cmocka_unit_test(test_bad_arguments),
       cmocka_unit_test(test_unreadable_trust_store_says_why),
       cmocka_unit_test(test_progress_follows_the_attempt),
-      cmocka_unit_test(test_system_trust_store),
       cmocka_unit_test(test_strerror),
       cmocka_unit_test(test_prompt_redirect_settings),
       cmocka_unit_test(test_local_xml_preferred),
