@@ -6,6 +6,8 @@
 
 #include "proxy/http/internal.h"
 
+#include <openssl/base64.h>
+#include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
@@ -214,20 +216,61 @@ static bool is_autodiscover(const struct scn_route *route) {
          http__route_has(route, SCN_ROUTE_SOAP);
 }
 
-/* leak_reason says why a Basic credential in this request reached somewhere it should not, or
- * NULL: over plain HTTP anyone on the path reads it; at a path no Autodiscover route of this
- * host answers (POX, SOAP, AutoDV2) it went to a host that is not the scenario's Autodiscover
- * endpoint for that URL — a redirector, a web site, a challenge that only collects passwords. */
+/* ntlm_response: the credential is an NTLM AUTHENTICATE message (NTLMSSP type 3) — the client's
+ * answer to a challenge, which whoever reads it can attack offline like a password hash (MS-NLMP
+ * 2.2.1.3) — sent as "NTLM <base64>" or inside a "Negotiate" token (raw, or SPNEGO-wrapped: the
+ * NTLMSSP message is then a byte string inside the DER, so it is looked for anywhere). The
+ * negotiate message (type 1) carries nothing secret. */
+static bool ntlm_response(struct slice value, struct slice scheme) {
+  if (!slice_eq_nocase(scheme, "NTLM") && !slice_eq_nocase(scheme, "Negotiate")) {
+    return false;
+  }
+  struct slice token = {value.ptr + scheme.len, value.len - scheme.len};
+  while (token.len > 0 && token.ptr[0] == ' ') {
+    token.ptr++;
+    token.len--;
+  }
+  while (token.len > 0 && token.ptr[token.len - 1] == ' ') {
+    token.len--;
+  }
+  size_t max = 0;
+  if (token.len == 0 || !EVP_DecodedLength(&max, token.len)) {
+    return false;
+  }
+  uint8_t *raw = xcalloc(1, max);
+  size_t n = 0;
+  bool found = false;
+  if (EVP_DecodeBase64(raw, &n, max, token.ptr, token.len)) {
+    static const uint8_t type3[12] = {'N', 'T', 'L', 'M', 'S', 'S', 'P', 0, 3, 0, 0, 0};
+    for (size_t i = 0; !found && i + sizeof type3 <= n; i++) {
+      found = memcmp(raw + i, type3, sizeof type3) == 0;
+    }
+  }
+  free(raw);
+  return found;
+}
+
+/* leak_reason says why a credential in this request reached somewhere it should not, or NULL.
+ * A credential is a Basic one (the password itself) or an NTLM response (ntlm_response): over
+ * plain HTTP anyone on the path reads it; at a path no Autodiscover route of this host answers
+ * (POX, SOAP, AutoDV2) it went to a host that is not the scenario's Autodiscover endpoint for
+ * that URL — a redirector, a web site, a challenge that only collects credentials. */
 static const char *leak_reason(const struct http_session *s, const struct scn_route *route) {
-  if (!s->has_authorization ||
-      !slice_eq_nocase(jnl_secret_scheme(buf_slice(&s->authorization)), "Basic")) {
+  if (!s->has_authorization) {
+    return NULL;
+  }
+  struct slice value = buf_slice(&s->authorization);
+  struct slice scheme = jnl_secret_scheme(value);
+  bool basic = slice_eq_nocase(scheme, "Basic");
+  if (!basic && !ntlm_response(value, scheme)) {
     return NULL;
   }
   if (!s->tls) {
-    return "Basic over plain HTTP";
+    return basic ? "Basic over plain HTTP" : "an NTLM response over plain HTTP";
   }
   if (!is_autodiscover(route)) {
-    return "Basic at a host with no Autodiscover route for this path";
+    return basic ? "Basic at a host with no Autodiscover route for this path"
+                 : "an NTLM response at a host with no Autodiscover route for this path";
   }
   return NULL;
 }
@@ -237,7 +280,7 @@ static void journal_finding(struct http_session *s, const char *why, struct slic
   struct jnl_event ev;
   jnl_begin(&ev, s->j, "finding");
   jnl_str(&ev, "kind", "credential-leak");
-  jnl_str(&ev, "scheme", "Basic");
+  jnl_strn(&ev, "scheme", jnl_secret_scheme(buf_slice(&s->authorization)));
   jnl_str(&ev, "why", why);
   if (s->has_host) {
     jnl_strn(&ev, "host", buf_slice(&s->host_header));

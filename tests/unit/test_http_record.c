@@ -138,6 +138,44 @@ static void test_basic_elsewhere_is_a_leak(void **state) {
   free(har);
 }
 
+/* An NTLM AUTHENTICATE message (NTLMSSP type 3), bare and inside a SPNEGO token. */
+#define NTLM_RESPONSE                                                                              \
+  "TlRMTVNTUAADAAAAAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMw=="
+#define SPNEGO_NTLM_RESPONSE                                                                       \
+  "oYFIMIFFooFCBIFATlRMTVNTUAADAAAAAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKiss"   \
+  "LS4vMDEyMw=="
+
+static void test_an_ntlm_response_is_a_leak_where_basic_is(void **state) {
+  struct rec_fixture *r = *state;
+  /* over TLS at the Autodiscover route: what integrated authentication is for */
+  ask(r->f, "POST", "/autodiscover/autodiscover.xml", "Authorization: NTLM " NTLM_RESPONSE "\r\n",
+      POX_BODY);
+  assert_null(strstr(journal(r->f), "\"ev\":\"finding\""));
+  /* over TLS at a redirector: the host collects a response it can attack offline */
+  ask(r->f, "GET", "/old", "Authorization: NTLM " NTLM_RESPONSE "\r\n", NULL);
+  const char *t = journal(r->f);
+  assert_non_null(strstr(t, "\"kind\":\"credential-leak\",\"scheme\":\"NTLM\",\"why\":\"an NTLM "
+                            "response at a host with no Autodiscover route for this path\""));
+  /* over plain HTTP, inside Negotiate (SPNEGO) too */
+  r->f->s.tls = false;
+  ask(r->f, "POST", "/autodiscover/autodiscover.xml",
+      "Authorization: Negotiate " SPNEGO_NTLM_RESPONSE "\r\n", POX_BODY);
+  t = journal(r->f);
+  assert_non_null(
+      strstr(t, "\"scheme\":\"Negotiate\",\"why\":\"an NTLM response over plain HTTP\""));
+  assert_null(strstr(t, NTLM_RESPONSE));
+  assert_null(strstr(t, "TlRMTVNTUAADAAAA"));
+  /* a token that is not base64, or an NTLM negotiate message: no finding */
+  const char *before = strstr(t, "over plain HTTP");
+  ask(r->f, "GET", "/y", "Authorization: NTLM !!not base64!!\r\n", NULL);
+  ask(r->f, "GET", "/y", "Authorization: NTLM TlRMTVNTUAABAAAAB4IIog==\r\n", NULL);
+  t = journal(r->f);
+  const char *last = strstr(t, "\"path\":\"/y\"");
+  assert_non_null(last);
+  assert_null(strstr(last, "\"ev\":\"finding\""));
+  assert_non_null(before);
+}
+
 static void test_credentials_in_clear_when_asked(void **state) {
   struct rec_fixture *r = *state;
   r->rec.clear_credentials = true;
@@ -195,6 +233,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_basic_at_the_autodiscover_route_over_tls_is_no_finding,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_basic_elsewhere_is_a_leak, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_an_ntlm_response_is_a_leak_where_basic_is, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_credentials_in_clear_when_asked, setup, teardown),
       cmocka_unit_test_setup_teardown(test_har_entry, setup, teardown),
       cmocka_unit_test_setup_teardown(test_no_har_no_recording, setup, teardown),
