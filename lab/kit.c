@@ -115,6 +115,11 @@ bool kit__applies(const struct kit *k, const struct scn_setting *s) {
   return sim_model_office(k->model) >= s->office;
 }
 
+const char *kit__product(const struct kit *k) {
+  const char *product = sim_model_product(k->model);
+  return product != NULL ? product : "a model of your own";
+}
+
 const char *kit_value_names(void) {
   return value_names();
 }
@@ -123,20 +128,39 @@ const char *kit_model_names(void) {
   return model_names();
 }
 
-bool kit_knows_model(const char *model) {
-  const struct sim_model *m = sim_model_named(model);
+/* find_model looks `name` up among the user's models, then the built-in ones. */
+static const struct sim_model *find_model(const char *name, const struct sim_model *const *own,
+                                          size_t n_own) {
+  for (size_t i = 0; name != NULL && i < n_own; i++) {
+    if (strcmp(sim_model_name(own[i]), name) == 0) {
+      return own[i];
+    }
+  }
+  return name != NULL ? sim_model_named(name) : NULL;
+}
+
+bool kit_knows_model(const char *model, const struct sim_model *const *own, size_t n_own) {
+  const struct sim_model *m = find_model(model, own, n_own);
   return m != NULL && sim_model_office(m) != 0;
 }
 
-enum kit_status kit_new(struct kit **out, const char *model) {
+enum kit_status kit_new(struct kit **out, const char *model, const struct sim_model *const *own,
+                        size_t n_own) {
   struct kit *k = xcalloc(1, sizeof *k);
   *out = k;
   buf_init(&k->sets, 4096);
-  if (!kit_knows_model(model)) {
+  const struct sim_model *m = find_model(model, own, n_own);
+  if (m != NULL && sim_model_office(m) == 0 && m != sim_model_named(model)) { /* their own */
+    return kit__fail(k, KIT_EINPUT,
+                     "--client %s: your model reads no Office registry: give it `office:` (12, "
+                     "14, 15 or 16) or a Windows Outlook as `base:` (docs/clients.md)",
+                     model);
+  }
+  if (!kit_knows_model(model, own, n_own)) {
     return kit__fail(k, KIT_EINPUT, "--client %s: the kit is for a Windows Outlook, one of: %s",
                      model != NULL ? model : "(none)", model_names());
   }
-  k->model = sim_model_named(model);
+  k->model = m;
   scn_client_copy(&k->settings, sim_model_defaults(k->model));
   buf_fmt(k->version, sizeof k->version, "%u.0", sim_model_office(k->model));
   buf_fmt(k->reg_name, sizeof k->reg_name, "autodiscover-%s.reg", sim_model_name(k->model));
@@ -302,7 +326,7 @@ enum kit_status kit_set(struct kit *k, const char *assignment) {
   } else if (!kit__applies(k, row)) {
     st = kit__fail(k, KIT_EINPUT,
                    "--set %s: %s (Office %s) does not read %s; Office %u.0 and later do",
-                   assignment, sim_model_product(k->model), k->version, row->name, row->office);
+                   assignment, kit__product(k), k->version, row->name, row->office);
   } else if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0) {
     st = kit__fail(k, KIT_EINPUT, "--set %s: %s is a REG_DWORD of 0 (method on) or 1 (off)",
                    assignment, row->name);

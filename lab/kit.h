@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 struct kit;
+struct sim_model; /* client/sim.h */
 
 enum kit_status {
   KIT_OK = 0,
@@ -42,10 +43,12 @@ const char *kit_strerror(enum kit_status st);
 const char *kit_detail(const struct kit *k);
 
 /* kit_new starts a kit for a Windows Outlook model ("outlook-2013", "outlook-2016-msi", ...)
- * with the model's default registry state (every method enabled). KIT_EINPUT for a model the
- * kit does not know (the message lists those it knows); *out is set even then, for
- * kit_detail. */
-enum kit_status kit_new(struct kit **out, const char *model);
+ * with the model's default registry state (every method enabled). `model` names one of `own`
+ * (models of --client-file, borrowed: they outlive the kit) or a built-in model; either must
+ * read an Office registry (sim_model_office() != 0). KIT_EINPUT for a model the kit cannot be
+ * written for (the message lists those it knows); *out is set even then, for kit_detail. */
+enum kit_status kit_new(struct kit **out, const char *model, const struct sim_model *const *own,
+                        size_t n_own);
 /* kit_free releases the kit; NULL is fine. */
 void kit_free(struct kit *k);
 
@@ -79,7 +82,8 @@ enum kit_status kit_write(struct kit *k, const char *dir);
 const char *kit_value_names(void);
 /* kit_model_names returns the models the kit knows, comma-separated. */
 const char *kit_model_names(void);
-/* kit_knows_model says whether `model` is a Windows Outlook the kit can be written for. */
-bool kit_knows_model(const char *model);
+/* kit_knows_model says whether `model` (one of `own`, or built in) is a Windows Outlook the kit
+ * can be written for. */
+bool kit_knows_model(const char *model, const struct sim_model *const *own, size_t n_own);
 
 #endif

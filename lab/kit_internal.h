@@ -45,6 +45,10 @@ bool kit__dword_on(const struct kit *k, const struct scn_setting *s);
 /* kit__origin says where the value of row `s` came from. */
 enum kit_origin kit__origin(const struct kit *k, const struct scn_setting *s);
 
+/* kit__product names the Outlook the kit's model stands for ("Outlook 2016 MSI"), or says the
+ * model is the user's own. */
+const char *kit__product(const struct kit *k);
+
 /* kit__fail fills the detail and returns `st`. */
 enum kit_status kit__fail(struct kit *k, enum kit_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -82,8 +82,8 @@ static const char *domain_or(const struct kit *k, const char *none) {
 static void ps1_header(const struct kit *k, struct buf *b) {
   buf_append_str(b, "# --- Written by `autodisco kit windows` ");
   buf_append_str(b, "-----------------------------------------------------\n");
-  buf_appendf(b, "# Client model %s: %s, Office %s.\n", sim_model_name(k->model),
-              sim_model_product(k->model), k->version);
+  buf_appendf(b, "# Client model %s: %s, Office %s.\n", sim_model_name(k->model), kit__product(k),
+              k->version);
   if (k->scn != NULL) {
     buf_append_str(b, "# Scenario ");
     ascii(b, k->scn->name);
@@ -168,7 +168,7 @@ static void reg_text(const struct kit *k, struct buf *b) {
   buf_appendf(b,
               "; Written by `autodisco kit windows`: the Autodiscover registry state of the\n"
               "; client model %s (%s, Office %s).\n",
-              sim_model_name(k->model), sim_model_product(k->model), k->version);
+              sim_model_name(k->model), kit__product(k), k->version);
   if (k->scn != NULL) {
     buf_append_str(b, "; Scenario: ");
     ascii(b, k->scn->name);
@@ -248,7 +248,7 @@ static void readme_header(const struct kit *k, struct buf *b) {
                     "and the\nlab's journal shows each step it took and each prompt it showed. "
                     "docs/real-outlook.md\nin the autodisco repository is the whole "
                     "walk-through.\n\n");
-  buf_appendf(b, "Client model    %s: %s\n", sim_model_name(k->model), sim_model_product(k->model));
+  buf_appendf(b, "Client model    %s: %s\n", sim_model_name(k->model), kit__product(k));
   buf_appendf(b,
               "Registry key    HKEY_CURRENT_USER\\Software\\Microsoft\\Office\\%s\\Outlook\\"
               "AutoDiscover\n",

@@ -9,7 +9,7 @@
 
 static const char kit_usage[] =
     "usage: autodisco kit windows OUTDIR [--dns IP] [--client MODEL] [--scenario SCENARIO]\n"
-    "                                    [--set NAME=VALUE]...\n"
+    "                                    [--set NAME=VALUE]... [--client-file FILE]\n"
     "\n"
     "Writes the Windows lab kit into OUTDIR: the lab CA (.cer, .pem), install.ps1 (trusts the\n"
     "CA, points the VM's DNS at the lab, sets Outlook's Autodiscover registry values to the\n"
@@ -27,13 +27,19 @@ static const char kit_usage[] =
     "  --set NAME=VALUE    a registry value as the registry names it, overriding the model and\n"
     "                      the scenario: ExcludeHttpsRootDomain=1, RedirectServers=a.net,b.net\n"
     "                      (repeatable)\n"
+    "  --client-file FILE  a model of your own (docs/clients.md) with `office:` or a Windows\n"
+    "                      Outlook as `base:`; the kit is for it unless --client names another\n"
     "\n"
     "Exit status: 0 written, 1 a file could not be written, 2 bad input.\n";
 
-/* default_model picks the scenario's first Windows Outlook, else the founding story's. */
-static const char *default_model(const struct scn *s) {
+/* default_model picks the user's own model (--client-file), else the scenario's first Windows
+ * Outlook, else the founding story's. */
+static const char *default_model(const struct scn *s, const struct cli_walk *w) {
+  if (w->n_models > 0) {
+    return sim_model_name(w->models[0]);
+  }
   for (size_t i = 0; s != NULL && i < s->n_clients; i++) {
-    if (kit_knows_model(s->clients[i].model)) {
+    if (kit_knows_model(s->clients[i].model, NULL, 0)) {
       return s->clients[i].model;
     }
   }
@@ -42,36 +48,57 @@ static const char *default_model(const struct scn *s) {
 
 static int kit_windows(const struct cli *c, int argc, char **argv) {
   static const struct option opts[] = {
-      {"dns", required_argument, NULL, 'd'},      {"client", required_argument, NULL, 'c'},
-      {"scenario", required_argument, NULL, 's'}, {"set", required_argument, NULL, 'S'},
-      {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+      {"dns", required_argument, NULL, 'd'},
+      {"client", required_argument, NULL, 'c'},
+      {"scenario", required_argument, NULL, 's'},
+      {"set", required_argument, NULL, 'S'},
+      {"client-file", required_argument, NULL, 'F'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
   };
   const char **sets = xcalloc((size_t) argc, sizeof *sets);
   size_t n_sets = 0;
   const char *dns = NULL;
   const char *model = NULL;
   const char *scenario = NULL;
+  struct cli_walk walk = {0}; /* only its --client-file models */
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "d:c:s:S:h", opts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, "d:c:s:S:F:h", opts, NULL)) != -1) {
     switch (opt) {
       case 'd': dns = optarg; break;
       case 'c': model = optarg; break;
       case 's': scenario = optarg; break;
       case 'S': sets[n_sets++] = optarg; break;
+      case 'F':
+        if (walk.n_models > 0) {
+          cli_error("kit windows: one --client-file: the kit is for one model");
+          free(sets);
+          cli_walk_cleanup(&walk);
+          return EXIT_BAD_INPUT;
+        }
+        if (!cli_client_file(&walk, optarg)) {
+          free(sets);
+          cli_walk_cleanup(&walk);
+          return EXIT_BAD_INPUT;
+        }
+        break;
       case 'h':
         fputs(kit_usage, stdout);
         free(sets);
+        cli_walk_cleanup(&walk);
         return EXIT_HOLDS;
       default:
         fputs(kit_usage, stderr);
         free(sets);
+        cli_walk_cleanup(&walk);
         return EXIT_BAD_INPUT;
     }
   }
   if (optind + 1 != argc) {
     cli_error("kit windows takes one OUTDIR\n%s", kit_usage);
     free(sets);
+    cli_walk_cleanup(&walk);
     return EXIT_BAD_INPUT;
   }
   const char *outdir = argv[optind];
@@ -85,9 +112,10 @@ static int kit_windows(const struct cli *c, int argc, char **argv) {
     goto out;
   }
   if (model == NULL) {
-    model = default_model(s);
+    model = default_model(s, &walk);
   }
-  enum kit_status st = kit_new(&k, model);
+  enum kit_status st =
+      kit_new(&k, model, (const struct sim_model *const *) walk.models, walk.n_models);
   if (st == KIT_OK && s != NULL) {
     st = kit_use_scenario(k, s);
   }
@@ -131,6 +159,7 @@ out:
   kit_free(k);
   scn_free(s);
   free(sets);
+  cli_walk_cleanup(&walk); /* after the kit, which borrows the models */
   return rc;
 }
 

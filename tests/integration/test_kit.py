@@ -404,6 +404,32 @@ class KitTest(CliTestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("run its uninstall.ps1 first", r.stderr)
 
+    def test_a_model_of_your_own(self):
+        model = os.path.join(self.tmp, "mine.yaml")
+        with open(model, "w") as f:
+            f.write("name: my-outlook\nbase: outlook-2013\nsettings:\n  ExcludeSrvRecord: 1\n")
+        kit = self.kit("mine", "--client-file", model)  # the kit is for it without --client
+        values = self.reg(kit, "my-outlook").apply()[AUTOD.format("15.0")]  # its base's Office
+        self.assertEqual(values["ExcludeSrvRecord"], ("REG_DWORD", 1))
+        self.assertEqual(values["ExcludeScpLookup"], ("REG_DWORD", 0))
+        with open(os.path.join(kit, "README.txt"), encoding="utf-8") as f:
+            self.assertIn("my-outlook: a model of your own", f.read())
+        # --client still picks a built-in model beside it
+        self.kit("builtin", "--client-file", model, "--client", "outlook-2016-msi")
+        self.assertTrue(os.path.exists(os.path.join(self.tmp, "builtin",
+                                                    "autodiscover-outlook-2016-msi.reg")))
+        # a model without an Office registry, or a broken file: exit 2 with the reason
+        with open(model, "w") as f:
+            f.write("name: plain\nsteps: [https-root]\n")
+        r = self.ad("kit", "windows", os.path.join(self.tmp, "plain"), "--client-file", model)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("your model reads no Office registry", r.stderr)
+        with open(model, "w") as f:
+            f.write("name: broken\nsteps: [nowhere]\n")
+        r = self.ad("kit", "windows", os.path.join(self.tmp, "broken"), "--client-file", model)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("mine.yaml:2:", r.stderr)
+
     def test_help(self):
         r = self.ad("kit", "windows", "--help")
         self.assertEqual(r.returncode, 0)

@@ -2,6 +2,7 @@
  * scenario's clients: entry — and the shape of the files it renders (line ends, encodings,
  * no template markers left, the same bytes every time). The texts themselves are compared
  * with golden files by tests/integration/test_kit.py. */
+#include "client/sim.h"
 #include "lab/kit.h"
 #include "tests/unit/testutil.h"
 
@@ -48,22 +49,22 @@ static char *render(struct kit *k, enum kit_file f, size_t *out_len) {
 
 static void test_models(void **state) {
   struct kit *k = NULL;
-  assert_int_equal(kit_new(&k, "mso-xdscli"), KIT_EINPUT);
+  assert_int_equal(kit_new(&k, "mso-xdscli", NULL, 0), KIT_EINPUT);
   assert_non_null(strstr(kit_detail(k), "outlook-2013"));
   assert_non_null(strstr(kit_detail(k), "outlook-m365"));
   kit_free(k);
-  assert_int_equal(kit_new(&k, "outlook-2016-c2r"), KIT_OK);
+  assert_int_equal(kit_new(&k, "outlook-2016-c2r", NULL, 0), KIT_OK);
   assert_string_equal(kit_file_name(k, KIT_REG), "autodiscover-outlook-2016-c2r.reg");
   assert_null(kit_file_name(k, KIT_LOCAL_XML));
   kit_free(k);
-  assert_true(kit_knows_model("outlook-2007"));
-  assert_false(kit_knows_model("outlook-2019"));
-  assert_false(kit_knows_model(NULL));
+  assert_true(kit_knows_model("outlook-2007", NULL, 0));
+  assert_false(kit_knows_model("outlook-2019", NULL, 0));
+  assert_false(kit_knows_model(NULL, NULL, 0));
 }
 
 static void test_set(void **state) {
   struct kit *k = NULL;
-  assert_int_equal(kit_new(&k, "outlook-2016-msi"), KIT_OK);
+  assert_int_equal(kit_new(&k, "outlook-2016-msi", NULL, 0), KIT_OK);
   assert_int_equal(kit_set(k, "excludehttpsrootdomain=1"), KIT_OK); /* as the registry: any case */
   assert_int_equal(kit_set(k, "ExcludeLastKnownGoodUrl=0"), KIT_OK);
   assert_int_equal(kit_set(k, "ExcludeHttpsRootDomain=2"), KIT_EINPUT);
@@ -80,7 +81,7 @@ static void test_set(void **state) {
   kit_free(k);
 
   /* Outlook 2013 reads no ExcludeExplicitO365Endpoint: a --set of it is refused. */
-  assert_int_equal(kit_new(&k, "outlook-2013"), KIT_OK);
+  assert_int_equal(kit_new(&k, "outlook-2013", NULL, 0), KIT_OK);
   assert_int_equal(kit_set(k, "ExcludeExplicitO365Endpoint=1"), KIT_EINPUT);
   assert_non_null(strstr(kit_detail(k), "Office 16.0 and later"));
   kit_free(k);
@@ -90,7 +91,7 @@ static void test_value_names_match_the_table(void **state) {
   /* Every name kit_set takes is listed, and each listed name is taken. */
   char *names = str_dup(kit_value_names());
   struct kit *k = NULL;
-  assert_int_equal(kit_new(&k, "outlook-m365"), KIT_OK);
+  assert_int_equal(kit_new(&k, "outlook-m365", NULL, 0), KIT_OK);
   size_t n = 0;
   for (char *p = strtok(names, ", "); p != NULL; p = strtok(NULL, ", ")) {
     char assignment[128];
@@ -110,7 +111,7 @@ static void test_value_names_match_the_table(void **state) {
     assert_int_equal(strstr(kit_value_names(), row->name) != NULL, written);
   }
   /* what is not a registry value is no business of the kit's --set, old names neither */
-  assert_int_equal(kit_new(&k, "outlook-m365"), KIT_OK);
+  assert_int_equal(kit_new(&k, "outlook-m365", NULL, 0), KIT_OK);
   assert_int_equal(kit_set(k, "domain_joined=1"), KIT_EINPUT);
   assert_non_null(strstr(kit_detail(k), "unknown registry value \"domain_joined\""));
   assert_int_equal(kit_set(k, "exclude_https_root_domain=1"), KIT_EINPUT);
@@ -119,7 +120,7 @@ static void test_value_names_match_the_table(void **state) {
 
 static void test_dns(void **state) {
   struct kit *k = NULL;
-  assert_int_equal(kit_new(&k, "outlook-2016-msi"), KIT_OK);
+  assert_int_equal(kit_new(&k, "outlook-2016-msi", NULL, 0), KIT_OK);
   assert_int_equal(kit_set_dns(k, "192.168.56.10"), KIT_OK);
   assert_int_equal(kit_set_dns(k, "fd00:0::10"), KIT_OK);
   assert_int_equal(kit_set_dns(k, "192.168.56.10:53"), KIT_EINPUT);
@@ -163,13 +164,62 @@ static bool contains(const char *text, size_t len, const char *what) {
   return false;
 }
 
+/* write_model writes a --client-file model into the fixture's folder and loads it. */
+static struct sim_model *write_model(const struct rendered *r, const char *yaml) {
+  char path[512];
+  buf_fmt(path, sizeof path, "%s/model.yaml", r->dir);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(yaml, f);
+  fclose(f);
+  char err[512] = "";
+  struct sim_model *m = sim_model_load(path, err, sizeof err);
+  if (m == NULL) {
+    fail_msg("%s", err);
+  }
+  return m;
+}
+
+/* A model of the user's own (--client-file) gets a kit when it reads an Office registry: its
+ * settings are the kit's, and it is named as the user's own. */
+static void test_own_model(void **state) {
+  struct rendered *r = *state;
+  struct sim_model *m = write_model(r, "name: my-outlook\n"
+                                       "base: outlook-2016-msi\n"
+                                       "settings:\n"
+                                       "  ExcludeHttpsRootDomain: 1\n");
+  const struct sim_model *own[] = {m};
+  struct kit *k = NULL;
+  assert_true(kit_knows_model("my-outlook", own, 1));
+  assert_false(kit_knows_model("my-outlook", NULL, 0));
+  assert_int_equal(kit_new(&k, "my-outlook", own, 1), KIT_OK);
+  assert_string_equal(kit_file_name(k, KIT_REG), "autodiscover-my-outlook.reg");
+  assert_int_equal(kit_set_ca(k, r->ca), KIT_OK);
+  size_t len = 0;
+  char *ps1 = render(k, KIT_INSTALL_PS1, &len);
+  assert_true(contains(ps1, len, "  OfficeVersion   = '16.0'\r\n"));
+  assert_true(contains(ps1, len, "  ExcludeHttpsRootDomain         = 1\r\n"));
+  assert_true(contains(ps1, len, "# Client model my-outlook: a model of your own, Office 16.0."));
+  free(ps1);
+  kit_free(k);
+  sim_model_free(m);
+
+  /* no Office registry: no kit, and the message says what to add */
+  m = write_model(r, "name: no-registry\nsteps: [https-root]\n");
+  own[0] = m;
+  assert_int_equal(kit_new(&k, "no-registry", own, 1), KIT_EINPUT);
+  assert_non_null(strstr(kit_detail(k), "your model reads no Office registry"));
+  kit_free(k);
+  sim_model_free(m);
+}
+
 /* A scenario's entry for the model sets the values; --set overrides them; a value the Office
  * version does not read is not written. */
 static void test_scenario_settings(void **state) {
   struct rendered *r = *state;
   struct scn *s = load();
   struct kit *k = NULL;
-  assert_int_equal(kit_new(&k, "outlook-2013"), KIT_OK);
+  assert_int_equal(kit_new(&k, "outlook-2013", NULL, 0), KIT_OK);
   assert_int_equal(kit_use_scenario(k, s), KIT_OK);
   assert_int_equal(kit_set(k, "ExcludeScpLookup=1"), KIT_OK);
   assert_int_equal(kit_set_ca(k, r->ca), KIT_OK);
@@ -189,7 +239,7 @@ static void test_scenario_settings(void **state) {
   kit_free(k);
 
   /* The scenario's entry for another model changes nothing here. */
-  assert_int_equal(kit_new(&k, "outlook-m365"), KIT_OK);
+  assert_int_equal(kit_new(&k, "outlook-m365", NULL, 0), KIT_OK);
   assert_int_equal(kit_use_scenario(k, s), KIT_OK);
   assert_int_equal(kit_set_ca(k, r->ca), KIT_OK);
   char *readme = render(k, KIT_README, &len);
@@ -207,7 +257,7 @@ static void test_readme_commands(void **state) {
   struct rendered *r = *state;
   struct kit *k = NULL;
   size_t len = 0;
-  assert_int_equal(kit_new(&k, "outlook-2016-msi"), KIT_OK);
+  assert_int_equal(kit_new(&k, "outlook-2016-msi", NULL, 0), KIT_OK);
   assert_int_equal(kit_set_dns(k, "192.168.56.10"), KIT_OK);
   assert_int_equal(kit_set_ca(k, r->ca), KIT_OK);
   char *readme = render(k, KIT_README, &len);
@@ -216,7 +266,7 @@ static void test_readme_commands(void **state) {
   free(readme);
   kit_free(k);
 
-  assert_int_equal(kit_new(&k, "outlook-m365"), KIT_OK);
+  assert_int_equal(kit_new(&k, "outlook-m365", NULL, 0), KIT_OK);
   assert_int_equal(kit_set_dns(k, "fd00::10"), KIT_OK);
   assert_int_equal(kit_set_ca(k, r->ca), KIT_OK);
   readme = render(k, KIT_README, &len);
@@ -230,7 +280,7 @@ static void test_readme_commands(void **state) {
 static void test_files_are_windows_text(void **state) {
   struct rendered *r = *state;
   struct kit *k = NULL;
-  assert_int_equal(kit_new(&k, "outlook-2016-msi"), KIT_OK);
+  assert_int_equal(kit_new(&k, "outlook-2016-msi", NULL, 0), KIT_OK);
   assert_int_equal(kit_set_dns(k, "192.168.56.10"), KIT_OK);
   assert_int_equal(kit_set_ca(k, r->ca), KIT_OK);
   enum kit_file crlf_files[] = {KIT_INSTALL_PS1, KIT_UNINSTALL_PS1, KIT_README};
@@ -277,7 +327,7 @@ static void test_render_is_stable(void **state) {
     size_t len[2];
     for (int i = 0; i < 2; i++) {
       struct kit *k = NULL;
-      assert_int_equal(kit_new(&k, "outlook-2016-msi"), KIT_OK);
+      assert_int_equal(kit_new(&k, "outlook-2016-msi", NULL, 0), KIT_OK);
       assert_int_equal(kit_set(k, "ExcludeExplicitO365Endpoint=1"), KIT_OK);
       assert_int_equal(kit_set_ca(k, r->ca), KIT_OK);
       text[i] = render(k, (enum kit_file) f, &len[i]);
@@ -296,7 +346,7 @@ static void test_write_refuses_an_installed_kit(void **state) {
   char path[4200];
   assert_true(buf_fmt(dir, sizeof dir, "%s/kit", r->dir));
   struct kit *k = NULL;
-  assert_int_equal(kit_new(&k, "outlook-2016-msi"), KIT_OK);
+  assert_int_equal(kit_new(&k, "outlook-2016-msi", NULL, 0), KIT_OK);
   assert_int_equal(kit_set_ca(k, r->ca), KIT_OK);
   assert_int_equal(kit_write(k, dir), KIT_OK);
   struct stat st;
@@ -321,6 +371,7 @@ static void test_write_refuses_an_installed_kit(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_models),
+      cmocka_unit_test_setup_teardown(test_own_model, setup, teardown),
       cmocka_unit_test(test_set),
       cmocka_unit_test(test_value_names_match_the_table),
       cmocka_unit_test(test_dns),
