@@ -20,8 +20,41 @@ static bool plain(uint8_t c) {
   return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
+/* n_plain counts the bytes at the start of `s` that need no escaping. */
+static size_t n_plain(struct slice s) {
+  size_t n = 0;
+  while (n < s.len && plain(s.ptr[n])) {
+    n++;
+  }
+  return n;
+}
+
+/* quote_plain appends "s" when every byte of s is plain, in one step; false otherwise (b is
+ * unchanged then, unless it is full: *out_full). */
+static bool quote_plain(struct buf *b, struct slice s, bool *out_full) {
+  *out_full = false;
+  if (n_plain(s) != s.len) {
+    return false;
+  }
+  uint8_t *at = buf_extend(b, s.len + 2);
+  if (at == NULL) {
+    *out_full = true;
+    return false;
+  }
+  at[0] = '"';
+  if (s.len > 0) {
+    memcpy(at + 1, s.ptr, s.len);
+  }
+  at[s.len + 1] = '"';
+  return true;
+}
+
 bool jnl_escape(struct buf *b, struct slice s) {
   static const char hex[] = "0123456789abcdef";
+  bool full = false;
+  if (quote_plain(b, s, &full) || full) {
+    return !full; /* the usual case: nothing to escape */
+  }
   bool ok = buf_append(b, (struct slice){(const uint8_t *) "\"", 1});
   size_t i = 0;
   while (ok && i < s.len) {
@@ -96,12 +129,29 @@ bool jnl_escape(struct buf *b, struct slice s) {
 }
 
 static void key(struct jnl_event *ev, const char *k) {
-  if (ev->need_comma[ev->depth]) {
+  bool comma = ev->need_comma[ev->depth];
+  ev->need_comma[ev->depth] = true;
+  struct slice ks = slice_of_str(k);
+  if (k != NULL && n_plain(ks) == ks.len) { /* our keys: ,"name": in one step */
+    uint8_t *at = buf_extend(&ev->line, ks.len + 3 + comma);
+    if (at == NULL) {
+      ev->overflow = true;
+      return;
+    }
+    if (comma) {
+      *at++ = ',';
+    }
+    at[0] = '"';
+    memcpy(at + 1, ks.ptr, ks.len);
+    at[ks.len + 1] = '"';
+    at[ks.len + 2] = ':';
+    return;
+  }
+  if (comma) {
     ev->overflow |= !buf_append_str(&ev->line, ",");
   }
-  ev->need_comma[ev->depth] = true;
   if (k != NULL) {
-    ev->overflow |= !jnl_escape(&ev->line, slice_of_str(k));
+    ev->overflow |= !jnl_escape(&ev->line, ks);
     ev->overflow |= !buf_append_str(&ev->line, ":");
   }
 }
