@@ -72,12 +72,15 @@ class Lab:
 
     def read_events(self, ev=None):
         """The journal's events as the file holds them now (serve writes its lines once per loop
-        iteration: an event of the iteration running now may not be there yet)."""
+        iteration: an event of the iteration running now may not be there yet). A last line
+        without its newline is a write still in progress: left for the next read."""
         out = []
         if not os.path.exists(self.journal):
             return out
         with open(self.journal) as f:
             for line in f:
+                if not line.endswith("\n") and self.proc.poll() is None:
+                    break
                 obj = json.loads(line)  # every line must be one JSON object
                 if obj["ev"] == "dns.query" and str(obj.get("qname")).startswith(SYNC_PREFIX):
                     continue
@@ -115,7 +118,7 @@ class Lab:
             return False
         needle = "\"" + qname  # with or without the final dot
         with open(self.journal) as f:
-            return any(needle in line for line in f)
+            return any(needle in line and line.endswith("\n") for line in f)
 
     def events(self, ev=None):
         """The journal's events (all, or those of kind `ev`), complete up to now: sync first."""
