@@ -83,6 +83,16 @@ bool buf_append(struct buf *b, struct slice s) {
   return true;
 }
 
+uint8_t *buf_extend(struct buf *b, size_t n) {
+  if (!reserve(b, n)) {
+    return NULL;
+  }
+  uint8_t *at = b->ptr + b->len;
+  b->len += n;
+  b->ptr[b->len] = 0;
+  return at;
+}
+
 bool buf_append_str(struct buf *b, const char *s) {
   return buf_append(b, slice_of_str(s));
 }

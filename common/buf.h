@@ -29,6 +29,10 @@ void buf_cleanup(struct buf *b);
 void buf_reset(struct buf *b);
 /* buf_append copies `s` to the end; false (buffer unchanged) past b->max or out of memory. */
 bool buf_append(struct buf *b, struct slice s);
+/* buf_extend makes the buffer `n` bytes longer and returns where they start, for the caller to
+ * fill at once (the NUL after them is written); NULL (buffer unchanged) past b->max or out of
+ * memory. */
+uint8_t *buf_extend(struct buf *b, size_t n);
 /* buf_append_str appends a C string. */
 bool buf_append_str(struct buf *b, const char *s);
 /* buf_appendf appends printf-style text; false (buffer unchanged) past b->max. */

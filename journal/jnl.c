@@ -1,6 +1,8 @@
 /* journal/jnl.c: JSON lines for the journal, and the one place that knows JSON escaping. */
 #include "journal/jnl.h"
 
+#include "journal/internal.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/sha.h>
@@ -13,75 +15,58 @@
 
 #define LINE_MAX_BYTES (1u << 20)
 
-struct jnl {
-  FILE *out;
-  bool owned;
-  uint64_t n_events;
-};
-
-const char *jnl_strerror(enum jnl_status st) {
-  switch (st) {
-    case JNL_OK: return "no error";
-    case JNL_EIO: return "the journal file cannot be opened";
-  }
-  return "unknown journal error";
+/* plain: a byte JSON text carries as it is (printable ASCII but the quote and the backslash). */
+static bool plain(uint8_t c) {
+  return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
-enum jnl_status jnl_open(struct jnl **out, const char *path, char *err, size_t err_size) {
-  *out = NULL;
-  if (path == NULL) {
-    return JNL_OK;
+/* n_plain counts the bytes at the start of `s` that need no escaping. */
+static size_t n_plain(struct slice s) {
+  size_t n = 0;
+  while (n < s.len && plain(s.ptr[n])) {
+    n++;
   }
-  if (strcmp(path, "-") == 0) {
-    *out = jnl_open_stream(stdout);
-    return JNL_OK;
-  }
-  FILE *f = fopen(path, "a");
-  if (f == NULL) {
-    buf_fmt(err, err_size, "%s: %s", path, strerror(errno));
-    return JNL_EIO;
-  }
-  *out = jnl_open_stream(f);
-  (*out)->owned = true;
-  return JNL_OK;
+  return n;
 }
 
-struct jnl *jnl_open_stream(FILE *stream) {
-  struct jnl *j = xcalloc(1, sizeof *j);
-  j->out = stream;
-  return j;
-}
-
-void jnl_close(struct jnl *j) {
-  if (j == NULL) {
-    return;
+/* quote_plain appends "s" when every byte of s is plain, in one step; false otherwise (b is
+ * unchanged then, unless it is full: *out_full). */
+static bool quote_plain(struct buf *b, struct slice s, bool *out_full) {
+  *out_full = false;
+  if (n_plain(s) != s.len) {
+    return false;
   }
-  fflush(j->out);
-  if (j->owned) {
-    fclose(j->out);
+  uint8_t *at = buf_extend(b, s.len + 2);
+  if (at == NULL) {
+    *out_full = true;
+    return false;
   }
-  free(j);
-}
-
-uint64_t jnl_n_events(const struct jnl *j) {
-  return j == NULL ? 0 : j->n_events;
-}
-
-void jnl_now_rfc3339(char out[32]) {
-  struct timeval tv;
-  gettimeofday(&tv, NULL);
-  struct tm tm;
-  gmtime_r(&tv.tv_sec, &tm);
-  char date[24];
-  strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
-  buf_fmt(out, 32, "%s.%06ldZ", date, (long) tv.tv_usec);
+  at[0] = '"';
+  if (s.len > 0) {
+    memcpy(at + 1, s.ptr, s.len);
+  }
+  at[s.len + 1] = '"';
+  return true;
 }
 
 bool jnl_escape(struct buf *b, struct slice s) {
   static const char hex[] = "0123456789abcdef";
-  bool ok = buf_append_str(b, "\"");
+  bool full = false;
+  if (quote_plain(b, s, &full) || full) {
+    return !full; /* the usual case: nothing to escape */
+  }
+  bool ok = buf_append(b, (struct slice){(const uint8_t *) "\"", 1});
   size_t i = 0;
   while (ok && i < s.len) {
+    size_t run = i;
+    while (run < s.len && plain(s.ptr[run])) {
+      run++;
+    }
+    if (run > i) { /* most strings are one run: one copy */
+      ok = buf_append(b, (struct slice){s.ptr + i, run - i});
+      i = run;
+      continue;
+    }
     uint8_t c = s.ptr[i];
     char esc[8];
     size_t esc_len = 0;
@@ -125,8 +110,9 @@ bool jnl_escape(struct buf *b, struct slice s) {
       i++;
       continue;
     }
-    /* Copy a run of plain bytes; invalid UTF-8 becomes U+FFFD so the line stays valid JSON. */
-    size_t seq = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    /* A byte of 0x80 or more: copy a valid UTF-8 sequence; invalid UTF-8 becomes U+FFFD so the
+     * line stays valid JSON. */
+    size_t seq = (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
     bool valid = seq > 0 && i + seq <= s.len;
     for (size_t k = 1; valid && k < seq; k++) {
       valid = (s.ptr[i + k] & 0xc0) == 0x80;
@@ -139,16 +125,33 @@ bool jnl_escape(struct buf *b, struct slice s) {
       i++;
     }
   }
-  return ok && buf_append_str(b, "\"");
+  return ok && buf_append(b, (struct slice){(const uint8_t *) "\"", 1});
 }
 
 static void key(struct jnl_event *ev, const char *k) {
-  if (ev->need_comma[ev->depth]) {
+  bool comma = ev->need_comma[ev->depth];
+  ev->need_comma[ev->depth] = true;
+  struct slice ks = slice_of_str(k);
+  if (k != NULL && n_plain(ks) == ks.len) { /* our keys: ,"name": in one step */
+    uint8_t *at = buf_extend(&ev->line, ks.len + 3 + comma);
+    if (at == NULL) {
+      ev->overflow = true;
+      return;
+    }
+    if (comma) {
+      *at++ = ',';
+    }
+    at[0] = '"';
+    memcpy(at + 1, ks.ptr, ks.len);
+    at[ks.len + 1] = '"';
+    at[ks.len + 2] = ':';
+    return;
+  }
+  if (comma) {
     ev->overflow |= !buf_append_str(&ev->line, ",");
   }
-  ev->need_comma[ev->depth] = true;
   if (k != NULL) {
-    ev->overflow |= !jnl_escape(&ev->line, slice_of_str(k));
+    ev->overflow |= !jnl_escape(&ev->line, ks);
     ev->overflow |= !buf_append_str(&ev->line, ":");
   }
 }
@@ -185,35 +188,43 @@ char *jnl_doc_take(struct jnl_event *doc) {
   return buf_take(&doc->line);
 }
 
+/* line_start writes {"t":"2026-11-27T21:02:56.123456Z","ev":NAME into an empty line. */
+static void line_start(struct jnl_event *ev, const char *name) {
+  char head[JNL__TIME_LEN + 16];
+  memcpy(head, "{\"t\":\"", 6);
+  jnl__time(ev->j, head + 6);
+  memcpy(head + 6 + JNL__TIME_LEN, "\",\"ev\":", 7);
+  ev->overflow |=
+      !buf_append(&ev->line, (struct slice){(const uint8_t *) head, 13 + JNL__TIME_LEN});
+  ev->overflow |= !jnl_escape(&ev->line, slice_of_str(name));
+  ev->need_comma[0] = true;
+}
+
 void jnl_begin(struct jnl_event *ev, struct jnl *j, const char *name) {
   memset(ev, 0, sizeof *ev);
   ev->j = j;
-  buf_init(&ev->line, LINE_MAX_BYTES);
   if (j == NULL) {
+    buf_init(&ev->line, LINE_MAX_BYTES);
     return;
   }
-  char t[32];
-  jnl_now_rfc3339(t);
-  buf_append_str(&ev->line, "{");
-  jnl_str(ev, "t", t);
-  jnl_str(ev, "ev", name);
+  ev->line = jnl__line_buf(j, LINE_MAX_BYTES);
+  line_start(ev, name);
 }
 
 void jnl_end(struct jnl_event *ev) {
-  if (ev->j != NULL) {
-    if (ev->overflow || ev->depth != 0) {
-      /* Never lose the line: say that it was too large rather than write broken JSON. */
-      buf_reset(&ev->line);
-      char t[32];
-      jnl_now_rfc3339(t);
-      buf_appendf(&ev->line, "{\"t\":\"%s\",\"ev\":\"journal.truncated\"", t);
-    }
-    buf_append_str(&ev->line, "}\n");
-    fwrite(ev->line.ptr, 1, ev->line.len, ev->j->out);
-    fflush(ev->j->out);
-    ev->j->n_events++;
+  if (ev->j == NULL) {
+    buf_cleanup(&ev->line);
+    return;
   }
-  buf_cleanup(&ev->line);
+  if (ev->overflow || ev->depth != 0) {
+    /* Never lose the line: say that it was too large rather than write broken JSON. */
+    buf_reset(&ev->line);
+    ev->overflow = false;
+    line_start(ev, "journal.truncated");
+  }
+  buf_append(&ev->line, (struct slice){(const uint8_t *) "}\n", 2});
+  jnl__put(ev->j, &ev->line);
+  buf_init(&ev->line, 0);
 }
 
 static bool dropped(const struct jnl_event *ev) {
@@ -248,16 +259,30 @@ void jnl_raw(struct jnl_event *ev, const char *k, const char *json) {
   raw(ev, k, json);
 }
 
+/* decimal writes `value` in decimal at the end of `out` (24 bytes) and returns where it starts. */
+static char *decimal(char out[24], uint64_t value) {
+  char *p = out + 23;
+  *p = '\0';
+  do {
+    *--p = (char) ('0' + value % 10);
+    value /= 10;
+  } while (value != 0);
+  return p;
+}
+
 void jnl_int(struct jnl_event *ev, const char *k, int64_t value) {
   char text[24];
-  buf_fmt(text, sizeof text, "%lld", (long long) value);
-  raw(ev, k, text);
+  /* the magnitude as unsigned: -INT64_MIN does not fit an int64_t */
+  char *p = decimal(text, value < 0 ? 0 - (uint64_t) value : (uint64_t) value);
+  if (value < 0) {
+    *--p = '-';
+  }
+  raw(ev, k, p);
 }
 
 void jnl_uint(struct jnl_event *ev, const char *k, uint64_t value) {
   char text[24];
-  buf_fmt(text, sizeof text, "%llu", (unsigned long long) value);
-  raw(ev, k, text);
+  raw(ev, k, decimal(text, value));
 }
 
 void jnl_double(struct jnl_event *ev, const char *k, double value) {
@@ -309,9 +334,12 @@ struct slice jnl_secret_scheme(struct slice value) {
 void jnl_secret_fp(char out[13], struct slice value) {
   uint8_t digest[SHA256_DIGEST_LENGTH];
   SHA256(value.ptr, value.len, digest);
+  static const char hex[] = "0123456789abcdef";
   for (int i = 0; i < 6; i++) {
-    buf_fmt(out + 2 * i, 3, "%02x", digest[i]);
+    out[2 * i] = hex[digest[i] >> 4];
+    out[2 * i + 1] = hex[digest[i] & 15];
   }
+  out[12] = '\0';
 }
 
 void jnl_credential(struct jnl_event *ev, const char *k, struct slice value, bool clear) {

@@ -1,9 +1,11 @@
-/* journal/jnl.h: the journal (one JSON object per line, flushed as it happens) and the
- * project's only JSON writer. Field and event names are docs/journal.md's.
+/* journal/jnl.h: the journal (one JSON object per line, written whole as it happens, or once per
+ * loop iteration in serve) and the project's only JSON writer. Field and event names are
+ * docs/journal.md's; when lines reach the file is its "Writing" section.
  *
  * Errors: a call that can fail returns an enum jnl_status (a code for programs, JNL_OK = 0) and
  * writes one sentence for people into the caller's (err, err_size); jnl_strerror describes a
- * code. Writing events never fails the caller: a line that cannot be written is dropped. */
+ * code. Writing events never fails the caller: a line that cannot be written is dropped and
+ * counted (jnl_n_lost), never written in part. */
 #ifndef AD_JOURNAL_JNL_H
 #define AD_JOURNAL_JNL_H
 
@@ -12,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
+#include <uv.h>
 
 struct jnl;
 
@@ -26,12 +30,35 @@ const char *jnl_strerror(enum jnl_status st);
 /* jnl_open sets *out to a journal appending to `path` ("-" is stdout; NULL gives *out = NULL,
  * a journal that drops every event). JNL_EIO with *out NULL when the file cannot be opened. */
 enum jnl_status jnl_open(struct jnl **out, const char *path, char *err, size_t err_size);
-/* jnl_open_stream writes to a stream the caller keeps owning. */
+/* jnl_open_stream writes to a stream the caller keeps owning (fwrite, then fflush at each
+ * write of lines). */
 struct jnl *jnl_open_stream(FILE *stream);
-/* jnl_close flushes and closes; NULL is fine. */
+/* jnl_open_fd writes to the file descriptor `fd` with write(2); the caller keeps owning it. */
+struct jnl *jnl_open_fd(int fd);
+/* jnl_close writes what is waiting (jnl_detach first, when attached) and closes; NULL is fine. */
 void jnl_close(struct jnl *j);
-/* jnl_n_events counts events written so far. */
+/* jnl_n_events counts events ended so far (written, waiting, or lost). */
 uint64_t jnl_n_events(const struct jnl *j);
+/* jnl_n_lost counts lines that could not be written (a write failed or came up short and the
+ * line could not be completed): none of them is in the file in part. */
+uint64_t jnl_n_lost(const struct jnl *j);
+
+/* Unattached, each line is written when its event ends. jnl_attach_loop makes `j` keep its
+ * lines and write them once per iteration of `loop` — after the I/O callbacks and again before
+ * the loop waits — and whenever 64 KiB are waiting: one write for many lines, for serve. The
+ * journal does not keep the loop alive. Call jnl_detach (or jnl_close) before the loop is
+ * closed, and run the loop once more for its handles' close callbacks. NULL j is fine. */
+void jnl_attach_loop(struct jnl *j, uv_loop_t *loop);
+/* jnl_detach writes what is waiting and goes back to writing each line as it ends. */
+void jnl_detach(struct jnl *j);
+/* jnl_flush writes the lines waiting now; false when some were lost. NULL is fine. */
+bool jnl_flush(struct jnl *j);
+/* jnl_set_threshold changes the 64 KiB an attached journal lets wait (for tests). */
+void jnl_set_threshold(struct jnl *j, size_t bytes);
+/* A clock for "t": writes the current time (CLOCK_REALTIME's kind) into *out_now. */
+typedef void (*jnl_clock_cb)(void *ctx, struct timespec *out_now);
+/* jnl_set_clock gives `j` another clock (a test's); NULL goes back to the system's. */
+void jnl_set_clock(struct jnl *j, jnl_clock_cb clock, void *ctx);
 
 /* A JSON value being built: an event line, or any JSON document (jnl_doc_begin). Keys are
  * ignored inside arrays (pass NULL). */
@@ -45,7 +72,8 @@ struct jnl_event {
 
 /* jnl_begin starts an event line {"t":..,"ev":name ...}; j may be NULL (a dropped event). */
 void jnl_begin(struct jnl_event *ev, struct jnl *j, const char *name);
-/* jnl_end closes the line, writes it and flushes; afterwards `ev` is cleaned up. */
+/* jnl_end closes the line and hands it to the journal, which writes it now (unattached) or at
+ * the end of the loop iteration (jnl_attach_loop); afterwards `ev` is cleaned up. */
 void jnl_end(struct jnl_event *ev);
 
 /* jnl_doc_begin starts a standalone JSON object (not a journal line, no "t"). */

@@ -463,8 +463,16 @@ int cmd_serve(struct cli *c, int argc, char **argv) {
   /* what the lab is, after the ready line (a journal on stdout follows it) and before any
    * client event: the loop has not run yet */
   lab_journal_start_desc(j, start, sv.proxy);
+  /* from here lines are written once per loop iteration, not each on its own (docs/journal.md,
+   * "Writing"); what the last iterations wrote goes out when the loop has stopped */
+  jnl_attach_loop(j, &loop);
   cli_note(c, "autodisco: serving %s; SIGINT or SIGTERM stops", s->name);
   uv_run(&loop, UV_RUN_DEFAULT);
+  jnl_detach(j);
+  if (jnl_n_lost(j) > 0) {
+    cli_error("--journal %s: %llu lines could not be written", journal_path,
+              (unsigned long long) jnl_n_lost(j));
+  }
   cli_note(c, "autodisco: stopped");
   rc = EXIT_HOLDS;
   if (har != NULL) {
@@ -478,6 +486,7 @@ int cmd_serve(struct cli *c, int argc, char **argv) {
     }
   }
 out:
+  jnl_detach(j);
   uv_run(&loop, UV_RUN_DEFAULT); /* finish whatever closes are pending */
   uv_loop_close(&loop);
   lab_desc_free(start);

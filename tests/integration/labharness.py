@@ -7,6 +7,8 @@ import os
 import select
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -15,6 +17,8 @@ import unittest
 AD_BIN = os.environ.get("AD_BIN", "autodisco")
 SOURCE = os.environ.get("AD_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 SKIP = 77  # ctest SKIP_RETURN_CODE
+# Lab.sync's query names: Lab.events leaves their lines out.
+SYNC_PREFIX = "autodisco-journal-sync-"
 
 
 def scenario(rel):
@@ -66,27 +70,71 @@ class Lab:
                 return h
         raise KeyError(host_id)
 
-    def events(self, ev=None):
+    def read_events(self, ev=None):
+        """The journal's events as the file holds them now (serve writes its lines once per loop
+        iteration: an event of the iteration running now may not be there yet). A last line
+        without its newline is a write still in progress: left for the next read."""
         out = []
         if not os.path.exists(self.journal):
             return out
         with open(self.journal) as f:
             for line in f:
+                if not line.endswith("\n") and self.proc.poll() is None:
+                    break
                 obj = json.loads(line)  # every line must be one JSON object
+                if str(obj.get("qname")).startswith(SYNC_PREFIX):
+                    continue  # a sync's query (and with dns.overlay, its upstream.dns)
                 if ev is None or obj["ev"] == ev:
                     out.append(obj)
         return out
+
+    def sync(self, timeout=10):
+        """Wait until every event of what serve has done so far is in the journal: ask a DNS
+        query of a name of our own and wait for its line. serve writes its lines in order, so
+        once the marker's is there, every earlier one is. Nothing to wait for once it exited."""
+        if self.proc.poll() is not None:
+            return
+        self._n_sync = getattr(self, "_n_sync", 0) + 1
+        qname = f"{SYNC_PREFIX}{os.getpid()}-{self._n_sync}.invalid"
+        query = struct.pack(">HHHHHH", self._n_sync & 0xffff, 0x0100, 1, 0, 0, 0)
+        query += b"".join(bytes([len(p)]) + p.encode() for p in qname.split(".")) + b"\0"
+        query += struct.pack(">HH", 1, 1)  # A, IN
+        family = socket.AF_INET6 if ":" in self.dns_host.strip("[]") else socket.AF_INET
+        deadline = time.monotonic() + timeout
+        with socket.socket(family, socket.SOCK_DGRAM) as sock:
+            while time.monotonic() < deadline:
+                sock.sendto(query, (self.dns_host.strip("[]"), self.dns_port))
+                resend = min(deadline, time.monotonic() + 1.0)  # UDP: ask again now and then
+                while time.monotonic() < resend:
+                    if self._journal_has_qname(qname):
+                        return
+                    if self.proc.poll() is not None:
+                        return
+                    time.sleep(0.01)
+        raise AssertionError(f"the journal sync query {qname} never reached the journal")
+
+    def _journal_has_qname(self, qname):
+        if not os.path.exists(self.journal):
+            return False
+        needle = "\"" + qname  # with or without the final dot
+        with open(self.journal) as f:
+            return any(needle in line and line.endswith("\n") for line in f)
+
+    def events(self, ev=None):
+        """The journal's events (all, or those of kind `ev`), complete up to now: sync first."""
+        self.sync()
+        return self.read_events(ev)
 
     def wait_event(self, ev, pred=lambda e: True, timeout=10):
         """The first journal event `ev` for which pred holds, waiting for it to be written."""
         deadline = time.monotonic() + timeout
         while True:
-            for e in self.events(ev):
+            for e in self.read_events(ev):
                 if pred(e):
                     return e
             if time.monotonic() > deadline:
                 raise AssertionError(f"no {ev} event matching within {timeout}s; journal: "
-                                     f"{self.events()}")
+                                     f"{self.read_events()}")
             time.sleep(0.02)
 
     def stop(self):

@@ -140,11 +140,15 @@ class NetLab:
             return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
 
     def events(self, ev=None):
+        """The journal's events as the file holds them now; a last line without its newline is
+        serve's write in progress (it writes once per loop iteration), left for the next read."""
         out = []
         if not os.path.exists(self.journal):
             return out
         with open(self.journal) as f:
             for line in f:
+                if not line.endswith("\n") and self.proc.poll() is None:
+                    break
                 obj = json.loads(line)
                 if ev is None or obj["ev"] == ev:
                     out.append(obj)

@@ -73,9 +73,24 @@ static void test_parse_u32_range(void **state) {
   assert_false(parse_u32("99999999999999999999", 0, UINT32_MAX, &v));
 }
 
+static void test_extend_gives_room_to_fill(void **state) {
+  struct buf b;
+  buf_init(&b, 8);
+  assert_true(buf_append_str(&b, "ab"));
+  uint8_t *at = buf_extend(&b, 3);
+  assert_non_null(at);
+  memcpy(at, "cde", 3);
+  assert_string_equal(buf_cstr(&b), "abcde");
+  assert_null(buf_extend(&b, 4)); /* past max: unchanged */
+  assert_int_equal(b.len, 5);
+  assert_non_null(buf_extend(&b, 0));
+  buf_cleanup(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_append_stops_at_max),
+      cmocka_unit_test(test_extend_gives_room_to_fill),
       cmocka_unit_test(test_appendf_and_take),
       cmocka_unit_test(test_unlimited_buffer_grows),
       cmocka_unit_test(test_ndup_of_nothing),
