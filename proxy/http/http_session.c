@@ -645,3 +645,23 @@ void http__session_eof(struct http_session *s) {
     journal_error(s, error);
   }
 }
+
+void http__session_shrink(struct http_session *s) {
+  if (s->in_request || s->forward != NULL) {
+    return;
+  }
+  buf_cleanup(&s->url);
+  buf_cleanup(&s->field);
+  buf_cleanup(&s->value);
+  buf_cleanup(&s->host_header);
+  buf_cleanup(&s->content_type);
+  buf_cleanup(&s->authorization);
+  buf_cleanup(&s->body);
+  buf_cleanup(&s->headers);
+  if (s->out.len == 0) {
+    buf_cleanup(&s->out);
+  }
+  if (s->stash.len == 0) {
+    buf_cleanup(&s->stash);
+  }
+}
