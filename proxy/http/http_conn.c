@@ -600,7 +600,9 @@ static void on_bytes(struct http_conn *c, struct slice bytes) {
   } else {
     flush_tls(c); /* handshake messages */
   }
-  buf_cleanup(&c->plain); /* one read's plaintext: an idle connection keeps none */
+  if (c->plain.cap > 4096) {
+    buf_cleanup(&c->plain); /* a large read's plaintext is not kept for an idle connection */
+  }
   if (!ok) {
     flush_tls(c); /* an alert, if BoringSSL wrote one */
     drain(c);

@@ -15,6 +15,8 @@ enum step { STEP_NEXT, STEP_WAIT, STEP_FAIL };
 /* Ciphertext kept between reads is a partial record (at most 16 KiB and its header, RFC 8446
  * §5.2); more than this means the peer sends what BoringSSL does not read. */
 #define MAX_REST (256u << 10)
+/* The output buffer's first allocation; it is handed over or freed once taken. */
+#define OUT_FIRST 4096u
 
 const char *tls_state_name(enum tls_state st) {
   switch (st) {
@@ -63,6 +65,16 @@ static int bio_write(BIO *bio, const char *src, int src_len) {
   BIO_clear_retry_flags(bio);
   if (src_len <= 0) {
     return 0;
+  }
+  if (c->out.ptr == NULL && c->out.max >= OUT_FIRST) {
+    /* room for a flight or a response's records at once: growing from buf's 64 bytes by
+     * doubling costs a realloc per step on every answer (callgrind) */
+    c->out.ptr = malloc(OUT_FIRST);
+    if (c->out.ptr == NULL) {
+      abort(); /* out of memory is not an input error */
+    }
+    c->out.cap = OUT_FIRST;
+    c->out.ptr[0] = 0;
   }
   if (!buf_append(&c->out, (struct slice){(const uint8_t *) src, (size_t) src_len})) {
     return -1; /* past out.max: the connection fails */
