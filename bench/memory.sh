@@ -61,7 +61,7 @@ hold() {
   HOLD_PID=$!
   track "$HOLD_PID"
   exec 3>"$fifo"
-  until grep -q '^open ' "$BENCH_TMP/hold.out"; do
+  until grep -qs '^open ' "$BENCH_TMP/hold.out"; do
     kill -0 "$HOLD_PID" 2>/dev/null || die "conns.py: $(cat "$BENCH_TMP/hold.err")"
     sleep 0.2
   done
