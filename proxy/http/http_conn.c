@@ -648,7 +648,7 @@ static void read_bytes(struct http_conn *c, ssize_t nread, const uv_buf_t *b) {
     uv_read_stop((uv_stream_t *) &c->tcp);
   }
   if (c->state != CONN_CLOSING) {
-    http__session_shrink(&c->session); /* between requests nothing of the last one is kept */
+    http__session_shrink(&c->session); /* what the last request made large is freed */
   }
 }
 

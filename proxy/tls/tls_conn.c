@@ -113,6 +113,11 @@ static void make_bio_method(void) {
 static void keep_rest(struct tls_conn *c) {
   size_t old = c->rest_len - c->rest_off;
   size_t fresh = c->feeding.len - c->feeding_off;
+  if (fresh == 0 && c->rest_off == 0) {
+    c->feeding = (struct slice){NULL, 0}; /* nothing read, nothing new: `rest` stays as it is */
+    c->feeding_off = 0;
+    return;
+  }
   uint8_t *rest = NULL;
   if (old + fresh > 0) {
     rest = malloc(old + fresh);
