@@ -9,17 +9,31 @@
 #include "proxy/http/http.h"
 
 #include "common/addr.h"
+#include "common/bufpool.h"
 #include "proxy/http/internal.h"
 #include "proxy/tls/tls.h"
 
 #include <assert.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define ADDR_TEXT 64
+/* Reads go into blocks of the listener's pool, lent for one read (on_alloc to on_read): llhttp
+ * and the TLS engine copy what they must keep, so an idle connection holds no read buffer. A
+ * few blocks stay for the next reads; what a burst needed more is freed when it returns. */
 #define READ_CHUNK 65536
+#define POOL_IDLE 4
+/* After a burst of connections ends, freed memory goes back to the system (glibc keeps it
+ * otherwise): when a listener's connections fall to none after at least TRIM_AT_ZERO were open
+ * at once, or by TRIM_DROP from the most open since the last trim. A trim costs a walk of the
+ * heap (a few ms for hundreds of MB), so only a burst that size earns one. */
+#define TRIM_AT_ZERO 64u
+#define TRIM_DROP 1024u
 /* A client that sends requests without reading the answers is not read from while more than
  * this waits to be sent, so it cannot make us queue without bound. */
 #define MAX_QUEUED (1u << 20)
@@ -63,6 +77,8 @@ struct http_listener {
   size_t n_up_tls;
   struct http_conn *conns;
   size_t n_conns;
+  size_t n_conns_peak; /* the most open at once since memory was last given back */
+  struct bufpool pool; /* read blocks (on_alloc) */
   struct http_limits lim;
   struct http__gate gate;
   int n_open_handles; /* the listening socket and the gate's timer */
@@ -102,7 +118,6 @@ struct http_conn {
   double delay_started; /* lab time the delay began */
   char local[ADDR_TEXT];
   char peer[ADDR_TEXT];
-  char rbuf[READ_CHUNK];
 };
 
 struct write_req {
@@ -121,6 +136,7 @@ static void listener_free(struct http_listener *lst) {
   }
   free(lst->up_tls);
   free(lst->vhosts);
+  bufpool_cleanup(&lst->pool);
   free(lst);
 }
 
@@ -131,6 +147,19 @@ static void maybe_free_listener(struct http_listener *lst) {
     }
     listener_free(lst);
   }
+}
+
+/* give_back returns what a burst of connections left unused to the system (TRIM_AT_ZERO). */
+static void give_back(struct http_listener *lst) {
+  size_t drop = lst->n_conns_peak - lst->n_conns;
+  if (!(lst->n_conns == 0 && lst->n_conns_peak >= TRIM_AT_ZERO) && drop < TRIM_DROP) {
+    return;
+  }
+  lst->n_conns_peak = lst->n_conns;
+  bufpool_trim(&lst->pool, lst->n_conns == 0 ? 0 : POOL_IDLE);
+#if defined(__GLIBC__)
+  malloc_trim(0); /* glibc only: free pages inside the heap too, not only its top */
+#endif
 }
 
 static void conn_free(struct http_conn *c) {
@@ -152,6 +181,7 @@ static void conn_free(struct http_conn *c) {
   buf_cleanup(&c->plain);
   buf_cleanup(&c->held);
   free(c);
+  give_back(lst);
   maybe_free_listener(lst);
 }
 
@@ -570,6 +600,9 @@ static void on_bytes(struct http_conn *c, struct slice bytes) {
   } else {
     flush_tls(c); /* handshake messages */
   }
+  if (c->plain.cap > 4096) {
+    buf_cleanup(&c->plain); /* a large read's plaintext is not kept for an idle connection */
+  }
   if (!ok) {
     flush_tls(c); /* an alert, if BoringSSL wrote one */
     drain(c);
@@ -579,11 +612,10 @@ static void on_bytes(struct http_conn *c, struct slice bytes) {
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out) {
   struct http_conn *c = h->data;
   (void) suggested;
-  *out = uv_buf_init(c->rbuf, sizeof c->rbuf);
+  *out = uv_buf_init((char *) bufpool_get(&c->lst->pool), READ_CHUNK); /* back in on_read */
 }
 
-static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b) {
-  struct http_conn *c = stream->data;
+static void read_bytes(struct http_conn *c, ssize_t nread, const uv_buf_t *b) {
   if (c->state == CONN_CLOSING || nread == 0) {
     return;
   }
@@ -615,6 +647,17 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b) {
     c->read_paused = true;
     uv_read_stop((uv_stream_t *) &c->tcp);
   }
+  if (c->state != CONN_CLOSING) {
+    http__session_shrink(&c->session); /* what the last request made large is freed */
+  }
+}
+
+/* on_read consumes the bytes, then the block they came in goes back to the pool: whatever must
+ * outlive this read (a partial request, a partial TLS record) was copied by then. */
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b) {
+  struct http_conn *c = stream->data;
+  read_bytes(c, nread, b);
+  bufpool_put(&c->lst->pool, (uint8_t *) b->base); /* NULL (libuv had none to give) is fine */
 }
 
 static void journal_accept(struct http_conn *c) {
@@ -656,6 +699,9 @@ static void on_connection(uv_stream_t *server, int status) {
   }
   lst->conns = c;
   lst->n_conns++;
+  if (lst->n_conns > lst->n_conns_peak) {
+    lst->n_conns_peak = lst->n_conns;
+  }
   http__session_init(&c->session, lst->vhosts[0].host, lst->vhosts[0].l, lst->j);
   if (lst->n_vhosts > 1) {
     http__session_set_vhosts(&c->session, lst->vhosts, lst->n_vhosts);
@@ -764,6 +810,7 @@ enum http_status http_listener_start_shared(struct http_listener **out, uv_loop_
   *out = NULL;
   assert(n_hosts > 0);
   struct http_listener *lst = xcalloc(1, sizeof *lst);
+  bufpool_init(&lst->pool, READ_CHUNK, POOL_IDLE);
   lst->loop = loop;
   lst->clock = clock;
   lst->j = j;

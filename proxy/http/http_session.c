@@ -13,6 +13,7 @@
 
 #define MAX_OUT (16u << 20)  /* answers waiting to be sent; pipelining past this closes */
 #define MAX_STASH (1u << 20) /* requests pipelined behind a forwarded one */
+#define SHRINK_KEEP 256u     /* between requests, buffers up to this capacity are kept */
 
 static struct http_session *session_of(llhttp_t *p) {
   return p->data;
@@ -643,5 +644,34 @@ void http__session_eof(struct http_session *s) {
     buf_fmt(error, sizeof error, "%s: peer closed mid-request (%s)", llhttp_errno_name(err),
             reason != NULL ? reason : "incomplete");
     journal_error(s, error);
+  }
+}
+
+/* shrink_buf frees a buffer the last request made large; small ones stay, so a keep-alive
+ * connection does not pay a malloc and free per buffer per request (callgrind: +3 % Ir for a
+ * small GET when every buffer was freed) for a few hundred bytes. */
+static void shrink_buf(struct buf *b) {
+  if (b->cap > SHRINK_KEEP) {
+    buf_cleanup(b);
+  }
+}
+
+void http__session_shrink(struct http_session *s) {
+  if (s->in_request || s->forward != NULL) {
+    return;
+  }
+  shrink_buf(&s->url);
+  shrink_buf(&s->field);
+  shrink_buf(&s->value);
+  shrink_buf(&s->host_header);
+  shrink_buf(&s->content_type);
+  shrink_buf(&s->authorization);
+  shrink_buf(&s->body);
+  shrink_buf(&s->headers);
+  if (s->out.len == 0) {
+    shrink_buf(&s->out);
+  }
+  if (s->stash.len == 0) {
+    buf_cleanup(&s->stash);
   }
 }

@@ -345,6 +345,10 @@ void http__session_set_vhosts(struct http_session *s, const struct http_vhost *v
 /* http__session_feed parses `in`, appending responses to s->out. False once the connection
  * must close after s->out is sent (Connection: close, or a bad request answered with 4xx). */
 bool http__session_feed(struct http_session *s, struct slice in);
+/* http__session_shrink frees what the last request made large (its URL, headers, body, the
+ * answers already sent; buffers of a few hundred bytes stay for the next request) when no
+ * request is under way. Nothing changes while a request is being read or forwarded. */
+void http__session_shrink(struct http_session *s);
 /* http__session_timeout answers 408 for a request head that did not arrive in time (`why`,
  * journaled as http.error) and ends the session. */
 void http__session_timeout(struct http_session *s, const char *why);

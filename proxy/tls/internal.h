@@ -10,8 +10,15 @@
 
 struct tls_conn {
   SSL *ssl;
-  BIO *in;  /* ciphertext from the peer, read by BoringSSL */
-  BIO *out; /* ciphertext BoringSSL wrote for the peer */
+  /* The SSL's only BIO reads and writes the buffers below (tls_conn.c): nothing is kept while
+   * the connection is idle, where memory BIOs would keep their largest size for its life. */
+  BIO *bio;
+  struct slice feeding; /* the ciphertext being fed (borrowed, during tls_conn_feed only) */
+  size_t feeding_off;   /* ... how much of it BoringSSL has read */
+  uint8_t *rest;        /* ciphertext received and not read yet (a partial record), or NULL */
+  size_t rest_len;      /* ... exactly this long (the allocation too) */
+  size_t rest_off;      /* ... how much of it BoringSSL has read */
+  struct buf out;       /* ciphertext BoringSSL wrote for the peer, until taken */
   enum tls_state state;
   struct jnl *j;
   char *local;
@@ -21,7 +28,6 @@ struct tls_conn {
   bool done_logged;     /* tls.done written */
   bool alert_seen;      /* tls.alert written */
   bool cert_sent;       /* our Certificate message went out: the client had one to judge */
-  struct slice last_in; /* the ciphertext being fed (borrowed, during tls_conn_feed only) */
   tls_select_cb select; /* picks the host's context by SNI, or NULL */
   void *select_arg;
 };

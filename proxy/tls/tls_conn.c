@@ -6,10 +6,17 @@
 
 #include <openssl/bytestring.h>
 #include <openssl/err.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum step { STEP_NEXT, STEP_WAIT, STEP_FAIL };
+
+/* Ciphertext kept between reads is a partial record (at most 16 KiB and its header, RFC 8446
+ * §5.2); more than this means the peer sends what BoringSSL does not read. */
+#define MAX_REST (256u << 10)
+/* The output buffer's first allocation; it is handed over or freed once taken. */
+#define OUT_FIRST 4096u
 
 const char *tls_state_name(enum tls_state st) {
   switch (st) {
@@ -21,26 +28,142 @@ const char *tls_state_name(enum tls_state st) {
   return "?";
 }
 
+/* ---- the connection's BIO: BoringSSL reads the bytes being fed (and a partial record kept from
+ * the last feed) in place and writes into `out`. BIO_s_mem would copy every byte in and keep both
+ * buffers at their largest size (the ClientHello, our first flight) for the connection's life. */
+
+static int bio_read(BIO *bio, char *dst, int dst_len) {
+  struct tls_conn *c = BIO_get_data(bio);
+  BIO_clear_retry_flags(bio);
+  if (dst_len <= 0) {
+    return 0;
+  }
+  size_t want = (size_t) dst_len, got = 0;
+  if (c->rest_off < c->rest_len) {
+    size_t n = c->rest_len - c->rest_off;
+    n = n < want ? n : want;
+    memcpy(dst, c->rest + c->rest_off, n);
+    c->rest_off += n;
+    got = n;
+  }
+  if (got < want && c->feeding_off < c->feeding.len) {
+    size_t n = c->feeding.len - c->feeding_off;
+    n = n < want - got ? n : want - got;
+    memcpy(dst + got, c->feeding.ptr + c->feeding_off, n);
+    c->feeding_off += n;
+    got += n;
+  }
+  if (got == 0) {
+    BIO_set_retry_read(bio); /* nothing yet: "wait for more", not end of stream */
+    return -1;
+  }
+  return (int) got;
+}
+
+static int bio_write(BIO *bio, const char *src, int src_len) {
+  struct tls_conn *c = BIO_get_data(bio);
+  BIO_clear_retry_flags(bio);
+  if (src_len <= 0) {
+    return 0;
+  }
+  if (c->out.ptr == NULL && c->out.max >= OUT_FIRST) {
+    /* room for a flight or a response's records at once: growing from buf's 64 bytes by
+     * doubling costs a realloc per step on every answer (callgrind) */
+    c->out.ptr = malloc(OUT_FIRST);
+    if (c->out.ptr == NULL) {
+      abort(); /* out of memory is not an input error */
+    }
+    c->out.cap = OUT_FIRST;
+    c->out.ptr[0] = 0;
+  }
+  if (!buf_append(&c->out, (struct slice){(const uint8_t *) src, (size_t) src_len})) {
+    return -1; /* past out.max: the connection fails */
+  }
+  return src_len;
+}
+
+static long bio_ctrl(BIO *bio, int cmd, long num, void *ptr) {
+  (void) num;
+  (void) ptr;
+  struct tls_conn *c = BIO_get_data(bio);
+  switch (cmd) {
+    case BIO_CTRL_FLUSH: return 1; /* the caller sends what tls_conn_take_output gives */
+    case BIO_CTRL_PENDING:
+      return (long) (c->rest_len - c->rest_off + c->feeding.len - c->feeding_off);
+    case BIO_CTRL_WPENDING: return (long) c->out.len;
+    default: return 0;
+  }
+}
+
+static pthread_once_t bio_once = PTHREAD_ONCE_INIT;
+static BIO_METHOD *bio_method;
+
+static void make_bio_method(void) {
+  BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "autodisco tls_conn");
+  if (m != NULL && BIO_meth_set_read(m, bio_read) && BIO_meth_set_write(m, bio_write) &&
+      BIO_meth_set_ctrl(m, bio_ctrl)) {
+    bio_method = m; /* lives as long as the process */
+    return;
+  }
+  BIO_meth_free(m);
+}
+
+/* keep_rest keeps the ciphertext BoringSSL did not read yet (a record cut by the read's end), in
+ * an allocation of exactly its size; nothing at all when every byte was read. */
+static void keep_rest(struct tls_conn *c) {
+  size_t old = c->rest_len - c->rest_off;
+  size_t fresh = c->feeding.len - c->feeding_off;
+  if (fresh == 0 && c->rest_off == 0) {
+    c->feeding = (struct slice){NULL, 0}; /* nothing read, nothing new: `rest` stays as it is */
+    c->feeding_off = 0;
+    return;
+  }
+  uint8_t *rest = NULL;
+  if (old + fresh > 0) {
+    rest = malloc(old + fresh);
+    if (rest == NULL) {
+      abort(); /* out of memory is not an input error */
+    }
+    if (old > 0) {
+      memcpy(rest, c->rest + c->rest_off, old);
+    }
+    if (fresh > 0) {
+      memcpy(rest + old, c->feeding.ptr + c->feeding_off, fresh);
+    }
+  }
+  free(c->rest);
+  c->rest = rest;
+  c->rest_len = old + fresh;
+  c->rest_off = 0;
+  c->feeding = (struct slice){NULL, 0};
+  c->feeding_off = 0;
+}
+
 struct tls_conn *tls_conn_new(SSL_CTX *ctx, struct jnl *j, const char *local, const char *peer) {
+  pthread_once(&bio_once, make_bio_method);
   struct tls_conn *c = xcalloc(1, sizeof *c);
   c->j = j;
   c->local = str_dup(local);
   c->peer = str_dup(peer);
   c->state = TLS_READ_HELLO;
+  buf_init(&c->out, 64u << 20);
   c->ssl = SSL_new(ctx);
-  c->in = BIO_new(BIO_s_mem());
-  c->out = BIO_new(BIO_s_mem());
-  if (c->ssl == NULL || c->in == NULL || c->out == NULL || !tls__attach(c)) {
-    BIO_free(c->in);
-    BIO_free(c->out);
-    c->in = c->out = NULL;
+  c->bio = bio_method != NULL ? BIO_new(bio_method) : NULL;
+  if (c->ssl == NULL || c->bio == NULL || !tls__attach(c)) {
+    BIO_free(c->bio);
+    c->bio = NULL;
     tls_conn_free(c);
     ERR_clear_error();
     return NULL;
   }
-  BIO_set_mem_eof_return(c->in, -1);  /* empty means "wait for more", not end of stream */
-  SSL_set_bio(c->ssl, c->in, c->out); /* the SSL owns both BIOs from here on */
+  BIO_set_data(c->bio, c);
+  BIO_set_init(c->bio, 1);
+  SSL_set_bio(c->ssl, c->bio, c->bio); /* the SSL owns the BIO from here on (one reference) */
   SSL_set_accept_state(c->ssl);
+  /* What only the handshake needs (certificate, key, cipher and group lists: BoringSSL's copy of
+   * the context's configuration) is freed once it is done. SSL_MODE_RELEASE_BUFFERS is 0 in
+   * BoringSSL: it always releases its record buffers when they are empty. */
+  SSL_set_shed_handshake_config(c->ssl, 1);
   return c;
 }
 
@@ -49,6 +172,8 @@ void tls_conn_free(struct tls_conn *c) {
     return;
   }
   SSL_free(c->ssl);
+  free(c->rest);
+  buf_cleanup(&c->out);
   free(c->local);
   free(c->peer);
   free(c->sni);
@@ -142,7 +267,7 @@ static enum step do_handshake(struct tls_conn *c) {
   }
   char why[200];
   ssl_failure(c, ret, why, sizeof why);
-  int alert = c->alert_seen ? -1 : plaintext_alert(c->last_in);
+  int alert = c->alert_seen ? -1 : plaintext_alert(c->feeding);
   if (alert >= 0) {
     tls__journal_alert(c, alert);
     buf_fmt(why, sizeof why, "peer sent alert: %s", SSL_alert_desc_string_long(alert));
@@ -175,12 +300,8 @@ bool tls_conn_feed(struct tls_conn *c, struct slice cipher, struct buf *plain) {
   if (c->state == TLS_CLOSING) {
     return false;
   }
-  if (cipher.len > 0 && BIO_write(c->in, cipher.ptr, (int) cipher.len) != (int) cipher.len) {
-    ERR_clear_error();
-    c->state = TLS_CLOSING;
-    return false;
-  }
-  c->last_in = cipher;
+  c->feeding = cipher; /* read in place by bio_read */
+  c->feeding_off = 0;
   enum step s = STEP_NEXT;
   while (s == STEP_NEXT) {
     switch (c->state) {
@@ -190,7 +311,10 @@ bool tls_conn_feed(struct tls_conn *c, struct slice cipher, struct buf *plain) {
       case TLS_CLOSING: s = STEP_FAIL; break;
     }
   }
-  c->last_in = (struct slice){NULL, 0};
+  keep_rest(c);
+  if (c->rest_len > MAX_REST) {
+    s = STEP_FAIL; /* BoringSSL stopped reading while bytes kept coming */
+  }
   if (s == STEP_FAIL) {
     c->state = TLS_CLOSING;
     return false;
@@ -245,16 +369,19 @@ void tls_conn_shutdown(struct tls_conn *c) {
 }
 
 bool tls_conn_take_output(struct tls_conn *c, struct buf *out) {
-  const uint8_t *data = NULL;
-  size_t len = 0;
-  if (!BIO_mem_contents(c->out, &data, &len)) {
-    return false;
-  }
-  if (len == 0) {
+  if (c->out.len == 0) {
+    buf_cleanup(&c->out); /* an idle connection keeps no output buffer */
     return true;
   }
-  bool ok = buf_append(out, (struct slice){data, len});
-  BIO_reset(c->out);
+  if (out->len == 0 && out->ptr == NULL && c->out.len <= out->max) {
+    struct buf mine = c->out; /* handed over, not copied */
+    mine.max = out->max;
+    *out = mine;
+    buf_init(&c->out, c->out.max);
+    return true;
+  }
+  bool ok = buf_append(out, buf_slice(&c->out));
+  buf_cleanup(&c->out);
   return ok;
 }
 
