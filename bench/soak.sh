@@ -129,7 +129,9 @@ while :; do
   for p in $DNS_LOAD $KEEP_LOAD $NEW_LOAD; do
     kill -0 "$p" 2>/dev/null || busy=0
   done
-  [ "$busy" = 1 ] && [ "$now" -lt "$HARD_LIMIT" ] || break
+  if [ "$busy" = 0 ] || [ "$now" -ge "$HARD_LIMIT" ]; then
+    break
+  fi
   rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status")
   fds=$(find "/proc/$SERVER_PID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
   printf '%s\t%s\t%s\n' "$now" "$rss" "$fds" >>"$SAMPLES"
