@@ -2,7 +2,13 @@
  * the same address and port; TCP carries 2-byte length-prefixed messages (RFC 1035 4.2.2), several
  * per connection (RFC 7766 6.2.1), closed after an idle time. With dns.overlay, a query the
  * scenario does not define waits for the upstream resolver (dns_upstream.c) and is answered when
- * it has spoken (dns_overlay.c), over the transport the client used. */
+ * it has spoken (dns_overlay.c), over the transport the client used.
+ *
+ * The UDP path is the hot one (issue 12): datagrams come in batches (recvmmsg, through libuv's
+ * UV_UDP_RECVMMSG) and their answers go out in one sendmmsg(2) when the batch ends — directly on
+ * the socket, as libuv 1.44 has no batched send (uv_udp_try_send2 came in 1.50) — and answers of
+ * a stateless zoneset come from a cache (dns_cache.c). */
+#define _GNU_SOURCE /* sendmmsg(2) */
 #include "proxy/dns/dns.h"
 
 #include "common/buf.h"
@@ -11,6 +17,7 @@
 
 #include <errno.h>
 #include <libknot/libknot.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,6 +27,17 @@ enum {
   TCP_MAX_QUEUED = 1 << 20, /* a client that does not read its answers is dropped */
   UDP_OUT_MAX = 4096,
   BIND_TRIES = 8,
+  UDP_BATCH = 16,        /* datagrams per recvmmsg, answers per sendmmsg */
+  UDP_DGRAM_MAX = 65536, /* libuv's chunk per datagram in a recvmmsg buffer */
+  CACHE_SLOTS = 1024,
+};
+
+/* Answers written during one recvmmsg batch, sent together when it ends. */
+struct udp_batch {
+  size_t n;
+  struct sockaddr_storage to[UDP_BATCH];
+  size_t len[UDP_BATCH];
+  uint8_t out[UDP_BATCH][UDP_OUT_MAX];
 };
 
 struct dns_tcp_conn;
@@ -40,8 +58,9 @@ struct dns_server {
   uv_timer_t report;      /* journals the connections refused, at most once a second */
   struct dns_upstream *upstream; /* dns.overlay's resolver, or NULL */
   struct dns_pending *pending;   /* queries waiting for it; doubly linked */
-  uint8_t udp_in[65536];
-  uint8_t udp_out[UDP_OUT_MAX];
+  struct dns_cache *cache;       /* NULL when the zoneset is not stateless */
+  uint8_t *udp_in;               /* UDP_BATCH chunks of UDP_DGRAM_MAX (touched as used) */
+  struct udp_batch batch;
 };
 
 struct dns_tcp_conn {
@@ -81,8 +100,14 @@ struct tcp_write {
   uint8_t data[];
 };
 
+static socklen_t addr_len(const struct sockaddr *sa) {
+  return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
 static void server_free(struct dns_server *s) {
   connlimit_cleanup(&s->limit);
+  dns__cache_free(s->cache);
+  free(s->udp_in);
   free(s);
 }
 
@@ -93,10 +118,35 @@ static void server_handle_closed(uv_handle_t *h) {
   }
 }
 
-/* addr_text writes "a.b.c.d:port" or "[v6]:port". */
+/* put_dec writes `v` in decimal at `at` and returns the end. */
+static char *put_dec(char *at, unsigned v) {
+  char digits[10];
+  size_t n = 0;
+  do {
+    digits[n++] = (char) ('0' + v % 10);
+    v /= 10;
+  } while (v > 0);
+  while (n > 0) {
+    *at++ = digits[--n];
+  }
+  return at;
+}
+
+/* addr_text writes "a.b.c.d:port" or "[v6]:port". IPv4 is written by hand: it runs once per
+ * UDP query, where inet_ntop and a printf cost more than the answer from the cache. */
 static void addr_text(const struct sockaddr *sa, char *out, size_t out_size) {
   char host[INET6_ADDRSTRLEN] = "?";
-  if (sa->sa_family == AF_INET) {
+  if (sa->sa_family == AF_INET && out_size >= sizeof "255.255.255.255:65535") {
+    const struct sockaddr_in *in = (const struct sockaddr_in *) sa;
+    const uint8_t *a = (const uint8_t *) &in->sin_addr.s_addr;
+    char *at = out;
+    for (int i = 0; i < 4; i++) {
+      at = put_dec(at, a[i]);
+      *at++ = i < 3 ? '.' : ':';
+    }
+    at = put_dec(at, ntohs(in->sin_port));
+    *at = '\0';
+  } else if (sa->sa_family == AF_INET) {
     const struct sockaddr_in *in = (const struct sockaddr_in *) sa;
     uv_ip4_name(in, host, sizeof host);
     buf_fmt(out, out_size, "%s:%u", host, (unsigned) ntohs(in->sin_port));
@@ -121,6 +171,27 @@ static const char *rcode_name(uint16_t rcode) {
   return l != NULL ? l->name : "UNKNOWN";
 }
 
+/* type_name spells a QTYPE as knot_rrtype_to_string does ("A", "TYPE65534"); the common ones
+ * without its lookup and copy. */
+static const char *type_name(uint16_t qtype, char *out, size_t out_size) {
+  switch (qtype) {
+    case KNOT_RRTYPE_A: return "A";
+    case KNOT_RRTYPE_AAAA: return "AAAA";
+    case KNOT_RRTYPE_SRV: return "SRV";
+    case KNOT_RRTYPE_CNAME: return "CNAME";
+    case KNOT_RRTYPE_MX: return "MX";
+    case KNOT_RRTYPE_TXT: return "TXT";
+    case KNOT_RRTYPE_NS: return "NS";
+    case KNOT_RRTYPE_SOA: return "SOA";
+    case KNOT_RRTYPE_PTR: return "PTR";
+    default: break;
+  }
+  if (knot_rrtype_to_string(qtype, out, out_size) < 0) {
+    buf_fmt(out, out_size, "TYPE%u", (unsigned) qtype);
+  }
+  return out;
+}
+
 /* journal_query writes the dns.query event of one query. */
 static void journal_query(struct dns_server *s, const char *transport, const char *client,
                           const struct dns_info *info) {
@@ -130,11 +201,8 @@ static void journal_query(struct dns_server *s, const char *transport, const cha
   jnl_str(&ev, "client", client);
   if (info->qname[0] != '\0') {
     char type[32];
-    if (knot_rrtype_to_string(info->qtype, type, sizeof type) < 0) {
-      buf_fmt(type, sizeof type, "TYPE%u", (unsigned) info->qtype);
-    }
     jnl_str(&ev, "qname", info->qname);
-    jnl_str(&ev, "qtype", type);
+    jnl_str(&ev, "qtype", type_name(info->qtype, type, sizeof type));
   } else {
     jnl_null(&ev, "qname");
     jnl_null(&ev, "qtype");
@@ -173,7 +241,7 @@ static void journal_query(struct dns_server *s, const char *transport, const cha
 
 static void udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   struct dns_server *s = h->data;
-  *buf = uv_buf_init((char *) s->udp_in, sizeof s->udp_in);
+  *buf = uv_buf_init((char *) s->udp_in, UDP_BATCH * UDP_DGRAM_MAX);
 }
 
 static void udp_sent(uv_udp_send_t *req, int status) {
@@ -208,24 +276,73 @@ static void ask_upstream(struct dns_server *s, struct dns_overlay_job *job,
                          struct dns_tcp_conn *conn, const struct sockaddr *from,
                          const char *client);
 
+/* udp_flush sends the answers of the batch: one sendmmsg(2) for all, udp_send (libuv's queue)
+ * for what the socket did not take at once. */
+static void udp_flush(struct dns_server *s) {
+  struct udp_batch *b = &s->batch;
+  if (b->n == 0) {
+    return;
+  }
+  struct mmsghdr msgs[UDP_BATCH];
+  struct iovec iov[UDP_BATCH];
+  memset(msgs, 0, b->n * sizeof msgs[0]);
+  for (size_t i = 0; i < b->n; i++) {
+    iov[i] = (struct iovec){b->out[i], b->len[i]};
+    msgs[i].msg_hdr.msg_name = &b->to[i];
+    msgs[i].msg_hdr.msg_namelen = addr_len((const struct sockaddr *) &b->to[i]);
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  uv_os_fd_t fd = -1;
+  int sent = -1;
+  if (uv_fileno((const uv_handle_t *) &s->udp, &fd) == 0) {
+    do {
+      sent = sendmmsg(fd, msgs, (unsigned) b->n, 0);
+    } while (sent < 0 && errno == EINTR);
+  }
+  if (sent < 0) {
+    sent = errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS ? 0 : (int) b->n;
+  }
+  for (size_t i = (size_t) sent; i < b->n; i++) {
+    udp_send(s, (const struct sockaddr *) &b->to[i], b->out[i], b->len[i]);
+  }
+  b->n = 0;
+}
+
 static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *from,
                      unsigned flags) {
   struct dns_server *s = h->data;
   if (nread < 0 || from == NULL || s->closing) {
-    return; /* a receive error on UDP is about one datagram (e.g. ICMP): keep serving */
+    udp_flush(s); /* the end of a batch (UV_UDP_MMSG_FREE), or nothing more to read */
+    return;       /* a receive error on UDP is about one datagram (e.g. ICMP): keep serving */
   }
   char client[80];
   addr_text(from, client, sizeof client);
+  struct udp_batch *b = &s->batch;
   struct dns_info info;
   struct dns_overlay_job *job = NULL;
-  size_t len = dns__overlay_query(s->zs, (const uint8_t *) buf->base, (size_t) nread, s->udp_out,
-                                  sizeof s->udp_out, false, &info, &job);
+  uint8_t *out = b->out[b->n];
+  size_t len = 0;
+  if (s->cache != NULL) {
+    len = dns__cache_answer(s->cache, s->zs, (const uint8_t *) buf->base, (size_t) nread, out,
+                            UDP_OUT_MAX, false, &info);
+  } else {
+    len = dns__overlay_query(s->zs, (const uint8_t *) buf->base, (size_t) nread, out, UDP_OUT_MAX,
+                             false, &info, &job);
+  }
   if (job != NULL) {
     ask_upstream(s, job, NULL, from, client);
     return;
   }
   journal_query(s, "udp", client, &info);
-  udp_send(s, from, s->udp_out, len);
+  if (len > 0) {
+    memcpy(&b->to[b->n], from, addr_len(from));
+    b->len[b->n] = len;
+    b->n++;
+  }
+  if (b->n == UDP_BATCH || !(flags & UV_UDP_MMSG_CHUNK)) {
+    udp_flush(s); /* full, or a datagram read alone (recvmmsg unavailable) */
+  }
 }
 
 /* --- TCP --- */
@@ -323,8 +440,14 @@ static bool conn_advance(struct dns_tcp_conn *c) {
     }
     struct dns_info info;
     struct dns_overlay_job *job = NULL;
-    size_t len = dns__overlay_query(s->zs, c->in + at + 2, msg_len, out, KNOT_WIRE_MAX_PKTSIZE,
-                                    true, &info, &job);
+    size_t len = 0;
+    if (s->cache != NULL) {
+      len = dns__cache_answer(s->cache, s->zs, c->in + at + 2, msg_len, out, KNOT_WIRE_MAX_PKTSIZE,
+                              true, &info);
+    } else {
+      len = dns__overlay_query(s->zs, c->in + at + 2, msg_len, out, KNOT_WIRE_MAX_PKTSIZE, true,
+                               &info, &job);
+    }
     at += 2 + msg_len;
     if (job != NULL) {
       ask_upstream(s, job, c, NULL, c->peer); /* may answer at once: then `c` may close */
@@ -514,10 +637,6 @@ static void ask_upstream(struct dns_server *s, struct dns_overlay_job *job,
 
 /* --- start and close --- */
 
-static socklen_t addr_len(const struct sockaddr *sa) {
-  return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-}
-
 /* bind_pair binds a UDP and a TCP socket on the same address and port; with port 0 it lets the
  * UDP bind choose and tries a few times, as the TCP port may be taken. */
 static int bind_pair(const struct sockaddr *addr, int *out_udp, int *out_tcp,
@@ -624,11 +743,13 @@ enum dns_status dns_server_start(struct dns_server **out, uv_loop_t *loop,
     return DNS_ELISTEN;
   }
   struct dns_server *s = xcalloc(1, sizeof *s);
+  s->udp_in = xcalloc(UDP_BATCH, UDP_DGRAM_MAX); /* calloc: pages are touched only when used */
+  s->cache = dns__cache_new(zs, CACHE_SLOTS);
   s->loop = loop;
   s->zs = zs;
   s->j = j;
   s->addr = bound;
-  uv_udp_init(loop, &s->udp);
+  uv_udp_init_ex(loop, &s->udp, AF_UNSPEC | UV_UDP_RECVMMSG);
   uv_tcp_init(loop, &s->tcp);
   uv_timer_init(loop, &s->report);
   s->udp.data = s;

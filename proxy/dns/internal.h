@@ -206,4 +206,25 @@ void dns__upstream_close(struct dns_upstream *u);
 /* dns__upstream_n_open counts exchanges under way; for tests. */
 size_t dns__upstream_n_open(const struct dns_upstream *u);
 
+/* ---- the answer cache (dns_cache.c) ---- */
+
+struct dns_cache;
+
+/* dns__zoneset_stateless says whether every answer of `zs` depends on the query alone: no rule
+ * limited to its first N queries, no dns.overlay. Only such a zoneset is cached. */
+bool dns__zoneset_stateless(const struct dns_zoneset *zs);
+/* dns__cache_new returns a cache of about n_slots answers (rounded up to a power of two; a new
+ * answer evicts the one in its slot), or NULL when `zs` is not stateless: then
+ * dns__cache_answer is plain dns_answer. */
+struct dns_cache *dns__cache_new(const struct dns_zoneset *zs, size_t n_slots);
+void dns__cache_free(struct dns_cache *c);
+/* dns__cache_answer is dns_answer (same arguments, same bytes out, same *info), answered from
+ * the cache when the same query (but for its ID and the case of its QNAME) was answered before
+ * with the same transport and out_cap. `zs` must be the cache's. */
+size_t dns__cache_answer(struct dns_cache *c, struct dns_zoneset *zs, const uint8_t *query,
+                         size_t query_len, uint8_t *out, size_t out_cap, bool over_tcp,
+                         struct dns_info *info);
+/* dns__cache_hits counts the answers served from the cache; for tests. */
+size_t dns__cache_hits(const struct dns_cache *c);
+
 #endif

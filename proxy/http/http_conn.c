@@ -73,6 +73,7 @@ struct http_listener {
   struct labclock *clock; /* delays run on it; NULL: real time */
   struct jnl *j;
   struct http_record rec;      /* HAR, credentials in clear */
+  struct http_memo *memo;      /* POX answers given before (http_memo.c) */
   struct upstream_tls *up_tls; /* the https upstream routes' client contexts */
   size_t n_up_tls;
   struct http_conn *conns;
@@ -137,6 +138,7 @@ static void listener_free(struct http_listener *lst) {
   free(lst->up_tls);
   free(lst->vhosts);
   bufpool_cleanup(&lst->pool);
+  http__memo_free(lst->memo);
   free(lst);
 }
 
@@ -746,6 +748,7 @@ static void on_connection(uv_stream_t *server, int status) {
   c->session.peer = c->peer;
   c->session.tls = lst->tls != NULL;
   c->session.rec = &lst->rec;
+  c->session.memo = lst->memo;
   journal_accept(c);
   if (lst->tls != NULL && lst->fault != SCN_FAULT_RESET) {
     c->tls = tls_conn_new(lst->tls, lst->j, c->local, c->peer);
@@ -819,6 +822,7 @@ enum http_status http_listener_start_shared(struct http_listener **out, uv_loop_
   lst->silent_ms = HTTP_SILENT_MS;
   lst->fault = SCN_FAULT_NONE;
   lst->filler_fd = -1;
+  lst->memo = http__memo_new(HTTP_MEMO_SLOTS);
   lst->lim = (struct http_limits){.max_conns = HTTP_MAX_CONNS,
                                   .max_conns_per_client = HTTP_MAX_CONNS_PER_CLIENT,
                                   .head_ms = HTTP_HEAD_MS,

@@ -104,38 +104,76 @@ static bool route_sets(const struct http_response *r, const char *name) {
   return false;
 }
 
+/* header_line appends "name: value\r\n" without a printf (it runs for every header of every
+ * response). */
+static bool header_line(struct buf *out, const char *name, const char *value) {
+  return buf_append_str(out, name) && buf_append_str(out, ": ") && buf_append_str(out, value) &&
+         buf_append_str(out, "\r\n");
+}
+
 static bool our_header(struct buf *out, const struct http_response *r, const char *name,
                        const char *value) {
   if (!header_safe(value) || route_sets(r, name)) {
     return true;
   }
-  return buf_appendf(out, "%s: %s\r\n", name, value);
+  return header_line(out, name, value);
+}
+
+/* http_date gives the Date header's value (RFC 9110 5.6.7), formatted once a second; per thread,
+ * as `check --jobs` runs labs side by side. */
+static const char *http_date(void) {
+  static _Thread_local time_t formatted_at = (time_t) -1;
+  static _Thread_local char date[64];
+  time_t now = time(NULL);
+  if (now != formatted_at) {
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    formatted_at = now;
+  }
+  return date;
+}
+
+/* decimal writes `v` into `out` (at least 21 bytes) and returns it. */
+static const char *decimal(char *out, size_t v) {
+  char digits[21];
+  size_t n = 0;
+  do {
+    digits[n++] = (char) ('0' + v % 10);
+    v /= 10;
+  } while (v > 0);
+  size_t i = 0;
+  while (n > 0) {
+    out[i++] = digits[--n];
+  }
+  out[i] = '\0';
+  return out;
 }
 
 bool http__response_serialize(struct buf *out, const struct http_response *r, bool head,
                               bool keep_alive) {
-  char date[64];
-  time_t now = time(NULL);
-  struct tm tm;
-  gmtime_r(&now, &tm);
-  strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  bool ok = buf_appendf(out, "HTTP/1.1 %u %s\r\n", (unsigned) r->status, http__reason(r->status));
-  ok = ok && our_header(out, r, "Server", "Microsoft-IIS/10.0") && our_header(out, r, "Date", date);
+  char status[21], length[21];
+  bool ok = buf_append_str(out, "HTTP/1.1 ") && buf_append_str(out, decimal(status, r->status)) &&
+            buf_append_str(out, " ") && buf_append_str(out, http__reason(r->status)) &&
+            buf_append_str(out, "\r\n");
+  ok = ok && our_header(out, r, "Server", "Microsoft-IIS/10.0") &&
+       our_header(out, r, "Date", http_date());
   ok = ok && our_header(out, r, "Content-Type", r->content_type) &&
        our_header(out, r, "Location", r->location) && our_header(out, r, "Allow", r->allow);
   for (size_t i = 0; i < r->n_challenges; i++) {
     if (header_safe(r->challenges[i])) {
-      ok = ok && buf_appendf(out, "WWW-Authenticate: %s\r\n", r->challenges[i]);
+      ok = ok && header_line(out, "WWW-Authenticate", r->challenges[i]);
     }
   }
   for (size_t i = 0; i < r->n_headers; i++) {
     const struct scn_header *h = &r->headers[i];
     if (header_name_ok(h->name) && header_safe(h->value) && !framing_header(h->name)) {
-      ok = ok && buf_appendf(out, "%s: %s\r\n", h->name, h->value);
+      ok = ok && header_line(out, h->name, h->value);
     }
   }
-  ok = ok && buf_appendf(out, "Content-Length: %zu\r\nConnection: %s\r\n\r\n", r->body.len,
-                         keep_alive ? "keep-alive" : "close");
+  ok = ok && header_line(out, "Content-Length", decimal(length, r->body.len)) &&
+       header_line(out, "Connection", keep_alive ? "keep-alive" : "close") &&
+       buf_append_str(out, "\r\n");
   if (!head && r->body.len > 0) {
     ok = ok && buf_append(out, buf_slice(&r->body));
   }

@@ -206,8 +206,13 @@ static void answer_autodiscover(struct http_response *resp, const struct scn_rou
     ok = http__pox_error(&resp->body, 600, NULL, server_id);
   } else if (req->pox_status == HTTP_POX_SCHEMA) {
     ok = http__pox_error(&resp->body, 601, NULL, server_id);
+  } else if (req->memo != NULL && http__memo_answer(req->memo, &resp->body)) {
+    ok = true; /* the same request at this route was answered before: the same bytes */
   } else {
     ok = http__pox_answer(&resp->body, &route->ad, req->pox, server_id);
+    if (ok && req->memo != NULL) {
+      http__memo_keep_answer(req->memo, buf_slice(&resp->body));
+    }
   }
   if (!ok) {
     http__response_text(resp, 500);

@@ -407,7 +407,17 @@ static void answer(struct http_session *s) {
       req.soap_error = why;
     }
   } else if (s->body.len > 0 && looks_like_xml(buf_slice(&s->body))) {
-    req.pox_status = http__pox_parse(&pox, buf_slice(&s->body), why, sizeof why);
+    /* the memo gives the fields (and below the answer) of a body seen before at this route */
+    req.memo = http__memo_find(s->memo, route, server_id(s), buf_slice(&s->body));
+    if (req.memo != NULL) {
+      http__memo_pox(req.memo, &pox);
+      req.pox_status = HTTP_POX_OK;
+    } else {
+      req.pox_status = http__pox_parse(&pox, buf_slice(&s->body), why, sizeof why);
+      if (req.pox_status == HTTP_POX_OK) {
+        req.memo = http__memo_add(s->memo, route, server_id(s), buf_slice(&s->body), &pox);
+      }
+    }
     req.pox = &pox;
   }
   if (http__route_has(route, SCN_ROUTE_AUTODISCOVER_V2) &&

@@ -193,6 +193,7 @@ struct http_request_view {
   const char *email; /* the address asked for (POX, AutoDV2, SOAP), or NULL */
   uint32_t *counts;  /* the lab's per-answer counts (http_record.counts), or NULL */
   size_t n_counts;
+  struct http_memo_entry *memo; /* this request's memo entry (http_memo.c), or NULL */
 };
 
 /* http__route_answer fills `resp` for `route` (NULL: 404). `server_id` names the host. A route
@@ -320,9 +321,10 @@ struct http_session {
                       the connection's head deadline runs (http_conn.c) */
   /* what else is recorded (NULL: the journal only; borrowed from the listener) */
   const struct http_record *rec;
-  uint64_t t_begin;    /* uv_hrtime() when the request's first byte was parsed */
-  uint64_t t_complete; /* ... and when it was complete */
-  char started[32];    /* RFC 3339 time the request began */
+  struct http_memo *memo; /* the listener's memo of POX answers, or NULL (borrowed) */
+  uint64_t t_begin;       /* uv_hrtime() when the request's first byte was parsed */
+  uint64_t t_complete;    /* ... and when it was complete */
+  char started[32];       /* RFC 3339 time the request began */
   /* the answers */
   struct buf out; /* serialized responses waiting to be sent */
   bool closing;   /* no more requests: close once `out` is sent */
@@ -415,5 +417,38 @@ void http__listener_set_idle(struct http_listener *l, unsigned idle_ms, unsigned
 void http__listener_set_silent(struct http_listener *l, unsigned silent_ms);
 /* http__listener_n_conns counts open connections; for tests. */
 size_t http__listener_n_conns(const struct http_listener *l);
+
+/* ---- the memo of POX answers — http_memo.c ---- */
+
+struct http_memo;
+struct http_memo_entry;
+
+#define HTTP_MEMO_SLOTS 64u /* per listener */
+
+/* http__memo_new returns a memo of about n_slots requests (a power of two at least). */
+struct http_memo *http__memo_new(size_t n_slots);
+void http__memo_free(struct http_memo *m);
+/* http__memo_applies: requests at `route` may be memoised — a plain autodiscover route whose
+ * answer is not an error (an error answer carries the time); never a route with `answers`. */
+bool http__memo_applies(const struct scn_route *route);
+/* http__memo_find returns the entry of exactly (route, server_id, body), or NULL (m may be NULL).
+ */
+struct http_memo_entry *http__memo_find(struct http_memo *m, const struct scn_route *route,
+                                        const char *server_id, struct slice body);
+/* http__memo_add keeps `pox` (copied; a request that parsed as HTTP_POX_OK) for (route,
+ * server_id, body), evicting its slot's entry; NULL when it does not apply. The entry lives
+ * until the next http__memo_add or http__memo_free. */
+struct http_memo_entry *http__memo_add(struct http_memo *m, const struct scn_route *route,
+                                       const char *server_id, struct slice body,
+                                       const struct http_pox_request *pox);
+/* http__memo_pox copies the entry's parsed fields into `out` (freed by
+ * http__pox_request_cleanup). */
+void http__memo_pox(const struct http_memo_entry *e, struct http_pox_request *out);
+/* http__memo_answer appends the kept answer body to `out`; false when none is kept yet. */
+bool http__memo_answer(const struct http_memo_entry *e, struct buf *out);
+/* http__memo_keep_answer keeps `answer` (copied) as the entry's answer body. */
+void http__memo_keep_answer(struct http_memo_entry *e, struct slice answer);
+/* http__memo_hits counts the requests found; for tests. */
+size_t http__memo_hits(const struct http_memo *m);
 
 #endif

@@ -457,6 +457,75 @@ static void test_truncate_then_tcp_and_wildcard(void **state) {
   dns_zoneset_free(zs);
 }
 
+/* without_field blanks the value of "name":"..." in `line` (in place), so that two journal lines
+ * can be compared without their time and client port. */
+static void without_field(char *line, const char *name) {
+  char key[32];
+  buf_fmt(key, sizeof key, "\"%s\":\"", name);
+  char *v = strstr(line, key);
+  assert_non_null(v);
+  v += strlen(key);
+  char *end = strchr(v, '"');
+  assert_non_null(end);
+  memmove(v, end, strlen(end) + 1);
+}
+
+/* docs/journal.md is a contract: an answer from the cache journals exactly what the first one
+ * did, field for field. */
+static void test_cached_answer_journals_the_same(void **state) {
+  uv_loop_t loop;
+  assert_int_equal(uv_loop_init(&loop), 0);
+  struct dns_zoneset *zs = small_zoneset(); /* stateless: its answers are cached */
+  FILE *journal_file = tmpfile();
+  assert_non_null(journal_file);
+  struct jnl *j = jnl_open_stream(journal_file);
+  struct sockaddr_in any;
+  uv_ip4_addr("127.0.0.1", 0, &any);
+  struct dns_server *server = NULL;
+  char err[256];
+  assert_int_equal(
+      dns_server_start(&server, &loop, (struct sockaddr *) &any, zs, j, err, sizeof err), DNS_OK);
+  struct sockaddr_storage addr;
+  dns_server_addr(server, &addr);
+  uint8_t out[4096];
+  const char *names[] = {"contoso.com",     "CoNtOsO.com",    "big.contoso.com",
+                         "big.contoso.com", "no.contoso.com", "no.contoso.com"};
+  const uint16_t types[] = {KNOT_RRTYPE_A,   KNOT_RRTYPE_A, KNOT_RRTYPE_TXT,
+                            KNOT_RRTYPE_TXT, KNOT_RRTYPE_A, KNOT_RRTYPE_A};
+  for (size_t i = 0; i < 6; i++) {
+    size_t len = udp_ask(&loop, &addr, (uint16_t) (10 + i), names[i], types[i], out, sizeof out);
+    assert_int_equal(knot_wire_get_id(out), 10 + i);
+    assert_true(len > 12);
+  }
+  dns_server_close(server);
+  test_loop_close(&loop);
+  jnl_close(j);
+  fflush(journal_file);
+  long size = ftell(journal_file);
+  char *text = xcalloc(1, (size_t) size + 1);
+  rewind(journal_file);
+  assert_int_equal(fread(text, 1, (size_t) size, journal_file), (size_t) size);
+  char *lines[6];
+  char *at = text;
+  for (size_t i = 0; i < 6; i++) {
+    lines[i] = at;
+    at = strchr(at, '\n');
+    assert_non_null(at);
+    *at++ = '\0';
+    without_field(lines[i], "t");
+    without_field(lines[i], "client");
+  }
+  for (size_t i = 0; i < 6; i += 2) {
+    assert_string_equal(lines[i], lines[i + 1]);
+  }
+  assert_non_null(strstr(lines[0], "\"qname\":\"contoso.com\",\"qtype\":\"A\""));
+  assert_non_null(strstr(lines[2], "\"tc\":true"));
+  assert_non_null(strstr(lines[4], "\"rcode\":\"NXDOMAIN\""));
+  free(text);
+  fclose(journal_file);
+  dns_zoneset_free(zs);
+}
+
 /* --- caps on TCP connections: one client cannot lock the others out --- */
 
 /* tcp_open connects to `addr` from `src` (NULL: any loopback source). */
@@ -585,6 +654,7 @@ int main(void) {
       cmocka_unit_test(test_bind_failures_are_reported),
       cmocka_unit_test(test_truncate_then_tcp_and_wildcard),
       cmocka_unit_test(test_tcp_cap_per_client),
+      cmocka_unit_test(test_cached_answer_journals_the_same),
   };
   return cmocka_run_group_tests_name("dns_server", tests, NULL, NULL);
 }
