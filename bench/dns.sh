@@ -23,14 +23,7 @@ need dnsperf knotd kdig python3 taskset
 SCENARIO=$BENCH_DIR/bench.yaml
 DNS_QPS=${BENCH_DNS_QPS:-20000}
 KNOT_UDP_WORKERS=${KNOT_UDP_WORKERS:-1}
-QUERIES=$BENCH_TMP/queries.txt
-cat >"$QUERIES" <<'EOF'
-contoso.com A
-autodiscover.contoso.com A
-_autodiscover._tcp.contoso.com SRV
-no-such-name.contoso.com A
-contoso.com AAAA
-EOF
+QUERIES=$BENCH_DIR/queries.txt # the dnsperf query list
 
 # --- the servers -------------------------------------------------------------------------
 

@@ -26,17 +26,8 @@ AD_PATH=/autodiscover/autodiscover.xml
 NOT_FOUND_PATH=/static-404
 CONNECTIONS=${BENCH_CONNECTIONS:-16}
 
-# The request Outlook POSTs (MS-OXDSCLI 2.2.3), and a wrk script that sends it.
-REQUEST=$BENCH_TMP/request.xml
-cat >"$REQUEST" <<'EOF'
-<?xml version="1.0" encoding="utf-8"?>
-<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006">
-  <Request>
-    <EMailAddress>user@contoso.com</EMailAddress>
-    <AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema>
-  </Request>
-</Autodiscover>
-EOF
+# The request and a wrk script that sends it.
+REQUEST=$BENCH_DIR/request.xml # the POX request Outlook POSTs (MS-OXDSCLI 2.2.3)
 POST_LUA=$BENCH_TMP/post.lua
 cat >"$POST_LUA" <<'EOF'
 -- Every request is the Autodiscover POST; the body is read once, before the run.

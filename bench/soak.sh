@@ -44,25 +44,9 @@ AD_PATH=/autodiscover/autodiscover.xml
 NAME=autodiscover.contoso.com
 HARD_LIMIT=$((SOAK_SECONDS + 30))
 
-QUERIES=$BENCH_TMP/queries.txt
-cat >"$QUERIES" <<'EOF'
-contoso.com A
-autodiscover.contoso.com A
-_autodiscover._tcp.contoso.com SRV
-no-such-name.contoso.com A
-contoso.com AAAA
-EOF
+QUERIES=$BENCH_DIR/queries.txt # the dnsperf query list
 
-REQUEST=$BENCH_TMP/request.xml
-cat >"$REQUEST" <<'EOF'
-<?xml version="1.0" encoding="utf-8"?>
-<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006">
-  <Request>
-    <EMailAddress>user@contoso.com</EMailAddress>
-    <AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema>
-  </Request>
-</Autodiscover>
-EOF
+REQUEST=$BENCH_DIR/request.xml # the POX request Outlook POSTs (MS-OXDSCLI 2.2.3)
 
 # paced_lua writes a wrk script that POSTs the request and waits DELAY_MS after each answer.
 paced_lua() {

@@ -57,13 +57,6 @@ enum conn_state {
 
 struct http_conn;
 
-/* The client context of one https upstream route, made before any request (and before serve
- * gives root up). */
-struct upstream_tls {
-  const struct scn_upstream *up;
-  SSL_CTX *ctx;
-};
-
 struct http_listener {
   uv_tcp_t tcp;
   uv_loop_t *loop;
@@ -72,10 +65,9 @@ struct http_listener {
   SSL_CTX *tls;           /* the default host's context (HTTPS; borrowed from vhosts[0]), or NULL */
   struct labclock *clock; /* delays run on it; NULL: real time */
   struct jnl *j;
-  struct http_record rec;      /* HAR, credentials in clear */
-  struct http_memo *memo;      /* POX answers given before (http_memo.c) */
-  struct upstream_tls *up_tls; /* the https upstream routes' client contexts */
-  size_t n_up_tls;
+  struct http_record rec;           /* HAR, credentials in clear */
+  struct http_memo *memo;           /* POX answers given before (http_memo.c) */
+  struct http__upstream_tls up_tls; /* the https upstream routes' client contexts */
   struct http_conn *conns;
   size_t n_conns;
   size_t n_conns_peak; /* the most open at once since memory was last given back */
@@ -132,10 +124,7 @@ static void listener_free(struct http_listener *lst) {
   for (size_t i = 0; i < lst->n_vhosts; i++) {
     SSL_CTX_free(lst->vhosts[i].tls);
   }
-  for (size_t i = 0; i < lst->n_up_tls; i++) {
-    SSL_CTX_free(lst->up_tls[i].ctx);
-  }
-  free(lst->up_tls);
+  http__upstream_tls_cleanup(&lst->up_tls);
   free(lst->vhosts);
   bufpool_cleanup(&lst->pool);
   http__memo_free(lst->memo);
@@ -423,37 +412,6 @@ static void hold(struct http_conn *c, bool more, uint32_t delay_ms) {
   uv_timer_start(&c->delay, on_delay, labclock_real_ms(c->lst->clock, delay_ms), 0);
 }
 
-/* make_upstream_tls makes the client context of every https upstream route the listener's
- * hosts have. */
-static enum http_status make_upstream_tls(struct http_listener *lst, char *err, size_t err_size) {
-  for (size_t i = 0; i < lst->n_vhosts; i++) {
-    const struct scn_listener *l = lst->vhosts[i].l;
-    for (size_t k = 0; l != NULL && k < l->n_routes; k++) {
-      const struct scn_route *r = &l->routes[k];
-      if (r->kind != SCN_ROUTE_UPSTREAM || !r->upstream.https) {
-        continue;
-      }
-      SSL_CTX *ctx = NULL;
-      enum http_status st = http__upstream_tls_new(&ctx, &r->upstream, err, err_size);
-      if (st != HTTP_OK) {
-        return st;
-      }
-      lst->up_tls = xrealloc_array(lst->up_tls, lst->n_up_tls + 1, sizeof *lst->up_tls);
-      lst->up_tls[lst->n_up_tls++] = (struct upstream_tls){.up = &r->upstream, .ctx = ctx};
-    }
-  }
-  return HTTP_OK;
-}
-
-static SSL_CTX *upstream_tls_of(const struct http_listener *lst, const struct scn_upstream *up) {
-  for (size_t i = 0; i < lst->n_up_tls; i++) {
-    if (lst->up_tls[i].up == up) {
-      return lst->up_tls[i].ctx;
-    }
-  }
-  return NULL;
-}
-
 static void forward(struct http_conn *c);
 
 /* serve runs plaintext through the request session and sends what it answers, after the
@@ -519,7 +477,7 @@ static void forward(struct http_conn *c) {
   uv_read_stop((uv_stream_t *) &c->tcp);
   uv_timer_stop(&c->idle);
   struct http_upstream_request req = http__session_forward_request(&c->session);
-  req.tls = upstream_tls_of(c->lst, req.up);
+  req.tls = http__upstream_tls_of(&c->lst->up_tls, req.up);
   struct http_upstream_events ev = {.data = on_upstream_data, .done = on_upstream_done, .arg = c};
   c->upstream = http__upstream_start(c->lst->loop, c->lst->j, &req, &ev);
 }
@@ -839,7 +797,8 @@ enum http_status http_listener_start_shared(struct http_listener **out, uv_loop_
     }
   }
   lst->tls = lst->vhosts[0].tls;
-  enum http_status st = make_upstream_tls(lst, err, err_size);
+  enum http_status st =
+      http__upstream_tls_make(&lst->up_tls, lst->vhosts, lst->n_vhosts, err, err_size);
   if (st != HTTP_OK) {
     listener_free(lst);
     return st;

@@ -382,6 +382,46 @@ enum http_status http__upstream_tls_new(SSL_CTX **out, const struct scn_upstream
   return HTTP_OK;
 }
 
+enum http_status http__upstream_tls_make(struct http__upstream_tls *set,
+                                         const struct http_vhost *hosts, size_t n_hosts, char *err,
+                                         size_t err_size) {
+  for (size_t i = 0; i < n_hosts; i++) {
+    const struct scn_listener *l = hosts[i].l;
+    for (size_t k = 0; l != NULL && k < l->n_routes; k++) {
+      const struct scn_route *r = &l->routes[k];
+      if (r->kind != SCN_ROUTE_UPSTREAM || !r->upstream.https) {
+        continue;
+      }
+      SSL_CTX *ctx = NULL;
+      enum http_status st = http__upstream_tls_new(&ctx, &r->upstream, err, err_size);
+      if (st != HTTP_OK) {
+        return st;
+      }
+      set->v = xrealloc_array(set->v, set->n + 1, sizeof *set->v);
+      set->v[set->n++] = (struct http__upstream_ctx){.up = &r->upstream, .ctx = ctx};
+    }
+  }
+  return HTTP_OK;
+}
+
+SSL_CTX *http__upstream_tls_of(const struct http__upstream_tls *set,
+                               const struct scn_upstream *up) {
+  for (size_t i = 0; i < set->n; i++) {
+    if (set->v[i].up == up) {
+      return set->v[i].ctx;
+    }
+  }
+  return NULL;
+}
+
+void http__upstream_tls_cleanup(struct http__upstream_tls *set) {
+  for (size_t i = 0; i < set->n; i++) {
+    SSL_CTX_free(set->v[i].ctx);
+  }
+  free(set->v);
+  *set = (struct http__upstream_tls){0};
+}
+
 /* tls_start makes the client connection on the route's context: the name to check and send. */
 static bool tls_start(struct http_upstream *u) {
   static const uint8_t alpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};

@@ -279,6 +279,23 @@ void http__upstream_cancel(struct http_upstream *u);
  * by every exchange of the route. HTTP_ETRUST with a sentence when the roots cannot be read. */
 enum http_status http__upstream_tls_new(SSL_CTX **out, const struct scn_upstream *up, char *err,
                                         size_t err_size);
+struct http_vhost;
+/* The client contexts of a listener's https upstream routes, made when it starts (before
+ * serve gives root up) and shared by every exchange of each route. */
+struct http__upstream_tls {
+  struct http__upstream_ctx {
+    const struct scn_upstream *up;
+    SSL_CTX *ctx;
+  } * v;
+  size_t n;
+};
+/* http__upstream_tls_make makes the context of every https upstream route the hosts have. */
+enum http_status http__upstream_tls_make(struct http__upstream_tls *set,
+                                         const struct http_vhost *hosts, size_t n_hosts, char *err,
+                                         size_t err_size);
+/* http__upstream_tls_of is the context made for `up`, or NULL (a plain http route). */
+SSL_CTX *http__upstream_tls_of(const struct http__upstream_tls *set, const struct scn_upstream *up);
+void http__upstream_tls_cleanup(struct http__upstream_tls *set);
 /* http__field_next reads the "name\0value\0" pair at *at of `all` (moving *at past it); false
  * at the end. */
 bool http__field_next(struct slice all, size_t *at, struct slice *name, struct slice *value);
