@@ -3,13 +3,17 @@
 # answer everything, and keep its memory and file descriptors flat?
 #
 # One `autodisco serve bench/bench.yaml --journal` and, at the same time, for SOAK_SECONDS:
-#   DNS     dnsperf at SOAK_DNS_QPS queries/s (default 100000: about half knotd's rate in
-#           docs/BENCHMARKS.md), the mix of dns.sh
+# The three loads together ask for half of what the peers served on one core in
+# docs/BENCHMARKS.md — each a sixth of its peer's rate, since the server takes all three on one
+# CPU (half of each at once would be one and a half servers' worth):
+#   DNS     dnsperf at SOAK_DNS_QPS queries/s (default 35000: a sixth of knotd's ~210000), the
+#           mix of dns.sh
 #   HTTPS   wrk, the Autodiscover POST on SOAK_CONNECTIONS kept connections at SOAK_HTTPS_RATE
-#           requests/s (default 35000: half nginx's) — wrk 4.1 has no rate option, so each
-#           connection waits (a Lua delay()) CONNECTIONS/RATE between its requests
+#           requests/s (default 12000: a sixth of nginx's ~71000) — wrk 4.1 has no rate option,
+#           so each connection waits (a Lua delay()) CONNECTIONS/RATE between its requests
 #   new     wrk, the same POST with `Connection: close` (a TLS handshake each) at
-#           SOAK_NEW_RATE requests/s (default 950: half nginx's) on 8 connections
+#           SOAK_NEW_RATE requests/s (default 320: a sixth of nginx's ~1900) on
+#           SOAK_NEW_CONNECTIONS (2) connections
 # Every SOAK_SAMPLE seconds (5) it records the server's RSS (VmRSS) and open file descriptors.
 # Printed at the end: errors (DNS queries lost, HTTP statuses other than 200, socket errors) and
 # flatness — the largest deviation of RSS and FD count from their median after the warm-up
@@ -31,15 +35,17 @@ need dnsperf wrk python3 taskset timeout
 
 SOAK_SECONDS=${SOAK_SECONDS:-600}
 SOAK_SAMPLE=${SOAK_SAMPLE:-5}
-SOAK_DNS_QPS=${SOAK_DNS_QPS:-100000}
-SOAK_HTTPS_RATE=${SOAK_HTTPS_RATE:-35000}
-SOAK_NEW_RATE=${SOAK_NEW_RATE:-950}
+SOAK_DNS_QPS=${SOAK_DNS_QPS:-35000}
+SOAK_HTTPS_RATE=${SOAK_HTTPS_RATE:-12000}
+SOAK_NEW_RATE=${SOAK_NEW_RATE:-320}
 SOAK_CONNECTIONS=${SOAK_CONNECTIONS:-64}
 SOAK_FLAT_PCT=${SOAK_FLAT_PCT:-5}
 warm=$((SOAK_SECONDS / 5))
 [ "$warm" -le 60 ] || warm=60
 SOAK_WARMUP=${SOAK_WARMUP:-$warm}
-NEW_CONNECTIONS=8
+# Few connections for the handshakes: each one is closed and opened again all the time, and the
+# FD samples should see the server's descriptors, not how many handshakes were in flight.
+NEW_CONNECTIONS=${SOAK_NEW_CONNECTIONS:-2}
 AD_PATH=/autodiscover/autodiscover.xml
 NAME=autodiscover.contoso.com
 HARD_LIMIT=$((SOAK_SECONDS + 30))
