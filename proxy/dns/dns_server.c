@@ -28,6 +28,7 @@ enum {
   UDP_OUT_MAX = 4096,
   BIND_TRIES = 8,
   UDP_BATCH = 16,        /* datagrams per recvmmsg, answers per sendmmsg */
+  UDP_RCVBUF = 4 << 20,  /* see grow_rcvbuf */
   UDP_DGRAM_MAX = 65536, /* libuv's chunk per datagram in a recvmmsg buffer */
   CACHE_SLOTS = 1024,
 };
@@ -637,6 +638,23 @@ static void ask_upstream(struct dns_server *s, struct dns_overlay_job *job,
 
 /* --- start and close --- */
 
+/* grow_rcvbuf gives the UDP socket room for UDP_RCVBUF bytes of queries. The default (about
+ * 208 KiB, a few hundred datagrams by the kernel's accounting) fills in a few milliseconds when a
+ * resolver or a load tool keeps hundreds of queries in flight while the loop is busy with a burst
+ * of TLS handshakes or a slow journal write; the kernel then drops queries (UdpRcvbufErrors) and
+ * their clients wait for a timeout. SO_RCVBUFFORCE goes past net.core.rmem_max when serve runs as
+ * root (the sockets are bound before it gives root up); otherwise SO_RCVBUF is capped at rmem_max.
+ * Neither failing is an error: the socket keeps the default. */
+static void grow_rcvbuf(int fd) {
+  int size = UDP_RCVBUF;
+#ifdef SO_RCVBUFFORCE
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) == 0) {
+    return;
+  }
+#endif
+  (void) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+}
+
 /* bind_pair binds a UDP and a TCP socket on the same address and port; with port 0 it lets the
  * UDP bind choose and tries a few times, as the TCP port may be taken. */
 static int bind_pair(const struct sockaddr *addr, int *out_udp, int *out_tcp,
@@ -657,6 +675,7 @@ static int bind_pair(const struct sockaddr *addr, int *out_udp, int *out_tcp,
       setsockopt(t, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     }
     setsockopt(t, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    grow_rcvbuf(u);
     *what = "UDP bind";
     if (bind(u, addr, addr_len(addr)) != 0 || getsockname(u, (struct sockaddr *) bound, &len)) {
       err = errno;
