@@ -299,6 +299,25 @@ void jnl_null(struct jnl_event *ev, const char *k) {
   raw(ev, k, "null");
 }
 
+size_t jnl_mark(const struct jnl_event *ev) {
+  return ev->line.len;
+}
+
+struct slice jnl_since(const struct jnl_event *ev, size_t mark) {
+  if (dropped(ev) || ev->overflow || mark > ev->line.len) {
+    return (struct slice){NULL, 0};
+  }
+  return (struct slice){ev->line.ptr + mark, ev->line.len - mark};
+}
+
+void jnl_fields(struct jnl_event *ev, struct slice fields) {
+  if (dropped(ev) || fields.len == 0) {
+    return;
+  }
+  ev->overflow |= !buf_append(&ev->line, fields);
+  ev->need_comma[ev->depth] = true;
+}
+
 void jnl_obj_begin(struct jnl_event *ev, const char *k) {
   if (!dropped(ev)) {
     open_container(ev, k, "{");

@@ -88,6 +88,14 @@ void jnl_uint(struct jnl_event *ev, const char *key, uint64_t value);
 void jnl_double(struct jnl_event *ev, const char *key, double value);
 void jnl_bool(struct jnl_event *ev, const char *key, bool value);
 void jnl_null(struct jnl_event *ev, const char *key);
+/* Fields written once and replayed: jnl_mark is where the next field of `ev` starts and
+ * jnl_since the text of the fields written after it (valid until `ev` changes; empty when the
+ * event is dropped or too large). jnl_fields appends such a text, taken from an event at the same
+ * depth whose fields before the mark were not none — the DNS server keeps the fields of a cached
+ * answer this way instead of writing them again for each query it answers. */
+size_t jnl_mark(const struct jnl_event *ev);
+struct slice jnl_since(const struct jnl_event *ev, size_t mark);
+void jnl_fields(struct jnl_event *ev, struct slice fields);
 /* jnl_secret writes a credential as {"scheme":..,"sha256":first 12 hex} — never the value.
  * `value` is the whole header value, e.g. "Basic dXNlcjpwYXNz". */
 void jnl_secret(struct jnl_event *ev, const char *key, struct slice value);

@@ -12,7 +12,8 @@
 #include <string.h>
 
 enum {
-  MAX_KEY = 512, /* longer queries (large EDNS options) are answered, not cached */
+  MAX_KEY = 512,   /* longer queries (large EDNS options) are answered, not cached */
+  NOTE_MAX = 4096, /* a caller's note is at most this long */
 };
 
 struct entry {
@@ -34,6 +35,7 @@ struct entry {
   const char *rule;
   bool wildcard;
   bool raw;
+  struct buf note; /* the caller's (dns__cache_answer) */
 };
 
 struct dns_cache {
@@ -72,6 +74,7 @@ static void entry_clear(struct entry *e) {
   free(e->key);
   free(e->answer);
   free(e->qname);
+  buf_cleanup(&e->note);
   memset(e, 0, sizeof *e);
 }
 
@@ -170,8 +173,13 @@ static bool cacheable(const uint8_t *out, size_t len, const uint8_t *key, size_t
 
 size_t dns__cache_answer(struct dns_cache *c, struct dns_zoneset *zs, const uint8_t *query,
                          size_t query_len, uint8_t *out, size_t out_cap, bool over_tcp,
-                         struct dns_info *info) {
+                         struct dns_info *info, struct buf **note) {
   size_t qname_len = 0;
+  struct buf *unused;
+  if (note == NULL) {
+    note = &unused;
+  }
+  *note = NULL;
   if (c == NULL || query_len <= KNOT_WIRE_HEADER_SIZE || query_len > MAX_KEY ||
       knot_wire_get_qr(query) || knot_wire_get_qdcount(query) != 1 ||
       (qname_len = qname_wire_len(query, query_len)) == 0) {
@@ -188,6 +196,7 @@ size_t dns__cache_answer(struct dns_cache *c, struct dns_zoneset *zs, const uint
     memcpy(out + KNOT_WIRE_HEADER_SIZE, query + KNOT_WIRE_HEADER_SIZE, qname_len); /* its 0x20 */
     fill_info(info, e);
     c->n_hits++;
+    *note = &e->note;
     return e->answer_len;
   }
   size_t len = dns_answer(zs, query, query_len, out, out_cap, over_tcp, info);
@@ -214,5 +223,7 @@ size_t dns__cache_answer(struct dns_cache *c, struct dns_zoneset *zs, const uint
   e->rule = info->rule;
   e->wildcard = info->wildcard;
   e->raw = info->raw;
+  buf_init(&e->note, NOTE_MAX);
+  *note = &e->note;
   return len;
 }

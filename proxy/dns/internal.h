@@ -220,10 +220,13 @@ struct dns_cache *dns__cache_new(const struct dns_zoneset *zs, size_t n_slots);
 void dns__cache_free(struct dns_cache *c);
 /* dns__cache_answer is dns_answer (same arguments, same bytes out, same *info), answered from
  * the cache when the same query (but for its ID and the case of its QNAME) was answered before
- * with the same transport and out_cap. `zs` must be the cache's. */
+ * with the same transport and out_cap. `zs` must be the cache's. When `note` is not NULL, *note
+ * is the cached answer's note — bytes the caller keeps with it (the server: the journal fields
+ * the answer makes), empty until the caller fills it, gone when the answer is evicted — or NULL
+ * when the answer is not cached. */
 size_t dns__cache_answer(struct dns_cache *c, struct dns_zoneset *zs, const uint8_t *query,
                          size_t query_len, uint8_t *out, size_t out_cap, bool over_tcp,
-                         struct dns_info *info);
+                         struct dns_info *info, struct buf **note);
 /* dns__cache_hits counts the answers served from the cache; for tests. */
 size_t dns__cache_hits(const struct dns_cache *c);
 

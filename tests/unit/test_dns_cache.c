@@ -74,7 +74,7 @@ static bool ask(struct dns_cache *c, struct dns_zoneset *zs, const uint8_t *q, s
   uint8_t got[4096], want[4096];
   struct dns_info got_info, want_info;
   size_t hits = dns__cache_hits(c);
-  size_t got_len = dns__cache_answer(c, zs, q, q_len, got, sizeof got, over_tcp, &got_info);
+  size_t got_len = dns__cache_answer(c, zs, q, q_len, got, sizeof got, over_tcp, &got_info, NULL);
   size_t want_len = dns_answer(zs, q, q_len, want, sizeof want, over_tcp, &want_info);
   assert_int_equal(got_len, want_len);
   assert_memory_equal(got, want, want_len);
@@ -144,9 +144,9 @@ static void test_stateful_zoneset_is_not_cached(void **state) {
   size_t len = query(q, 1, "once.contoso.com", KNOT_RRTYPE_A, 0);
   uint8_t out[512];
   struct dns_info info;
-  assert_true(dns__cache_answer(c, zs, q, len, out, sizeof out, false, &info) > 0);
+  assert_true(dns__cache_answer(c, zs, q, len, out, sizeof out, false, &info, NULL) > 0);
   assert_int_equal(info.rcode, KNOT_RCODE_SERVFAIL);
-  assert_true(dns__cache_answer(c, zs, q, len, out, sizeof out, false, &info) > 0);
+  assert_true(dns__cache_answer(c, zs, q, len, out, sizeof out, false, &info, NULL) > 0);
   assert_int_equal(info.rcode, KNOT_RCODE_NXDOMAIN); /* the rule was used up: no stale answer */
   dns_zoneset_free(zs);
   zs = zoneset(0); /* the same rule for every query: stateless */

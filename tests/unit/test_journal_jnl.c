@@ -130,6 +130,44 @@ static void test_null_journal_drops_events(void **state) {
   assert_int_equal(jnl_n_events(NULL), 0);
 }
 
+/* Fields kept from one event and replayed in another read as if written again. */
+static char kept[256];
+
+static void write_replayed(struct jnl *j) {
+  struct jnl_event ev;
+  jnl_begin(&ev, j, "dns.query");
+  jnl_str(&ev, "client", "127.0.0.1#5300");
+  size_t mark = jnl_mark(&ev);
+  jnl_str(&ev, "qname", "contoso.com");
+  jnl_null(&ev, "rule");
+  struct slice fields = jnl_since(&ev, mark);
+  assert_true(fields.len < sizeof kept);
+  memcpy(kept, fields.ptr, fields.len);
+  kept[fields.len] = '\0';
+  jnl_end(&ev);
+  jnl_begin(&ev, j, "dns.query");
+  jnl_str(&ev, "client", "127.0.0.2#5300");
+  jnl_fields(&ev, slice_of_str(kept));
+  jnl_bool(&ev, "tc", false); /* a field after the replayed ones gets its comma */
+  jnl_end(&ev);
+}
+
+static void test_fields_replayed_into_another_event(void **state) {
+  char *text = journal_text(write_replayed);
+  assert_string_equal(kept, ",\"qname\":\"contoso.com\",\"rule\":null");
+  assert_non_null(strstr(text, "\"client\":\"127.0.0.1#5300\",\"qname\":\"contoso.com\","
+                               "\"rule\":null}\n"));
+  assert_non_null(strstr(text, "\"client\":\"127.0.0.2#5300\",\"qname\":\"contoso.com\","
+                               "\"rule\":null,\"tc\":false}\n"));
+  free(text);
+  struct jnl_event ev; /* a dropped event has nothing to keep */
+  jnl_begin(&ev, NULL, "dns.query");
+  size_t mark = jnl_mark(&ev);
+  jnl_str(&ev, "qname", "contoso.com");
+  assert_int_equal(jnl_since(&ev, mark).len, 0);
+  jnl_end(&ev);
+}
+
 static void test_document_builder(void **state) {
   struct jnl_event doc;
   jnl_doc_begin(&doc);
@@ -306,6 +344,7 @@ static void test_open_appends_or_says_why(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_event_is_one_line_with_time_and_name),
+      cmocka_unit_test(test_fields_replayed_into_another_event),
       cmocka_unit_test(test_escapes_quotes_controls_and_bad_utf8),
       cmocka_unit_test(test_secret_keeps_scheme_and_fingerprint_only),
       cmocka_unit_test(test_arrays_and_objects),
