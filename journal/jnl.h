@@ -44,10 +44,12 @@ uint64_t jnl_n_events(const struct jnl *j);
 uint64_t jnl_n_lost(const struct jnl *j);
 
 /* Unattached, each line is written when its event ends. jnl_attach_loop makes `j` keep its
- * lines and write them once per iteration of `loop` — after the I/O callbacks and again before
- * the loop waits — and whenever 64 KiB are waiting: one write for many lines, for serve. The
- * journal does not keep the loop alive. Call jnl_detach (or jnl_close) before the loop is
- * closed, and run the loop once more for its handles' close callbacks. NULL j is fine. */
+ * lines and write them together: JNL_FLUSH_DELAY_MS after the first of them was made (checked
+ * after the loop's I/O callbacks and before it waits, with a timer when it would wait longer),
+ * and at once whenever 64 KiB are waiting — one write for many lines, for serve. The journal does
+ * not keep the loop alive. Call jnl_detach (or jnl_close) before the loop is closed, and run the
+ * loop once more for its handles' close callbacks. NULL j is fine. */
+#define JNL_FLUSH_DELAY_MS 10u
 void jnl_attach_loop(struct jnl *j, uv_loop_t *loop);
 /* jnl_detach writes what is waiting and goes back to writing each line as it ends. */
 void jnl_detach(struct jnl *j);
@@ -55,6 +57,8 @@ void jnl_detach(struct jnl *j);
 bool jnl_flush(struct jnl *j);
 /* jnl_set_threshold changes the 64 KiB an attached journal lets wait (for tests). */
 void jnl_set_threshold(struct jnl *j, size_t bytes);
+/* jnl_set_delay changes JNL_FLUSH_DELAY_MS; 0 writes at the end of every loop iteration. */
+void jnl_set_delay(struct jnl *j, unsigned ms);
 /* A clock for "t": writes the current time (CLOCK_REALTIME's kind) into *out_now. */
 typedef void (*jnl_clock_cb)(void *ctx, struct timespec *out_now);
 /* jnl_set_clock gives `j` another clock (a test's); NULL goes back to the system's. */

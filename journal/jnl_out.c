@@ -1,6 +1,6 @@
 /* journal/jnl_out.c: where the journal's lines go and when — one write(2) per line for the
- * short commands, one per loop iteration for serve (jnl_attach_loop) — and the "t" of each line,
- * formatted without strftime. Lines reach the file whole or not at all (docs/journal.md,
+ * short commands, one per JNL_FLUSH_DELAY_MS for serve (jnl_attach_loop) — and the "t" of each
+ * line, formatted without strftime. Lines reach the file whole or not at all (docs/journal.md,
  * "Writing"). */
 #include "journal/jnl.h"
 
@@ -21,8 +21,10 @@
 /* The handles that flush once per loop iteration; their own allocation, freed by their close
  * callbacks, so the journal can be closed before the loop has run them. */
 struct jnl_loop {
+  uv_loop_t *uv;
   uv_check_t check;     /* after the I/O callbacks: what they wrote */
   uv_prepare_t prepare; /* before the loop waits again: what timers and closes wrote */
+  uv_timer_t timer;     /* the loop would wait past the delay: write then */
   struct jnl *j;        /* NULL once detached */
   int n_open_handles;
 };
@@ -37,6 +39,8 @@ struct jnl {
                        * line the file already holds the start of */
   size_t tail_len;
   size_t threshold;      /* attached: write once pending reaches it */
+  unsigned delay_ms;     /* attached: write lines this long after the first of them was made */
+  uint64_t first_ms;     /* attached: the loop's time when `pending` last stopped being empty */
   struct jnl_loop *loop; /* NULL: every line is written as it ends */
   struct buf spare;      /* a line buffer kept for the next event */
   jnl_clock_cb clock;
@@ -63,6 +67,7 @@ static struct jnl *jnl_new(int fd, FILE *stream) {
   buf_init(&j->pending, PENDING_MAX);
   buf_init(&j->spare, 0);
   j->threshold = FLUSH_THRESHOLD;
+  j->delay_ms = JNL_FLUSH_DELAY_MS;
   struct stat st;
   j->regular = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
   return j;
@@ -123,6 +128,10 @@ uint64_t jnl_n_lost(const struct jnl *j) {
 
 void jnl_set_threshold(struct jnl *j, size_t bytes) {
   j->threshold = bytes;
+}
+
+void jnl_set_delay(struct jnl *j, unsigned ms) {
+  j->delay_ms = ms;
 }
 
 /* emit writes `len` bytes and returns how many went out: fewer only when a write failed. */
@@ -218,6 +227,9 @@ struct buf jnl__line_buf(struct jnl *j, size_t max) {
 
 void jnl__put(struct jnl *j, struct buf *line) {
   j->n_events++;
+  if (j->pending.len == 0 && j->loop != NULL) {
+    j->first_ms = uv_now(j->loop->uv);
+  }
   if (!buf_append(&j->pending, buf_slice(line)) &&
       (jnl_flush(j), !buf_append(&j->pending, buf_slice(line)))) {
     j->n_lost++;
@@ -233,7 +245,28 @@ void jnl__put(struct jnl *j, struct buf *line) {
   }
 }
 
+/* on_loop_turn writes what waits once the first of it is JNL_FLUSH_DELAY_MS old; until then a
+ * timer makes sure the loop does not sleep past that moment. At low rates this is one write for
+ * many lines, not one per iteration (a write(2) to a file costs more than the answer to a
+ * cached DNS query); at high rates the threshold writes first. */
+static void on_timer(uv_timer_t *h);
+
 static void on_loop_turn(uv_handle_t *h) {
+  struct jnl_loop *l = h->data;
+  struct jnl *j = l->j;
+  if (j == NULL || j->pending.len == 0) {
+    return;
+  }
+  uint64_t waited = uv_now(l->uv) - j->first_ms;
+  if (waited >= j->delay_ms) {
+    jnl_flush(j);
+    uv_timer_stop(&l->timer);
+  } else if (!uv_is_active((uv_handle_t *) &l->timer)) {
+    uv_timer_start(&l->timer, on_timer, j->delay_ms - waited, 0);
+  }
+}
+
+static void on_timer(uv_timer_t *h) {
   struct jnl_loop *l = h->data;
   if (l->j != NULL) {
     jnl_flush(l->j);
@@ -260,17 +293,21 @@ void jnl_attach_loop(struct jnl *j, uv_loop_t *loop) {
     return;
   }
   struct jnl_loop *l = xcalloc(1, sizeof *l);
+  l->uv = loop;
   l->j = j;
   uv_check_init(loop, &l->check);
   uv_prepare_init(loop, &l->prepare);
+  uv_timer_init(loop, &l->timer);
   l->check.data = l;
   l->prepare.data = l;
-  l->n_open_handles = 2;
+  l->timer.data = l;
+  l->n_open_handles = 3;
   uv_check_start(&l->check, on_check);
   uv_prepare_start(&l->prepare, on_prepare);
   /* the journal never keeps the loop running: it stops when the lab's handles are gone */
   uv_unref((uv_handle_t *) &l->check);
   uv_unref((uv_handle_t *) &l->prepare);
+  uv_unref((uv_handle_t *) &l->timer);
   j->loop = l;
 }
 
@@ -283,6 +320,7 @@ void jnl_detach(struct jnl *j) {
   l->j = NULL;
   uv_close((uv_handle_t *) &l->check, on_loop_handle_closed);
   uv_close((uv_handle_t *) &l->prepare, on_loop_handle_closed);
+  uv_close((uv_handle_t *) &l->timer, on_loop_handle_closed);
   jnl_flush(j);
 }
 

@@ -463,8 +463,8 @@ int cmd_serve(struct cli *c, int argc, char **argv) {
   /* what the lab is, after the ready line (a journal on stdout follows it) and before any
    * client event: the loop has not run yet */
   lab_journal_start_desc(j, start, sv.proxy);
-  /* from here lines are written once per loop iteration, not each on its own (docs/journal.md,
-   * "Writing"); what the last iterations wrote goes out when the loop has stopped */
+  /* from here lines are written together, 10 ms after the first of them, not each on its own
+   * (docs/journal.md, "Writing"); what is left goes out when the loop has stopped */
   jnl_attach_loop(j, &loop);
   cli_note(c, "autodisco: serving %s; SIGINT or SIGTERM stops", s->name);
   uv_run(&loop, UV_RUN_DEFAULT);

@@ -137,6 +137,7 @@ static void test_attached_writes_once_per_iteration(void **state) {
   assert_int_equal(pipe(p), 0);
   struct loop_run r = {.j = jnl_open_fd(p[1]), .fd = p[0]};
   jnl_attach_loop(r.j, &loop);
+  jnl_set_delay(r.j, 0); /* every iteration */
   uv_timer_init(&loop, &r.timer);
   r.timer.data = &r;
   uv_timer_start(&r.timer, on_timer, 0, 0);
@@ -154,6 +155,64 @@ static void test_attached_writes_once_per_iteration(void **state) {
   assert_true(pipe_text(p[0], r.text, sizeof r.text) > 0);
   jnl_close(r.j);
   uv_run(&loop, UV_RUN_DEFAULT); /* the journal's handles' close callbacks */
+  test_loop_close(&loop);
+  close(p[0]);
+  close(p[1]);
+}
+
+/* When the journal's lines reach the pipe: a poll handle on its reading end. */
+struct arrival {
+  uv_poll_t poll;
+  uv_timer_t give_up;
+  uint64_t at_ms; /* the loop's time when the pipe became readable; 0: not yet */
+};
+
+static void on_arrival(uv_poll_t *h, int status, int events) {
+  struct arrival *a = h->data;
+  a->at_ms = uv_now(h->loop);
+  uv_poll_stop(h);
+  uv_timer_stop(&a->give_up);
+}
+
+static void on_give_up(uv_timer_t *t) {
+  struct arrival *a = t->data;
+  uv_poll_stop(&a->poll);
+}
+
+/* With a delay, lines wait past the iteration that made them, and a timer of the journal's own
+ * writes them when the delay is over, though nothing else wakes the loop. */
+static void test_attached_writes_after_its_delay(void **state) {
+  (void) state;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  struct loop_run r = {.j = jnl_open_fd(p[1]), .fd = p[0]};
+  jnl_attach_loop(r.j, &loop);
+  jnl_set_delay(r.j, 20);
+  uv_timer_init(&loop, &r.timer);
+  r.timer.data = &r;
+  uv_timer_start(&r.timer, on_timer, 0, 0);
+  uv_run(&loop, UV_RUN_DEFAULT); /* ends after the callback: the journal's timer keeps no loop */
+  assert_int_equal(r.seen_in_callback, 0);
+  assert_int_equal(pipe_text(p[0], r.text, sizeof r.text), 0); /* not at the iteration's end */
+  struct arrival a = {0};
+  uint64_t start = uv_now(&loop);
+  uv_poll_init(&loop, &a.poll, p[0]);
+  uv_timer_init(&loop, &a.give_up);
+  a.poll.data = &a;
+  a.give_up.data = &a;
+  uv_poll_start(&a.poll, UV_READABLE, on_arrival);
+  uv_timer_start(&a.give_up, on_give_up, 5000, 0);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_true(a.at_ms > 0);
+  assert_true(a.at_ms - start < 2000); /* 20 ms, with room for a slow machine: not 5 s */
+  assert_true(pipe_text(p[0], r.text, sizeof r.text) > 0);
+  assert_non_null(strstr(r.text, "\"ev\":\"in.loop\""));
+  uv_close((uv_handle_t *) &a.poll, NULL);
+  uv_close((uv_handle_t *) &a.give_up, NULL);
+  jnl_close(r.j);
+  uv_run(&loop, UV_RUN_DEFAULT);
   test_loop_close(&loop);
   close(p[0]);
   close(p[1]);
@@ -286,6 +345,7 @@ int main(void) {
       cmocka_unit_test(test_now_matches_strftime),
       cmocka_unit_test(test_unattached_writes_each_line_as_it_ends),
       cmocka_unit_test(test_attached_writes_once_per_iteration),
+      cmocka_unit_test(test_attached_writes_after_its_delay),
       cmocka_unit_test(test_threshold_writes_before_the_iteration_ends),
       cmocka_unit_test(test_failed_writes_count_lost_lines),
       cmocka_unit_test(test_short_write_is_completed_never_interleaved),
