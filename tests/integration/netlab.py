@@ -35,6 +35,14 @@ def require_root(what):
         if shutil.which(tool) is None:
             print(f"SKIPPED: no `{tool}` on this machine", file=sys.stderr)
             sys.exit(SKIP)
+    # root in a container may still be refused namespaces: say so rather than fail on it
+    probe = f"ad-probe-{os.getpid()}"
+    r = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True)
+    if r.returncode != 0:
+        print(f"SKIPPED: {what}: this machine refuses network namespaces "
+              f"(ip netns add: {r.stderr.strip()})", file=sys.stderr)
+        sys.exit(SKIP)
+    subprocess.run(["ip", "netns", "del", probe], capture_output=True)
 
 
 def sh(*cmd, check=True, timeout=60, **kw):
