@@ -470,10 +470,7 @@ static char *cache_path(struct ca *ca, const struct plan *plan) {
   }
   SHA256_Final(digest, &sha);
   char file[2 * SHA256_DIGEST_LENGTH + sizeof ".pem"];
-  for (size_t i = 0; i < sizeof digest; i++) {
-    file[2 * i] = "0123456789abcdef"[digest[i] >> 4];
-    file[2 * i + 1] = "0123456789abcdef"[digest[i] & 15];
-  }
+  hex_lower(file, digest, sizeof digest);
   memcpy(file + 2 * sizeof digest, ".pem", sizeof ".pem");
   return ca__join(ca->chains_dir, file);
 }

@@ -171,13 +171,9 @@ static void cert_info(struct sim_cert_info *c, X509 *x) {
     c->der_len = (size_t) len;
     uint8_t md[32];
     unsigned md_len = 0;
-    static const char hex[] = "0123456789abcdef";
     if (EVP_Digest(der, (size_t) len, md, &md_len, EVP_sha256(), NULL) && md_len == 32) {
       char text[65];
-      for (unsigned i = 0; i < 32; i++) {
-        text[2 * i] = hex[md[i] >> 4];
-        text[2 * i + 1] = hex[md[i] & 15];
-      }
+      hex_lower(text, md, 32);
       text[64] = 0;
       c->sha256 = str_dup(text);
     }

@@ -184,6 +184,27 @@ char *str_lower(char *s) {
   return s;
 }
 
+void hex_lower(char *out, const uint8_t *bytes, size_t n) {
+  static const char digits[] = "0123456789abcdef";
+  for (size_t i = 0; i < n; i++) {
+    out[2 * i] = digits[bytes[i] >> 4];
+    out[2 * i + 1] = digits[bytes[i] & 15];
+  }
+}
+
+#define FNV1A_PRIME 0x100000001b3u
+
+uint64_t fnv1a(uint64_t h, struct slice bytes) {
+  for (size_t i = 0; i < bytes.len; i++) {
+    h = (h ^ bytes.ptr[i]) * FNV1A_PRIME;
+  }
+  return h;
+}
+
+uint64_t fnv1a_mix(uint64_t h, uint64_t value) {
+  return (h ^ value) * FNV1A_PRIME;
+}
+
 bool parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out) {
   if (s == NULL || *s < '0' || *s > '9') {
     return false;

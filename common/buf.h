@@ -65,6 +65,14 @@ char *str_lower(char *s);
 void *xcalloc(size_t n, size_t size);
 /* xrealloc_array grows an array or aborts. */
 void *xrealloc_array(void *p, size_t n, size_t size);
+/* hex_lower writes the 2n lower-case hex digits of `bytes` to `out` (no NUL). */
+void hex_lower(char *out, const uint8_t *bytes, size_t n);
+/* FNV-1a, 64 bits, for the answer caches' slots (not for anything an attacker must not steer
+ * into one slot: a collision only evicts): fnv1a(FNV1A_INIT, bytes) and so on, then fnv1a_mix for
+ * a number beside the bytes. */
+#define FNV1A_INIT 0xcbf29ce484222325u
+uint64_t fnv1a(uint64_t h, struct slice bytes);
+uint64_t fnv1a_mix(uint64_t h, uint64_t value);
 /* parse_u32 reads a decimal number in [min, max] from a whole C string; false otherwise. */
 bool parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 

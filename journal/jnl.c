@@ -353,11 +353,7 @@ struct slice jnl_secret_scheme(struct slice value) {
 void jnl_secret_fp(char out[13], struct slice value) {
   uint8_t digest[SHA256_DIGEST_LENGTH];
   SHA256(value.ptr, value.len, digest);
-  static const char hex[] = "0123456789abcdef";
-  for (int i = 0; i < 6; i++) {
-    out[2 * i] = hex[digest[i] >> 4];
-    out[2 * i + 1] = hex[digest[i] & 15];
-  }
+  hex_lower(out, digest, 6);
   out[12] = '\0';
 }
 

@@ -127,12 +127,8 @@ static void make_key(uint8_t *key, const uint8_t *q, size_t len, size_t qname_le
 
 /* hash is FNV-1a over the key, the transport and the buffer size. */
 static uint64_t hash(const uint8_t *key, size_t len, bool over_tcp, size_t out_cap) {
-  uint64_t h = 0xcbf29ce484222325u;
-  for (size_t i = 0; i < len; i++) {
-    h = (h ^ key[i]) * 0x100000001b3u;
-  }
-  h = (h ^ (over_tcp ? 1u : 0u)) * 0x100000001b3u;
-  return (h ^ out_cap) * 0x100000001b3u;
+  uint64_t h = fnv1a(FNV1A_INIT, (struct slice){key, len});
+  return fnv1a_mix(fnv1a_mix(h, over_tcp ? 1u : 0u), out_cap);
 }
 
 static void fill_info(struct dns_info *info, const struct entry *e) {

@@ -69,14 +69,8 @@ bool http__memo_applies(const struct scn_route *route) {
 
 /* hash is FNV-1a over the body, the route's address and the server id. */
 static uint64_t hash(const struct scn_route *route, const char *server_id, struct slice body) {
-  uint64_t h = 0xcbf29ce484222325u;
-  for (size_t i = 0; i < body.len; i++) {
-    h = (h ^ body.ptr[i]) * 0x100000001b3u;
-  }
-  for (const char *p = server_id; *p != '\0'; p++) {
-    h = (h ^ (uint8_t) *p) * 0x100000001b3u;
-  }
-  return (h ^ (uint64_t) (uintptr_t) route) * 0x100000001b3u;
+  uint64_t h = fnv1a(fnv1a(FNV1A_INIT, body), slice_of_str(server_id));
+  return fnv1a_mix(h, (uint64_t) (uintptr_t) route);
 }
 
 static struct http_memo_entry *slot_of(struct http_memo *m, uint64_t h) {

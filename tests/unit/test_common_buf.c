@@ -87,9 +87,32 @@ static void test_extend_gives_room_to_fill(void **state) {
   buf_cleanup(&b);
 }
 
+static void test_hex_lower(void **state) {
+  (void) state;
+  char out[9] = "xxxxxxxx";
+  hex_lower(out, (const uint8_t[]){0x00, 0x9f, 0xa0, 0xff}, 4);
+  assert_string_equal(out, "009fa0ff");
+  hex_lower(out, (const uint8_t[]){0x12}, 1); /* writes 2n digits, nothing more */
+  assert_string_equal(out, "129fa0ff");
+}
+
+static void test_fnv1a_known_values(void **state) {
+  (void) state;
+  /* the FNV-1a 64-bit test vectors: "" is the offset basis, "a" and "foobar" */
+  assert_true(fnv1a(FNV1A_INIT, slice_of_str("")) == 0xcbf29ce484222325u);
+  assert_true(fnv1a(FNV1A_INIT, slice_of_str("a")) == 0xaf63dc4c8601ec8cu);
+  assert_true(fnv1a(FNV1A_INIT, slice_of_str("foobar")) == 0x85944171f73967e8u);
+  /* in pieces, the same as at once; a mixed number is one more round of the same */
+  assert_true(fnv1a(fnv1a(FNV1A_INIT, slice_of_str("foo")), slice_of_str("bar")) ==
+              0x85944171f73967e8u);
+  assert_true(fnv1a_mix(FNV1A_INIT, 'a') == 0xaf63dc4c8601ec8cu);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_append_stops_at_max),
+      cmocka_unit_test(test_hex_lower),
+      cmocka_unit_test(test_fnv1a_known_values),
       cmocka_unit_test(test_extend_gives_room_to_fill),
       cmocka_unit_test(test_appendf_and_take),
       cmocka_unit_test(test_unlimited_buffer_grows),
