@@ -18,8 +18,8 @@
 #define PENDING_MAX (64u << 20)     /* never reached: a line is at most 1 MiB */
 #define SPARE_MAX (64u << 10)       /* a line buffer larger than this is not kept */
 
-/* The handles that flush once per loop iteration; their own allocation, freed by their close
- * callbacks, so the journal can be closed before the loop has run them. */
+/* The handles that write an attached journal's lines (on_loop_turn); their own allocation, freed
+ * by their close callbacks, so the journal can be closed before the loop has run them. */
 struct jnl_loop {
   uv_loop_t *uv;
   uv_check_t check;     /* after the I/O callbacks: what they wrote */
@@ -245,12 +245,17 @@ void jnl__put(struct jnl *j, struct buf *line) {
   }
 }
 
+static void on_timer(uv_timer_t *h) {
+  struct jnl_loop *l = h->data;
+  if (l->j != NULL) {
+    jnl_flush(l->j);
+  }
+}
+
 /* on_loop_turn writes what waits once the first of it is JNL_FLUSH_DELAY_MS old; until then a
  * timer makes sure the loop does not sleep past that moment. At low rates this is one write for
  * many lines, not one per iteration (a write(2) to a file costs more than the answer to a
  * cached DNS query); at high rates the threshold writes first. */
-static void on_timer(uv_timer_t *h);
-
 static void on_loop_turn(uv_handle_t *h) {
   struct jnl_loop *l = h->data;
   struct jnl *j = l->j;
@@ -263,13 +268,6 @@ static void on_loop_turn(uv_handle_t *h) {
     uv_timer_stop(&l->timer);
   } else if (!uv_is_active((uv_handle_t *) &l->timer)) {
     uv_timer_start(&l->timer, on_timer, j->delay_ms - waited, 0);
-  }
-}
-
-static void on_timer(uv_timer_t *h) {
-  struct jnl_loop *l = h->data;
-  if (l->j != NULL) {
-    jnl_flush(l->j);
   }
 }
 

@@ -129,20 +129,28 @@ static void on_timer(uv_timer_t *t) {
   uv_close((uv_handle_t *) t, NULL);
 }
 
+/* event_in_loop attaches a journal on a pipe (p[1]) to a new loop with `delay_ms`, and runs the
+ * loop until a callback has written an event and looked at the pipe (on_timer). The journal
+ * alone does not keep the loop running: uv_run returns after that callback's iteration. */
+static void event_in_loop(uv_loop_t *loop, int p[2], struct loop_run *r, unsigned delay_ms) {
+  uv_loop_init(loop);
+  assert_int_equal(pipe(p), 0);
+  *r = (struct loop_run){.j = jnl_open_fd(p[1]), .fd = p[0]};
+  jnl_attach_loop(r->j, loop);
+  jnl_set_delay(r->j, delay_ms);
+  uv_timer_init(loop, &r->timer);
+  r->timer.data = r;
+  uv_timer_start(&r->timer, on_timer, 0, 0);
+  uv_run(loop, UV_RUN_DEFAULT);
+}
+
 static void test_attached_writes_once_per_iteration(void **state) {
   (void) state;
   uv_loop_t loop;
-  uv_loop_init(&loop);
   int p[2];
-  assert_int_equal(pipe(p), 0);
-  struct loop_run r = {.j = jnl_open_fd(p[1]), .fd = p[0]};
-  jnl_attach_loop(r.j, &loop);
-  jnl_set_delay(r.j, 0); /* every iteration */
-  uv_timer_init(&loop, &r.timer);
-  r.timer.data = &r;
-  uv_timer_start(&r.timer, on_timer, 0, 0);
-  uv_run(&loop, UV_RUN_DEFAULT);           /* the journal alone does not keep the loop running */
-  assert_int_equal(r.seen_in_callback, 0); /* kept while the callback ran ... */
+  struct loop_run r;
+  event_in_loop(&loop, p, &r, 0);                      /* every iteration */
+  assert_int_equal(r.seen_in_callback, 0);             /* kept while the callback ran ... */
   size_t len = pipe_text(p[0], r.text, sizeof r.text); /* ... written by the iteration's end */
   assert_true(len > 0);
   assert_non_null(strstr(r.text, "\"ev\":\"in.loop\""));
@@ -184,16 +192,9 @@ static void on_give_up(uv_timer_t *t) {
 static void test_attached_writes_after_its_delay(void **state) {
   (void) state;
   uv_loop_t loop;
-  uv_loop_init(&loop);
   int p[2];
-  assert_int_equal(pipe(p), 0);
-  struct loop_run r = {.j = jnl_open_fd(p[1]), .fd = p[0]};
-  jnl_attach_loop(r.j, &loop);
-  jnl_set_delay(r.j, 20);
-  uv_timer_init(&loop, &r.timer);
-  r.timer.data = &r;
-  uv_timer_start(&r.timer, on_timer, 0, 0);
-  uv_run(&loop, UV_RUN_DEFAULT); /* ends after the callback: the journal's timer keeps no loop */
+  struct loop_run r;
+  event_in_loop(&loop, p, &r, 20);
   assert_int_equal(r.seen_in_callback, 0);
   assert_int_equal(pipe_text(p[0], r.text, sizeof r.text), 0); /* not at the iteration's end */
   struct arrival a = {0};
