@@ -391,55 +391,76 @@ static size_t tcp_ask(uv_loop_t *loop, const struct sockaddr_storage *addr, uint
   return got - 2;
 }
 
-static void test_truncate_then_tcp_and_wildcard(void **state) {
+/* A server on 127.0.0.1 with its journal in a temporary file, for the tests that read what it
+ * journaled. */
+struct journaled {
   uv_loop_t loop;
-  assert_int_equal(uv_loop_init(&loop), 0);
-  struct dns_zoneset *zs = rules_zoneset();
-  FILE *journal_file = tmpfile();
-  assert_non_null(journal_file);
-  struct jnl *j = jnl_open_stream(journal_file);
+  FILE *file;
+  struct jnl *j;
+  struct dns_server *server;
+  struct sockaddr_storage addr;
+};
+
+static void journaled_start(struct journaled *t, struct dns_zoneset *zs) {
+  assert_int_equal(uv_loop_init(&t->loop), 0);
+  t->file = tmpfile();
+  assert_non_null(t->file);
+  t->j = jnl_open_stream(t->file);
   struct sockaddr_in any;
   uv_ip4_addr("127.0.0.1", 0, &any);
-  struct dns_server *server = NULL;
   char err[256];
+  t->server = NULL;
   assert_int_equal(
-      dns_server_start(&server, &loop, (struct sockaddr *) &any, zs, j, err, sizeof err), DNS_OK);
-  struct sockaddr_storage addr;
-  dns_server_addr(server, &addr);
+      dns_server_start(&t->server, &t->loop, (struct sockaddr *) &any, zs, t->j, err, sizeof err),
+      DNS_OK);
+  dns_server_addr(t->server, &t->addr);
+}
+
+/* journaled_stop closes the server and the journal and returns what it journaled (to free). */
+static char *journaled_stop(struct journaled *t) {
+  dns_server_close(t->server);
+  test_loop_close(&t->loop);
+  jnl_close(t->j);
+  fflush(t->file);
+  long size = ftell(t->file);
+  assert_true(size > 0);
+  char *text = xcalloc(1, (size_t) size + 1);
+  rewind(t->file);
+  assert_int_equal(fread(text, 1, (size_t) size, t->file), (size_t) size);
+  fclose(t->file);
+  return text;
+}
+
+static void test_truncate_then_tcp_and_wildcard(void **state) {
+  struct dns_zoneset *zs = rules_zoneset();
+  struct journaled t;
+  journaled_start(&t, zs);
   uint8_t out[4096];
   int n = 0;
   bool tc = false;
 
   /* UDP: TC and no records, so the client asks again over TCP */
-  size_t len = udp_ask(&loop, &addr, 1, "tc.contoso.com", KNOT_RRTYPE_A, out, sizeof out);
+  size_t len = udp_ask(&t.loop, &t.addr, 1, "tc.contoso.com", KNOT_RRTYPE_A, out, sizeof out);
   assert_int_equal(check_reply(out, len, &n, &tc), KNOT_RCODE_NOERROR);
   assert_true(tc);
   assert_int_equal(n, 0);
-  len = tcp_ask(&loop, &addr, 2, "tc.contoso.com", KNOT_RRTYPE_A, out, sizeof out);
+  len = tcp_ask(&t.loop, &t.addr, 2, "tc.contoso.com", KNOT_RRTYPE_A, out, sizeof out);
   assert_int_equal(knot_wire_get_id(out), 2);
   assert_int_equal(check_reply(out, len, &n, &tc), KNOT_RCODE_NOERROR);
   assert_false(tc);
   assert_int_equal(n, 1);
   /* a wildcard answer */
-  len = udp_ask(&loop, &addr, 3, "x.wild.contoso.com", KNOT_RRTYPE_A, out, sizeof out);
+  len = udp_ask(&t.loop, &t.addr, 3, "x.wild.contoso.com", KNOT_RRTYPE_A, out, sizeof out);
   assert_int_equal(check_reply(out, len, &n, &tc), KNOT_RCODE_NOERROR);
   assert_int_equal(n, 1);
   /* a first_n rule on a wildcard-answered name: SERVFAIL once (over TCP), then the wildcard */
-  len = tcp_ask(&loop, &addr, 4, "once.wild.contoso.com", KNOT_RRTYPE_A, out, sizeof out);
+  len = tcp_ask(&t.loop, &t.addr, 4, "once.wild.contoso.com", KNOT_RRTYPE_A, out, sizeof out);
   assert_int_equal(knot_wire_get_rcode(out), KNOT_RCODE_SERVFAIL);
-  len = udp_ask(&loop, &addr, 5, "once.wild.contoso.com", KNOT_RRTYPE_A, out, sizeof out);
+  len = udp_ask(&t.loop, &t.addr, 5, "once.wild.contoso.com", KNOT_RRTYPE_A, out, sizeof out);
   assert_int_equal(check_reply(out, len, &n, &tc), KNOT_RCODE_NOERROR);
   assert_int_equal(n, 1);
 
-  dns_server_close(server);
-  test_loop_close(&loop);
-  jnl_close(j);
-  fflush(journal_file);
-  long size = ftell(journal_file);
-  assert_true(size > 0);
-  char *text = xcalloc(1, (size_t) size + 1);
-  rewind(journal_file);
-  assert_int_equal(fread(text, 1, (size_t) size, journal_file), (size_t) size);
+  char *text = journaled_stop(&t);
   assert_int_equal(count_lines(text, "\"ev\":\"dns.query\""), 5);
   assert_int_equal(count_lines(text, "\"rule\":\"truncate\""), 2);
   assert_int_equal(count_lines(text, "\"rule\":\"servfail\""), 1);
@@ -453,7 +474,6 @@ static void test_truncate_then_tcp_and_wildcard(void **state) {
                                "\"NOERROR\",\"answers\":1,\"tc\":false,\"rule\":null,"
                                "\"wildcard\":true}"));
   free(text);
-  fclose(journal_file);
   dns_zoneset_free(zs);
 }
 
@@ -473,38 +493,21 @@ static void without_field(char *line, const char *name) {
 /* docs/journal.md is a contract: an answer from the cache journals exactly what the first one
  * did, field for field. */
 static void test_cached_answer_journals_the_same(void **state) {
-  uv_loop_t loop;
-  assert_int_equal(uv_loop_init(&loop), 0);
   struct dns_zoneset *zs = small_zoneset(); /* stateless: its answers are cached */
-  FILE *journal_file = tmpfile();
-  assert_non_null(journal_file);
-  struct jnl *j = jnl_open_stream(journal_file);
-  struct sockaddr_in any;
-  uv_ip4_addr("127.0.0.1", 0, &any);
-  struct dns_server *server = NULL;
-  char err[256];
-  assert_int_equal(
-      dns_server_start(&server, &loop, (struct sockaddr *) &any, zs, j, err, sizeof err), DNS_OK);
-  struct sockaddr_storage addr;
-  dns_server_addr(server, &addr);
+  struct journaled t;
+  journaled_start(&t, zs);
   uint8_t out[4096];
   const char *names[] = {"contoso.com",     "CoNtOsO.com",    "big.contoso.com",
                          "big.contoso.com", "no.contoso.com", "no.contoso.com"};
   const uint16_t types[] = {KNOT_RRTYPE_A,   KNOT_RRTYPE_A, KNOT_RRTYPE_TXT,
                             KNOT_RRTYPE_TXT, KNOT_RRTYPE_A, KNOT_RRTYPE_A};
   for (size_t i = 0; i < 6; i++) {
-    size_t len = udp_ask(&loop, &addr, (uint16_t) (10 + i), names[i], types[i], out, sizeof out);
+    size_t len =
+        udp_ask(&t.loop, &t.addr, (uint16_t) (10 + i), names[i], types[i], out, sizeof out);
     assert_int_equal(knot_wire_get_id(out), 10 + i);
     assert_true(len > 12);
   }
-  dns_server_close(server);
-  test_loop_close(&loop);
-  jnl_close(j);
-  fflush(journal_file);
-  long size = ftell(journal_file);
-  char *text = xcalloc(1, (size_t) size + 1);
-  rewind(journal_file);
-  assert_int_equal(fread(text, 1, (size_t) size, journal_file), (size_t) size);
+  char *text = journaled_stop(&t);
   char *lines[6];
   char *at = text;
   for (size_t i = 0; i < 6; i++) {
@@ -522,7 +525,6 @@ static void test_cached_answer_journals_the_same(void **state) {
   assert_non_null(strstr(lines[2], "\"tc\":true"));
   assert_non_null(strstr(lines[4], "\"rcode\":\"NXDOMAIN\""));
   free(text);
-  fclose(journal_file);
   dns_zoneset_free(zs);
 }
 
@@ -570,46 +572,36 @@ static int ask_on(uv_loop_t *loop, int fd, uint16_t id) {
 }
 
 static void test_tcp_cap_per_client(void **state) {
-  uv_loop_t loop;
-  assert_int_equal(uv_loop_init(&loop), 0);
   struct dns_zoneset *zs = small_zoneset();
-  FILE *journal_file = tmpfile();
-  struct jnl *j = jnl_open_stream(journal_file);
-  struct sockaddr_in any;
-  uv_ip4_addr("127.0.0.1", 0, &any);
-  struct dns_server *server = NULL;
-  char err[256];
-  assert_int_equal(
-      dns_server_start(&server, &loop, (struct sockaddr *) &any, zs, j, err, sizeof err), DNS_OK);
-  dns_server_set_limits(server, 10, 2);
-  struct sockaddr_storage addr;
-  dns_server_addr(server, &addr);
+  struct journaled t;
+  journaled_start(&t, zs);
+  dns_server_set_limits(t.server, 10, 2);
 
   /* 127.0.0.1 holds its two idle connections; a third is closed at once */
-  int held[2] = {tcp_open(&addr, "127.0.0.1"), tcp_open(&addr, "127.0.0.1")};
-  assert_int_equal(ask_on(&loop, held[0], 1), KNOT_RCODE_NOERROR);
-  int third = tcp_open(&addr, "127.0.0.1");
-  assert_true(closed_by_server(&loop, third));
+  int held[2] = {tcp_open(&t.addr, "127.0.0.1"), tcp_open(&t.addr, "127.0.0.1")};
+  assert_int_equal(ask_on(&t.loop, held[0], 1), KNOT_RCODE_NOERROR);
+  int third = tcp_open(&t.addr, "127.0.0.1");
+  assert_true(closed_by_server(&t.loop, third));
   close(third);
   /* another client is served meanwhile, and so are the held connections */
-  int other = tcp_open(&addr, "127.0.0.2");
-  assert_int_equal(ask_on(&loop, other, 2), KNOT_RCODE_NOERROR);
-  assert_int_equal(ask_on(&loop, held[1], 3), KNOT_RCODE_NOERROR);
+  int other = tcp_open(&t.addr, "127.0.0.2");
+  assert_int_equal(ask_on(&t.loop, other, 2), KNOT_RCODE_NOERROR);
+  assert_int_equal(ask_on(&t.loop, held[1], 3), KNOT_RCODE_NOERROR);
   /* a burst of five more: no journal line each */
   for (int i = 0; i < 5; i++) {
-    int fd = tcp_open(&addr, "127.0.0.1");
-    assert_true(closed_by_server(&loop, fd));
+    int fd = tcp_open(&t.addr, "127.0.0.1");
+    assert_true(closed_by_server(&t.loop, fd));
     close(fd);
   }
   /* one of the held ones ends: the client may connect again */
   close(held[0]);
   int again = -1;
   for (int tries = 0; tries < 50 && again < 0; tries++) {
-    uv_run(&loop, UV_RUN_NOWAIT); /* the server sees the close */
-    int fd = tcp_open(&addr, "127.0.0.1");
+    uv_run(&t.loop, UV_RUN_NOWAIT); /* the server sees the close */
+    int fd = tcp_open(&t.addr, "127.0.0.1");
     struct pollfd p = {.fd = fd, .events = POLLIN};
     for (int i = 0; i < 20; i++) {
-      uv_run(&loop, UV_RUN_NOWAIT);
+      uv_run(&t.loop, UV_RUN_NOWAIT);
     }
     if (poll(&p, 1, 10) == 0) {
       again = fd; /* not closed: admitted */
@@ -618,18 +610,11 @@ static void test_tcp_cap_per_client(void **state) {
     }
   }
   assert_true(again >= 0);
-  assert_int_equal(ask_on(&loop, again, 4), KNOT_RCODE_NOERROR);
+  assert_int_equal(ask_on(&t.loop, again, 4), KNOT_RCODE_NOERROR);
   close(again);
   close(held[1]);
   close(other);
-  dns_server_close(server);
-  test_loop_close(&loop);
-  jnl_close(j);
-  fflush(journal_file);
-  long size = ftell(journal_file);
-  char *text = xcalloc(1, (size_t) size + 1);
-  rewind(journal_file);
-  assert_int_equal(fread(text, 1, (size_t) size, journal_file), (size_t) size);
+  char *text = journaled_stop(&t);
   /* the first refusal at once, the burst together (a second later, or when the server closed) */
   size_t n_events = count_lines(text, "\"ev\":\"limit.reached\"");
   assert_true(n_events >= 2);
@@ -644,7 +629,6 @@ static void test_tcp_cap_per_client(void **state) {
                                "\"max_per_client\":2,\"open\":2,\"clients\":[\"127.0.0.1\"]}"));
   assert_null(strstr(text, "127.0.0.2\"]"));
   free(text);
-  fclose(journal_file);
   dns_zoneset_free(zs);
 }
 
