@@ -2,6 +2,7 @@
  * responses parsed back with libknot and checked field by field. */
 #include "common/buf.h"
 #include "proxy/dns/dns.h"
+#include "tests/unit/test_dns_fixture.h"
 #include "tests/unit/testutil.h"
 
 #include <arpa/inet.h>
@@ -140,29 +141,11 @@ static int teardown(void **state) {
 
 /* --- queries and responses --- */
 
-/* make_query writes a query for (name, type) into wire; edns_payload 0 means no OPT. */
+/* make_query writes a resolver's query (RD) for (name, type) into wire; edns_payload 0 means no
+ * OPT. */
 static size_t make_query(uint8_t *wire, size_t cap, uint16_t id, const char *name, uint16_t type,
                          uint16_t edns_payload) {
-  knot_pkt_t *q = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
-  assert_non_null(q);
-  knot_wire_set_id(q->wire, id);
-  knot_wire_set_rd(q->wire);
-  knot_dname_t *qname = knot_dname_from_str_alloc(name);
-  assert_non_null(qname);
-  assert_int_equal(knot_pkt_put_question(q, qname, KNOT_CLASS_IN, type), KNOT_EOK);
-  knot_dname_free(qname, NULL);
-  if (edns_payload > 0) {
-    knot_rrset_t opt;
-    assert_int_equal(knot_edns_init(&opt, edns_payload, 0, 0, NULL), KNOT_EOK);
-    assert_int_equal(knot_pkt_begin(q, KNOT_ADDITIONAL), KNOT_EOK);
-    assert_int_equal(knot_pkt_put(q, KNOT_COMPR_HINT_NONE, &opt, 0), KNOT_EOK);
-    knot_rrset_clear(&opt, NULL);
-  }
-  size_t len = q->size;
-  assert_true(len <= cap);
-  memcpy(wire, q->wire, len);
-  knot_pkt_free(q);
-  return len;
+  return dns_test_query(wire, cap, id, name, type, true, edns_payload);
 }
 
 struct reply {

@@ -3,6 +3,7 @@
  * other queries miss; a stateful zoneset is never cached; a full slot is taken over. */
 #include "common/buf.h"
 #include "proxy/dns/internal.h"
+#include "tests/unit/test_dns_fixture.h"
 #include "tests/unit/testutil.h"
 
 #include <libknot/libknot.h>
@@ -31,25 +32,9 @@ static struct dns_zoneset *zoneset(uint32_t first_n) {
   return zs;
 }
 
-/* query writes a query for (name as spelled, type) with `id`; with EDNS when `edns` > 0 (its
- * payload size). */
+/* query: a stub's query (no RD); with EDNS when `edns` > 0 (its payload size). */
 static size_t query(uint8_t *wire, uint16_t id, const char *name, uint16_t type, uint16_t edns) {
-  knot_pkt_t *q = knot_pkt_new(NULL, 512, NULL);
-  assert_non_null(q);
-  knot_wire_set_id(q->wire, id);
-  knot_dname_t *qname = knot_dname_from_str_alloc(name);
-  assert_int_equal(knot_pkt_put_question(q, qname, KNOT_CLASS_IN, type), KNOT_EOK);
-  knot_dname_free(qname, NULL);
-  if (edns > 0) {
-    knot_rrset_t opt;
-    assert_int_equal(knot_edns_init(&opt, edns, 0, 0, NULL), KNOT_EOK);
-    assert_int_equal(knot_pkt_begin(q, KNOT_ADDITIONAL), KNOT_EOK);
-    assert_int_equal(knot_pkt_put(q, KNOT_COMPR_HINT_NONE, &opt, KNOT_PF_FREE), KNOT_EOK);
-  }
-  size_t len = q->size;
-  memcpy(wire, q->wire, len);
-  knot_pkt_free(q);
-  return len;
+  return dns_test_query(wire, 512, id, name, type, false, edns);
 }
 
 static void assert_info_equal(const struct dns_info *a, const struct dns_info *b) {

@@ -6,6 +6,7 @@
 #include "common/buf.h"
 #include "proxy/dns/dns.h"
 #include "proxy/dns/internal.h"
+#include "tests/unit/test_dns_fixture.h"
 #include "tests/unit/testutil.h"
 
 #include <arpa/inet.h>
@@ -104,23 +105,7 @@ static void test_removed_records_and_wildcards_ask_upstream(void **state) {
 /* ---- messages ---- */
 
 static size_t make_query(uint8_t *wire, uint16_t id, const char *name, uint16_t type, bool edns) {
-  knot_pkt_t *q = knot_pkt_new(NULL, 512, NULL);
-  knot_dname_t *qname = knot_dname_from_str_alloc(name);
-  assert_int_equal(knot_pkt_put_question(q, qname, KNOT_CLASS_IN, type), KNOT_EOK);
-  knot_wire_set_id(q->wire, id);
-  knot_wire_set_rd(q->wire);
-  knot_rrset_t opt;
-  if (edns) {
-    assert_int_equal(knot_edns_init(&opt, 1232, 0, 0, NULL), KNOT_EOK);
-    assert_int_equal(knot_pkt_begin(q, KNOT_ADDITIONAL), KNOT_EOK);
-    assert_int_equal(knot_pkt_put(q, KNOT_COMPR_HINT_NONE, &opt, 0), KNOT_EOK);
-    knot_rrset_clear(&opt, NULL);
-  }
-  knot_dname_free(qname, NULL);
-  size_t len = q->size;
-  memcpy(wire, q->wire, len);
-  knot_pkt_free(q);
-  return len;
+  return dns_test_query(wire, 512, id, name, type, true, edns ? 1232 : 0);
 }
 
 /* An upstream answer under construction: a question, then records of the answer section. */

@@ -2,6 +2,7 @@
  * pipelined, split TCP queries on the same port, journals each, and closes cleanly. */
 #include "common/buf.h"
 #include "proxy/dns/dns.h"
+#include "tests/unit/test_dns_fixture.h"
 #include "tests/unit/testutil.h"
 
 #include <errno.h>
@@ -39,16 +40,7 @@ static struct dns_zoneset *small_zoneset(void) {
 }
 
 static size_t make_query(uint8_t *wire, uint16_t id, const char *name, uint16_t type) {
-  knot_pkt_t *q = knot_pkt_new(NULL, 512, NULL);
-  assert_non_null(q);
-  knot_wire_set_id(q->wire, id);
-  knot_dname_t *qname = knot_dname_from_str_alloc(name);
-  assert_int_equal(knot_pkt_put_question(q, qname, KNOT_CLASS_IN, type), KNOT_EOK);
-  knot_dname_free(qname, NULL);
-  size_t len = q->size;
-  memcpy(wire, q->wire, len);
-  knot_pkt_free(q);
-  return len;
+  return dns_test_query(wire, 512, id, name, type, false, 0);
 }
 
 /* check_reply parses one response and returns its RCODE; *n_answer and *tc tell the rest. */

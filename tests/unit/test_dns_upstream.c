@@ -7,6 +7,7 @@
 #include "common/buf.h"
 #include "proxy/dns/dns.h"
 #include "proxy/dns/internal.h"
+#include "tests/unit/test_dns_fixture.h"
 #include "tests/unit/testutil.h"
 
 #include <errno.h>
@@ -74,16 +75,7 @@ static unsigned port_of(const struct sockaddr_storage *ss) {
 }
 
 static size_t make_query(uint8_t *wire, const char *name, uint16_t type) {
-  knot_pkt_t *q = knot_pkt_new(NULL, 512, NULL);
-  knot_dname_t *qname = knot_dname_from_str_alloc(name);
-  assert_int_equal(knot_pkt_put_question(q, qname, KNOT_CLASS_IN, type), KNOT_EOK);
-  knot_wire_set_id(q->wire, 0x4242);
-  knot_wire_set_rd(q->wire);
-  knot_dname_free(qname, NULL);
-  size_t len = q->size;
-  memcpy(wire, q->wire, len);
-  knot_pkt_free(q);
-  return len;
+  return dns_test_query(wire, 512, 0x4242, name, type, true, 0);
 }
 
 /* pump runs the loop until `fd` has something to read or `ms` passed; the bytes read, or -1. */
