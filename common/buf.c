@@ -184,6 +184,20 @@ char *str_lower(char *s) {
   return s;
 }
 
+size_t dec_u64(char *out, uint64_t v) {
+  char digits[20];
+  size_t n = 0;
+  do {
+    digits[n++] = (char) ('0' + v % 10);
+    v /= 10;
+  } while (v > 0);
+  for (size_t i = 0; i < n; i++) {
+    out[i] = digits[n - 1 - i];
+  }
+  out[n] = '\0';
+  return n;
+}
+
 void hex_lower(char *out, const uint8_t *bytes, size_t n) {
   static const char digits[] = "0123456789abcdef";
   for (size_t i = 0; i < n; i++) {

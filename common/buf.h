@@ -65,6 +65,9 @@ char *str_lower(char *s);
 void *xcalloc(size_t n, size_t size);
 /* xrealloc_array grows an array or aborts. */
 void *xrealloc_array(void *p, size_t n, size_t size);
+/* dec_u64 writes `v` in decimal and a NUL at `out` (at most 21 bytes) and returns the number of
+ * digits: by hand, for the paths that write a number per query or request. */
+size_t dec_u64(char *out, uint64_t v);
 /* hex_lower writes the 2n lower-case hex digits of `bytes` to `out` (no NUL). */
 void hex_lower(char *out, const uint8_t *bytes, size_t n);
 /* FNV-1a, 64 bits, for the answer caches' slots (not for anything an attacker must not steer

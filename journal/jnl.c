@@ -259,30 +259,17 @@ void jnl_raw(struct jnl_event *ev, const char *k, const char *json) {
   raw(ev, k, json);
 }
 
-/* decimal writes `value` in decimal at the end of `out` (24 bytes) and returns where it starts. */
-static char *decimal(char out[24], uint64_t value) {
-  char *p = out + 23;
-  *p = '\0';
-  do {
-    *--p = (char) ('0' + value % 10);
-    value /= 10;
-  } while (value != 0);
-  return p;
-}
-
 void jnl_int(struct jnl_event *ev, const char *k, int64_t value) {
-  char text[24];
+  char text[24] = "-";
   /* the magnitude as unsigned: -INT64_MIN does not fit an int64_t */
-  char *p = decimal(text, value < 0 ? 0 - (uint64_t) value : (uint64_t) value);
-  if (value < 0) {
-    *--p = '-';
-  }
-  raw(ev, k, p);
+  dec_u64(text + (value < 0), value < 0 ? 0 - (uint64_t) value : (uint64_t) value);
+  raw(ev, k, text);
 }
 
 void jnl_uint(struct jnl_event *ev, const char *k, uint64_t value) {
   char text[24];
-  raw(ev, k, decimal(text, value));
+  dec_u64(text, value);
+  raw(ev, k, text);
 }
 
 void jnl_double(struct jnl_event *ev, const char *k, double value) {

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE /* sendmmsg(2) */
 #include "proxy/dns/dns.h"
 
+#include "common/addr.h"
 #include "common/buf.h"
 #include "common/connlimit.h"
 #include "proxy/dns/internal.h"
@@ -116,47 +117,6 @@ static void server_handle_closed(uv_handle_t *h) {
   struct dns_server *s = h->data;
   if (--s->n_open_handles == 0) {
     server_free(s);
-  }
-}
-
-/* put_dec writes `v` in decimal at `at` and returns the end. */
-static char *put_dec(char *at, unsigned v) {
-  char digits[10];
-  size_t n = 0;
-  do {
-    digits[n++] = (char) ('0' + v % 10);
-    v /= 10;
-  } while (v > 0);
-  while (n > 0) {
-    *at++ = digits[--n];
-  }
-  return at;
-}
-
-/* addr_text writes "a.b.c.d:port" or "[v6]:port". IPv4 is written by hand: it runs once per
- * UDP query, where inet_ntop and a printf cost more than the answer from the cache. */
-static void addr_text(const struct sockaddr *sa, char *out, size_t out_size) {
-  char host[INET6_ADDRSTRLEN] = "?";
-  if (sa->sa_family == AF_INET && out_size >= sizeof "255.255.255.255:65535") {
-    const struct sockaddr_in *in = (const struct sockaddr_in *) sa;
-    const uint8_t *a = (const uint8_t *) &in->sin_addr.s_addr;
-    char *at = out;
-    for (int i = 0; i < 4; i++) {
-      at = put_dec(at, a[i]);
-      *at++ = i < 3 ? '.' : ':';
-    }
-    at = put_dec(at, ntohs(in->sin_port));
-    *at = '\0';
-  } else if (sa->sa_family == AF_INET) {
-    const struct sockaddr_in *in = (const struct sockaddr_in *) sa;
-    uv_ip4_name(in, host, sizeof host);
-    buf_fmt(out, out_size, "%s:%u", host, (unsigned) ntohs(in->sin_port));
-  } else if (sa->sa_family == AF_INET6) {
-    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *) sa;
-    uv_ip6_name(in6, host, sizeof host);
-    buf_fmt(out, out_size, "[%s]:%u", host, (unsigned) ntohs(in6->sin6_port));
-  } else {
-    buf_fmt(out, out_size, "?");
   }
 }
 
@@ -333,7 +293,7 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
     return;       /* a receive error on UDP is about one datagram (e.g. ICMP): keep serving */
   }
   char client[80];
-  addr_text(from, client, sizeof client);
+  addr_format(from, client, sizeof client);
   struct udp_batch *b = &s->batch;
   struct dns_info info;
   struct dns_overlay_job *job = NULL;
@@ -507,7 +467,7 @@ static void report_refused(struct dns_server *s) {
     return;
   }
   char local[80];
-  addr_text((const struct sockaddr *) &s->addr, local, sizeof local);
+  addr_format((const struct sockaddr *) &s->addr, local, sizeof local);
   struct jnl_event ev;
   jnl_begin(&ev, s->j, "limit.reached");
   jnl_str(&ev, "service", "dns");
@@ -573,7 +533,7 @@ static void on_connection(uv_stream_t *listener, int status) {
   }
   int peer_len = sizeof c->peer_addr;
   if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *) &c->peer_addr, &peer_len) == 0) {
-    addr_text((struct sockaddr *) &c->peer_addr, c->peer, sizeof c->peer);
+    addr_format((struct sockaddr *) &c->peer_addr, c->peer, sizeof c->peer);
   } else {
     buf_fmt(c->peer, sizeof c->peer, "?");
   }
@@ -774,7 +734,7 @@ enum dns_status dns_server_start(struct dns_server **out, uv_loop_t *loop,
   int e = bind_pair(addr, &ufd, &tfd, &bound, &what);
   if (e != 0) {
     char text[80];
-    addr_text(addr, text, sizeof text);
+    addr_format(addr, text, sizeof text);
     buf_fmt(err, err_size, "dns: %s %s: %s", what, text, strerror(e));
     return DNS_ELISTEN;
   }

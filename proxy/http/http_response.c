@@ -134,26 +134,12 @@ static const char *http_date(void) {
   return date;
 }
 
-/* decimal writes `v` into `out` (at least 21 bytes) and returns it. */
-static const char *decimal(char *out, size_t v) {
-  char digits[21];
-  size_t n = 0;
-  do {
-    digits[n++] = (char) ('0' + v % 10);
-    v /= 10;
-  } while (v > 0);
-  size_t i = 0;
-  while (n > 0) {
-    out[i++] = digits[--n];
-  }
-  out[i] = '\0';
-  return out;
-}
-
 bool http__response_serialize(struct buf *out, const struct http_response *r, bool head,
                               bool keep_alive) {
   char status[21], length[21];
-  bool ok = buf_append_str(out, "HTTP/1.1 ") && buf_append_str(out, decimal(status, r->status)) &&
+  dec_u64(status, r->status);
+  dec_u64(length, r->body.len);
+  bool ok = buf_append_str(out, "HTTP/1.1 ") && buf_append_str(out, status) &&
             buf_append_str(out, " ") && buf_append_str(out, http__reason(r->status)) &&
             buf_append_str(out, "\r\n");
   ok = ok && our_header(out, r, "Server", "Microsoft-IIS/10.0") &&
@@ -171,7 +157,7 @@ bool http__response_serialize(struct buf *out, const struct http_response *r, bo
       ok = ok && header_line(out, h->name, h->value);
     }
   }
-  ok = ok && header_line(out, "Content-Length", decimal(length, r->body.len)) &&
+  ok = ok && header_line(out, "Content-Length", length) &&
        header_line(out, "Connection", keep_alive ? "keep-alive" : "close") &&
        buf_append_str(out, "\r\n");
   if (!head && r->body.len > 0) {

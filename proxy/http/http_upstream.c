@@ -8,6 +8,7 @@
 #include "proxy/http/http.h"
 
 #include "certs/ca.h"
+#include "common/addr.h"
 #include "proxy/http/internal.h"
 
 #include <arpa/inet.h>
@@ -300,19 +301,6 @@ static enum step do_resolve(struct http_upstream *u) {
   return STEP_WAIT;
 }
 
-static void addr_text(const struct sockaddr_storage *ss, char *out, size_t size) {
-  char ip[INET6_ADDRSTRLEN] = "?";
-  if (ss->ss_family == AF_INET6) {
-    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *) ss;
-    uv_ip6_name(a, ip, sizeof ip);
-    buf_fmt(out, size, "[%s]:%u", ip, (unsigned) ntohs(a->sin6_port));
-  } else {
-    const struct sockaddr_in *a = (const struct sockaddr_in *) ss;
-    uv_ip4_name(a, ip, sizeof ip);
-    buf_fmt(out, size, "%s:%u", ip, (unsigned) ntohs(a->sin_port));
-  }
-}
-
 static void on_connected(uv_connect_t *req, int status) {
   struct http_upstream *u = req->data;
   if (u->closing || status == UV_ECANCELED) {
@@ -333,7 +321,7 @@ static void on_connected(uv_connect_t *req, int status) {
 }
 
 static enum step do_connect(struct http_upstream *u) {
-  addr_text(&u->addr, u->addr_text, sizeof u->addr_text);
+  addr_format((const struct sockaddr *) &u->addr, u->addr_text, sizeof u->addr_text);
   int rc = uv_tcp_init(u->loop, &u->tcp);
   if (rc != 0) {
     fail(u, "socket: %s", uv_strerror(rc));

@@ -15,7 +15,10 @@ static void round_trip(const char *text, uint16_t default_port, const char *want
 
 static void test_reads_what_people_write(void **state) {
   round_trip("127.0.0.1:53", 0, "127.0.0.1:53");
-  round_trip("127.0.0.1:0", 0, "127.0.0.1:0"); /* an ephemeral port to bind */
+  round_trip("127.0.0.1:0", 0, "127.0.0.1:0");                     /* an ephemeral port to bind */
+  round_trip("255.255.255.255:65535", 0, "255.255.255.255:65535"); /* the longest IPv4 text */
+  round_trip("0.0.0.0:0", 0, "0.0.0.0:0");
+  round_trip("10.200.3.40:8080", 0, "10.200.3.40:8080");
   round_trip("[::1]:5353", 0, "[::1]:5353");
   round_trip("10.77.0.1", 53, "10.77.0.1:53");
   round_trip("::1", 53, "[::1]:53");
@@ -41,6 +44,10 @@ static void test_format_never_overflows(void **state) {
   assert_false(addr_format((const struct sockaddr *) &ss, small, sizeof small));
   assert_int_equal(strlen(small), sizeof small - 1);
   assert_int_equal(addr_port((const struct sockaddr *) &ss), 443);
+  char v4[21]; /* one short of "255.255.255.255:65535": the bounded path, cut short */
+  assert_true(addr_parse("255.255.255.255:65535", 0, &ss));
+  assert_false(addr_format((const struct sockaddr *) &ss, v4, sizeof v4));
+  assert_string_equal(v4, "255.255.255.255:6553");
 }
 
 int main(void) {

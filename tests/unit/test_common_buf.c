@@ -87,6 +87,17 @@ static void test_extend_gives_room_to_fill(void **state) {
   buf_cleanup(&b);
 }
 
+static void test_dec_u64(void **state) {
+  (void) state;
+  char out[21];
+  assert_int_equal(dec_u64(out, 0), 1);
+  assert_string_equal(out, "0");
+  assert_int_equal(dec_u64(out, 65535), 5);
+  assert_string_equal(out, "65535");
+  assert_int_equal(dec_u64(out, UINT64_MAX), 20);
+  assert_string_equal(out, "18446744073709551615");
+}
+
 static void test_hex_lower(void **state) {
   (void) state;
   char out[9] = "xxxxxxxx";
@@ -111,6 +122,7 @@ static void test_fnv1a_known_values(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_append_stops_at_max),
+      cmocka_unit_test(test_dec_u64),
       cmocka_unit_test(test_hex_lower),
       cmocka_unit_test(test_fnv1a_known_values),
       cmocka_unit_test(test_extend_gives_room_to_fill),
