@@ -89,6 +89,9 @@ struct http_conn {
   uv_timer_t idle;
   uv_timer_t delay; /* holds the answers for the listener's delay_ms */
   uv_timer_t deadline;
+  /* loop time of the last read or answer taken: on_idle looks at it (moving the idle timer on
+   * every request cost two heap operations each time) */
+  uint64_t active_at;
   enum deadline deadline_of;
   bool admitted; /* counted by the listener's gate */
   struct sockaddr_storage peer_addr;
@@ -198,8 +201,19 @@ static void conn_close(struct http_conn *c) {
 
 static void reset_now(struct http_conn *c, const char *why);
 
+/* touch marks the connection active now; the idle timer, when it fires, runs on from here. */
+static void touch(struct http_conn *c) {
+  c->active_at = uv_now(c->tcp.loop);
+}
+
 static void on_idle(uv_timer_t *t) {
   struct http_conn *c = t->data;
+  uint64_t period = uv_timer_get_repeat(t); /* 0: the linger after our FIN, not moved by bytes */
+  uint64_t quiet = uv_now(t->loop) - c->active_at;
+  if (period > 0 && c->state == CONN_OPEN && !c->delaying && quiet < period) {
+    uv_timer_start(t, on_idle, period - quiet, period); /* active since it was set */
+    return;
+  }
   if (c->state == CONN_OPEN && c->lst->fault == SCN_FAULT_RESET) {
     reset_now(c, "reset");
     return;
@@ -244,7 +258,7 @@ static void on_written(uv_write_t *req, int status) {
     return;
   }
   if (c->state == CONN_OPEN && !c->delaying) {
-    uv_timer_again(&c->idle); /* a peer taking our answers is not idle */
+    touch(c); /* a peer taking our answers is not idle */
   }
   if (c->upstream != NULL &&
       uv_stream_get_write_queue_size((uv_stream_t *) &c->tcp) <= MAX_QUEUED / 4) {
@@ -261,17 +275,37 @@ static void on_written(uv_write_t *req, int status) {
   send_fin(c);
 }
 
-/* write_out sends and empties `b`. */
+/* write_out sends and empties `b`: straight to the socket when nothing is queued before it (an
+ * answer the socket takes whole needs no write request, and libuv's write callback would cost an
+ * epoll_ctl per answer), the rest queued behind. */
 static void write_out(struct http_conn *c, struct buf *b) {
   if (b->len == 0 || c->state == CONN_CLOSING) {
     buf_reset(b);
     return;
   }
   size_t len = b->len;
+  size_t done = 0;
+  if (c->n_writes == 0) {
+    uv_buf_t whole = uv_buf_init((char *) b->ptr, (unsigned) len);
+    int n = uv_try_write((uv_stream_t *) &c->tcp, &whole, 1);
+    if (n < 0 && n != UV_EAGAIN) {
+      buf_reset(b);
+      conn_close(c);
+      return;
+    }
+    done = n > 0 ? (size_t) n : 0;
+  }
+  if (done == len) {
+    buf_reset(b);
+    if (c->state == CONN_OPEN && !c->delaying) {
+      touch(c); /* as on_written: a peer taking our answers is not idle */
+    }
+    return; /* nothing in flight: whoever ended the connection has sent the FIN (send_fin) */
+  }
   struct write_req *w = xcalloc(1, sizeof *w);
   w->c = c;
   w->bytes = buf_take(b);
-  uv_buf_t ub = uv_buf_init(w->bytes, (unsigned) len);
+  uv_buf_t ub = uv_buf_init(w->bytes + done, (unsigned) (len - done));
   if (uv_write(&w->req, (uv_stream_t *) &c->tcp, &ub, 1, on_written) != 0) {
     free(w->bytes);
     free(w);
@@ -600,7 +634,7 @@ static void read_bytes(struct http_conn *c, ssize_t nread, const uv_buf_t *b) {
   if (c->state == CONN_DRAINING) {
     return; /* discarded: reading on keeps the kernel from answering with RST */
   }
-  uv_timer_again(&c->idle);
+  touch(c);
   on_bytes(c, (struct slice){(const uint8_t *) b->base, (size_t) nread});
   if (c->state != CONN_CLOSING && !c->read_paused &&
       uv_stream_get_write_queue_size((uv_stream_t *) &c->tcp) > MAX_QUEUED) {

@@ -327,6 +327,40 @@ static void test_idle_connection_is_closed(void **state) {
   run_cleanup(&r);
 }
 
+/* A request every 100 ms for 600 ms: each one keeps the 300 ms idle timer off, so all six are
+ * answered on the one connection; then it goes quiet and the timer hangs up. */
+static void steady_client(struct run *r) {
+  struct io io = {.fd = connect_to(&r->addr)};
+  if (io.fd < 0) {
+    return;
+  }
+  struct buf one;
+  buf_init(&one, 1u << 20);
+  for (int i = 0; i < 6; i++) {
+    usleep(100 * 1000);
+    buf_reset(&one);
+    const char req[] = "GET / HTTP/1.1\r\nHost: c\r\n\r\n";
+    if (!io_write(&io, req, sizeof req - 1) || !read_response(&io, &one) ||
+        strstr(buf_cstr(&one), "HTTP/1.1 200 OK") == NULL) {
+      break;
+    }
+    r->n_got = i + 1;
+  }
+  buf_cleanup(&one);
+  read_to_eof(r, &io, &r->got[0]);
+  buf_cleanup(&io.carry);
+  close(io.fd);
+}
+
+static void test_activity_keeps_connection_open(void **state) {
+  struct run r = {0};
+  run_case(&r, steady_client, false);
+  assert_int_equal(r.n_got, 6);
+  assert_true(r.eof_seen); /* and quiet, it is closed */
+  assert_int_equal(r.got[0].len, 0);
+  run_cleanup(&r);
+}
+
 static void abandoned_client(struct run *r) {
   struct io io = {.fd = connect_to(&r->addr)};
   if (io.fd >= 0) {
@@ -490,6 +524,7 @@ int main(void) {
       cmocka_unit_test(test_malformed_gets_400_and_close),
       cmocka_unit_test(test_oversize_header_gets_431),
       cmocka_unit_test(test_idle_connection_is_closed),
+      cmocka_unit_test(test_activity_keeps_connection_open),
       cmocka_unit_test(test_close_with_open_connection),
       cmocka_unit_test(test_client_that_does_not_read),
       cmocka_unit_test(test_tls_idle_handshake_is_journaled),
