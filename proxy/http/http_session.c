@@ -163,10 +163,18 @@ static bool clear_credentials(const struct http_session *s) {
   return s->rec != NULL && s->rec->clear_credentials;
 }
 
+/* journal_addresses ends every line of the session with the same three fields: their text is
+ * kept from the first line (after some field: it begins with its comma) and copied after. */
 static void journal_addresses(struct http_session *s, struct jnl_event *ev) {
+  if (s->addresses.len > 0) {
+    jnl_fields(ev, buf_slice(&s->addresses));
+    return;
+  }
+  size_t mark = jnl_mark(ev);
   jnl_str(ev, "local", s->local);
   jnl_str(ev, "peer", s->peer);
   jnl_bool(ev, "tls", s->tls);
+  buf_append(&s->addresses, jnl_since(ev, mark)); /* nothing when the journal is off or full */
 }
 
 static const char *server_id(const struct http_session *s) {
@@ -501,6 +509,7 @@ void http__session_init(struct http_session *s, const struct scn_host *host,
   buf_init(&s->headers, HTTP_MAX_HEADER_BYTES + 2 * HTTP_MAX_HEADERS);
   buf_init(&s->out, MAX_OUT);
   buf_init(&s->stash, MAX_STASH);
+  buf_init(&s->addresses, 512); /* two addresses and "tls", quoted */
 }
 
 void http__session_set_vhosts(struct http_session *s, const struct http_vhost *vhosts, size_t n) {
@@ -519,6 +528,7 @@ void http__session_cleanup(struct http_session *s) {
   buf_cleanup(&s->headers);
   buf_cleanup(&s->out);
   buf_cleanup(&s->stash);
+  buf_cleanup(&s->addresses);
 }
 
 static void journal_error(struct http_session *s, const char *error) {

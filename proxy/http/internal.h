@@ -318,6 +318,7 @@ struct http_session {
   const char *local; /* borrowed, for the journal; may be NULL */
   const char *peer;
   bool tls;
+  struct buf addresses; /* the three as journal fields, written once and copied into each line */
   /* the request being parsed */
   struct buf url;
   struct buf field;
