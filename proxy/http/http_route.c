@@ -52,23 +52,26 @@ static int hex_value(uint8_t c) {
 
 bool http__path_decode(struct buf *out, struct slice path) {
   buf_reset(out);
+  size_t run = 0; /* where the bytes copied as they are begin: they go in one append */
   for (size_t i = 0; i < path.len; i++) {
-    uint8_t c = path.ptr[i];
-    if (c == '%') {
-      if (i + 2 >= path.len || hex_value(path.ptr[i + 1]) < 0 || hex_value(path.ptr[i + 2]) < 0) {
-        return false; /* "%" not followed by two hex digits */
-      }
-      c = (uint8_t) (hex_value(path.ptr[i + 1]) << 4 | hex_value(path.ptr[i + 2]));
-      if (c == 0) {
-        return false; /* "%00": no path holds a NUL */
-      }
-      i += 2;
+    if (path.ptr[i] != '%') {
+      continue;
     }
-    if (!buf_append(out, (struct slice){&c, 1})) {
+    if (i + 2 >= path.len || hex_value(path.ptr[i + 1]) < 0 || hex_value(path.ptr[i + 2]) < 0) {
+      return false; /* "%" not followed by two hex digits */
+    }
+    uint8_t c = (uint8_t) (hex_value(path.ptr[i + 1]) << 4 | hex_value(path.ptr[i + 2]));
+    if (c == 0) {
+      return false; /* "%00": no path holds a NUL */
+    }
+    if (!buf_append(out, (struct slice){path.ptr + run, i - run}) ||
+        !buf_append(out, (struct slice){&c, 1})) {
       return false;
     }
+    i += 2;
+    run = i + 1;
   }
-  return true;
+  return buf_append(out, (struct slice){path.ptr + run, path.len - run});
 }
 
 static bool method_ok(const struct scn_route *r, struct slice method) {
