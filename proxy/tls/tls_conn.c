@@ -277,6 +277,11 @@ static enum step do_handshake(struct tls_conn *c) {
 }
 
 /* do_open reads all the application data the received records hold. */
+/* unread_input: ciphertext our BIO has not given BoringSSL yet. */
+static bool unread_input(const struct tls_conn *c) {
+  return c->rest_off < c->rest_len || c->feeding_off < c->feeding.len;
+}
+
 static enum step do_open(struct tls_conn *c, struct buf *plain) {
   uint8_t chunk[16384];
   for (;;) {
@@ -284,6 +289,9 @@ static enum step do_open(struct tls_conn *c, struct buf *plain) {
     if (n > 0) {
       if (!buf_append(plain, (struct slice){chunk, (size_t) n})) {
         return STEP_FAIL;
+      }
+      if (!unread_input(c) && !SSL_has_pending(c->ssl)) {
+        return STEP_WAIT; /* all read: another SSL_read would only say so (a fifth of a read) */
       }
       continue;
     }
