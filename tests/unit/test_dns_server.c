@@ -624,6 +624,59 @@ static void test_tcp_cap_per_client(void **state) {
   dns_zoneset_free(zs);
 }
 
+/* Each line names the client that asked, however the clients interleave: the server keeps the
+ * text of recent source addresses, and 20 clients are more than it keeps. */
+#define N_CLIENTS 20
+
+static void test_each_query_journals_its_client(void **state) {
+  struct dns_zoneset *zs = small_zoneset();
+  struct journaled t;
+  journaled_start(&t, zs);
+  int fds[N_CLIENTS];
+  unsigned ports[N_CLIENTS];
+  for (size_t i = 0; i < N_CLIENTS; i++) {
+    fds[i] = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(fds[i] >= 0);
+    struct sockaddr_in me;
+    uv_ip4_addr("127.0.0.1", 0, &me);
+    assert_int_equal(bind(fds[i], (struct sockaddr *) &me, sizeof me), 0);
+    socklen_t len = sizeof me;
+    assert_int_equal(getsockname(fds[i], (struct sockaddr *) &me, &len), 0);
+    ports[i] = ntohs(me.sin_port);
+  }
+  size_t order[3 * N_CLIENTS];
+  for (size_t i = 0; i < N_CLIENTS; i++) {
+    order[i] = i;                                   /* each in turn */
+    order[N_CLIENTS + i] = N_CLIENTS - 1 - i;       /* backwards */
+    order[2 * N_CLIENTS + i] = (i * 7) % N_CLIENTS; /* shuffled */
+  }
+  uint8_t q[512], out[4096];
+  for (size_t k = 0; k < 3 * N_CLIENTS; k++) {
+    size_t len = make_query(q, (uint16_t) k, "contoso.com", KNOT_RRTYPE_A);
+    int fd = fds[order[k]];
+    assert_int_equal(
+        sendto(fd, q, len, 0, (const struct sockaddr *) &t.addr, sizeof(struct sockaddr_in)),
+        (ssize_t) len);
+    pump(&t.loop, fd, out, sizeof out);
+  }
+  for (size_t i = 0; i < N_CLIENTS; i++) {
+    close(fds[i]);
+  }
+  char *text = journaled_stop(&t);
+  const char *line = text;
+  for (size_t k = 0; k < 3 * N_CLIENTS; k++) {
+    char want[64];
+    snprintf(want, sizeof want, "\"client\":\"127.0.0.1:%u\"", ports[order[k]]);
+    const char *end = strchr(line, '\n');
+    assert_non_null(end);
+    char *found = strstr(line, want);
+    assert_true(found != NULL && found < end);
+    line = end + 1;
+  }
+  free(text);
+  dns_zoneset_free(zs);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_udp_and_tcp_on_one_port),
@@ -631,6 +684,7 @@ int main(void) {
       cmocka_unit_test(test_truncate_then_tcp_and_wildcard),
       cmocka_unit_test(test_tcp_cap_per_client),
       cmocka_unit_test(test_cached_answer_journals_the_same),
+      cmocka_unit_test(test_each_query_journals_its_client),
   };
   return cmocka_run_group_tests_name("dns_server", tests, NULL, NULL);
 }
