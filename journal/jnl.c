@@ -20,9 +20,29 @@ static bool plain(uint8_t c) {
   return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
+/* plain8: all eight bytes of x are plain — no byte below 0x20 or above 0x7e, none a quote or
+ * a backslash — tested together (the byte tests of "Bit Twiddling Hacks", Sean Anderson:
+ * hasless, hasmore, haszero; each exact as a yes/no). Every line's keys and values pass here. */
+static bool plain8(uint64_t x) {
+  const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+  uint64_t below = (x - ones * 0x20) & ~x & high;
+  uint64_t above = ((x + ones * (127 - 0x7e)) | x) & high;
+  uint64_t q = x ^ (ones * '"');
+  uint64_t bs = x ^ (ones * '\\');
+  q = (q - ones) & ~q & high;
+  bs = (bs - ones) & ~bs & high;
+  return (below | above | q | bs) == 0;
+}
+
 /* n_plain counts the bytes at the start of `s` that need no escaping. */
 static size_t n_plain(struct slice s) {
   size_t n = 0;
+  for (uint64_t x; n + 8 <= s.len; n += 8) {
+    memcpy(&x, s.ptr + n, 8);
+    if (!plain8(x)) {
+      break;
+    }
+  }
   while (n < s.len && plain(s.ptr[n])) {
     n++;
   }
@@ -58,10 +78,7 @@ bool jnl_escape(struct buf *b, struct slice s) {
   bool ok = buf_append(b, (struct slice){(const uint8_t *) "\"", 1});
   size_t i = 0;
   while (ok && i < s.len) {
-    size_t run = i;
-    while (run < s.len && plain(s.ptr[run])) {
-      run++;
-    }
+    size_t run = i + n_plain((struct slice){s.ptr + i, s.len - i});
     if (run > i) { /* most strings are one run: one copy */
       ok = buf_append(b, (struct slice){s.ptr + i, run - i});
       i = run;

@@ -67,6 +67,38 @@ static void test_escapes_quotes_controls_and_bad_utf8(void **state) {
   free(text);
 }
 
+/* Strings of eight bytes and more are scanned eight at a time: every byte value, at every
+ * position of a 17-byte string, is escaped exactly as it is alone (which the byte loop does). */
+static void test_escape_is_the_same_in_long_strings(void **state) {
+  struct buf alone, inside, want;
+  buf_init(&alone, 64);
+  buf_init(&inside, 256);
+  buf_init(&want, 256);
+  for (unsigned v = 0; v < 256; v++) {
+    uint8_t byte = (uint8_t) v;
+    buf_reset(&alone);
+    assert_true(jnl_escape(&alone, (struct slice){&byte, 1}));
+    struct slice esc = {alone.ptr + 1, alone.len - 2}; /* without its quotes */
+    for (size_t at = 0; at < 17; at++) {
+      uint8_t s[17];
+      memset(s, 'a', sizeof s);
+      s[at] = byte;
+      buf_reset(&inside);
+      assert_true(jnl_escape(&inside, (struct slice){s, sizeof s}));
+      buf_reset(&want);
+      buf_append_str(&want, "\"");
+      buf_append(&want, (struct slice){s, at});
+      buf_append(&want, esc);
+      buf_append(&want, (struct slice){s + at + 1, sizeof s - at - 1});
+      buf_append_str(&want, "\"");
+      assert_string_equal(buf_cstr(&inside), buf_cstr(&want));
+    }
+  }
+  buf_cleanup(&alone);
+  buf_cleanup(&inside);
+  buf_cleanup(&want);
+}
+
 static void write_secret(struct jnl *j) {
   struct jnl_event ev;
   jnl_begin(&ev, j, "http.request");
@@ -346,6 +378,7 @@ int main(void) {
       cmocka_unit_test(test_event_is_one_line_with_time_and_name),
       cmocka_unit_test(test_fields_replayed_into_another_event),
       cmocka_unit_test(test_escapes_quotes_controls_and_bad_utf8),
+      cmocka_unit_test(test_escape_is_the_same_in_long_strings),
       cmocka_unit_test(test_secret_keeps_scheme_and_fingerprint_only),
       cmocka_unit_test(test_arrays_and_objects),
       cmocka_unit_test(test_oversized_event_is_not_lost_silently),
