@@ -37,6 +37,8 @@ enum {
 /* Answers written during one recvmmsg batch, sent together when it ends. */
 struct udp_batch {
   size_t n;
+  size_t n_read; /* datagrams of the current recvmmsg */
+  bool drained;  /* it read fewer than it could: the socket is empty (see udp_alloc) */
   struct sockaddr_storage to[UDP_BATCH];
   size_t len[UDP_BATCH];
   uint8_t out[UDP_BATCH][UDP_OUT_MAX];
@@ -226,8 +228,18 @@ static void journal_query(struct dns_server *s, const char *transport, const cha
 
 /* --- UDP --- */
 
+/* udp_alloc lends the batch buffer, except right after a recvmmsg that read fewer datagrams than
+ * it could: the socket is then empty, and no buffer (UV_ENOBUFS to udp_recv) ends libuv's read
+ * loop, which would otherwise ask again only to hear EAGAIN — one system call in four of a
+ * query at a steady rate (strace), which knotd does not make. A datagram that came meanwhile
+ * wakes the loop again. */
 static void udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   struct dns_server *s = h->data;
+  if (s->batch.drained) {
+    s->batch.drained = false;
+    *buf = uv_buf_init(NULL, 0);
+    return;
+  }
   *buf = uv_buf_init((char *) s->udp_in, UDP_BATCH * UDP_DGRAM_MAX);
 }
 
@@ -313,11 +325,16 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
                      unsigned flags) {
   struct dns_server *s = h->data;
   if (nread < 0 || from == NULL || s->closing) {
+    if (flags & UV_UDP_MMSG_FREE) {
+      s->batch.drained = s->batch.n_read < UDP_BATCH;
+    }
+    s->batch.n_read = 0;
     udp_flush(s); /* the end of a batch (UV_UDP_MMSG_FREE), or nothing more to read */
     return;       /* a receive error on UDP is about one datagram (e.g. ICMP): keep serving */
   }
   const char *client = peer_text(s, from);
   struct udp_batch *b = &s->batch;
+  b->n_read++;
   struct dns_info info;
   struct dns_overlay_job *job = NULL;
   struct buf *note = NULL;

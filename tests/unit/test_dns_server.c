@@ -677,6 +677,37 @@ static void test_each_query_journals_its_client(void **state) {
   dns_zoneset_free(zs);
 }
 
+/* A burst larger than one recvmmsg, then a few more: every query is answered. The server stops
+ * reading when a batch comes back short (the socket is empty then), so what arrives after must
+ * still wake it. */
+static void test_bursts_are_all_answered(void **state) {
+  struct dns_zoneset *zs = small_zoneset();
+  struct journaled t;
+  journaled_start(&t, zs);
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  assert_true(fd >= 0);
+  uint8_t q[512], out[4096];
+  const size_t bursts[] = {40, 1, 5, 16, 17};
+  uint16_t id = 0;
+  for (size_t k = 0; k < sizeof bursts / sizeof bursts[0]; k++) {
+    for (size_t i = 0; i < bursts[k]; i++) {
+      size_t len = make_query(q, id++, "contoso.com", KNOT_RRTYPE_A);
+      assert_int_equal(
+          sendto(fd, q, len, 0, (const struct sockaddr *) &t.addr, sizeof(struct sockaddr_in)),
+          (ssize_t) len);
+    }
+    for (size_t i = 0; i < bursts[k]; i++) {
+      pump(&t.loop, fd, out, sizeof out);
+      assert_int_equal(knot_wire_get_id(out), id - bursts[k] + i);
+    }
+  }
+  close(fd);
+  char *text = journaled_stop(&t);
+  assert_int_equal(count_lines(text, "\"ev\":\"dns.query\""), id);
+  free(text);
+  dns_zoneset_free(zs);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_udp_and_tcp_on_one_port),
@@ -685,6 +716,7 @@ int main(void) {
       cmocka_unit_test(test_tcp_cap_per_client),
       cmocka_unit_test(test_cached_answer_journals_the_same),
       cmocka_unit_test(test_each_query_journals_its_client),
+      cmocka_unit_test(test_bursts_are_all_answered),
   };
   return cmocka_run_group_tests_name("dns_server", tests, NULL, NULL);
 }
