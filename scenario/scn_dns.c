@@ -163,6 +163,9 @@ enum { MAX_RAW = 65535 }; /* a DNS message holds no more */
  * against it — that is the point. */
 static bool load_raw_record(struct scn__ld *ld, const struct scn__node *n, const char *path) {
   static const char *const keys[] = {"name", "type", "ttl", "rdata_hex", "rdlength", NULL};
+  if (!scn__check_keys(ld, n, path, NULL)) {
+    return false; /* a key that is not a string (`null:`, `[a]:`), or one given twice */
+  }
   for (size_t i = 0; i + 1 < n->n_kids; i += 2) {
     if (scn__pick(n->kids[i]->text, keys, false) < 0) {
       return scn__fail(ld, n->kids[i],
@@ -248,6 +251,9 @@ static bool load_removal(struct scn__ld *ld, const struct scn__node *n, const ch
     return scn__fail(ld, rm,
                      "remove: true takes a record away from what the upstream resolver answers: it "
                      "needs dns.overlay (without an overlay, leave the record out)");
+  }
+  if (!scn__check_keys(ld, n, path, NULL)) {
+    return false; /* a key that is not a string, or one given twice */
   }
   for (size_t i = 0; i + 1 < n->n_kids; i += 2) {
     const char *k = n->kids[i]->text;

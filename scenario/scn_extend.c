@@ -344,6 +344,11 @@ static bool dns_edits(struct scn__node *base, struct scn__node *over, char *err,
                        scn__kind_name(item->kind));
       }
       for (size_t k = 0; k + 1 < item->n_kids; k += 2) {
+        if (item->kids[k]->kind != SCN__SCALAR) {
+          return fail_at(err, err_size, item->kids[k],
+                         "dns.remove_records[%zu]: a key must be a string, found %s", i,
+                         scn__kind_name(item->kids[k]->kind));
+        }
         const char *key = item->kids[k]->text;
         if (strcmp(key, "name") != 0 && strcmp(key, "type") != 0) {
           return fail_at(err, err_size, item->kids[k],

@@ -154,6 +154,15 @@ static void test_bytes_errors(void **state) {
   expect_error(HEAD "dns: { records: [ { name: a.contoso.com, type: A, rdata_hex: \"01\", "
                     "target: b.contoso.com } ] }\n",
                "key \"target\" does not go with rdata_hex");
+  /* a key that is no string (found by fuzz_scenario: it crashed the loader) */
+  expect_error(HEAD "dns: { records: [ { null: a.contoso.com, type: A, rdata_hex: \"01\" } ] }\n",
+               "x.yaml:4:21: a key in dns.records[0] must be a string, found nothing");
+  expect_error(HEAD "dns: { records: [ { name: a.contoso.com, type: A, rdata_hex: \"01\", "
+                    "type: A } ] }\n",
+               "duplicate key \"type\"");
+  expect_error(HEAD "dns: { overlay: { upstream: \"127.0.0.1:53\" }, records: [ { ~: a, name: "
+                    "a.contoso.com, type: A, remove: true } ] }\n",
+               "x.yaml:4:60: a key in dns.records[0] must be a string, found nothing");
   expect_error(HEAD "dns: { behaviours: [ { name: a.contoso.com, answer: nodata, answer_hex: "
                     "\"00\" } ] }\n",
                "answer_hex goes only with answer: raw");
