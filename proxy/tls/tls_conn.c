@@ -276,12 +276,12 @@ static enum step do_handshake(struct tls_conn *c) {
   return STEP_FAIL;
 }
 
-/* do_open reads all the application data the received records hold. */
 /* unread_input: ciphertext our BIO has not given BoringSSL yet. */
 static bool unread_input(const struct tls_conn *c) {
   return c->rest_off < c->rest_len || c->feeding_off < c->feeding.len;
 }
 
+/* do_open reads all the application data the received records hold. */
 static enum step do_open(struct tls_conn *c, struct buf *plain) {
   uint8_t chunk[16384];
   for (;;) {
