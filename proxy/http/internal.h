@@ -5,8 +5,10 @@
 #define AD_PROXY_HTTP_INTERNAL_H
 
 #include "common/buf.h"
+#include "common/bufpool.h"
 #include "common/connlimit.h"
 #include "journal/jnl.h"
+#include "proxy/http/http.h"
 #include "scenario/scn.h"
 
 #include <libxml/tree.h>
@@ -424,9 +426,52 @@ void http__gate_flush(struct http__gate *g);
 int http__blackhole_listen(uv_tcp_t *tcp, const struct sockaddr *addr, int *out_filler_fd,
                            const char **what);
 
-/* ---- listener — http_conn.c ---- */
+/* ---- the listener (http_listener.c) and its connections (http_conn.c) ---- */
 
-struct http_listener;
+#define HTTP_ADDR_TEXT 64
+/* Reads go into blocks of the listener's pool, lent for one read (http_conn.c's on_alloc to
+ * on_read): llhttp and the TLS engine copy what they must keep, so an idle connection holds no
+ * read buffer. */
+#define HTTP_READ_CHUNK 65536
+
+struct http_conn;
+
+struct http_listener {
+  uv_tcp_t tcp;
+  uv_loop_t *loop;
+  struct http_vhost *vhosts; /* the hosts served here, the default first (contexts up-ref'd) */
+  size_t n_vhosts;
+  SSL_CTX *tls;           /* the default host's context (HTTPS; borrowed from vhosts[0]), or NULL */
+  struct labclock *clock; /* delays run on it; NULL: real time */
+  struct jnl *j;
+  struct http_record rec;           /* HAR, credentials in clear */
+  struct http_memo *memo;           /* POX answers given before (http_memo.c) */
+  struct http__upstream_tls up_tls; /* the https upstream routes' client contexts */
+  struct http_conn *conns;
+  size_t n_conns;
+  size_t n_conns_peak; /* the most open at once since memory was last given back */
+  struct bufpool pool; /* read blocks (on_alloc) */
+  struct http_limits lim;
+  struct http__gate gate;
+  int n_open_handles; /* the listening socket and the gate's timer */
+  unsigned idle_ms;
+  unsigned linger_ms;
+  unsigned silent_ms;
+  enum scn_fault fault;
+  int filler_fd; /* blackhole: our own connection that fills the accept queue, or -1 */
+  bool closing;
+  char local[HTTP_ADDR_TEXT];
+};
+
+/* http__conn_accept is the listening socket's connection callback (uv_listen): a connection
+ * joins lst->conns, served until it closes. */
+void http__conn_accept(uv_stream_t *server, int status);
+/* http__conns_close closes every connection of the listener. */
+void http__conns_close(struct http_listener *lst);
+/* http__listener_conn_freed is told when a connection has been freed: memory a burst left is
+ * given back, and a closing listener with nothing left open is freed. */
+void http__listener_conn_freed(struct http_listener *lst);
+
 /* http__listener_set_idle changes the idle timeout (HTTP_IDLE_MS) and the time a closing
  * connection waits for the peer's FIN (HTTP_LINGER_MS); for tests. */
 void http__listener_set_idle(struct http_listener *l, unsigned idle_ms, unsigned linger_ms);
