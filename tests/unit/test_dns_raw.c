@@ -4,6 +4,7 @@
  * byte (libknot must not be the judge: the answers are malformed on purpose). */
 #include "common/buf.h"
 #include "proxy/dns/dns.h"
+#include "tests/unit/test_dns_fixture.h"
 #include "tests/unit/testutil.h"
 
 #include <libknot/libknot.h>
@@ -59,21 +60,10 @@ struct reply {
 /* ask sends a query for (name, type), with an OPT of `edns` bytes unless 0. */
 static void ask(struct reply *r, struct dns_zoneset *zs, const char *name, uint16_t type,
                 uint16_t edns, bool tcp) {
-  knot_pkt_t *q = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
-  knot_wire_set_id(q->wire, 0x4242);
-  knot_dname_t *qname = knot_dname_from_str_alloc(name);
-  assert_int_equal(knot_pkt_put_question(q, qname, KNOT_CLASS_IN, type), KNOT_EOK);
-  knot_dname_free(qname, NULL);
-  r->q_len = q->size;
-  if (edns > 0) {
-    knot_rrset_t opt;
-    assert_int_equal(knot_edns_init(&opt, edns, 0, 0, NULL), KNOT_EOK);
-    assert_int_equal(knot_pkt_begin(q, KNOT_ADDITIONAL), KNOT_EOK);
-    assert_int_equal(knot_pkt_put(q, KNOT_COMPR_HINT_NONE, &opt, 0), KNOT_EOK);
-    knot_rrset_clear(&opt, NULL);
-  }
-  r->len = dns_answer(zs, q->wire, q->size, r->wire, tcp ? sizeof r->wire : 512, tcp, &r->info);
-  knot_pkt_free(q);
+  uint8_t q[512];
+  r->q_len = dns_test_query(q, sizeof q, 0x4242, name, type, false, 0);
+  size_t len = edns > 0 ? dns_test_query(q, sizeof q, 0x4242, name, type, false, edns) : r->q_len;
+  r->len = dns_answer(zs, q, len, r->wire, tcp ? sizeof r->wire : 512, tcp, &r->info);
 }
 
 static void test_raw_behaviour(void **state) {
