@@ -239,3 +239,28 @@ for kase in post-keepalive post-close 404-keepalive 404-close; do
     done
   done
 done
+
+# The floor: the server's side of a TLS 1.3 handshake in the BoringSSL autodisco links, in memory
+# with no sockets (bench/tls_floor.c, on the same certificate and CPU), recorded beside the
+# new-connection cases so that the table shows it as a ratio of nginx's whole new connection; and
+# the same public-key operations in OpenSSL, nginx's library, from `openssl speed`.
+TLS_FLOOR=${TLS_FLOOR:-$(dirname "$AD_BIN")/bench/tls-floor}
+if [ -x "$TLS_FLOOR" ]; then
+  # shellcheck disable=SC2086 # $SERVER_CPU is a prefix of words or empty
+  $SERVER_CPU "$TLS_FLOOR" "$CHAIN" 4000 >"$BENCH_TMP/floor" || die "tls-floor failed"
+  floor() { sed -n "s/^$1 //p" "$BENCH_TMP/floor"; }
+  # shellcheck disable=SC2086
+  $SERVER_CPU openssl speed -seconds 2 ecdsap256 ecdhx25519 >"$BENCH_TMP/speed" 2>/dev/null ||
+    die "openssl speed failed"
+  ossl_sign=$(awk '/ecdsa \(nistp256\)/ { printf "%.1f", 1e6 / $(NF - 1) }' "$BENCH_TMP/speed")
+  ossl_x25519=$(awk '/ecdh \(X25519\)/ { printf "%.1f", 1e6 / $NF }' "$BENCH_TMP/speed")
+  if [ -z "$ossl_sign" ] || [ -z "$ossl_x25519" ]; then die "unreadable openssl speed output"; fi
+  why="server side of a TLS 1.3 handshake in memory, no sockets: X25519 keypair $(floor \
+x25519_keypair) + shared $(floor x25519_shared) + $(floor key_type) sign $(floor sign) µs; \
+$(openssl version | cut -d ' ' -f1-2) (nginx's) on this CPU: X25519 $ossl_x25519, sign $ossl_sign µs"
+  for kase in "POST autodiscover, new TLS conn" "GET static 404, new TLS conn"; do
+    record https "$kase" "BoringSSL handshake alone" - - - - - "$(floor handshake_server)" "$why"
+  done
+else
+  note "https: no $TLS_FLOOR (cmake --build ... --target tls-floor): the handshake floor is not measured"
+fi

@@ -114,6 +114,13 @@ def median_cell(values):
     return f"{m:.0f}" if all(v.isdigit() for v in values) else f"{m:.3f}".rstrip("0").rstrip(".")
 
 
+def peak_cell(values):
+    """The largest of the runs' peak RSS in KiB, or "-" for a row that measured none."""
+    if not all(v.isdigit() for v in values):
+        return "-"
+    return str(max(int(v) for v in values))
+
+
 def cmd_table(args):
     """Markdown table: one line per (suite, case, server), the median of its repeated runs
     (peak RSS: the largest), and ratios against the case's peer."""
@@ -133,7 +140,7 @@ def cmd_table(args):
             note = (f"median of {len(runs)} runs, rate {min(rates):.0f}-{max(rates):.0f}; "
                     + note)
         rows.append(list(key) + [median_cell(col[3]), median_cell(col[4]), median_cell(col[5]),
-                                 str(max(int(v) for v in col[6])), median_cell(col[7]),
+                                 peak_cell(col[6]), median_cell(col[7]),
                                  median_cell(col[8]), note])
     peers = {(r[0], r[1]): r for r in rows if r[2] in PEERS}
     print("| suite | case | server | rate /s | avg ms | p99 ms | peak RSS MiB | server CPU % "
@@ -142,7 +149,8 @@ def cmd_table(args):
           "| ---: | ---: | ---: | ---: | ---: | --- |")
     for suite, case, server, rate, avg, p99, rss, cpu, cpu_op, note in rows:
         peer = peers.get((suite, case))
-        cells = [suite, case, server, rate, avg, p99, f"{int(rss) / 1024:.1f}", cpu, cpu_op]
+        rss_mib = f"{int(rss) / 1024:.1f}" if rss.isdigit() else rss
+        cells = [suite, case, server, rate, avg, p99, rss_mib, cpu, cpu_op]
         if peer is None or server in PEERS:
             cells += ["", "", "", "", ""]
         else:
