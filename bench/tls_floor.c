@@ -113,7 +113,7 @@ static double one_handshake(SSL_CTX *server_ctx, SSL_CTX *client_ctx) {
   return spent;
 }
 
-static double per_op(double start, int n) {
+static double per_op(double start, long n) {
   return (cpu_us() - start) / n;
 }
 
@@ -122,9 +122,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: tls-floor CHAIN.pem [N]\n");
     return 2;
   }
-  int n = argc == 3 ? atoi(argv[2]) : 2000;
-  if (n <= 0) {
-    fprintf(stderr, "tls-floor: N must be a positive number\n");
+  long n = argc == 3 ? strtol(argv[2], NULL, 10) : 2000;
+  if (n <= 0 || n > 1000000) {
+    fprintf(stderr, "tls-floor: N must be a number from 1 to 1000000\n");
     return 2;
   }
   SSL_CTX *s_ctx = server_ctx(argv[1]);
@@ -135,11 +135,11 @@ int main(int argc, char **argv) {
   }
   SSL_CTX_set_verify(c_ctx, SSL_VERIFY_NONE, NULL); /* verifying is the client's cost */
 
-  for (int i = 0; i < n / 10; i++) {
+  for (long i = 0; i < n / 10; i++) {
     one_handshake(s_ctx, c_ctx); /* warm the caches and the allocator */
   }
   double server = 0;
-  for (int i = 0; i < n; i++) {
+  for (long i = 0; i < n; i++) {
     server += one_handshake(s_ctx, c_ctx);
   }
   printf("handshake_server %.1f\n", server / n);
@@ -148,12 +148,12 @@ int main(int argc, char **argv) {
   uint8_t priv[32];
   uint8_t shared[32];
   double t0 = cpu_us();
-  for (int i = 0; i < n; i++) {
+  for (long i = 0; i < n; i++) {
     X25519_keypair(pub, priv);
   }
   printf("x25519_keypair %.1f\n", per_op(t0, n));
   t0 = cpu_us();
-  for (int i = 0; i < n; i++) {
+  for (long i = 0; i < n; i++) {
     if (!X25519(shared, priv, pub)) {
       die("X25519");
     }
@@ -166,7 +166,7 @@ int main(int argc, char **argv) {
   uint8_t sig[512];
   static const uint8_t message[130] = {0};
   t0 = cpu_us();
-  for (int i = 0; i < n; i++) {
+  for (long i = 0; i < n; i++) {
     EVP_MD_CTX md;
     EVP_MD_CTX_init(&md);
     size_t sig_len = sizeof sig;

@@ -27,6 +27,7 @@ struct entry {
   size_t qname_len; /* QNAME's wire length at offset 12, in the query and the response */
   /* the dns_info of the answer, field by field (the journal's dns.query is built from it) */
   char *qname;
+  size_t qname_text_len; /* strlen(qname) */
   uint16_t qtype;
   uint16_t rcode;
   uint16_t n_answer;
@@ -112,28 +113,75 @@ static size_t qname_wire_len(const uint8_t *q, size_t len) {
   return 0;
 }
 
+static uint64_t load8(const uint8_t *p) {
+  uint64_t x;
+  memcpy(&x, p, 8);
+  return x;
+}
+
+/* lower8 lowercases the ASCII capitals among eight bytes at once and leaves every other byte
+ * alone (bytes of 0x80 and above included): a byte's low seven bits plus 0x3f reach 0x80 from
+ * 'A' on, plus 0x24 from past 'Z' on, and neither sum carries into the next byte. */
+static uint64_t lower8(uint64_t x) {
+  const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+  uint64_t low7 = x & ~high;
+  uint64_t from_a = low7 + ones * (0x80 - 'A');
+  uint64_t past_z = low7 + ones * (0x80 - 'Z' - 1);
+  uint64_t upper = from_a & ~past_z & ~x & high;
+  return x | upper >> 2; /* 0x80 >> 2 is the 0x20 between 'A' and 'a' */
+}
+
 /* make_key writes the key of `q` into `key` (len bytes): the ID zeroed, QNAME's letters
- * lowercase (label length bytes are at most 63, below 'A', so they are left alone). */
+ * lowercase (label length bytes are at most 63, below 'A', so they are left alone) — eight
+ * bytes at a time, the last eight overlapping the ones before (lowercasing twice changes
+ * nothing). */
 static void make_key(uint8_t *key, const uint8_t *q, size_t len, size_t qname_len) {
   memcpy(key, q, len);
   key[0] = 0;
   key[1] = 0;
-  for (size_t i = KNOT_WIRE_HEADER_SIZE; i < KNOT_WIRE_HEADER_SIZE + qname_len; i++) {
+  size_t i = KNOT_WIRE_HEADER_SIZE;
+  size_t end = KNOT_WIRE_HEADER_SIZE + qname_len;
+  if (qname_len >= 8) {
+    for (uint64_t x; i + 8 <= end; i += 8) {
+      x = lower8(load8(key + i));
+      memcpy(key + i, &x, 8);
+    }
+    if (i < end) {
+      uint64_t x = lower8(load8(key + end - 8));
+      memcpy(key + end - 8, &x, 8);
+    }
+    return;
+  }
+  for (; i < end; i++) {
     if (key[i] >= 'A' && key[i] <= 'Z') {
       key[i] = (uint8_t) (key[i] + ('a' - 'A'));
     }
   }
 }
 
-/* hash is FNV-1a over the key, the transport and the buffer size. */
+/* mix: one round of a multiply-xorshift (the 64-bit finalizer of MurmurHash3, Austin Appleby). */
+static uint64_t mix(uint64_t h) {
+  h *= 0xff51afd7ed558ccdu;
+  return h ^ h >> 33;
+}
+
+/* hash mixes the key eight bytes at a time (the last eight overlapping: every key is longer
+ * than the 12-byte header), with its length, the transport and the buffer size. A collision
+ * costs a miss, never a wrong answer: a hit compares the whole key. */
 static uint64_t hash(const uint8_t *key, size_t len, bool over_tcp, size_t out_cap) {
-  uint64_t h = fnv1a(FNV1A_INIT, (struct slice){key, len});
-  return fnv1a_mix(fnv1a_mix(h, over_tcp ? 1u : 0u), out_cap);
+  uint64_t h = mix(len ^ (uint64_t) out_cap << 20 ^ (over_tcp ? 1u : 0u));
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    h = mix(h ^ load8(key + i));
+  }
+  if (i < len) {
+    h = mix(h ^ load8(key + len - 8));
+  }
+  return h;
 }
 
 static void fill_info(struct dns_info *info, const struct entry *e) {
-  size_t n = strlen(e->qname);
-  memcpy(info->qname, e->qname, n + 1);
+  memcpy(info->qname, e->qname, e->qname_text_len + 1);
   info->qtype = e->qtype;
   info->rcode = e->rcode;
   info->n_answer = e->n_answer;
@@ -211,6 +259,7 @@ size_t dns__cache_answer(struct dns_cache *c, struct dns_zoneset *zs, const uint
   e->answer_len = len;
   e->qname_len = qname_len;
   e->qname = str_dup(info->qname);
+  e->qname_text_len = strlen(e->qname);
   e->qtype = info->qtype;
   e->rcode = info->rcode;
   e->n_answer = info->n_answer;

@@ -98,6 +98,41 @@ static void test_key_ignores_qname_case(void **state) {
   dns_zoneset_free(zs);
 }
 
+/* The key lowercases eight bytes at a time: for a first label of every length from 1 to 20 and
+ * every position in it, a byte and the same byte with 0x20 flipped share an entry exactly when
+ * the two are an ASCII letter's capital and small forms ('@' and '`', '[' and '{', 0xc1 and 0xe1
+ * do not; and ask checks every answer against dns_answer's, the client's spelling included). */
+static void test_key_folds_letters_and_nothing_else(void **state) {
+  struct dns_zoneset *zs = zoneset(0);
+  uint8_t q[512];
+  for (size_t label = 1; label <= 20; label++) {
+    char name[64];
+    memset(name, '-', label);
+    memcpy(name + label, ".contoso.com", sizeof ".contoso.com");
+    size_t len = query(q, 1, name, KNOT_RRTYPE_A, 0);
+    assert_int_equal(q[KNOT_WIRE_HEADER_SIZE], label);
+    for (size_t at = 0; at < label; at++) {
+      for (unsigned v = 0; v < 256; v++) {
+        if (v & 0x20) {
+          continue; /* v is the form with 0x20 clear; v | 0x20 the other */
+        }
+        struct dns_cache *c = dns__cache_new(zs, 16);
+        q[KNOT_WIRE_HEADER_SIZE + 1 + at] = (uint8_t) v;
+        assert_false(ask(c, zs, q, len, false));
+        q[KNOT_WIRE_HEADER_SIZE + 1 + at] = (uint8_t) (v | 0x20);
+        bool letter = v >= 'A' && v <= 'Z';
+        if (ask(c, zs, q, len, false) != letter) {
+          fail_msg("label of %zu, byte %zu: 0x%02x and 0x%02x %s", label, at, v, v | 0x20,
+                   letter ? "missed" : "shared an entry");
+        }
+        q[KNOT_WIRE_HEADER_SIZE + 1 + at] = '-';
+        dns__cache_free(c);
+      }
+    }
+  }
+  dns_zoneset_free(zs);
+}
+
 static void test_other_queries_miss(void **state) {
   struct dns_zoneset *zs = zoneset(0);
   struct dns_cache *c = dns__cache_new(zs, 64);
@@ -158,6 +193,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hit_patches_the_id),
       cmocka_unit_test(test_key_ignores_qname_case),
+      cmocka_unit_test(test_key_folds_letters_and_nothing_else),
       cmocka_unit_test(test_other_queries_miss),
       cmocka_unit_test(test_stateful_zoneset_is_not_cached),
       cmocka_unit_test(test_full_slot_is_taken_over),

@@ -67,9 +67,11 @@ static void test_escapes_quotes_controls_and_bad_utf8(void **state) {
   free(text);
 }
 
-/* Strings of eight bytes and more are scanned eight at a time: every byte value, at every
- * position of a 17-byte string, is escaped exactly as it is alone (which the byte loop does). */
-static void test_escape_is_the_same_in_long_strings(void **state) {
+/* Strings are tested eight bytes at a time, shorter ones and tails as overlapping words: every
+ * byte value, at every position of a string of every length from 1 to 17, is escaped exactly as
+ * it is alone — and alone, a byte other than the printable ASCII ones (quote and backslash
+ * aside) is never copied as it is. */
+static void test_escape_is_the_same_in_strings_of_every_length(void **state) {
   struct buf alone, inside, want;
   buf_init(&alone, 64);
   buf_init(&inside, 256);
@@ -79,19 +81,23 @@ static void test_escape_is_the_same_in_long_strings(void **state) {
     buf_reset(&alone);
     assert_true(jnl_escape(&alone, (struct slice){&byte, 1}));
     struct slice esc = {alone.ptr + 1, alone.len - 2}; /* without its quotes */
-    for (size_t at = 0; at < 17; at++) {
-      uint8_t s[17];
-      memset(s, 'a', sizeof s);
-      s[at] = byte;
-      buf_reset(&inside);
-      assert_true(jnl_escape(&inside, (struct slice){s, sizeof s}));
-      buf_reset(&want);
-      buf_append_str(&want, "\"");
-      buf_append(&want, (struct slice){s, at});
-      buf_append(&want, esc);
-      buf_append(&want, (struct slice){s + at + 1, sizeof s - at - 1});
-      buf_append_str(&want, "\"");
-      assert_string_equal(buf_cstr(&inside), buf_cstr(&want));
+    bool printable = v >= 0x20 && v < 0x7f && v != '"' && v != '\\';
+    assert_int_equal(esc.len == 1 && esc.ptr[0] == byte, printable);
+    for (size_t len = 1; len <= 17; len++) {
+      for (size_t at = 0; at < len; at++) {
+        uint8_t s[17];
+        memset(s, 'a', sizeof s);
+        s[at] = byte;
+        buf_reset(&inside);
+        assert_true(jnl_escape(&inside, (struct slice){s, len}));
+        buf_reset(&want);
+        buf_append_str(&want, "\"");
+        buf_append(&want, (struct slice){s, at});
+        buf_append(&want, esc);
+        buf_append(&want, (struct slice){s + at + 1, len - at - 1});
+        buf_append_str(&want, "\"");
+        assert_string_equal(buf_cstr(&inside), buf_cstr(&want));
+      }
     }
   }
   buf_cleanup(&alone);
@@ -378,7 +384,7 @@ int main(void) {
       cmocka_unit_test(test_event_is_one_line_with_time_and_name),
       cmocka_unit_test(test_fields_replayed_into_another_event),
       cmocka_unit_test(test_escapes_quotes_controls_and_bad_utf8),
-      cmocka_unit_test(test_escape_is_the_same_in_long_strings),
+      cmocka_unit_test(test_escape_is_the_same_in_strings_of_every_length),
       cmocka_unit_test(test_secret_keeps_scheme_and_fingerprint_only),
       cmocka_unit_test(test_arrays_and_objects),
       cmocka_unit_test(test_oversized_event_is_not_lost_silently),
