@@ -4,11 +4,8 @@
  * scenario does not define waits for the upstream resolver (dns_upstream.c) and is answered when
  * it has spoken (dns_overlay.c), over the transport the client used.
  *
- * The UDP path is the hot one (issue 12): datagrams come in batches (recvmmsg, through libuv's
- * UV_UDP_RECVMMSG) and their answers go out in one sendmmsg(2) when the batch ends — directly on
- * the socket, as libuv 1.44 has no batched send (uv_udp_try_send2 came in 1.50) — and answers of
- * a stateless zoneset come from a cache (dns_cache.c). */
-#define _GNU_SOURCE /* sendmmsg(2) */
+ * The UDP path is the hot one (issue 12): datagrams come in batches and their answers leave
+ * together (dns_udp.c), and answers of a stateless zoneset come from a cache (dns_cache.c). */
 #include "proxy/dns/dns.h"
 
 #include "common/addr.h"
@@ -26,22 +23,9 @@
 enum {
   TCP_IDLE_MS = 10000,      /* RFC 7766 6.2.3: a few seconds of idleness closes */
   TCP_MAX_QUEUED = 1 << 20, /* a client that does not read its answers is dropped */
-  UDP_OUT_MAX = 4096,
   BIND_TRIES = 8,
-  UDP_BATCH = 16,        /* datagrams per recvmmsg, answers per sendmmsg */
-  UDP_RCVBUF = 4 << 20,  /* see grow_rcvbuf */
-  UDP_DGRAM_MAX = 65536, /* libuv's chunk per datagram in a recvmmsg buffer */
+  UDP_RCVBUF = 4 << 20, /* see grow_rcvbuf */
   CACHE_SLOTS = 1024,
-};
-
-/* Answers written during one recvmmsg batch, sent together when it ends. */
-struct udp_batch {
-  size_t n;
-  size_t n_read; /* datagrams of the current recvmmsg */
-  bool drained;  /* it read fewer than it could: the socket is empty (see udp_alloc) */
-  struct sockaddr_storage to[UDP_BATCH];
-  size_t len[UDP_BATCH];
-  uint8_t out[UDP_BATCH][UDP_OUT_MAX];
 };
 
 struct dns_tcp_conn;
@@ -59,7 +43,7 @@ struct peer_text {
 
 struct dns_server {
   uv_loop_t *loop;
-  uv_udp_t udp;
+  struct dns_udp *udp;
   uv_tcp_t tcp;
   struct dns_zoneset *zs; /* its rule counts change as queries are answered */
   struct jnl *j;
@@ -70,11 +54,9 @@ struct dns_server {
   size_t n_conns;
   struct connlimit limit; /* TCP connections: in all, and per client address (RFC 7766 6.2.2) */
   uv_timer_t report;      /* journals the connections refused, at most once a second */
-  struct dns_upstream *upstream; /* dns.overlay's resolver, or NULL */
-  struct dns_pending *pending;   /* queries waiting for it; doubly linked */
-  struct dns_cache *cache;       /* NULL when the zoneset is not stateless */
-  uint8_t *udp_in;               /* UDP_BATCH chunks of UDP_DGRAM_MAX (touched as used) */
-  struct udp_batch batch;
+  struct dns_upstream *upstream;      /* dns.overlay's resolver, or NULL */
+  struct dns_pending *pending;        /* queries waiting for it; doubly linked */
+  struct dns_cache *cache;            /* NULL when the zoneset is not stateless */
   struct peer_text peers[PEER_TEXTS]; /* by source port */
 };
 
@@ -102,13 +84,6 @@ struct dns_pending {
   struct dns_overlay_job *job;
 };
 
-/* A response on its way out; the bytes follow the request. */
-struct udp_send {
-  uv_udp_send_t req;
-  size_t len;
-  uint8_t data[];
-};
-
 struct tcp_write {
   uv_write_t req;
   size_t len;
@@ -122,12 +97,18 @@ static socklen_t addr_len(const struct sockaddr *sa) {
 static void server_free(struct dns_server *s) {
   connlimit_cleanup(&s->limit);
   dns__cache_free(s->cache);
-  free(s->udp_in);
   free(s);
 }
 
 static void server_handle_closed(uv_handle_t *h) {
   struct dns_server *s = h->data;
+  if (--s->n_open_handles == 0) {
+    server_free(s);
+  }
+}
+
+static void udp_closed(void *arg) {
+  struct dns_server *s = arg;
   if (--s->n_open_handles == 0) {
     server_free(s);
   }
@@ -228,85 +209,9 @@ static void journal_query(struct dns_server *s, const char *transport, const cha
 
 /* --- UDP --- */
 
-/* udp_alloc lends the batch buffer, except right after a recvmmsg that read fewer datagrams than
- * it could: the socket is then empty, and no buffer (UV_ENOBUFS to udp_recv) ends libuv's read
- * loop, which would otherwise ask again only to hear EAGAIN — 11,937 of 80,886 system calls
- * under strace at 20,000 q/s, a call knotd does not make. A datagram that came meanwhile wakes
- * the loop again. */
-static void udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-  struct dns_server *s = h->data;
-  if (s->batch.drained) {
-    s->batch.drained = false;
-    *buf = uv_buf_init(NULL, 0);
-    return;
-  }
-  *buf = uv_buf_init((char *) s->udp_in, UDP_BATCH * UDP_DGRAM_MAX);
-}
-
-static void udp_sent(uv_udp_send_t *req, int status) {
-  free(req->data);
-}
-
-/* udp_send sends one response to `to`; a failure is UDP's (the client asks again). */
-static void udp_send(struct dns_server *s, const struct sockaddr *to, const uint8_t *msg,
-                     size_t len) {
-  if (len == 0) {
-    return;
-  }
-  uv_buf_t out = uv_buf_init((char *) msg, (unsigned) len);
-  int ret = uv_udp_try_send(&s->udp, &out, 1, to);
-  if (ret != UV_EAGAIN) {
-    return; /* sent, or failed as UDP may: the client will retry */
-  }
-  struct udp_send *u = malloc(sizeof *u + len);
-  if (u == NULL) {
-    return;
-  }
-  u->len = len;
-  memcpy(u->data, msg, len);
-  u->req.data = u;
-  out = uv_buf_init((char *) u->data, (unsigned) len);
-  if (uv_udp_send(&u->req, &s->udp, &out, 1, to, udp_sent) != 0) {
-    free(u);
-  }
-}
-
 static void ask_upstream(struct dns_server *s, struct dns_overlay_job *job,
                          struct dns_tcp_conn *conn, const struct sockaddr *from,
                          const char *client);
-
-/* udp_flush sends the answers of the batch: one sendmmsg(2) for all, udp_send (libuv's queue)
- * for what the socket did not take at once. */
-static void udp_flush(struct dns_server *s) {
-  struct udp_batch *b = &s->batch;
-  if (b->n == 0) {
-    return;
-  }
-  struct mmsghdr msgs[UDP_BATCH];
-  struct iovec iov[UDP_BATCH];
-  memset(msgs, 0, b->n * sizeof msgs[0]);
-  for (size_t i = 0; i < b->n; i++) {
-    iov[i] = (struct iovec){b->out[i], b->len[i]};
-    msgs[i].msg_hdr.msg_name = &b->to[i];
-    msgs[i].msg_hdr.msg_namelen = addr_len((const struct sockaddr *) &b->to[i]);
-    msgs[i].msg_hdr.msg_iov = &iov[i];
-    msgs[i].msg_hdr.msg_iovlen = 1;
-  }
-  uv_os_fd_t fd = -1;
-  int sent = -1;
-  if (uv_fileno((const uv_handle_t *) &s->udp, &fd) == 0) {
-    do {
-      sent = sendmmsg(fd, msgs, (unsigned) b->n, 0);
-    } while (sent < 0 && errno == EINTR);
-  }
-  if (sent < 0) {
-    sent = errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS ? 0 : (int) b->n;
-  }
-  for (size_t i = (size_t) sent; i < b->n; i++) {
-    udp_send(s, (const struct sockaddr *) &b->to[i], b->out[i], b->len[i]);
-  }
-  b->n = 0;
-}
 
 static const char *peer_text(struct dns_server *s, const struct sockaddr *from) {
   size_t len =
@@ -321,45 +226,28 @@ static const char *peer_text(struct dns_server *s, const struct sockaddr *from) 
   return p->text;
 }
 
-static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *from,
-                     unsigned flags) {
-  struct dns_server *s = h->data;
-  if (nread < 0 || from == NULL || s->closing) {
-    if (flags & UV_UDP_MMSG_FREE) {
-      s->batch.drained = s->batch.n_read < UDP_BATCH;
-    }
-    s->batch.n_read = 0;
-    udp_flush(s); /* the end of a batch (UV_UDP_MMSG_FREE), or nothing more to read */
-    return;       /* a receive error on UDP is about one datagram (e.g. ICMP): keep serving */
-  }
+/* on_udp_query answers one datagram (dns_udp_query_cb). */
+static void on_udp_query(void *arg, const uint8_t *query, size_t query_len,
+                         const struct sockaddr *from) {
+  struct dns_server *s = arg;
   const char *client = peer_text(s, from);
-  struct udp_batch *b = &s->batch;
-  b->n_read++;
   struct dns_info info;
   struct dns_overlay_job *job = NULL;
   struct buf *note = NULL;
-  uint8_t *out = b->out[b->n];
+  uint8_t *out = dns__udp_out(s->udp);
   size_t len = 0;
   if (s->cache != NULL) {
-    len = dns__cache_answer(s->cache, s->zs, (const uint8_t *) buf->base, (size_t) nread, out,
-                            UDP_OUT_MAX, false, &info, &note);
+    len = dns__cache_answer(s->cache, s->zs, query, query_len, out, DNS_UDP_OUT_MAX, false, &info,
+                            &note);
   } else {
-    len = dns__overlay_query(s->zs, (const uint8_t *) buf->base, (size_t) nread, out, UDP_OUT_MAX,
-                             false, &info, &job);
+    len = dns__overlay_query(s->zs, query, query_len, out, DNS_UDP_OUT_MAX, false, &info, &job);
   }
   if (job != NULL) {
     ask_upstream(s, job, NULL, from, client);
     return;
   }
   journal_query(s, "udp", client, &info, note);
-  if (len > 0) {
-    memcpy(&b->to[b->n], from, addr_len(from));
-    b->len[b->n] = len;
-    b->n++;
-  }
-  if (b->n == UDP_BATCH || !(flags & UV_UDP_MMSG_CHUNK)) {
-    udp_flush(s); /* full, or a datagram read alone (recvmmsg unavailable) */
-  }
+  dns__udp_answered(s->udp, len, from);
 }
 
 /* --- TCP --- */
@@ -623,7 +511,7 @@ static void on_upstream(void *arg, const struct dns_upstream_result *r) {
     journal_query(s, p->job->over_tcp ? "tcp" : "udp", p->client_text, &info, NULL);
   }
   if (len > 0 && !p->job->over_tcp) {
-    udp_send(s, (const struct sockaddr *) &p->client, out, len);
+    dns__udp_send(s->udp, (const struct sockaddr *) &p->client, out, len);
   } else if (len > 0 && p->conn != NULL && !conn_send(p->conn, out, len)) {
     conn_close(p->conn);
   }
@@ -779,16 +667,13 @@ enum dns_status dns_server_start(struct dns_server **out, uv_loop_t *loop,
     return DNS_ELISTEN;
   }
   struct dns_server *s = xcalloc(1, sizeof *s);
-  s->udp_in = xcalloc(UDP_BATCH, UDP_DGRAM_MAX); /* calloc: pages are touched only when used */
   s->cache = dns__cache_new(zs, CACHE_SLOTS);
   s->loop = loop;
   s->zs = zs;
   s->j = j;
   s->addr = bound;
-  uv_udp_init_ex(loop, &s->udp, AF_UNSPEC | UV_UDP_RECVMMSG);
   uv_tcp_init(loop, &s->tcp);
   uv_timer_init(loop, &s->report);
-  s->udp.data = s;
   s->tcp.data = s;
   s->report.data = s;
   s->n_open_handles = 3;
@@ -797,17 +682,16 @@ enum dns_status dns_server_start(struct dns_server **out, uv_loop_t *loop,
     s->upstream = dns__upstream_new(loop, &zs->overlay->upstream, zs->overlay->upstream_text,
                                     zs->overlay->timeout_ms, j);
   }
-  int ret = uv_udp_open(&s->udp, ufd);
+  int ret = dns__udp_start(&s->udp, loop, ufd, on_udp_query, s);
+  if (s->udp != NULL) {
+    ufd = -1; /* dns_udp owns it now */
+  }
   if (ret == 0) {
-    ufd = -1; /* the handle owns it now */
     ret = uv_tcp_open(&s->tcp, tfd);
   }
   if (ret == 0) {
     tfd = -1;
     ret = uv_listen((uv_stream_t *) &s->tcp, 128, on_connection);
-  }
-  if (ret == 0) {
-    ret = uv_udp_recv_start(&s->udp, udp_alloc, udp_recv);
   }
   if (ret != 0) {
     buf_fmt(err, err_size, "dns: cannot serve: %s", uv_strerror(ret));
@@ -841,7 +725,11 @@ void dns_server_close(struct dns_server *s) {
   while (s->pending != NULL) {
     pending_free(s->pending);
   }
-  uv_close((uv_handle_t *) &s->udp, server_handle_closed);
+  if (s->udp != NULL) {
+    dns__udp_close(s->udp, udp_closed);
+  } else {
+    udp_closed(s); /* it never started */
+  }
   uv_close((uv_handle_t *) &s->tcp, server_handle_closed);
   uv_close((uv_handle_t *) &s->report, server_handle_closed);
 }

@@ -208,6 +208,32 @@ size_t dns__upstream_n_open(const struct dns_upstream *u);
 
 /* ---- the answer cache (dns_cache.c) ---- */
 
+/* The UDP socket (dns_udp.c): datagrams read DNS_UDP_BATCH at a time, each handed to a
+ * dns_udp_query_cb, whose answer is written into dns__udp_out and given back with
+ * dns__udp_answered; the batch's answers leave together once it has been read. */
+enum {
+  DNS_UDP_BATCH = 16,     /* datagrams per recvmmsg, answers per sendmmsg */
+  DNS_UDP_OUT_MAX = 4096, /* an answer's room */
+};
+struct dns_udp;
+typedef void (*dns_udp_query_cb)(void *arg, const uint8_t *query, size_t len,
+                                 const struct sockaddr *from);
+/* dns__udp_start watches `fd` (a bound, non-blocking UDP socket) on `loop`; 0 or a libuv error.
+ * Once *out is set (also when starting failed late) the socket is taken: dns__udp_close closes
+ * it; while *out stays NULL it is still the caller's. */
+int dns__udp_start(struct dns_udp **out, uv_loop_t *loop, int fd, dns_udp_query_cb on_query,
+                   void *arg);
+/* dns__udp_out is where the answer to the datagram being handled is written (DNS_UDP_OUT_MAX
+ * bytes); dns__udp_answered sends its first `len` bytes to `to` with the batch (0: no answer). */
+uint8_t *dns__udp_out(struct dns_udp *u);
+void dns__udp_answered(struct dns_udp *u, size_t len, const struct sockaddr *to);
+/* dns__udp_send sends one datagram now (or as soon as the socket takes it): an answer that
+ * came later than its query's batch, from the upstream. */
+void dns__udp_send(struct dns_udp *u, const struct sockaddr *to, const uint8_t *msg, size_t len);
+/* dns__udp_close sends what the batch holds, stops reading, closes the socket and then calls
+ * on_closed(arg) (arg: dns__udp_start's); answers still waiting for room are dropped. */
+void dns__udp_close(struct dns_udp *u, void (*on_closed)(void *arg));
+
 struct dns_cache;
 
 /* dns__zoneset_stateless says whether every answer of `zs` depends on the query alone: no rule
