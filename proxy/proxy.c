@@ -64,6 +64,7 @@ struct proxy_limits proxy_limits_default(void) {
       .handshake_timeout_ms = HTTP_HANDSHAKE_MS,
       .dns_tcp_max_conns = DNS_TCP_MAX_CONNS,
       .dns_tcp_max_per_client = DNS_TCP_MAX_PER_CLIENT,
+      .dns_tcp_timeout_ms = DNS_TCP_TIMEOUT_MS,
   };
 }
 
@@ -360,7 +361,8 @@ enum proxy_status proxy_start(struct proxy **out, uv_loop_t *loop, const struct 
                                 sizeof why) != DNS_OK) {
       st = fail(err, err_size, PROXY_ELISTEN, "DNS: cannot listen on %s: %s", listen, why);
     } else {
-      dns_server_set_limits(p->dns, p->limits.dns_tcp_max_conns, p->limits.dns_tcp_max_per_client);
+      dns_server_set_limits(p->dns, p->limits.dns_tcp_max_conns, p->limits.dns_tcp_max_per_client,
+                            p->limits.dns_tcp_timeout_ms);
       dns_server_addr(p->dns, &p->dns_addr);
     }
   }
@@ -550,6 +552,7 @@ static void limits_json(struct jnl_event *doc, const struct proxy_limits *l) {
   jnl_uint(doc, "handshake_timeout_ms", l->handshake_timeout_ms);
   jnl_uint(doc, "dns_tcp_max_conns", l->dns_tcp_max_conns);
   jnl_uint(doc, "dns_tcp_max_per_client", l->dns_tcp_max_per_client);
+  jnl_uint(doc, "dns_tcp_timeout_ms", l->dns_tcp_timeout_ms);
   jnl_obj_end(doc);
 }
 

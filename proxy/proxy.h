@@ -66,6 +66,7 @@ struct proxy_limits {
   unsigned handshake_timeout_ms;   /* a TLS handshake complete within this long of the accept */
   unsigned dns_tcp_max_conns;      /* DNS over TCP: connections open at once */
   unsigned dns_tcp_max_per_client; /* ... from one client address */
+  unsigned dns_tcp_timeout_ms;     /* ... idle, or a message begun, at most this long */
 };
 
 /* proxy_limits_default returns the limits a lab has unless told otherwise. */

@@ -31,6 +31,7 @@ static const char serve_usage[] =
     "                       [--record-credentials] [--max-conns N] [--max-conns-per-client N]\n"
     "                       [--head-timeout MS] [--handshake-timeout MS]\n"
     "                       [--dns-tcp-max-conns N] [--dns-tcp-max-per-client N]\n"
+    "                       [--dns-tcp-timeout MS]\n"
     "\n"
     "Keeps the scenario's network up for real clients. Once everything listens it prints one\n"
     "line on stdout: `ready ` and a JSON object with the DNS address, each host's names,\n"
@@ -70,6 +71,8 @@ static const char serve_usage[] =
     "                      is accepted (default 10000)\n"
     "  --dns-tcp-max-conns N  DNS over TCP connections open at once (default 256)\n"
     "  --dns-tcp-max-per-client N  ... from one client address (default 16)\n"
+    "  --dns-tcp-timeout MS  a DNS over TCP connection idle this long, or a message not complete\n"
+    "                      this long after its first byte, is closed (default 10000)\n"
     "\n"
     "Ports below 1024 need root or CAP_NET_BIND_SERVICE; unprivileged, use e.g.\n"
     "--dns 127.0.0.1:5353 --https-port 0 --http-port 0. Started as root, serve binds its\n"
@@ -178,6 +181,7 @@ enum {
   OPT_HANDSHAKE_TIMEOUT,
   OPT_DNS_MAX_CONNS,
   OPT_DNS_MAX_PER_CLIENT,
+  OPT_DNS_TIMEOUT,
 };
 
 /* parse_limit reads a limit's value: a count (0..1000000) or milliseconds (0..3600000). */
@@ -206,6 +210,8 @@ static bool set_limit(struct proxy_limits *l, int opt, const char *text) {
       return parse_limit("--dns-tcp-max-conns", text, false, &l->dns_tcp_max_conns);
     case OPT_DNS_MAX_PER_CLIENT:
       return parse_limit("--dns-tcp-max-per-client", text, false, &l->dns_tcp_max_per_client);
+    case OPT_DNS_TIMEOUT:
+      return parse_limit("--dns-tcp-timeout", text, true, &l->dns_tcp_timeout_ms);
   }
   return false;
 }
@@ -274,6 +280,7 @@ int cmd_serve(struct cli *c, int argc, char **argv) {
       {"handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT},
       {"dns-tcp-max-conns", required_argument, NULL, OPT_DNS_MAX_CONNS},
       {"dns-tcp-max-per-client", required_argument, NULL, OPT_DNS_MAX_PER_CLIENT},
+      {"dns-tcp-timeout", required_argument, NULL, OPT_DNS_TIMEOUT},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -311,7 +318,8 @@ int cmd_serve(struct cli *c, int argc, char **argv) {
       case OPT_HEAD_TIMEOUT:
       case OPT_HANDSHAKE_TIMEOUT:
       case OPT_DNS_MAX_CONNS:
-      case OPT_DNS_MAX_PER_CLIENT: args_ok = args_ok && set_limit(&limits, opt, optarg); break;
+      case OPT_DNS_MAX_PER_CLIENT:
+      case OPT_DNS_TIMEOUT: args_ok = args_ok && set_limit(&limits, opt, optarg); break;
       case 'h':
         fputs(serve_usage, stdout);
         free(listen);

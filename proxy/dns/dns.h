@@ -23,9 +23,11 @@ struct dns_server;
 
 /* DNS over TCP: connections open at once, and from one client address (serve
  * --dns-tcp-max-conns, --dns-tcp-max-per-client); past either, a new connection is closed at
- * once. */
+ * once. A connection idle this long, or a message not complete this long after its first byte
+ * however slowly its bytes come, is closed (--dns-tcp-timeout, milliseconds). */
 #define DNS_TCP_MAX_CONNS 256u
 #define DNS_TCP_MAX_PER_CLIENT 16u
+#define DNS_TCP_TIMEOUT_MS 10000u
 
 enum dns_status {
   DNS_OK = 0,
@@ -90,11 +92,12 @@ enum dns_status dns_server_start(struct dns_server **out, uv_loop_t *loop,
                                  const struct sockaddr *addr, struct dns_zoneset *zs, struct jnl *j,
                                  char *err, size_t err_size);
 /* dns_server_set_limits changes the caps on TCP connections (DNS_TCP_MAX_CONNS and
- * DNS_TCP_MAX_PER_CLIENT to begin with; 0: none) for the connections accepted from now on. A
- * connection past a cap is closed at once, and the refusals are journaled at most once a second
- * (`limit.reached`, with how many and which client addresses), and when the server closes. */
+ * DNS_TCP_MAX_PER_CLIENT to begin with; 0: none) and their timeout (DNS_TCP_TIMEOUT_MS; 0: none)
+ * for the connections accepted from now on. A connection past a cap is closed at once, and the
+ * refusals are journaled at most once a second (`limit.reached`, with how many and which client
+ * addresses), and when the server closes. */
 void dns_server_set_limits(struct dns_server *s, unsigned tcp_max_conns,
-                           unsigned tcp_max_per_client);
+                           unsigned tcp_max_per_client, unsigned tcp_timeout_ms);
 /* dns_server_addr gives the address actually bound. */
 void dns_server_addr(const struct dns_server *s, struct sockaddr_storage *out);
 /* dns_server_close stops listening, closes open TCP connections and frees the server once the

@@ -1,8 +1,9 @@
 /* proxy/dns/dns_server.c: the lab DNS on a libuv loop — one UDP socket and one TCP listener on
  * the same address and port; TCP carries 2-byte length-prefixed messages (RFC 1035 4.2.2), several
- * per connection (RFC 7766 6.2.1), closed after an idle time. With dns.overlay, a query the
- * scenario does not define waits for the upstream resolver (dns_upstream.c) and is answered when
- * it has spoken (dns_overlay.c), over the transport the client used.
+ * per connection (RFC 7766 6.2.1), closed after an idle time or a message too slow to arrive.
+ * With dns.overlay, a query the scenario does not define waits for the upstream resolver
+ * (dns_upstream.c) and is answered when it has spoken (dns_overlay.c), over the transport the
+ * client used.
  *
  * The UDP path is the hot one (issue 12): datagrams come in batches and their answers leave
  * together (dns_udp.c), and answers of a stateless zoneset come from a cache (dns_cache.c). */
@@ -21,7 +22,6 @@
 #include <unistd.h>
 
 enum {
-  TCP_IDLE_MS = 10000,      /* RFC 7766 6.2.3: a few seconds of idleness closes */
   TCP_MAX_QUEUED = 1 << 20, /* a client that does not read its answers is dropped */
   BIND_TRIES = 8,
   UDP_RCVBUF = 4 << 20, /* see grow_rcvbuf */
@@ -52,8 +52,9 @@ struct dns_server {
   bool closing;
   struct dns_tcp_conn *conns; /* doubly linked */
   size_t n_conns;
-  struct connlimit limit; /* TCP connections: in all, and per client address (RFC 7766 6.2.2) */
-  uv_timer_t report;      /* journals the connections refused, at most once a second */
+  struct connlimit limit;  /* TCP connections: in all, and per client address (RFC 7766 6.2.2) */
+  unsigned tcp_timeout_ms; /* a TCP connection's idle time, or a message's, at most (0: none) */
+  uv_timer_t report;       /* journals the connections refused, at most once a second */
   struct dns_upstream *upstream;      /* dns.overlay's resolver, or NULL */
   struct dns_pending *pending;        /* queries waiting for it; doubly linked */
   struct dns_cache *cache;            /* NULL when the zoneset is not stateless */
@@ -64,7 +65,7 @@ struct dns_tcp_conn {
   struct dns_server *server;
   struct dns_tcp_conn *prev, *next;
   uv_tcp_t tcp;
-  uv_timer_t idle;
+  uv_timer_t deadline; /* idle, or a message begun: see conn_read */
   int n_open_handles;
   bool closing;
   bool admitted; /* counted in the server's limit */
@@ -287,11 +288,21 @@ static void conn_close(struct dns_tcp_conn *c) {
     }
   }
   uv_close((uv_handle_t *) &c->tcp, conn_handle_closed);
-  uv_close((uv_handle_t *) &c->idle, conn_handle_closed);
+  uv_close((uv_handle_t *) &c->deadline, conn_handle_closed);
 }
 
-static void conn_idle(uv_timer_t *t) {
+static void on_conn_deadline(uv_timer_t *t) {
   conn_close(t->data);
+}
+
+/* conn_deadline_start gives the connection its timeout from now: to its next message's first byte
+ * (idle), or to the end of the message begun (RFC 7766 6.2.3 asks servers to close idle
+ * connections; a message dribbled a byte at a time must end too). */
+static void conn_deadline_start(struct dns_tcp_conn *c) {
+  unsigned ms = c->server->tcp_timeout_ms;
+  if (ms > 0) {
+    uv_timer_start(&c->deadline, on_conn_deadline, ms, 0);
+  }
 }
 
 static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
@@ -380,10 +391,17 @@ static void conn_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf) {
   if (nread == 0 || c->closing) {
     return;
   }
+  /* the deadline moves when a message begins or one has been answered, never for bytes that
+   * only add to a message begun */
+  bool begun = c->in_len == 0;
   c->in_len += (size_t) nread;
-  uv_timer_start(&c->idle, conn_idle, TCP_IDLE_MS, 0);
+  size_t had = c->in_len;
   if (!conn_advance(c)) {
     conn_close(c);
+    return;
+  }
+  if (begun || c->in_len < had) {
+    conn_deadline_start(c);
   }
 }
 
@@ -444,9 +462,9 @@ static void on_connection(uv_stream_t *listener, int status) {
   }
   c->server = s;
   uv_tcp_init(s->loop, &c->tcp);
-  uv_timer_init(s->loop, &c->idle);
+  uv_timer_init(s->loop, &c->deadline);
   c->tcp.data = c;
-  c->idle.data = c;
+  c->deadline.data = c;
   c->n_open_handles = 2;
   c->next = s->conns;
   if (s->conns != NULL) {
@@ -473,7 +491,7 @@ static void on_connection(uv_stream_t *listener, int status) {
     return;
   }
   c->admitted = true;
-  uv_timer_start(&c->idle, conn_idle, TCP_IDLE_MS, 0);
+  conn_deadline_start(c);
   if (uv_read_start((uv_stream_t *) &c->tcp, conn_alloc, conn_read) != 0) {
     conn_close(c);
   }
@@ -678,6 +696,7 @@ enum dns_status dns_server_start(struct dns_server **out, uv_loop_t *loop,
   s->report.data = s;
   s->n_open_handles = 3;
   connlimit_init(&s->limit, DNS_TCP_MAX_CONNS, DNS_TCP_MAX_PER_CLIENT);
+  s->tcp_timeout_ms = DNS_TCP_TIMEOUT_MS;
   if (zs->overlay != NULL) {
     s->upstream = dns__upstream_new(loop, &zs->overlay->upstream, zs->overlay->upstream_text,
                                     zs->overlay->timeout_ms, j);
@@ -735,6 +754,7 @@ void dns_server_close(struct dns_server *s) {
 }
 
 void dns_server_set_limits(struct dns_server *s, unsigned tcp_max_conns,
-                           unsigned tcp_max_per_client) {
+                           unsigned tcp_max_per_client, unsigned tcp_timeout_ms) {
   connlimit_set(&s->limit, tcp_max_conns, tcp_max_per_client);
+  s->tcp_timeout_ms = tcp_timeout_ms;
 }

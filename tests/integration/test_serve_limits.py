@@ -15,7 +15,7 @@ from labharness import Lab, main
 
 LIMITS = ("--max-conns", "6", "--max-conns-per-client", "3", "--head-timeout", "1000",
           "--handshake-timeout", "1000", "--dns-tcp-max-conns", "12",
-          "--dns-tcp-max-per-client", "3")
+          "--dns-tcp-max-per-client", "3", "--dns-tcp-timeout", "1000")
 HELLO = bytes([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]) + bytes(500)
 
 
@@ -82,7 +82,8 @@ class LimitsTest(GoodClients, unittest.TestCase):
     def test_ready_line_says_the_limits(self):
         self.assertEqual(self.lab.info["limits"], {
             "max_conns": 6, "max_conns_per_client": 3, "head_timeout_ms": 1000,
-            "handshake_timeout_ms": 1000, "dns_tcp_max_conns": 12, "dns_tcp_max_per_client": 3})
+            "handshake_timeout_ms": 1000, "dns_tcp_max_conns": 12, "dns_tcp_max_per_client": 3,
+            "dns_tcp_timeout_ms": 1000})
         self.assertEqual(self.lab.info["exposed"], [])
 
     def test_slowloris_head_is_cut_at_the_deadline(self):
@@ -203,6 +204,25 @@ class LimitsTest(GoodClients, unittest.TestCase):
                              (12, 3, ["127.0.0.4"]))
 
 
+    def test_slowloris_dns_tcp_message_is_cut_at_the_deadline(self):
+        # a query framed for TCP (RFC 1035 4.2.2), sent a byte every quarter second: whole after
+        # about 9 s, were it let in; the deadline (1 s from its first byte) ends it before
+        query = bytes.fromhex("abcd01000001000000000000") + b"\x07contoso\x03com\x00\x00\x01\x00\x01"
+        framed = len(query).to_bytes(2, "big") + query
+        attackers = [self.open(self.dns_addr(), "127.0.0.6") for _ in range(2)]
+        t0 = time.monotonic()
+        self.assert_kdig_served(tcp=True)  # meanwhile
+        for s in attackers:
+            drip(s, framed, 0.25, t0 + 8)
+        self.assertEqual(len(wait_closed(attackers, 2, 5)), 2)
+        took = time.monotonic() - t0
+        self.assertGreater(took, 0.8)
+        self.assertLess(took, 5)
+        asked = [e for e in self.lab.events("dns.query") if e["client"].startswith("127.0.0.6:")]
+        self.assertEqual(asked, [])  # never answered, never journaled as a query
+        self.assert_kdig_served(tcp=True)
+
+
 class DefaultLimitsTest(GoodClients, unittest.TestCase):
     """The case that locked everyone out before the per-client cap: one client holding 300 idle
     DNS-over-TCP connections (the global cap is 256), with the defaults."""
@@ -212,7 +232,8 @@ class DefaultLimitsTest(GoodClients, unittest.TestCase):
         self.addCleanup(self.lab.close)
         self.assertEqual(self.lab.info["limits"], {
             "max_conns": 512, "max_conns_per_client": 64, "head_timeout_ms": 10000,
-            "handshake_timeout_ms": 10000, "dns_tcp_max_conns": 256, "dns_tcp_max_per_client": 16})
+            "handshake_timeout_ms": 10000, "dns_tcp_max_conns": 256, "dns_tcp_max_per_client": 16,
+            "dns_tcp_timeout_ms": 10000})
         hog = [s for s in flood(self.dns_addr(), "127.0.0.5", 300) if s is not None]
         self.addCleanup(lambda: [s.close() for s in hog])
         self.assertEqual(300 - len(hog) + len(wait_closed(hog, 284 - (300 - len(hog)), 20)), 284)

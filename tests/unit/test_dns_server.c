@@ -567,7 +567,7 @@ static void test_tcp_cap_per_client(void **state) {
   struct dns_zoneset *zs = small_zoneset();
   struct journaled t;
   journaled_start(&t, zs);
-  dns_server_set_limits(t.server, 10, 2);
+  dns_server_set_limits(t.server, 10, 2, DNS_TCP_TIMEOUT_MS);
 
   /* 127.0.0.1 holds its two idle connections; a third is closed at once */
   int held[2] = {tcp_open(&t.addr, "127.0.0.1"), tcp_open(&t.addr, "127.0.0.1")};
@@ -621,6 +621,67 @@ static void test_tcp_cap_per_client(void **state) {
                                "\"max_per_client\":2,\"open\":2,\"clients\":[\"127.0.0.1\"]}"));
   assert_null(strstr(text, "127.0.0.2\"]"));
   free(text);
+  dns_zoneset_free(zs);
+}
+
+/* ms_since is the time since `start` (uv_hrtime), in milliseconds. */
+static double ms_since(uint64_t start) {
+  return (double) (uv_hrtime() - start) / 1e6;
+}
+
+/* dribble sends `bytes` one every `every_ms` while running the loop, until the server ends the
+ * connection (returns the milliseconds it took) or `max_ms` have passed (returns -1). */
+static double dribble(uv_loop_t *loop, int fd, const uint8_t *bytes, size_t len, double every_ms,
+                      double max_ms) {
+  uint64_t start = uv_hrtime();
+  size_t sent = 0;
+  while (ms_since(start) < max_ms) {
+    if (sent < len && ms_since(start) >= (double) sent * every_ms) {
+      if (send(fd, bytes + sent, 1, MSG_NOSIGNAL) == 1) {
+        sent++;
+      }
+    }
+    uv_run(loop, UV_RUN_NOWAIT);
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, 1) == 1) {
+      uint8_t b[64];
+      assert_true(recv(fd, b, sizeof b, 0) <= 0); /* never an answer to half a message */
+      return ms_since(start);
+    }
+  }
+  return -1;
+}
+
+/* With a 300 ms timeout: a message dribbled a byte every 40 ms is cut off 300 ms after its first
+ * byte (the bytes do not move the deadline); a connection that says nothing is closed after
+ * 300 ms; one asking a whole query every 100 ms for a second stays open (each answered message
+ * moves it). */
+static void test_tcp_deadline(void **state) {
+  struct dns_zoneset *zs = small_zoneset();
+  struct journaled t;
+  journaled_start(&t, zs);
+  dns_server_set_limits(t.server, 10, 4, 300);
+  uint8_t q[514];
+  size_t len = make_query(q + 2, 7, "contoso.com", KNOT_RRTYPE_A);
+  knot_wire_write_u16(q, (uint16_t) len);
+
+  int slow = tcp_open(&t.addr, "127.0.0.1");
+  double took = dribble(&t.loop, slow, q, len + 2, 40, 3000); /* whole after ~1.2 s */
+  assert_true(took >= 250 && took < 700);
+  close(slow);
+
+  int quiet = tcp_open(&t.addr, "127.0.0.1");
+  took = dribble(&t.loop, quiet, NULL, 0, 0, 3000);
+  assert_true(took >= 250 && took < 700);
+  close(quiet);
+
+  int steady = tcp_open(&t.addr, "127.0.0.1");
+  for (uint16_t i = 0; i < 10; i++) {
+    assert_int_equal(ask_on(&t.loop, steady, i), KNOT_RCODE_NOERROR);
+    assert_int_equal(dribble(&t.loop, steady, NULL, 0, 0, 100), -1); /* still open */
+  }
+  close(steady);
+  free(journaled_stop(&t));
   dns_zoneset_free(zs);
 }
 
@@ -714,6 +775,7 @@ int main(void) {
       cmocka_unit_test(test_bind_failures_are_reported),
       cmocka_unit_test(test_truncate_then_tcp_and_wildcard),
       cmocka_unit_test(test_tcp_cap_per_client),
+      cmocka_unit_test(test_tcp_deadline),
       cmocka_unit_test(test_cached_answer_journals_the_same),
       cmocka_unit_test(test_each_query_journals_its_client),
       cmocka_unit_test(test_bursts_are_all_answered),

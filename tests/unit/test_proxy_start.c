@@ -46,7 +46,7 @@ static void test_starts_and_closes(void **state) {
   assert_non_null(strstr(ready, "\"exposed\":[],\"limits\":{\"max_conns\":512,"
                                 "\"max_conns_per_client\":64,\"head_timeout_ms\":10000,"
                                 "\"handshake_timeout_ms\":10000,\"dns_tcp_max_conns\":256,"
-                                "\"dns_tcp_max_per_client\":16}}"));
+                                "\"dns_tcp_max_per_client\":16,\"dns_tcp_timeout_ms\":10000}}"));
   free(ready);
   proxy_close(p);
   uv_run(&loop, UV_RUN_DEFAULT);
@@ -64,6 +64,7 @@ static void test_limits_given(void **state) {
   lim.max_conns = 3;
   lim.head_timeout_ms = 0;
   lim.dns_tcp_max_per_client = 2;
+  lim.dns_tcp_timeout_ms = 250;
   struct proxy_options opt = {.dns_listen = "127.0.0.1:0", .limits = &lim};
   struct proxy *p = NULL;
   char err[512] = "";
@@ -71,7 +72,7 @@ static void test_limits_given(void **state) {
   char *ready = proxy_ready_json(p);
   assert_non_null(strstr(ready, "\"exposed\":[],\"limits\":{\"max_conns\":3,"
                                 "\"max_conns_per_client\":64,\"head_timeout_ms\":0,"));
-  assert_non_null(strstr(ready, "\"dns_tcp_max_per_client\":2}}"));
+  assert_non_null(strstr(ready, "\"dns_tcp_max_per_client\":2,\"dns_tcp_timeout_ms\":250}}"));
   free(ready);
   proxy_close(p);
   uv_run(&loop, UV_RUN_DEFAULT);
