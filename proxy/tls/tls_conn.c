@@ -232,6 +232,21 @@ static void ssl_failure(struct tls_conn *c, int ret, char *out, size_t out_size)
   ERR_clear_error();
 }
 
+/* journal_error writes tls.error: the connection failed after its handshake (BoringSSL's
+ * reason, e.g. NO_RENEGOTIATION for a client asking to renegotiate, which it never allows a
+ * server). */
+static void journal_error(struct tls_conn *c, int ret) {
+  char why[256];
+  ssl_failure(c, ret, why, sizeof why);
+  struct jnl_event ev;
+  jnl_begin(&ev, c->j, "tls.error");
+  jnl_str(&ev, "host", c->sni);
+  jnl_str(&ev, "error", why);
+  jnl_str(&ev, "local", c->local);
+  jnl_str(&ev, "peer", c->peer);
+  jnl_end(&ev);
+}
+
 /* plaintext_alert finds an unencrypted alert record among the bytes just received. OpenSSL
  * clients that reject the certificate during a TLS 1.3 handshake send their alert before they
  * have handshake keys, so BoringSSL cannot read it (BAD_PACKET_LENGTH); the record itself still
@@ -299,8 +314,11 @@ static enum step do_open(struct tls_conn *c, struct buf *plain) {
     if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
       return STEP_WAIT;
     }
+    if (ERR_peek_error() != 0) {
+      journal_error(c, n); /* a bad record, a renegotiation: said before the connection ends */
+    }
     ERR_clear_error();
-    return STEP_FAIL; /* close_notify or a bad record: the connection ends */
+    return STEP_FAIL; /* close_notify, a bad record or a refused renegotiation: the end */
   }
 }
 

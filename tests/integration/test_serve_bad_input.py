@@ -5,6 +5,7 @@ test_serve_bad_http.py; limits and slow clients in test_serve_limits.py."""
 import os
 import select
 import socket
+import ssl
 import subprocess
 import time
 import unittest
@@ -154,6 +155,22 @@ class BadTlsTest(GoodClients, unittest.TestCase):
         self.assertEqual(e["error"], "peer closed the connection during the handshake")
         self.assert_curl_served("https")
 
+    def test_bad_record_after_the_handshake(self):
+        # a finished TLS 1.3 handshake (Python's ssl), then an application-data record of random
+        # bytes written under it on the same socket: it cannot decrypt, the connection ends, and
+        # tls.error says so
+        ctx = ssl.create_default_context(cafile=self.lab.ca_pem)
+        with ctx.wrap_socket(connect(self.http_addr("https")),
+                             server_hostname="autodiscover.contoso.com") as s:
+            port = s.getsockname()[1]
+            self.assertEqual(s.version(), "TLSv1.3")
+            os.write(s.fileno(), b"\x17\x03\x03\x00\x40" + os.urandom(64))
+            peer = "127.0.0.1:%d" % port
+            e = self.lab.wait_event("tls.error", lambda e: e["peer"] == peer)
+        self.assertEqual(e["host"], "autodiscover.contoso.com")
+        self.assertIn("DECRYPT", e["error"])
+        self.assert_curl_served("https")
+
     def test_renegotiation_is_refused(self):
         # TLS 1.2 (1.3 has no renegotiation): openssl s_client's R command sends a new hello
         h = self.lab.host("exchange")
@@ -172,6 +189,9 @@ class BadTlsTest(GoodClients, unittest.TestCase):
             self.assertEqual(p.wait(10), 1)
         done = self.lab.wait_event("tls.done", lambda e: e["ok"] and e["version"] == "TLSv1.2")
         self.assertEqual(done["host"], "autodiscover.contoso.com")
+        e = self.lab.wait_event("tls.error", lambda e: e["peer"] == done["peer"])
+        self.assertEqual(e["host"], "autodiscover.contoso.com")
+        self.assertTrue(e["error"].endswith(":NO_RENEGOTIATION"), e["error"])
         self.assert_curl_served("https")
 
     def read_until(self, p, marker, timeout=10):
