@@ -240,10 +240,11 @@ for kase in post-keepalive post-close 404-keepalive 404-close; do
   done
 done
 
-# The floor: the server's side of a TLS 1.3 handshake in the BoringSSL autodisco links, in memory
-# with no sockets (bench/tls_floor.c, on the same certificate and CPU), recorded beside the
-# new-connection cases so that the table shows it as a ratio of nginx's whole new connection; and
-# the same public-key operations in OpenSSL, nginx's library, from `openssl speed`.
+# The floor: the server's side of a TLS 1.3 handshake, and of a kept-alive request, in the
+# BoringSSL autodisco links, in memory with no sockets (bench/tls_floor.c, on the same certificate
+# and CPU), recorded beside the cases so that the table shows them as a ratio of nginx's whole
+# cost; and the handshake's public-key operations in OpenSSL, nginx's library, from `openssl
+# speed`.
 TLS_FLOOR=${TLS_FLOOR:-$(dirname "$AD_BIN")/bench/tls-floor}
 if [ -x "$TLS_FLOOR" ]; then
   # shellcheck disable=SC2086 # $SERVER_CPU is a prefix of words or empty
@@ -261,6 +262,9 @@ $(openssl version | cut -d ' ' -f1-2) (nginx's) on this CPU: X25519 $ossl_x25519
   for kase in "POST autodiscover, new TLS conn" "GET static 404, new TLS conn"; do
     record https "$kase" "BoringSSL handshake alone" - - - - - "$(floor handshake_server)" "$why"
   done
+  record https "GET static 404, keep-alive" "BoringSSL records alone" - - - - - \
+    "$(floor request_server)" "server side of a kept-alive request in memory, no sockets: \
+SSL_read of a 64-byte request, SSL_write of a 320-byte answer"
 else
   note "https: no $TLS_FLOOR (cmake --build ... --target tls-floor): the handshake floor is not measured"
 fi
