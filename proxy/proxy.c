@@ -61,6 +61,7 @@ struct proxy_limits proxy_limits_default(void) {
       .max_conns = HTTP_MAX_CONNS,
       .max_conns_per_client = HTTP_MAX_CONNS_PER_CLIENT,
       .head_timeout_ms = HTTP_HEAD_MS,
+      .body_timeout_ms = HTTP_BODY_MS,
       .handshake_timeout_ms = HTTP_HANDSHAKE_MS,
       .dns_tcp_max_conns = DNS_TCP_MAX_CONNS,
       .dns_tcp_max_per_client = DNS_TCP_MAX_PER_CLIENT,
@@ -285,6 +286,7 @@ static enum proxy_status site_port(struct proxy *p, size_t site_i, struct port_e
   const struct http_limits lim = {.max_conns = p->limits.max_conns,
                                   .max_conns_per_client = p->limits.max_conns_per_client,
                                   .head_ms = p->limits.head_timeout_ms,
+                                  .body_ms = p->limits.body_timeout_ms,
                                   .handshake_ms = p->limits.handshake_timeout_ms};
   http_listener_set_limits(e->listener, &lim);
   http_listener_addr(e->listener, &e->actual);
@@ -549,6 +551,7 @@ static void limits_json(struct jnl_event *doc, const struct proxy_limits *l) {
   jnl_uint(doc, "max_conns", l->max_conns);
   jnl_uint(doc, "max_conns_per_client", l->max_conns_per_client);
   jnl_uint(doc, "head_timeout_ms", l->head_timeout_ms);
+  jnl_uint(doc, "body_timeout_ms", l->body_timeout_ms);
   jnl_uint(doc, "handshake_timeout_ms", l->handshake_timeout_ms);
   jnl_uint(doc, "dns_tcp_max_conns", l->dns_tcp_max_conns);
   jnl_uint(doc, "dns_tcp_max_per_client", l->dns_tcp_max_per_client);

@@ -63,6 +63,7 @@ struct proxy_limits {
   unsigned max_conns;              /* HTTP(S): connections open at once on one listener */
   unsigned max_conns_per_client;   /* ... from one client address on one listener */
   unsigned head_timeout_ms;        /* a request head complete within this long of its first byte */
+  unsigned body_timeout_ms;        /* a request body complete within this long of its head's end */
   unsigned handshake_timeout_ms;   /* a TLS handshake complete within this long of the accept */
   unsigned dns_tcp_max_conns;      /* DNS over TCP: connections open at once */
   unsigned dns_tcp_max_per_client; /* ... from one client address */

@@ -29,7 +29,7 @@ static const char serve_usage[] =
     "                       [--address-base ADDR | --listen IP... [--map HOST=IP]...]\n"
     "                       [--user NAME] [--journal FILE] [--har FILE] [--keylog FILE]\n"
     "                       [--record-credentials] [--max-conns N] [--max-conns-per-client N]\n"
-    "                       [--head-timeout MS] [--handshake-timeout MS]\n"
+    "                       [--head-timeout MS] [--body-timeout MS] [--handshake-timeout MS]\n"
     "                       [--dns-tcp-max-conns N] [--dns-tcp-max-per-client N]\n"
     "                       [--dns-tcp-timeout MS]\n"
     "\n"
@@ -67,6 +67,8 @@ static const char serve_usage[] =
     "  --max-conns-per-client N  ... from one client address (default 64)\n"
     "  --head-timeout MS   a request head must be complete this long after its first byte,\n"
     "                      however slowly it comes, or it is answered 408 (default 10000)\n"
+    "  --body-timeout MS   a request body must be complete this long after its head, however\n"
+    "                      slowly it comes, or it is answered 408 (default 10000)\n"
     "  --handshake-timeout MS  a TLS handshake must be complete this long after the connection\n"
     "                      is accepted (default 10000)\n"
     "  --dns-tcp-max-conns N  DNS over TCP connections open at once (default 256)\n"
@@ -178,6 +180,7 @@ enum {
   OPT_MAX_CONNS = 256,
   OPT_MAX_PER_CLIENT,
   OPT_HEAD_TIMEOUT,
+  OPT_BODY_TIMEOUT,
   OPT_HANDSHAKE_TIMEOUT,
   OPT_DNS_MAX_CONNS,
   OPT_DNS_MAX_PER_CLIENT,
@@ -204,6 +207,7 @@ static bool set_limit(struct proxy_limits *l, int opt, const char *text) {
     case OPT_MAX_PER_CLIENT:
       return parse_limit("--max-conns-per-client", text, false, &l->max_conns_per_client);
     case OPT_HEAD_TIMEOUT: return parse_limit("--head-timeout", text, true, &l->head_timeout_ms);
+    case OPT_BODY_TIMEOUT: return parse_limit("--body-timeout", text, true, &l->body_timeout_ms);
     case OPT_HANDSHAKE_TIMEOUT:
       return parse_limit("--handshake-timeout", text, true, &l->handshake_timeout_ms);
     case OPT_DNS_MAX_CONNS:
@@ -277,6 +281,7 @@ int cmd_serve(struct cli *c, int argc, char **argv) {
       {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
       {"max-conns-per-client", required_argument, NULL, OPT_MAX_PER_CLIENT},
       {"head-timeout", required_argument, NULL, OPT_HEAD_TIMEOUT},
+      {"body-timeout", required_argument, NULL, OPT_BODY_TIMEOUT},
       {"handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT},
       {"dns-tcp-max-conns", required_argument, NULL, OPT_DNS_MAX_CONNS},
       {"dns-tcp-max-per-client", required_argument, NULL, OPT_DNS_MAX_PER_CLIENT},
@@ -316,6 +321,7 @@ int cmd_serve(struct cli *c, int argc, char **argv) {
       case OPT_MAX_CONNS:
       case OPT_MAX_PER_CLIENT:
       case OPT_HEAD_TIMEOUT:
+      case OPT_BODY_TIMEOUT:
       case OPT_HANDSHAKE_TIMEOUT:
       case OPT_DNS_MAX_CONNS:
       case OPT_DNS_MAX_PER_CLIENT:

@@ -33,17 +33,20 @@ struct http_record {
 
 /* What a listener allows its clients (serve's limits, docs/commands.md); 0 turns a limit off.
  * A connection past a cap is reset at once, and the refusals are journaled at most once a second
- * (limit.reached); a head or handshake past its deadline ends the connection (408 for a head). */
+ * (limit.reached); a head, body or handshake past its deadline ends the connection (408 for a
+ * head or a body). */
 struct http_limits {
   unsigned max_conns;            /* connections open at once on the listener */
   unsigned max_conns_per_client; /* ... from one client address */
   unsigned head_ms;      /* a request head complete within this long of its first byte (real time,
                             whatever bytes keep coming: the idle timer restarts on each) */
+  unsigned body_ms;      /* a request body complete within this long of its head's end */
   unsigned handshake_ms; /* a TLS handshake complete within this long of the accept */
 };
 #define HTTP_MAX_CONNS 512u
 #define HTTP_MAX_CONNS_PER_CLIENT 64u
 #define HTTP_HEAD_MS 10000u
+#define HTTP_BODY_MS 10000u
 #define HTTP_HANDSHAKE_MS 10000u
 
 enum http_status {
@@ -97,7 +100,8 @@ long http_vhost_find(const struct http_vhost *hosts, size_t n_hosts, struct slic
  * (`rec` is copied; its har must outlive the listener). */
 void http_listener_set_record(struct http_listener *l, const struct http_record *rec);
 /* http_listener_set_limits sets what `l` allows from now on (`lim` is copied); a listener starts
- * with HTTP_MAX_CONNS, HTTP_MAX_CONNS_PER_CLIENT, HTTP_HEAD_MS and HTTP_HANDSHAKE_MS. The
+ * with HTTP_MAX_CONNS, HTTP_MAX_CONNS_PER_CLIENT, HTTP_HEAD_MS, HTTP_BODY_MS and
+ * HTTP_HANDSHAKE_MS. The
  * deadlines apply to a listener without a fault only: a silent or reset fault keeps its own
  * timing. */
 void http_listener_set_limits(struct http_listener *l, const struct http_limits *lim);

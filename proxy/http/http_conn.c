@@ -31,6 +31,7 @@ enum deadline {
   DEADLINE_NONE,
   DEADLINE_HANDSHAKE, /* the TLS handshake's end, from the accept */
   DEADLINE_HEAD,      /* the end of a request's header section, from its first byte */
+  DEADLINE_BODY,      /* the end of a request's body, from the end of its header section */
 };
 
 enum conn_state {
@@ -275,8 +276,9 @@ static void deliver(struct http_conn *c, struct buf *answers, bool more) {
   }
 }
 
-/* ---- deadlines: the handshake and each request head must end in time, however slowly their
- * bytes come (the idle timer restarts on every byte: that alone lets slowloris stay) ---- */
+/* ---- deadlines: the handshake, each request head and each request body must end in time,
+ * however slowly their bytes come (the idle timer restarts on every byte: that alone lets
+ * slowloris stay) ---- */
 
 static void on_deadline(uv_timer_t *t);
 
@@ -292,16 +294,23 @@ static void deadline_stop(struct http_conn *c) {
   uv_timer_stop(&c->deadline);
 }
 
-/* watch_head starts the head deadline when a request head has begun, and stops it once the
- * head's header section has ended. Real time, also in `run`: a model's request never dribbles. */
-static void watch_head(struct http_conn *c) {
+/* watch_request runs the head deadline while a request head has begun and its header section
+ * has not ended, then the body deadline until the request is complete. Real time, also in
+ * `run`: a model's request never dribbles. */
+static void watch_request(struct http_conn *c) {
   if (c->state != CONN_OPEN) {
     return;
   }
-  if (c->session.in_head && c->deadline_of == DEADLINE_NONE) {
-    deadline_start(c, DEADLINE_HEAD, c->lst->lim.head_ms);
-  } else if (!c->session.in_head && c->deadline_of == DEADLINE_HEAD) {
+  const struct http_session *s = &c->session;
+  if (c->deadline_of == DEADLINE_HEAD && !s->in_head) {
+    deadline_stop(c); /* the head has ended: its body, if any, has its own time from now */
+  } else if (c->deadline_of == DEADLINE_BODY && (!s->in_request || s->in_head)) {
     deadline_stop(c);
+  }
+  if (c->deadline_of == DEADLINE_NONE && s->in_head) {
+    deadline_start(c, DEADLINE_HEAD, c->lst->lim.head_ms);
+  } else if (c->deadline_of == DEADLINE_NONE && s->in_request && !s->closing) {
+    deadline_start(c, DEADLINE_BODY, c->lst->lim.body_ms);
   }
 }
 
@@ -317,8 +326,12 @@ static void on_deadline(uv_timer_t *t) {
     buf_fmt(why, sizeof why, "handshake not complete within %u ms", c->lst->lim.handshake_ms);
     tls_conn_abandon(c->tls, why); /* tls.done, "ok":false */
     conn_close(c);
-  } else if (d == DEADLINE_HEAD) {
-    buf_fmt(why, sizeof why, "request head not complete within %u ms", c->lst->lim.head_ms);
+  } else if (d == DEADLINE_HEAD || d == DEADLINE_BODY) {
+    if (d == DEADLINE_HEAD) {
+      buf_fmt(why, sizeof why, "request head not complete within %u ms", c->lst->lim.head_ms);
+    } else {
+      buf_fmt(why, sizeof why, "request body not complete within %u ms", c->lst->lim.body_ms);
+    }
     http__session_timeout(&c->session, why); /* http.error, then 408 */
     deliver(c, &c->session.out, false);
   }
@@ -334,7 +347,7 @@ static void on_delay(uv_timer_t *t) {
   if (c->state != CONN_OPEN) {
     return;
   }
-  watch_head(c); /* a head that came with the held request runs its deadline again */
+  watch_request(c); /* a request that came with the held one runs its deadline again */
   uv_timer_start(&c->idle, on_idle, c->lst->idle_ms, c->lst->idle_ms);
   if (!c->read_paused && uv_read_start((uv_stream_t *) &c->tcp, on_alloc, on_read) != 0) {
     conn_close(c);
@@ -361,8 +374,8 @@ static void hold(struct http_conn *c, bool more, uint32_t delay_ms) {
   c->delay_ms = delay_ms;
   uv_read_stop((uv_stream_t *) &c->tcp);
   uv_timer_stop(&c->idle);
-  if (c->deadline_of == DEADLINE_HEAD) {
-    deadline_stop(c); /* the client waits for us: its next head is not late meanwhile */
+  if (c->deadline_of == DEADLINE_HEAD || c->deadline_of == DEADLINE_BODY) {
+    deadline_stop(c); /* the client waits for us: its next request is not late meanwhile */
   }
   c->delay_started = labclock_now_ms(c->lst->clock);
   uv_timer_start(&c->delay, on_delay, labclock_real_ms(c->lst->clock, delay_ms), 0);
@@ -374,7 +387,7 @@ static void forward(struct http_conn *c);
  * delay of the host that answered. */
 static void serve(struct http_conn *c, struct slice plain) {
   bool more = http__session_feed(&c->session, plain);
-  watch_head(c);
+  watch_request(c);
   if (c->session.forward != NULL) {
     deliver(c, &c->session.out, true); /* the answers to the requests before it */
     forward(c);

@@ -119,6 +119,7 @@ enum http_status http_listener_start_shared(struct http_listener **out, uv_loop_
   lst->lim = (struct http_limits){.max_conns = HTTP_MAX_CONNS,
                                   .max_conns_per_client = HTTP_MAX_CONNS_PER_CLIENT,
                                   .head_ms = HTTP_HEAD_MS,
+                                  .body_ms = HTTP_BODY_MS,
                                   .handshake_ms = HTTP_HANDSHAKE_MS};
   lst->vhosts = xcalloc(n_hosts, sizeof *lst->vhosts);
   lst->n_vhosts = n_hosts;

@@ -336,7 +336,8 @@ struct http_session {
   size_t n_headers;
   uint16_t reject_status; /* 413/414/431/501 set by a callback that stopped the parser */
   const char *reject_why;
-  bool in_request; /* a request has begun and is not complete */
+  bool in_request; /* a request has begun and is not complete: past its head, the connection's
+                      body deadline runs (http_conn.c) */
   bool in_head;    /* bytes of a request head have come and its header section has not ended:
                       the connection's head deadline runs (http_conn.c) */
   /* what else is recorded (NULL: the journal only; borrowed from the listener) */

@@ -14,6 +14,7 @@ from hostile import GoodClients, SCN, connect, connect_or_reset, drip, status_of
 from labharness import Lab, main
 
 LIMITS = ("--max-conns", "6", "--max-conns-per-client", "3", "--head-timeout", "1000",
+          "--body-timeout", "1000",
           "--handshake-timeout", "1000", "--dns-tcp-max-conns", "12",
           "--dns-tcp-max-per-client", "3", "--dns-tcp-timeout", "1000")
 HELLO = bytes([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]) + bytes(500)
@@ -82,7 +83,7 @@ class LimitsTest(GoodClients, unittest.TestCase):
     def test_ready_line_says_the_limits(self):
         self.assertEqual(self.lab.info["limits"], {
             "max_conns": 6, "max_conns_per_client": 3, "head_timeout_ms": 1000,
-            "handshake_timeout_ms": 1000, "dns_tcp_max_conns": 12, "dns_tcp_max_per_client": 3,
+            "body_timeout_ms": 1000, "handshake_timeout_ms": 1000, "dns_tcp_max_conns": 12, "dns_tcp_max_per_client": 3,
             "dns_tcp_timeout_ms": 1000})
         self.assertEqual(self.lab.info["exposed"], [])
 
@@ -118,6 +119,40 @@ class LimitsTest(GoodClients, unittest.TestCase):
         errors = [e for e in self.lab.events("http.error") if e["peer"].startswith("127.0.0.2:")]
         self.assertEqual([e["error"] for e in errors],
                          ["request head not complete within 1000 ms"] * 3)
+        self.assert_curl_served()
+
+    def test_slowloris_body_is_cut_at_the_deadline(self):
+        head = (b"POST /autodiscover/autodiscover.xml HTTP/1.1\r\nHost: autodiscover.contoso.com\r\n"
+                b"Content-Type: text/xml\r\nContent-Length: 400\r\n\r\n")
+        attackers = [self.open(self.http_addr(), "127.0.0.7") for _ in range(2)]
+        for s in attackers:
+            s.sendall(head)
+        t0 = time.monotonic()
+        self.assert_curl_served()  # meanwhile
+        answers = {s: b"" for s in attackers}
+        until = t0 + 8  # the idle timeout (30 s) would never end it; the deadline (1 s) must
+        while time.monotonic() < until and any(b"\r\n\r\n" not in a for a in answers.values()):
+            r, _, _ = select.select(attackers, [], [], 0.25)
+            for s in r:
+                try:
+                    answers[s] += s.recv(65536)
+                except ConnectionResetError:
+                    pass
+            for s in attackers:
+                if not answers[s]:
+                    try:
+                        s.send(b"<")  # still dribbling its body
+                    except OSError:
+                        pass
+        took = time.monotonic() - t0
+        for a in answers.values():
+            self.assertEqual(status_of(a), 408, a)
+        self.assertGreater(took, 0.8)
+        self.assertLess(took, 5)
+        self.assertEqual(len(wait_closed(attackers, 2, 5)), 2)
+        errors = [e for e in self.lab.events("http.error") if e["peer"].startswith("127.0.0.7:")]
+        self.assertEqual([e["error"] for e in errors],
+                         ["request body not complete within 1000 ms"] * 2)
         self.assert_curl_served()
 
     def test_slowloris_handshake_is_cut_at_the_deadline(self):
@@ -232,7 +267,7 @@ class DefaultLimitsTest(GoodClients, unittest.TestCase):
         self.addCleanup(self.lab.close)
         self.assertEqual(self.lab.info["limits"], {
             "max_conns": 512, "max_conns_per_client": 64, "head_timeout_ms": 10000,
-            "handshake_timeout_ms": 10000, "dns_tcp_max_conns": 256, "dns_tcp_max_per_client": 16,
+            "body_timeout_ms": 10000, "handshake_timeout_ms": 10000, "dns_tcp_max_conns": 256, "dns_tcp_max_per_client": 16,
             "dns_tcp_timeout_ms": 10000})
         hog = [s for s in flood(self.dns_addr(), "127.0.0.5", 300) if s is not None]
         self.addCleanup(lambda: [s.close() for s in hog])

@@ -286,6 +286,58 @@ static void test_head_deadline_answers_408(void **state) {
   run_cleanup(&r);
 }
 
+/* ---- the body deadline ---- */
+
+/* a whole head, then its body a byte every 50 ms: the idle timer never fires */
+static void dribbling_body_client(struct run *r) {
+  int fd = connect_from(r, "127.0.0.1");
+  const char *head = "POST / HTTP/1.1\r\nHost: c\r\nContent-Length: 1000\r\n\r\n";
+  send(fd, head, strlen(head), MSG_NOSIGNAL);
+  uint64_t t0 = now_ms();
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  while (poll(&p, 1, 50) == 0 && now_ms() - t0 < 5000) {
+    send(fd, "b", 1, MSG_NOSIGNAL);
+  }
+  r->elapsed_ms = now_ms() - t0;
+  r->status[0] = status_of(fd);
+  r->closed[0] = ended(fd, 2000);
+  close(fd);
+}
+
+static void test_body_deadline_answers_408(void **state) {
+  struct run r = {.lim = {.head_ms = 300, .body_ms = 300}};
+  run_case(&r, dribbling_body_client);
+  assert_int_equal(r.status[0], 408);
+  assert_true(r.closed[0]);
+  assert_true(r.elapsed_ms >= 250);
+  assert_true(r.elapsed_ms < 1900); /* before the idle timer could have fired */
+  assert_non_null(strstr(
+      r.text, "\"ev\":\"http.error\",\"error\":\"request body not complete within 300 ms\""));
+  run_cleanup(&r);
+}
+
+/* the head within its 300 ms (in two pieces 200 ms apart), then the body within its own 300 ms
+ * (likewise): 400 ms in all, more than either deadline, and answered */
+static void two_paced_halves_client(struct run *r) {
+  int fd = connect_from(r, "127.0.0.1");
+  send(fd, "POST / HTTP/1.1\r\n", 17, MSG_NOSIGNAL);
+  usleep(200 * 1000);
+  const char *rest = "Host: c\r\nContent-Length: 4\r\n\r\nab";
+  send(fd, rest, strlen(rest), MSG_NOSIGNAL);
+  usleep(200 * 1000);
+  send(fd, "cd", 2, MSG_NOSIGNAL);
+  r->status[0] = status_of(fd);
+  close(fd);
+}
+
+static void test_body_deadline_starts_when_the_head_ends(void **state) {
+  struct run r = {.lim = {.head_ms = 300, .body_ms = 300}};
+  run_case(&r, two_paced_halves_client);
+  assert_int_equal(r.status[0], 200);
+  assert_null(strstr(r.text, "http.error"));
+  run_cleanup(&r);
+}
+
 /* blank lines before a request count as its head too */
 static void blank_lines_client(struct run *r) {
   int fd = connect_from(r, "127.0.0.1");
@@ -406,6 +458,8 @@ int main(void) {
       cmocka_unit_test(test_per_client_cap),
       cmocka_unit_test(test_listener_cap),
       cmocka_unit_test(test_head_deadline_answers_408),
+      cmocka_unit_test(test_body_deadline_answers_408),
+      cmocka_unit_test(test_body_deadline_starts_when_the_head_ends),
       cmocka_unit_test(test_blank_lines_do_not_hold_the_deadline_off),
       cmocka_unit_test(test_deadline_starts_with_the_head),
       cmocka_unit_test(test_handshake_deadline),

@@ -43,10 +43,11 @@ static void test_starts_and_closes(void **state) {
   assert_int_not_equal(((struct sockaddr_in *) &dns)->sin_port, 0);
   /* the defaults: nothing beyond loopback, the limits docs/commands.md gives */
   char *ready = proxy_ready_json(p);
-  assert_non_null(strstr(ready, "\"exposed\":[],\"limits\":{\"max_conns\":512,"
-                                "\"max_conns_per_client\":64,\"head_timeout_ms\":10000,"
-                                "\"handshake_timeout_ms\":10000,\"dns_tcp_max_conns\":256,"
-                                "\"dns_tcp_max_per_client\":16,\"dns_tcp_timeout_ms\":10000}}"));
+  assert_non_null(strstr(
+      ready, "\"exposed\":[],\"limits\":{\"max_conns\":512,"
+             "\"max_conns_per_client\":64,\"head_timeout_ms\":10000,\"body_timeout_ms\":10000,"
+             "\"handshake_timeout_ms\":10000,\"dns_tcp_max_conns\":256,"
+             "\"dns_tcp_max_per_client\":16,\"dns_tcp_timeout_ms\":10000}}"));
   free(ready);
   proxy_close(p);
   uv_run(&loop, UV_RUN_DEFAULT);
@@ -71,7 +72,8 @@ static void test_limits_given(void **state) {
   assert_int_equal(proxy_start(&p, &loop, &s.scn, &opt, err, sizeof err), PROXY_OK);
   char *ready = proxy_ready_json(p);
   assert_non_null(strstr(ready, "\"exposed\":[],\"limits\":{\"max_conns\":3,"
-                                "\"max_conns_per_client\":64,\"head_timeout_ms\":0,"));
+                                "\"max_conns_per_client\":64,\"head_timeout_ms\":0,"
+                                "\"body_timeout_ms\":10000,"));
   assert_non_null(strstr(ready, "\"dns_tcp_max_per_client\":2,\"dns_tcp_timeout_ms\":250}}"));
   free(ready);
   proxy_close(p);
