@@ -185,16 +185,28 @@ char *str_lower(char *s) {
 }
 
 size_t dec_u64(char *out, uint64_t v) {
-  char digits[20];
-  size_t n = 0;
-  do {
-    digits[n++] = (char) ('0' + v % 10);
-    v /= 10;
-  } while (v > 0);
-  for (size_t i = 0; i < n; i++) {
-    out[i] = digits[n - 1 - i];
+  /* the digit count first, then the digits from the right, two at a time from a table */
+  static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233"
+                              "34353637383940414243444546474849505152535455565758596061626364656667"
+                              "6869707172737475767778798081828384858687888990919293949596979899";
+  size_t n = 1;
+  for (uint64_t p = 10; n < 20 && v >= p; p *= 10) {
+    n++;
   }
   out[n] = '\0';
+  size_t at = n;
+  while (v >= 100) {
+    size_t two = (size_t) (v % 100) * 2;
+    v /= 100;
+    out[--at] = pairs[two + 1];
+    out[--at] = pairs[two];
+  }
+  if (v >= 10) {
+    out[--at] = pairs[v * 2 + 1];
+    out[--at] = pairs[v * 2];
+  } else {
+    out[--at] = (char) ('0' + v);
+  }
   return n;
 }
 

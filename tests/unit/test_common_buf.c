@@ -3,6 +3,7 @@
 #include "common/buf.h"
 #include "tests/unit/testutil.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,6 +97,16 @@ static void test_dec_u64(void **state) {
   assert_string_equal(out, "65535");
   assert_int_equal(dec_u64(out, UINT64_MAX), 20);
   assert_string_equal(out, "18446744073709551615");
+  /* every count of digits, at both ends: 9 and 10, 99 and 100, ... as snprintf writes them */
+  for (uint64_t p = 1, i = 0; i < 20; i++, p *= 10) {
+    uint64_t values[] = {p, p - 1, p + 1, p * 9 / 10 * 10 + 7};
+    for (size_t k = 0; k < 4; k++) {
+      char want[32];
+      snprintf(want, sizeof want, "%llu", (unsigned long long) values[k]);
+      assert_int_equal(dec_u64(out, values[k]), strlen(want));
+      assert_string_equal(out, want);
+    }
+  }
 }
 
 static void test_hex_lower(void **state) {
