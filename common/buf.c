@@ -47,7 +47,9 @@ void buf_reset(struct buf *b) {
   }
 }
 
-static bool reserve(struct buf *b, size_t extra) {
+/* grow gives `b` room for `extra` more bytes and a NUL when it has not got it (reserve's slow
+ * path, kept out of line so that the test every append makes stays small enough to inline). */
+static bool __attribute__((noinline)) grow(struct buf *b, size_t extra) {
   if (extra > b->max || b->len > b->max - extra) {
     return false;
   }
@@ -69,6 +71,15 @@ static bool reserve(struct buf *b, size_t extra) {
   b->ptr = p;
   b->cap = cap;
   return true;
+}
+
+/* reserve: room for `extra` more bytes and a NUL, within b->max. The usual case — the room is
+ * there — is three comparisons, inlined; len + extra cannot overflow once it is below cap. */
+static inline bool reserve(struct buf *b, size_t extra) {
+  if (extra < b->cap && b->len < b->cap - extra && b->len + extra <= b->max) {
+    return true; /* len + extra + 1 <= cap */
+  }
+  return grow(b, extra);
 }
 
 bool buf_append(struct buf *b, struct slice s) {
