@@ -45,6 +45,10 @@ bool addr_parse(const char *text, uint16_t default_port, struct sockaddr_storage
   return false;
 }
 
+socklen_t addr_len(const struct sockaddr *sa) {
+  return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
 uint16_t addr_port(const struct sockaddr *sa) {
   if (sa->sa_family == AF_INET6) {
     return ntohs(((const struct sockaddr_in6 *) sa)->sin6_port);

@@ -14,6 +14,9 @@
 bool addr_parse(const char *text, uint16_t default_port, struct sockaddr_storage *out);
 /* addr_port returns the port of an IPv4 or IPv6 address (0 for another family). */
 uint16_t addr_port(const struct sockaddr *sa);
+/* addr_len is the length of an IPv4 or IPv6 socket address (sockaddr_in6 for AF_INET6, else
+ * sockaddr_in): what bind, sendto and a copy of it take. */
+socklen_t addr_len(const struct sockaddr *sa);
 /* addr_format writes "a.b.c.d:port" or "[v6]:port" ("?" for another family); false when it
  * does not fit in out_size bytes. */
 bool addr_format(const struct sockaddr *sa, char *out, size_t out_size);

@@ -120,10 +120,6 @@ static bool same_ip(const struct sockaddr *a, const struct sockaddr_storage *b) 
          ((const struct sockaddr_in *) b)->sin_addr.s_addr;
 }
 
-static socklen_t addr_len(const struct sockaddr_storage *ss) {
-  return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-}
-
 /* start_refuser binds a socket that never listens: a SYN to it is answered with RST, which is
  * what a machine without a listener on that port does. */
 static enum proxy_status start_refuser(struct port_entry *e,
@@ -134,7 +130,7 @@ static enum proxy_status start_refuser(struct port_entry *e,
     return fail(err, err_size, PROXY_ELISTEN, "socket: %s", strerror(errno));
   }
   e->actual = *bind_addr;
-  if (bind(fd, (struct sockaddr *) &e->actual, addr_len(&e->actual)) != 0) {
+  if (bind(fd, (struct sockaddr *) &e->actual, addr_len((struct sockaddr *) &e->actual)) != 0) {
     int saved = errno;
     close(fd);
     return fail(err, err_size, PROXY_ELISTEN, "bind: %s", strerror(saved));

@@ -91,10 +91,6 @@ struct tcp_write {
   uint8_t data[];
 };
 
-static socklen_t addr_len(const struct sockaddr *sa) {
-  return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-}
-
 static void server_free(struct dns_server *s) {
   connlimit_cleanup(&s->limit);
   dns__cache_free(s->cache);
@@ -215,8 +211,7 @@ static void ask_upstream(struct dns_server *s, struct dns_overlay_job *job,
                          const char *client);
 
 static const char *peer_text(struct dns_server *s, const struct sockaddr *from) {
-  size_t len =
-      from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+  size_t len = addr_len(from);
   uint16_t port = ((const struct sockaddr_in *) from)->sin_port; /* where both families keep it */
   struct peer_text *p = &s->peers[(port ^ port >> 8) % PEER_TEXTS];
   if (p->len != len || memcmp(&p->addr, from, len) != 0) {
@@ -547,8 +542,7 @@ static void ask_upstream(struct dns_server *s, struct dns_overlay_job *job,
   p->job = job;
   p->conn = conn;
   if (from != NULL) {
-    memcpy(&p->client, from,
-           from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+    memcpy(&p->client, from, addr_len(from));
   }
   buf_fmt(p->client_text, sizeof p->client_text, "%s", client);
   p->next = s->pending;

@@ -7,6 +7,7 @@
  * at once waits in a bounded queue until it is writable; UDP may drop, so past the bound an answer
  * is dropped and the client asks again. */
 #define _GNU_SOURCE /* recvmmsg(2), sendmmsg(2) */
+#include "common/addr.h"
 #include "common/buf.h"
 #include "proxy/dns/internal.h"
 
@@ -50,10 +51,6 @@ struct dns_udp {
   struct queued *queue, **queue_tail;
   size_t n_queued;
 };
-
-static socklen_t addr_len(const struct sockaddr *sa) {
-  return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-}
 
 static bool would_block(int e) {
   return e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS;

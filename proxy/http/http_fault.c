@@ -3,15 +3,12 @@
  * listener accepts: http_conn.c). */
 #include "proxy/http/http.h"
 
+#include "common/addr.h"
 #include "proxy/http/internal.h"
 
 #include <errno.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-static socklen_t sockaddr_len(const struct sockaddr *a) {
-  return a->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-}
 
 /* The socket listens with a backlog of 0 and the lab itself makes one connection it never
  * accepts. That fills the accept queue, and Linux drops later SYNs
@@ -27,7 +24,7 @@ int http__blackhole_listen(uv_tcp_t *tcp, const struct sockaddr *addr, int *out_
   }
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   *what = "bind";
-  if (bind(fd, addr, sockaddr_len(addr)) != 0) {
+  if (bind(fd, addr, addr_len(addr)) != 0) {
     int rc = -errno;
     close(fd);
     return rc;

@@ -161,8 +161,7 @@ enum http_status http_listener_start_shared(struct http_listener **out, uv_loop_
   if (rc != 0) {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
-    memcpy(&ss, addr,
-           addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+    memcpy(&ss, addr, addr_len(addr));
     addr_format((const struct sockaddr *) &ss, lst->local, sizeof lst->local);
     buf_fmt(err, err_size, "%s %s: %s", what, lst->local, uv_strerror(rc));
     close_handles(lst); /* frees lst */

@@ -37,6 +37,15 @@ static void test_refuses_the_rest(void **state) {
   assert_int_equal(addr_port((const struct sockaddr *) &ss), 0);
 }
 
+/* addr_len is the length bind and sendto take for each family */
+static void test_len_by_family(void **state) {
+  struct sockaddr_storage ss;
+  assert_true(addr_parse("127.0.0.1:53", 0, &ss));
+  assert_int_equal(addr_len((struct sockaddr *) &ss), sizeof(struct sockaddr_in));
+  assert_true(addr_parse("[::1]:53", 0, &ss));
+  assert_int_equal(addr_len((struct sockaddr *) &ss), sizeof(struct sockaddr_in6));
+}
+
 static void test_format_never_overflows(void **state) {
   struct sockaddr_storage ss;
   char small[6];
@@ -54,6 +63,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_reads_what_people_write),
       cmocka_unit_test(test_refuses_the_rest),
+      cmocka_unit_test(test_len_by_family),
       cmocka_unit_test(test_format_never_overflows),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
