@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Borrowed bytes, not NUL-terminated. */
 struct slice {
@@ -68,9 +69,16 @@ void *xrealloc_array(void *p, size_t n, size_t size);
 /* dec_u64 writes `v` in decimal and a NUL at `out` (at most 21 bytes) and returns the number of
  * digits: by hand, for the paths that write a number per query or request. */
 size_t dec_u64(char *out, uint64_t v);
+/* load_u64 reads the eight bytes at p (any alignment) as one word in the machine's byte order,
+ * for code that tests or changes eight bytes at a time. */
+static inline uint64_t load_u64(const uint8_t *p) {
+  uint64_t x;
+  memcpy(&x, p, 8);
+  return x;
+}
 /* hex_lower writes the 2n lower-case hex digits of `bytes` to `out` (no NUL). */
 void hex_lower(char *out, const uint8_t *bytes, size_t n);
-/* FNV-1a, 64 bits, for the answer caches' slots (not for anything an attacker must not steer
+/* FNV-1a, 64 bits, for the POX answer memo's slots (not for anything an attacker must not steer
  * into one slot: a collision only evicts): fnv1a(FNV1A_INIT, bytes) and so on, then fnv1a_mix for
  * a number beside the bytes. */
 #define FNV1A_INIT 0xcbf29ce484222325u

@@ -37,22 +37,13 @@ static bool plain8(uint64_t x) {
 /* n_plain counts the bytes at the start of `s` that need no escaping. */
 static size_t n_plain(struct slice s) {
   size_t n = 0;
-  for (uint64_t x; n + 8 <= s.len; n += 8) {
-    memcpy(&x, s.ptr + n, 8);
-    if (!plain8(x)) {
-      break;
-    }
+  while (n + 8 <= s.len && plain8(load_u64(s.ptr + n))) {
+    n += 8;
   }
   while (n < s.len && plain(s.ptr[n])) {
     n++;
   }
   return n;
-}
-
-static uint64_t load8(const uint8_t *p) {
-  uint64_t x;
-  memcpy(&x, p, 8);
-  return x;
 }
 
 static uint64_t load4(const uint8_t *p) {
@@ -71,11 +62,11 @@ static bool all_plain(struct slice s) {
   if (len >= 8) {
     size_t n = 0;
     for (; n + 8 <= len; n += 8) {
-      if (!plain8(load8(s.ptr + n))) {
+      if (!plain8(load_u64(s.ptr + n))) {
         return false;
       }
     }
-    return n == len || plain8(load8(s.ptr + len - 8));
+    return n == len || plain8(load_u64(s.ptr + len - 8));
   }
   uint64_t x = filler;
   if (len >= 4) {

@@ -113,12 +113,6 @@ static size_t qname_wire_len(const uint8_t *q, size_t len) {
   return 0;
 }
 
-static uint64_t load8(const uint8_t *p) {
-  uint64_t x;
-  memcpy(&x, p, 8);
-  return x;
-}
-
 /* lower8 lowercases the ASCII capitals among eight bytes at once and leaves every other byte
  * alone (bytes of 0x80 and above included): a byte's low seven bits plus 0x3f reach 0x80 from
  * 'A' on, plus 0x24 from past 'Z' on, and neither sum carries into the next byte. */
@@ -143,11 +137,11 @@ static void make_key(uint8_t *key, const uint8_t *q, size_t len, size_t qname_le
   size_t end = KNOT_WIRE_HEADER_SIZE + qname_len;
   if (qname_len >= 8) {
     for (uint64_t x; i + 8 <= end; i += 8) {
-      x = lower8(load8(key + i));
+      x = lower8(load_u64(key + i));
       memcpy(key + i, &x, 8);
     }
     if (i < end) {
-      uint64_t x = lower8(load8(key + end - 8));
+      uint64_t x = lower8(load_u64(key + end - 8));
       memcpy(key + end - 8, &x, 8);
     }
     return;
@@ -172,10 +166,10 @@ static uint64_t hash(const uint8_t *key, size_t len, bool over_tcp, size_t out_c
   uint64_t h = mix(len ^ (uint64_t) out_cap << 20 ^ (over_tcp ? 1u : 0u));
   size_t i = 0;
   for (; i + 8 <= len; i += 8) {
-    h = mix(h ^ load8(key + i));
+    h = mix(h ^ load_u64(key + i));
   }
   if (i < len) {
-    h = mix(h ^ load8(key + len - 8));
+    h = mix(h ^ load_u64(key + len - 8));
   }
   return h;
 }

@@ -97,18 +97,17 @@ static void server_free(struct dns_server *s) {
   free(s);
 }
 
-static void server_handle_closed(uv_handle_t *h) {
-  struct dns_server *s = h->data;
+/* part_closed counts one of the server's handles (or its UDP socket, dns__udp_close's callback)
+ * closed; the last frees it. */
+static void part_closed(void *arg) {
+  struct dns_server *s = arg;
   if (--s->n_open_handles == 0) {
     server_free(s);
   }
 }
 
-static void udp_closed(void *arg) {
-  struct dns_server *s = arg;
-  if (--s->n_open_handles == 0) {
-    server_free(s);
-  }
+static void server_handle_closed(uv_handle_t *h) {
+  part_closed(h->data);
 }
 
 /* rcode_name gives RFC 6895 2.3's mnemonic ("NOTIMP", where libknot says "NOTIMPL"). */
@@ -739,9 +738,9 @@ void dns_server_close(struct dns_server *s) {
     pending_free(s->pending);
   }
   if (s->udp != NULL) {
-    dns__udp_close(s->udp, udp_closed);
+    dns__udp_close(s->udp, part_closed);
   } else {
-    udp_closed(s); /* it never started */
+    part_closed(s); /* it never started */
   }
   uv_close((uv_handle_t *) &s->tcp, server_handle_closed);
   uv_close((uv_handle_t *) &s->report, server_handle_closed);

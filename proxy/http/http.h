@@ -101,9 +101,8 @@ long http_vhost_find(const struct http_vhost *hosts, size_t n_hosts, struct slic
 void http_listener_set_record(struct http_listener *l, const struct http_record *rec);
 /* http_listener_set_limits sets what `l` allows from now on (`lim` is copied); a listener starts
  * with HTTP_MAX_CONNS, HTTP_MAX_CONNS_PER_CLIENT, HTTP_HEAD_MS, HTTP_BODY_MS and
- * HTTP_HANDSHAKE_MS. The
- * deadlines apply to a listener without a fault only: a silent or reset fault keeps its own
- * timing. */
+ * HTTP_HANDSHAKE_MS. The deadlines apply to a listener without a fault only: a silent or reset
+ * fault keeps its own timing. */
 void http_listener_set_limits(struct http_listener *l, const struct http_limits *lim);
 /* http_listener_addr gives the address actually bound. */
 void http_listener_addr(const struct http_listener *l, struct sockaddr_storage *out);

@@ -5,8 +5,8 @@
  * not serve: it resets its connections (at once or after the ClientHello) or accepts and stays
  * silent (the black hole is http_fault.c). A request for an upstream route is forwarded
  * (http_upstream.c) and the real server's answer streamed back. Limits (http_limit.c):
- * connections past the listener's caps are reset at once; a TLS handshake and each request head
- * must be complete within their deadlines, however slowly bytes come. */
+ * connections past the listener's caps are reset at once; a TLS handshake, each request head and
+ * each request body must be complete within their deadlines, however slowly bytes come. */
 #include "proxy/http/http.h"
 
 #include "common/addr.h"
