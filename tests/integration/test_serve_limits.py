@@ -41,6 +41,27 @@ def wait_closed(socks, n, timeout):
     return ended
 
 
+def dribble_all(socks, byte, until, answered):
+    """slowloris on several connections: `byte` every quarter second on each of `socks` that has
+    had no answer yet, until every answer is `answered(bytes)` or `until` (monotonic) passes;
+    returns the answers by socket."""
+    answers = {s: b"" for s in socks}
+    while time.monotonic() < until and not all(answered(a) for a in answers.values()):
+        r, _, _ = select.select(socks, [], [], 0.25)
+        for s in r:
+            try:
+                answers[s] += s.recv(65536)
+            except ConnectionResetError:
+                pass
+        for s in socks:
+            if not answers[s]:
+                try:
+                    s.send(byte)
+                except OSError:
+                    pass
+    return answers
+
+
 def let_in(addr, src, timeout=10):
     """A connection from `src` the server keeps (not ended within 0.2 s), retried until
     `timeout`: the server frees a client's place once it has seen one of its connections end."""
@@ -94,24 +115,11 @@ class LimitsTest(GoodClients, unittest.TestCase):
             s.sendall(start)
         t0 = time.monotonic()
         self.assert_curl_served()  # meanwhile
-        answers = {s: b"" for s in attackers}
-        until = t0 + 8  # the idle timeout (30 s) would never end it; the deadline (1 s) must
-        while time.monotonic() < until and any(not a.endswith(b"\n") or b"408" not in a
-                                               for a in answers.values()):
-            r, _, _ = select.select(attackers, [], [], 0.25)
-            for s in r:
-                try:
-                    answers[s] += s.recv(65536)
-                except ConnectionResetError:
-                    pass
-            for s in attackers:
-                if not answers[s]:
-                    try:
-                        s.send(b"a")  # still dribbling its header
-                    except OSError:
-                        pass
+        # the idle timeout (30 s) would never end it; the deadline (1 s) must
+        answers = dribble_all(attackers, b"a", t0 + 8,
+                              lambda a: a.endswith(b"\n") and b"408" in a)
         took = time.monotonic() - t0
-        for s, a in answers.items():
+        for a in answers.values():
             self.assertEqual(status_of(a), 408, a)
         self.assertGreater(took, 0.8)
         self.assertLess(took, 5)
@@ -129,21 +137,8 @@ class LimitsTest(GoodClients, unittest.TestCase):
             s.sendall(head)
         t0 = time.monotonic()
         self.assert_curl_served()  # meanwhile
-        answers = {s: b"" for s in attackers}
-        until = t0 + 8  # the idle timeout (30 s) would never end it; the deadline (1 s) must
-        while time.monotonic() < until and any(b"\r\n\r\n" not in a for a in answers.values()):
-            r, _, _ = select.select(attackers, [], [], 0.25)
-            for s in r:
-                try:
-                    answers[s] += s.recv(65536)
-                except ConnectionResetError:
-                    pass
-            for s in attackers:
-                if not answers[s]:
-                    try:
-                        s.send(b"<")  # still dribbling its body
-                    except OSError:
-                        pass
+        # the idle timeout (30 s) would never end it; the deadline (1 s) must
+        answers = dribble_all(attackers, b"<", t0 + 8, lambda a: b"\r\n\r\n" in a)
         took = time.monotonic() - t0
         for a in answers.values():
             self.assertEqual(status_of(a), 408, a)

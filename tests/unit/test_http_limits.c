@@ -256,20 +256,26 @@ static void test_listener_cap(void **state) {
 
 /* ---- the head deadline ---- */
 
-/* slowloris: a header byte every 50 ms, so the 2 s idle timer never fires. */
-static void dribbling_client(struct run *r) {
+/* dribble sends `start`, then `byte` every 50 ms (so the 2 s idle timer never fires) until the
+ * server answers; the answer's status, how long it took and whether the server then closed go
+ * into r. */
+static void dribble(struct run *r, const char *start, char byte) {
   int fd = connect_from(r, "127.0.0.1");
-  const char *start = "GET / HTTP/1.1\r\nHost: c\r\nX-Slow: ";
   send(fd, start, strlen(start), MSG_NOSIGNAL);
   uint64_t t0 = now_ms();
   struct pollfd p = {.fd = fd, .events = POLLIN};
   while (poll(&p, 1, 50) == 0 && now_ms() - t0 < 5000) {
-    send(fd, "a", 1, MSG_NOSIGNAL);
+    send(fd, &byte, 1, MSG_NOSIGNAL);
   }
   r->elapsed_ms = now_ms() - t0;
   r->status[0] = status_of(fd);
   r->closed[0] = ended(fd, 2000);
   close(fd);
+}
+
+/* slowloris: a header byte every 50 ms */
+static void dribbling_client(struct run *r) {
+  dribble(r, "GET / HTTP/1.1\r\nHost: c\r\nX-Slow: ", 'a');
 }
 
 static void test_head_deadline_answers_408(void **state) {
@@ -288,20 +294,9 @@ static void test_head_deadline_answers_408(void **state) {
 
 /* ---- the body deadline ---- */
 
-/* a whole head, then its body a byte every 50 ms: the idle timer never fires */
+/* a whole head, then its body a byte every 50 ms */
 static void dribbling_body_client(struct run *r) {
-  int fd = connect_from(r, "127.0.0.1");
-  const char *head = "POST / HTTP/1.1\r\nHost: c\r\nContent-Length: 1000\r\n\r\n";
-  send(fd, head, strlen(head), MSG_NOSIGNAL);
-  uint64_t t0 = now_ms();
-  struct pollfd p = {.fd = fd, .events = POLLIN};
-  while (poll(&p, 1, 50) == 0 && now_ms() - t0 < 5000) {
-    send(fd, "b", 1, MSG_NOSIGNAL);
-  }
-  r->elapsed_ms = now_ms() - t0;
-  r->status[0] = status_of(fd);
-  r->closed[0] = ended(fd, 2000);
-  close(fd);
+  dribble(r, "POST / HTTP/1.1\r\nHost: c\r\nContent-Length: 1000\r\n\r\n", 'b');
 }
 
 static void test_body_deadline_answers_408(void **state) {
